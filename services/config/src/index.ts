@@ -1,0 +1,58 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Repository root, so defaults work from any workspace's cwd. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+
+/**
+ * Every setting vetbox reads from the environment, with defaults that work on a developer
+ * machine after `npm run setup`. The README's configuration table mirrors this object.
+ */
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: int(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.string().default('postgresql://vetbox:vetbox@127.0.0.1:5432/vetbox'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  QUEUE_NAME: z.string().default('vetbox-analyses'),
+  DATA_DIR: z.string().default(path.join(REPO_ROOT, '.vetbox', 'data')),
+  WORKER_CONCURRENCY: int(Math.max(1, Math.floor(os.cpus().length / 2))),
+  SANDBOX_IMAGE: z.string().default(''),
+  SANDBOX_RUNTIME: z.string().default('runc'),
+  SANDBOX_MEMORY_MB: int(2048),
+  SANDBOX_CPUS: z.coerce.number().positive().default(1),
+  SANDBOX_PIDS: int(512),
+  SANDBOX_DISK_MB: int(1024),
+  SANDBOX_PHASE_TIMEOUT_MS: int(180_000),
+  SANDBOX_GRACE_MS: int(3_000),
+  NPM_REGISTRY_URL: z.string().url().default('https://registry.npmjs.org'),
+  PYPI_URL: z.string().url().default('https://pypi.org'),
+  UPLOAD_MAX_BYTES: int(50 * 1024 * 1024),
+  ARCHIVE_MAX_UNPACKED_BYTES: int(512 * 1024 * 1024),
+  ARTIFACT_RETENTION_DAYS: int(30),
+  JOB_ATTEMPTS: int(3),
+  RATE_LIMIT_PER_MINUTE: int(600),
+  VETBOX_API_KEY: z.string().optional(),
+  VETBOX_SERVER: z.string().url().default('http://127.0.0.1:3000'),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+let cached: Env | undefined;
+
+/** Parse once; a bad variable stops the process at boot with the reason. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  if (source === process.env && cached) return cached;
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (source === process.env) cached = parsed.data;
+  return parsed.data;
+}

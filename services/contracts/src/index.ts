@@ -1,0 +1,5 @@
+export * from './enums.js';
+export * from './errors.js';
+export * from './report.js';
+export * from './requests.js';
+export * from './sinkhole.js';

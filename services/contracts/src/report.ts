@@ -1,0 +1,257 @@
+import { z } from 'zod';
+import { SandboxInfo } from './sinkhole.js';
+import {
+  ArtifactSource,
+  CanaryEncoding,
+  CanaryKind,
+  Ecosystem,
+  FileChangeKind,
+  FileOp,
+  PhaseName,
+  PhaseStatus,
+  Severity,
+  Verdict,
+} from './enums.js';
+
+/** Bumped when a field is renamed or removed; adding fields keeps the version. */
+export const REPORT_SCHEMA_VERSION = 1;
+
+export const PackageRef = z.object({
+  ecosystem: Ecosystem,
+  name: z.string(),
+  version: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  source: ArtifactSource,
+  size: z.number().int().nonnegative().optional(),
+});
+export type PackageRef = z.infer<typeof PackageRef>;
+
+export const ProcessExit = z.object({
+  code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+});
+export type ProcessExit = z.infer<typeof ProcessExit>;
+
+export const ProcessEntry = z.object({
+  pid: z.number().int(),
+  ppid: z.number().int().nullable(),
+  phase: PhaseName,
+  argv: z.array(z.string()),
+  /** Executable path from execve, when the process exec'd. */
+  exe: z.string().optional(),
+  cwd: z.string().nullable(),
+  startMs: z.number(),
+  endMs: z.number().nullable(),
+  exit: ProcessExit.nullable(),
+  /** Still running when the phase's package manager exited (detached or daemonized). */
+  outlived: z.boolean().optional(),
+  /** Part of the package manager's own housekeeping rather than the package's code. */
+  housekeeping: z.boolean().optional(),
+});
+export type ProcessEntry = z.infer<typeof ProcessEntry>;
+
+export const FileAccess = z.object({
+  phase: PhaseName,
+  pid: z.number().int(),
+  path: z.string(),
+  op: FileOp,
+  /** `ok` or the errno name (ENOENT, EACCES, ...). */
+  result: z.string(),
+  /** Same (pid, path, op, result) seen this many times; collapsed to one entry. */
+  count: z.number().int().positive().optional(),
+  /** For rename: the destination path. */
+  target: z.string().optional(),
+  /** For chmod: the new mode, octal. */
+  mode: z.string().optional(),
+  tMs: z.number().optional(),
+});
+export type FileAccess = z.infer<typeof FileAccess>;
+
+export const FileChange = z.object({
+  phase: PhaseName,
+  path: z.string(),
+  kind: FileChangeKind,
+  sha256: z.string().optional(),
+  executable: z.boolean().optional(),
+  size: z.number().int().optional(),
+});
+export type FileChange = z.infer<typeof FileChange>;
+
+export const DnsQuery = z.object({
+  phase: PhaseName,
+  name: z.string(),
+  type: z.string(),
+  pid: z.number().int().optional(),
+  tMs: z.number().optional(),
+});
+export type DnsQuery = z.infer<typeof DnsQuery>;
+
+export const Connection = z.object({
+  phase: PhaseName,
+  pid: z.number().int(),
+  protocol: z.enum(['tcp', 'udp', 'unix', 'raw', 'other']),
+  family: z.enum(['inet', 'inet6', 'unix', 'netlink', 'packet', 'other']).optional(),
+  /** `connect`, `sendto`, `sendmsg`, `bind` or `listen`. */
+  syscall: z.string().optional(),
+  address: z.string(),
+  port: z.number().int().nullable(),
+  hostname: z.string().optional(),
+  /** `ok`, `EINPROGRESS` or another errno. */
+  result: z.string(),
+  /** What the sinkhole received on this connection: a printable preview (escaped). */
+  sent: z.string().optional(),
+  sentBytes: z.number().int().optional(),
+  sourcePort: z.number().int().optional(),
+  tMs: z.number().optional(),
+});
+export type Connection = z.infer<typeof Connection>;
+
+export const HttpRequest = z.object({
+  phase: PhaseName,
+  method: z.string(),
+  host: z.string(),
+  path: z.string(),
+  headers: z.record(z.string(), z.string()),
+  bodyPreview: z.string(),
+  bodyBytes: z.number().int().optional(),
+  /** Decrypted from TLS by the sinkhole's per-analysis CA. */
+  tls: z.boolean().optional(),
+  pid: z.number().int().optional(),
+  destination: z.object({ address: z.string(), port: z.number().int() }).optional(),
+});
+export type HttpRequest = z.infer<typeof HttpRequest>;
+
+export const TlsHandshake = z.object({
+  phase: PhaseName,
+  sni: z.string(),
+  pid: z.number().int().optional(),
+  destination: z.object({ address: z.string(), port: z.number().int() }).optional(),
+});
+export type TlsHandshake = z.infer<typeof TlsHandshake>;
+
+/** Noise folded out of the lists above; counts are kept so nothing silently disappears. */
+export const HousekeepingSummary = z.object({
+  phase: PhaseName,
+  category: z.string(),
+  count: z.number().int(),
+  examples: z.array(z.string()),
+});
+export type HousekeepingSummary = z.infer<typeof HousekeepingSummary>;
+
+export const Behavior = z.object({
+  processes: z.array(ProcessEntry),
+  files: z.array(FileAccess),
+  fileChanges: z.array(FileChange),
+  network: z.object({
+    dns: z.array(DnsQuery),
+    connections: z.array(Connection),
+    http: z.array(HttpRequest),
+    tls: z.array(TlsHandshake),
+  }),
+  /** Per phase, per syscall name: how many calls the trace holds (housekeeping included). */
+  syscallCounts: z.record(z.string(), z.record(z.string(), z.number().int())),
+  housekeeping: z.array(HousekeepingSummary).optional(),
+  /** Trace lines the parser could not read; counted, never fatal. */
+  malformedLines: z.number().int().optional(),
+});
+export type Behavior = z.infer<typeof Behavior>;
+
+export const EvidenceRef = z.object({
+  /** Which behavior list the entry lives in. */
+  kind: z.enum([
+    'process',
+    'file',
+    'fileChange',
+    'dns',
+    'connection',
+    'http',
+    'tls',
+    'canary',
+    'package',
+    'diff',
+  ]),
+  /** Index into that list of the report's behavior (or canaries), when it points at one entry. */
+  index: z.number().int().optional(),
+  /** A human-readable one-liner: what this evidence shows. */
+  summary: z.string(),
+});
+export type EvidenceRef = z.infer<typeof EvidenceRef>;
+
+export const Finding = z.object({
+  rule: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
+  severity: Severity,
+  title: z.string(),
+  explanation: z.string(),
+  phase: PhaseName.nullable(),
+  evidence: z.array(EvidenceRef),
+  /** Stable hash of the evidence, for policy exceptions keyed by evidence. */
+  evidenceHash: z.string().optional(),
+});
+export type Finding = z.infer<typeof Finding>;
+
+export const PhaseReport = z.object({
+  name: PhaseName,
+  status: PhaseStatus,
+  exitCode: z.number().int().nullable(),
+  durationMs: z.number(),
+  stdoutTail: z.string(),
+  stderrTail: z.string(),
+  /** Why the phase ended early, when it did (timeout, memory, pids, disk). */
+  reason: z.string().optional(),
+});
+export type PhaseReport = z.infer<typeof PhaseReport>;
+
+export const CanaryLeak = z.object({
+  encoding: CanaryEncoding,
+  channel: z.enum(['dns', 'http', 'https', 'tcp', 'udp']),
+  destination: z.string(),
+  phase: PhaseName,
+  pid: z.number().int().optional(),
+  /** Index into behavior.network.{dns|http|connections} of the carrying record. */
+  index: z.number().int().optional(),
+});
+export type CanaryLeak = z.infer<typeof CanaryLeak>;
+
+export const CanaryReport = z.object({
+  kind: CanaryKind,
+  /** Where it was planted: an env var name or a path in the sandbox user's home. */
+  planted: z.string(),
+  /** The file holding it was opened for reading (env canaries: null, not observable). */
+  read: z.boolean().nullable(),
+  leaked: z.boolean(),
+  evidence: z.array(CanaryLeak),
+  /** First characters of the fake value, so a reviewer can recognise it in captures. */
+  valuePreview: z.string().optional(),
+});
+export type CanaryReport = z.infer<typeof CanaryReport>;
+
+export const Report = z.object({
+  schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+  analyzer: z.object({ version: z.string() }),
+  analysisId: z.string().optional(),
+  createdAt: z.string().optional(),
+  package: PackageRef,
+  verdict: Verdict,
+  score: z.number().int().min(0).max(100),
+  /** One line saying why the verdict is what it is. */
+  summary: z.string().optional(),
+  findings: z.array(Finding),
+  phases: z.array(PhaseReport),
+  behavior: Behavior,
+  canaries: z.array(CanaryReport),
+  sandbox: SandboxInfo.optional(),
+  /** Typosquatting and other static facts about the name. */
+  lookalikeOf: z.string().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type Report = z.infer<typeof Report>;
+
+export function emptyBehavior(): Behavior {
+  return {
+    processes: [],
+    files: [],
+    fileChanges: [],
+    network: { dns: [], connections: [], http: [], tls: [] },
+    syscallCounts: {},
+  };
+}

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './report.js';
 export * from './requests.js';
 export * from './sinkhole.js';
+export * from './staged.js';

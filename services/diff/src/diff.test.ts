@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { emptyBehavior, type Report } from '@vetbox/contracts';
+import { diffReports } from './diff.js';
+import { normalizeText } from './normalize.js';
+
+function report(version: string, user: string, mutate: (r: Report) => void = () => {}): Report {
+  const home = `/home/${user}`;
+  const r: Report = {
+    schemaVersion: 1,
+    analyzer: { version: 'test' },
+    package: { ecosystem: 'npm', name: 'left-padder', version, sha256: 'a'.repeat(64), source: 'upload' },
+    verdict: 'benign',
+    score: 0,
+    findings: [],
+    phases: [],
+    behavior: emptyBehavior(),
+    canaries: [],
+    sandbox: {
+      image: 'vetbox-sandbox:test',
+      hostname: `dev-${user}`,
+      user,
+      home,
+      workdir: `${home}/project`,
+      packageDirs: [`${home}/project/node_modules/left-padder`],
+      network: 'sinkhole',
+    },
+  };
+  // The harmless build step both versions share, with run-specific temp names and pids.
+  r.behavior.processes.push({
+    pid: 100 + version.length,
+    ppid: 1,
+    phase: 'install',
+    argv: ['sh', '-c', `node build.js --out /tmp/build-${user}x9Q2`],
+    cwd: `${home}/project/node_modules/left-padder`,
+    startMs: 5,
+    endMs: 50,
+    exit: { code: 0, signal: null },
+  });
+  r.behavior.files.push({ phase: 'install', pid: 101, path: `${home}/project/node_modules/left-padder/dist/index.js`, op: 'write', result: 'ok' });
+  r.behavior.files.push({ phase: 'import', pid: 130, path: `/proc/${1000 + version.length}/status`, op: 'read', result: 'ok' });
+  mutate(r);
+  return r;
+}
+
+describe('diffReports', () => {
+  it('gives an empty diff for two runs of the same package despite random names, temp files and pids', () => {
+    const a = report('1.0.0', 'alice7');
+    const b = report('1.0.0', 'mbrown');
+    const diff = diffReports(a, b);
+    expect(diff.changes).toEqual([]);
+    expect(diff.empty).toBe(true);
+  });
+
+  it('shows exactly the new DNS name, HTTP request, credential read, process and finding', () => {
+    const base = report('1.0.0', 'alice7');
+    const target = report('1.0.1', 'mbrown', (r) => {
+      const home = r.sandbox!.home;
+      r.behavior.processes.push({ pid: 200, ppid: 1, phase: 'install', argv: ['sh', '-c', 'node steal.js'], cwd: home, startMs: 1, endMs: 2, exit: { code: 0, signal: null } });
+      r.behavior.files.push({ phase: 'install', pid: 201, path: `${home}/.npmrc`, op: 'read', result: 'ok' });
+      r.behavior.network.dns.push({ phase: 'install', name: 'collect.attacker.example', type: 'A' });
+      r.behavior.network.http.push({ phase: 'install', method: 'POST', host: 'collect.attacker.example', path: '/u?id=123456', headers: {}, bodyPreview: 'x' });
+      r.findings.push({ rule: 'credential-exfiltration', severity: 'critical', title: 'A planted credential left the sandbox', explanation: '', phase: 'install', evidence: [] });
+    });
+    const diff = diffReports(base, target);
+    expect(diff.added.hosts.map((e) => e.key)).toEqual(['dns:collect.attacker.example', 'http:POST collect.attacker.example/u']);
+    expect(diff.added.processes.map((e) => e.key)).toEqual(['sh -c node steal.js']);
+    expect(diff.added.files.map((e) => e.key)).toEqual(['read ~/.npmrc']);
+    expect(diff.added.findings.map((e) => e.key)).toEqual(['credential-exfiltration']);
+    expect(diff.removed).toEqual({ hosts: [], processes: [], files: [], canaries: [], findings: [] });
+    expect(diff.changes[0]!.change).toBe('added');
+  });
+
+  it('lists what a version stopped doing as removed, after the added entries', () => {
+    const base = report('1.0.0', 'u1', (r) => r.behavior.network.dns.push({ phase: 'install', name: 'old.example', type: 'A' }));
+    const target = report('1.0.1', 'u2', (r) => r.behavior.network.dns.push({ phase: 'import', name: 'new.example', type: 'AAAA' }));
+    const diff = diffReports(base, target);
+    expect(diff.changes.map((c) => `${c.change} ${c.key}`)).toEqual(['added dns:new.example', 'removed dns:old.example']);
+  });
+
+  it('ignores housekeeping processes and failed file accesses', () => {
+    const base = report('1.0.0', 'u1');
+    const target = report('1.0.1', 'u2', (r) => {
+      r.behavior.processes.push({ pid: 9, ppid: 1, phase: 'install', argv: ['npm', 'rebuild'], cwd: '/', startMs: 0, endMs: 1, exit: null, housekeeping: true });
+      r.behavior.files.push({ phase: 'install', pid: 9, path: '/etc/missing', op: 'read', result: 'ENOENT' });
+    });
+    expect(diffReports(base, target).empty).toBe(true);
+  });
+
+  it('tracks canaries read and leaked', () => {
+    const base = report('1.0.0', 'u1');
+    const target = report('1.0.1', 'u2', (r) =>
+      r.canaries.push({
+        kind: 'npmrc',
+        planted: '~/.npmrc',
+        read: true,
+        leaked: true,
+        evidence: [{ encoding: 'base64', channel: 'http', destination: 'x.example:80', phase: 'install' }],
+      }),
+    );
+    expect(diffReports(base, target).added.canaries.map((e) => e.key)).toEqual(['leaked:npmrc', 'read:npmrc']);
+  });
+});
+
+describe('normalizeText', () => {
+  it('maps run-specific parts to placeholders', () => {
+    const ctx = { home: '/home/kim', workdir: '/home/kim/project', user: 'kim', hostname: 'dev-box-1a2b' };
+    expect(normalizeText('/home/kim/project/node_modules/x', ctx)).toBe('<workdir>/node_modules/x');
+    expect(normalizeText('/home/kim/.aws/credentials', ctx)).toBe('~/.aws/credentials');
+    expect(normalizeText('/tmp/npm-12345-abc/file', ctx)).toBe('/tmp/<tmp>/file');
+    expect(normalizeText('/proc/4312/cmdline', ctx)).toBe('/proc/<pid>/cmdline');
+    expect(normalizeText('cache/5f2b9c1e7d3a4b6c.json', ctx)).toBe('cache/<id>.json');
+    expect(normalizeText('log-1732650000123.txt', ctx)).toBe('log-<n>.txt');
+    expect(normalizeText('~/.config/gh/hosts.yml', ctx)).toBe('~/.config/gh/hosts.yml');
+  });
+});

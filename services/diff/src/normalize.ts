@@ -1,0 +1,51 @@
+import type { SandboxInfo } from '@vetbox/contracts';
+
+/**
+ * Rewrites the parts of a path or argument that differ between two runs of the same
+ * package (random user and home, temp names, pids, timestamps, random ids) into stable
+ * placeholders, so that only real behavior changes show up in a diff.
+ */
+export interface NormalizeContext {
+  home?: string;
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+}
+
+export function contextFromSandbox(sandbox: SandboxInfo | undefined): NormalizeContext {
+  if (!sandbox) return {};
+  return { home: sandbox.home, workdir: sandbox.workdir, user: sandbox.user, hostname: sandbox.hostname };
+}
+
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+// Hex runs of 8+ that contain at least one digit and one letter: hashes, random suffixes.
+const HEX_ID = /\b(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi;
+// Temp names as mkdtemp/mktemp/tempfile produce them: a prefix, then 6+ random characters.
+const TMP_NAME = /(\/(?:tmp|var\/tmp|dev\/shm)\/)[^/\s]+/g;
+const PROC_PID = /\/proc\/\d+\//g;
+// Long digit runs: timestamps, pids embedded in names, ports chosen at random.
+const LONG_NUMBER = /\d{5,}/g;
+
+function replaceLiteral(text: string, literal: string | undefined, placeholder: string): string {
+  if (!literal || literal.length < 2) return text;
+  return text.split(literal).join(placeholder);
+}
+
+export function normalizeText(text: string, ctx: NormalizeContext): string {
+  let out = text;
+  // Order matters: the workdir usually lives under the home.
+  out = replaceLiteral(out, ctx.workdir, '<workdir>');
+  out = replaceLiteral(out, ctx.home, '~');
+  out = replaceLiteral(out, ctx.user, '<user>');
+  out = replaceLiteral(out, ctx.hostname, '<hostname>');
+  out = out.replace(UUID, '<uuid>');
+  out = out.replace(TMP_NAME, '$1<tmp>');
+  out = out.replace(PROC_PID, '/proc/<pid>/');
+  out = out.replace(HEX_ID, '<id>');
+  out = out.replace(LONG_NUMBER, '<n>');
+  return out;
+}
+
+export function normalizeArgv(argv: readonly string[], ctx: NormalizeContext): string {
+  return argv.map((a) => normalizeText(a, ctx)).join(' ');
+}

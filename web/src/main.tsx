@@ -1,0 +1,67 @@
+import { StrictMode, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { getApiKey, setApiKey } from './api';
+import { Link, matchRoute, usePath } from './router';
+import { Login } from './pages/Login';
+import { ListPage } from './pages/ListPage';
+import { AnalysisPage } from './pages/AnalysisPage';
+import { PackagePage } from './pages/PackagePage';
+import { BatchPage } from './pages/BatchPage';
+import './styles.css';
+
+function Page({ path }: { path: string }) {
+  const route = matchRoute(path);
+  switch (route.page) {
+    case 'list':
+      return <ListPage />;
+    case 'analysis':
+      return <AnalysisPage key={route.id} id={route.id} />;
+    case 'package':
+      return <PackagePage ecosystem={route.ecosystem} name={route.name} />;
+    case 'batch':
+      return <BatchPage id={route.id} />;
+    case 'notfound':
+      return <p>Nothing here. <Link href="/">Back to analyses</Link></p>;
+  }
+}
+
+function App() {
+  const path = usePath();
+  const [signedIn, setSignedIn] = useState(() => getApiKey() !== null);
+  if (!signedIn) return <Login onLogin={() => setSignedIn(true)} />;
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <Link href="/" className="brand">
+          vetbox
+        </Link>
+        <nav aria-label="Main">
+          <Link href="/">Analyses</Link>
+          <a href="/docs">API docs</a>
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              setApiKey(null);
+              setSignedIn(false);
+            }}
+          >
+            Sign out
+          </button>
+        </nav>
+      </header>
+      <main id="main">
+        <Page path={path} />
+      </main>
+    </>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,469 @@
+import { useMemo, useState, type ReactElement } from 'react';
+import type { EvidenceRef, ProcessEntry, Report } from '@vetbox/contracts';
+import { api, downloadJson, type AnalysisSummary } from '../api';
+import { useLoad } from '../hooks';
+import { Link } from '../router';
+import { Empty, ErrorNote, ProgressBar, Section, SeverityBadge, Skeleton, VerdictBadge, formatMs, formatTime } from '../components/ui';
+
+const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+const CREDENTIAL_PATH =
+  /\/(\.ssh|\.aws|\.npmrc|\.pypirc|\.git-credentials|\.config\/gh|\.docker\/config\.json|\.kube|\.gnupg|\.mozilla|\.config\/(google-chrome|chromium|BraveSoftware)|\.bitcoin|\.ethereum|\.electrum|Exodus)|\/etc\/shadow|\/\.env$/;
+
+const ANCHOR: Record<EvidenceRef['kind'], string> = {
+  process: 'process',
+  file: 'file',
+  fileChange: 'change',
+  dns: 'dns',
+  connection: 'connection',
+  http: 'http',
+  tls: 'tls',
+  canary: 'canary',
+  package: 'package',
+  diff: 'package',
+};
+
+function evidenceHref(ref: EvidenceRef): string | null {
+  return ref.index === undefined ? null : `#${ANCHOR[ref.kind]}-${ref.index}`;
+}
+
+function Banner({ analysis, report }: { analysis: AnalysisSummary; report?: Report }) {
+  const verdict = report?.verdict ?? analysis.verdict;
+  return (
+    <header className={`banner banner-${verdict ?? analysis.status}`} data-testid="verdict-banner">
+      <div>
+        <p className="muted">
+          <Link href={`/packages/${analysis.package.ecosystem}/${encodeURIComponent(analysis.package.name)}`}>
+            {analysis.package.ecosystem}:{analysis.package.name}
+          </Link>{' '}
+          @ {analysis.package.version}
+          {analysis.package.source === 'upload' ? ' (upload)' : ''}
+        </p>
+        <h1>
+          <VerdictBadge verdict={verdict} status={analysis.status} />
+          {report ? <span className="score">score {report.score}/100</span> : null}
+        </h1>
+        <p className="reason" data-testid="verdict-reason">
+          {report?.summary ?? analysis.summary ?? analysis.error?.message ?? (analysis.status === 'completed' ? '' : `Analysis ${analysis.status}.`)}
+        </p>
+      </div>
+      {report && (
+        <button type="button" onClick={() => void downloadJson(`/v1/analyses/${analysis.id}/report`, `vetbox-${analysis.package.name}-${analysis.package.version}.json`)}>
+          Download raw JSON
+        </button>
+      )}
+    </header>
+  );
+}
+
+function Findings({ report }: { report: Report }) {
+  const findings = [...report.findings].sort((a, b) => (SEVERITY_RANK[a.severity] ?? 9) - (SEVERITY_RANK[b.severity] ?? 9));
+  return (
+    <Section id="findings" title="Findings" count={findings.length}>
+      {findings.length === 0 ? (
+        <Empty>No findings: nothing this package did matched a rule.</Empty>
+      ) : (
+        <ol className="findings">
+          {findings.map((f, i) => (
+            <li key={`${f.rule}-${i}`} className={`finding sev-border-${f.severity}`} data-testid="finding">
+              <h3>
+                <SeverityBadge severity={f.severity} /> {f.title} <code className="rule">{f.rule}</code>
+                {f.phase ? <span className="muted"> · {f.phase}</span> : null}
+              </h3>
+              <p>{f.explanation}</p>
+              {f.evidence.length > 0 && (
+                <ul className="evidence">
+                  {f.evidence.map((ev, j) => {
+                    const href = evidenceHref(ev);
+                    return <li key={j}>{href ? <a href={href}>{ev.summary}</a> : ev.summary}</li>;
+                  })}
+                </ul>
+              )}
+            </li>
+          ))}
+        </ol>
+      )}
+    </Section>
+  );
+}
+
+function ProcessTree({ report }: { report: Report }) {
+  const [showHousekeeping, setShowHousekeeping] = useState(false);
+  const procs = report.behavior.processes;
+  const indexOf = new Map(procs.map((p, i) => [p, i]));
+  const visible = procs.filter((p) => showHousekeeping || !p.housekeeping);
+  const byParent = new Map<string, ProcessEntry[]>();
+  const key = (phase: string, pid: number | null) => `${phase}:${pid}`;
+  const visiblePids = new Set(visible.map((p) => key(p.phase, p.pid)));
+  for (const p of visible) {
+    const parent = p.ppid !== null && visiblePids.has(key(p.phase, p.ppid)) ? key(p.phase, p.ppid) : `${p.phase}:root`;
+    const list = byParent.get(parent) ?? [];
+    list.push(p);
+    byParent.set(parent, list);
+  }
+  const render = (parent: string, depth: number): ReactElement[] =>
+    (byParent.get(parent) ?? []).flatMap((p) => [
+      <li key={`${p.phase}-${p.pid}-${p.startMs}`} id={`process-${indexOf.get(p)}`} style={{ paddingLeft: `${depth * 1.25}rem` }} className={p.outlived ? 'outlived' : ''}>
+        <span className="pid">{p.pid}</span> <code className="argv">{p.argv.join(' ') || p.exe || '(no exec)'}</code>{' '}
+        <span className="muted">
+          {p.exit ? (p.exit.signal ? `killed by ${p.exit.signal}` : `exit ${p.exit.code}`) : p.outlived ? 'still running after the phase' : ''}
+        </span>
+      </li>,
+      ...render(key(p.phase, p.pid), depth + 1),
+    ]);
+  const phases = [...new Set(procs.map((p) => p.phase))];
+  return (
+    <Section id="processes" title="Processes" count={visible.length}>
+      <label className="inline">
+        <input type="checkbox" checked={showHousekeeping} onChange={(e) => setShowHousekeeping(e.target.checked)} /> Show package-manager housekeeping
+      </label>
+      {visible.length === 0 ? (
+        <Empty>No processes besides the package manager.</Empty>
+      ) : (
+        phases.map((phase) => (
+          <div key={phase}>
+            <h3>{phase}</h3>
+            <ul className="tree">{render(`${phase}:root`, 0)}</ul>
+          </div>
+        ))
+      )}
+    </Section>
+  );
+}
+
+function canaryHitsByIndex(report: Report) {
+  const hits = new Map<string, string[]>();
+  report.canaries.forEach((c) =>
+    c.evidence.forEach((e) => {
+      if (e.index === undefined) return;
+      const k = `${e.channel === 'dns' ? 'dns' : e.channel === 'http' || e.channel === 'https' ? 'http' : 'connection'}-${e.index}`;
+      hits.set(k, [...(hits.get(k) ?? []), `${c.kind} (${e.encoding})`]);
+    }),
+  );
+  return hits;
+}
+
+function CanaryTag({ hits }: { hits?: string[] }) {
+  if (!hits?.length) return null;
+  return (
+    <span className="canary-hit" data-testid="canary-hit">
+      canary: {hits.join(', ')}
+    </span>
+  );
+}
+
+function Network({ report }: { report: Report }) {
+  const net = report.behavior.network;
+  const hits = useMemo(() => canaryHitsByIndex(report), [report]);
+  const total = net.dns.length + net.connections.length + net.http.length + net.tls.length;
+  return (
+    <Section id="network" title="Network" count={total}>
+      {total === 0 && <Empty>No network activity.</Empty>}
+      {net.dns.length > 0 && (
+        <>
+          <h3>DNS lookups</h3>
+          <ul className="mono-list">
+            {net.dns.map((d, i) => (
+              <li key={i} id={`dns-${i}`} className={hits.has(`dns-${i}`) ? 'hit' : ''}>
+                <span className="muted">{d.phase}</span> {d.type} <code>{d.name}</code> <CanaryTag hits={hits.get(`dns-${i}`)} />
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {net.connections.length > 0 && (
+        <>
+          <h3>Connections</h3>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Phase</th>
+                  <th scope="col">PID</th>
+                  <th scope="col">Proto</th>
+                  <th scope="col">Destination</th>
+                  <th scope="col">Result</th>
+                  <th scope="col">Sent</th>
+                </tr>
+              </thead>
+              <tbody>
+                {net.connections.map((c, i) => (
+                  <tr key={i} id={`connection-${i}`} className={hits.has(`connection-${i}`) ? 'hit' : ''}>
+                    <td>{c.phase}</td>
+                    <td>{c.pid}</td>
+                    <td>{c.protocol}</td>
+                    <td>
+                      <code>
+                        {c.hostname ? `${c.hostname} → ` : ''}
+                        {c.address}
+                        {c.port !== null ? `:${c.port}` : ''}
+                      </code>
+                    </td>
+                    <td>{c.result}</td>
+                    <td>
+                      {c.sent ? <code className="preview">{c.sent.slice(0, 200)}</code> : '—'} <CanaryTag hits={hits.get(`connection-${i}`)} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      {net.http.length > 0 && (
+        <>
+          <h3>HTTP and decrypted HTTPS requests</h3>
+          <ul className="requests">
+            {net.http.map((h, i) => (
+              <li key={i} id={`http-${i}`} className={hits.has(`http-${i}`) ? 'hit' : ''}>
+                <p>
+                  <span className="badge">{h.tls ? 'HTTPS' : 'HTTP'}</span> <code>{`${h.method} ${h.host}${h.path}`}</code> <CanaryTag hits={hits.get(`http-${i}`)} />
+                </p>
+                <details>
+                  <summary>Headers and body</summary>
+                  <pre>{Object.entries(h.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}</pre>
+                  {h.bodyPreview && <pre className="preview">{h.bodyPreview}</pre>}
+                </details>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {net.tls.length > 0 && (
+        <>
+          <h3>TLS handshakes</h3>
+          <ul className="mono-list">
+            {net.tls.map((t, i) => (
+              <li key={i} id={`tls-${i}`}>
+                <span className="muted">{t.phase}</span> SNI <code>{t.sni}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </Section>
+  );
+}
+
+function Canaries({ report }: { report: Report }) {
+  return (
+    <Section id="canaries" title="Planted credentials" count={report.canaries.length}>
+      {report.canaries.length === 0 ? (
+        <Empty>No canaries in this report.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Canary</th>
+                <th scope="col">Planted at</th>
+                <th scope="col">Read</th>
+                <th scope="col">Leaked</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.canaries.map((c, i) => (
+                <tr key={i} id={`canary-${i}`} className={c.leaked ? 'hit' : ''} data-testid={c.leaked ? 'canary-leaked' : undefined}>
+                  <td>{c.kind}</td>
+                  <td>
+                    <code>{c.planted}</code>
+                  </td>
+                  <td>{c.read === null ? 'n/a' : c.read ? 'yes' : 'no'}</td>
+                  <td>{c.leaked ? c.evidence.map((e) => `${e.channel} to ${e.destination} (${e.encoding})`).join('; ') : 'no'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Section>
+  );
+}
+
+function Files({ report }: { report: Report }) {
+  const [filter, setFilter] = useState('');
+  const [op, setOp] = useState('');
+  const [credOnly, setCredOnly] = useState(false);
+  const files = report.behavior.files.map((f, i) => ({ ...f, i }));
+  const shown = files.filter(
+    (f) => (!filter || f.path.includes(filter)) && (!op || f.op === op) && (!credOnly || CREDENTIAL_PATH.test(f.path)),
+  );
+  const ops = [...new Set(files.map((f) => f.op))].sort();
+  const changes = report.behavior.fileChanges;
+  return (
+    <>
+      <Section id="files" title="File accesses" count={files.length}>
+        <div className="filters">
+          <label>
+            Path contains
+            <input value={filter} onChange={(e) => setFilter(e.target.value)} />
+          </label>
+          <label>
+            Operation
+            <select value={op} onChange={(e) => setOp(e.target.value)}>
+              <option value="">any</option>
+              {ops.map((o) => (
+                <option key={o}>{o}</option>
+              ))}
+            </select>
+          </label>
+          <label className="inline">
+            <input type="checkbox" checked={credOnly} onChange={(e) => setCredOnly(e.target.checked)} /> Credential paths only
+          </label>
+        </div>
+        {shown.length === 0 ? (
+          <Empty>No file accesses match.</Empty>
+        ) : (
+          <ul className="mono-list files">
+            {shown.slice(0, 2000).map((f) => (
+              <li key={f.i} id={`file-${f.i}`} className={CREDENTIAL_PATH.test(f.path) ? 'credential' : ''}>
+                <span className="op">{f.op}</span> <code>{f.path}</code>
+                {f.target ? (
+                  <>
+                    {' '}
+                    → <code>{f.target}</code>
+                  </>
+                ) : null}{' '}
+                <span className="muted">
+                  {f.phase} · pid {f.pid} · {f.result}
+                  {f.count && f.count > 1 ? ` · ×${f.count}` : ''}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+      <Section id="changes" title="Filesystem changes" count={changes.length}>
+        {changes.length === 0 ? (
+          <Empty>The package left the filesystem unchanged outside its install.</Empty>
+        ) : (
+          <ul className="mono-list">
+            {changes.map((c, i) => (
+              <li key={i} id={`change-${i}`} className={CREDENTIAL_PATH.test(c.path) ? 'credential' : ''}>
+                <span className="op">{c.kind}</span> <code>{c.path}</code> <span className="muted">{c.phase}</span>
+                {c.sha256 ? <span className="muted"> sha256 {c.sha256.slice(0, 16)}…</span> : null}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+    </>
+  );
+}
+
+type TimelineItem = { t: number; phase: string; text: string; href: string };
+
+function Timeline({ report }: { report: Report }) {
+  const items: TimelineItem[] = [];
+  report.behavior.processes.forEach((p, i) => {
+    if (!p.housekeeping) items.push({ t: p.startMs, phase: p.phase, text: `process ${p.pid}: ${p.argv.join(' ')}`, href: `#process-${i}` });
+  });
+  report.behavior.files.forEach((f, i) => {
+    if (f.tMs !== undefined && f.op !== 'read') items.push({ t: f.tMs, phase: f.phase, text: `${f.op} ${f.path}`, href: `#file-${i}` });
+  });
+  report.behavior.network.dns.forEach((d, i) => {
+    if (d.tMs !== undefined) items.push({ t: d.tMs, phase: d.phase, text: `DNS ${d.name}`, href: `#dns-${i}` });
+  });
+  report.behavior.network.connections.forEach((c, i) => {
+    if (c.tMs !== undefined) items.push({ t: c.tMs, phase: c.phase, text: `${c.protocol} ${c.hostname ?? c.address}:${c.port}`, href: `#connection-${i}` });
+  });
+  items.sort((a, b) => a.t - b.t);
+  const phases = [...new Set(items.map((i) => i.phase))];
+  return (
+    <Section id="timeline" title="Timeline" count={items.length}>
+      {items.length === 0 ? (
+        <Empty>No timed events.</Empty>
+      ) : (
+        phases.map((phase) => {
+          const own = items.filter((i) => i.phase === phase);
+          const t0 = own[0]?.t ?? 0;
+          return (
+            <div key={phase}>
+              <h3>{phase}</h3>
+              <ol className="timeline">
+                {own.slice(0, 500).map((item, k) => (
+                  <li key={k}>
+                    <span className="muted">+{formatMs(item.t - t0)}</span> <a href={item.href}>{item.text}</a>
+                  </li>
+                ))}
+              </ol>
+            </div>
+          );
+        })
+      )}
+    </Section>
+  );
+}
+
+function Phases({ report }: { report: Report }) {
+  return (
+    <Section id="phases" title="Phases and output" count={report.phases.length}>
+      {report.phases.map((p) => (
+        <div key={p.name} className="phase">
+          <h3>
+            {p.name} <span className={`badge status-${p.status}`}>{p.status}</span>{' '}
+            <span className="muted">
+              exit {p.exitCode ?? '—'} · {formatMs(p.durationMs)}
+              {p.reason ? ` · ${p.reason}` : ''}
+            </span>
+          </h3>
+          <details>
+            <summary>stdout</summary>
+            <pre>{p.stdoutTail || '(empty)'}</pre>
+          </details>
+          <details>
+            <summary>stderr</summary>
+            <pre>{p.stderrTail || '(empty)'}</pre>
+          </details>
+        </div>
+      ))}
+    </Section>
+  );
+}
+
+export function AnalysisPage({ id }: { id: string }) {
+  const analysis = useLoad(() => api.getAnalysis(id), [id], (a) => (a && (a.status === 'queued' || a.status === 'running') ? 1000 : null));
+  const done = analysis.data?.status === 'completed';
+  const report = useLoad(() => (done ? api.getReport(id) : Promise.resolve(undefined)), [id, done]);
+
+  if (analysis.error) return <ErrorNote error={analysis.error} />;
+  if (!analysis.data) return <Skeleton rows={8} />;
+  const a = analysis.data;
+  const running = a.status === 'queued' || a.status === 'running';
+  const r = report.data;
+  return (
+    <>
+      <Banner analysis={a} report={r} />
+      {running && (
+        <div className="card">
+          <ProgressBar percent={a.progress ?? 0} label={`${a.status}: ${a.stage ?? 'queued'}`} />
+          <button type="button" className="secondary" onClick={() => void api.cancel(a.id).then(analysis.reload)}>
+            Cancel analysis
+          </button>
+        </div>
+      )}
+      <ErrorNote error={report.error} />
+      {done && !r && <Skeleton rows={8} />}
+      {r && (
+        <div className="report">
+          <nav className="toc" aria-label="Report sections">
+            {['findings', 'processes', 'network', 'canaries', 'files', 'changes', 'timeline', 'phases'].map((s) => (
+              <a key={s} href={`#${s}`}>
+                {s}
+              </a>
+            ))}
+          </nav>
+          <Findings report={r} />
+          <ProcessTree report={r} />
+          <Network report={r} />
+          <Canaries report={r} />
+          <Files report={r} />
+          <Timeline report={r} />
+          <Phases report={r} />
+          <p className="muted">
+            Analyzer {r.analyzer.version} · sha256 <code>{r.package.sha256}</code> · finished {formatTime(a.finishedAt)}
+          </p>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,68 @@
+import { api } from '../api';
+import { useLoad } from '../hooks';
+import { Link } from '../router';
+import { ErrorNote, ProgressBar, Section, Skeleton, VerdictBadge } from '../components/ui';
+
+export function BatchPage({ id }: { id: string }) {
+  const batch = useLoad(() => api.getBatch(id), [id], (b) => (b && b.done < b.total ? 2000 : null));
+  if (batch.error) return <ErrorNote error={batch.error} />;
+  if (!batch.data) return <Skeleton rows={6} />;
+  const b = batch.data;
+  return (
+    <>
+      <h1>
+        Batch <code>{b.id.slice(0, 8)}</code>{' '}
+        {b.pass === true ? <span className="badge badge-benign">policy passes</span> : b.pass === false ? <span className="badge badge-malicious">policy fails</span> : null}
+      </h1>
+      <div className="card">
+        <ProgressBar percent={b.total ? (100 * b.done) / b.total : 100} label={`${b.done} of ${b.total} analyzed`} />
+        <ul className="counts">
+          {Object.entries(b.counts).map(([verdict, n]) => (
+            <li key={verdict}>
+              <VerdictBadge verdict={verdict} /> {n}
+            </li>
+          ))}
+        </ul>
+      </div>
+      <Section id="items" title="Packages" count={b.items.length}>
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Package</th>
+                <th scope="col">Version</th>
+                <th scope="col">Verdict</th>
+                <th scope="col">Top findings</th>
+              </tr>
+            </thead>
+            <tbody>
+              {b.items.map((item) => (
+                <tr key={`${item.ecosystem}:${item.name}@${item.version}`}>
+                  <td>
+                    {item.analysisId ? <Link href={`/analyses/${item.analysisId}`}>{`${item.ecosystem}:${item.name}`}</Link> : `${item.ecosystem}:${item.name}`}
+                  </td>
+                  <td>{item.version}</td>
+                  <td>
+                    <VerdictBadge verdict={item.verdict} status={item.status} />
+                  </td>
+                  <td>{item.topFindings?.map((f) => f.rule).join(', ') || '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Section>
+      {b.skipped && b.skipped.length > 0 && (
+        <Section id="skipped" title="Not analyzed" count={b.skipped.length}>
+          <ul className="mono-list">
+            {b.skipped.map((s, i) => (
+              <li key={i}>
+                line {s.line ?? '?'}: <code>{s.name ?? s.raw}</code> — {s.reason}
+              </li>
+            ))}
+          </ul>
+        </Section>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,195 @@
+import { useState, type FormEvent } from 'react';
+import { api, type AnalysisList, type ListFilters } from '../api';
+import { useLoad } from '../hooks';
+import { Link, navigate } from '../router';
+import { Empty, ErrorNote, Skeleton, VerdictBadge, formatTime } from '../components/ui';
+
+const RUNNING = new Set(['queued', 'running']);
+
+function filtersFromUrl(): ListFilters {
+  const q = new URLSearchParams(window.location.search);
+  return {
+    name: q.get('name') ?? undefined,
+    ecosystem: q.get('ecosystem') ?? undefined,
+    verdict: q.get('verdict') ?? undefined,
+    rule: q.get('rule') ?? undefined,
+    since: q.get('since') ?? undefined,
+  };
+}
+
+function SubmitForm({ onSubmitted }: { onSubmitted: (id: string) => void }) {
+  const [mode, setMode] = useState<'registry' | 'upload'>('registry');
+  const [ecosystem, setEcosystem] = useState('npm');
+  const [name, setName] = useState('');
+  const [version, setVersion] = useState('');
+  const [force, setForce] = useState(false);
+  const [file, setFile] = useState<File | null>(null);
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const res = mode === 'registry' ? await api.submitSpec({ ecosystem, name: name.trim(), version: version.trim(), force }) : await api.submitFile(file!);
+      onSubmitted(res.id);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card submit-form" onSubmit={submit} aria-labelledby="submit-title">
+      <h2 id="submit-title">Analyze a package</h2>
+      <fieldset className="segmented">
+        <legend className="visually-hidden">Source</legend>
+        <label>
+          <input type="radio" name="mode" checked={mode === 'registry'} onChange={() => setMode('registry')} /> From the registry
+        </label>
+        <label>
+          <input type="radio" name="mode" checked={mode === 'upload'} onChange={() => setMode('upload')} /> Upload an archive
+        </label>
+      </fieldset>
+      {mode === 'registry' ? (
+        <div className="row">
+          <label>
+            Ecosystem
+            <select value={ecosystem} onChange={(e) => setEcosystem(e.target.value)}>
+              <option value="npm">npm</option>
+              <option value="pypi">PyPI</option>
+            </select>
+          </label>
+          <label>
+            Name
+            <input value={name} onChange={(e) => setName(e.target.value)} required placeholder="left-pad" />
+          </label>
+          <label>
+            Version
+            <input value={version} onChange={(e) => setVersion(e.target.value)} required placeholder="1.3.0" />
+          </label>
+          <label className="inline">
+            <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} /> Re-run even if analyzed
+          </label>
+        </div>
+      ) : (
+        <div className="row">
+          <label>
+            Archive (.tgz, .tar.gz, .zip, .whl)
+            <input type="file" name="file" accept=".tgz,.tar.gz,.zip,.whl" onChange={(e) => setFile(e.target.files?.[0] ?? null)} required />
+          </label>
+        </div>
+      )}
+      <button type="submit" disabled={busy}>
+        {busy ? 'Submitting…' : 'Analyze'}
+      </button>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+export function ListPage() {
+  const [filters, setFilters] = useState<ListFilters>(filtersFromUrl);
+  const list = useLoad<AnalysisList>(() => api.listAnalyses(filters), [JSON.stringify(filters)], (d) =>
+    d?.items.some((a) => RUNNING.has(a.status)) ? 2000 : null,
+  );
+
+  const applyFilters = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    const next: ListFilters = {};
+    for (const k of ['name', 'ecosystem', 'verdict', 'rule', 'since'] as const) {
+      const v = String(form.get(k) ?? '').trim();
+      if (v) next[k] = v;
+    }
+    const q = new URLSearchParams(next as Record<string, string>).toString();
+    window.history.replaceState(null, '', q ? `/?${q}` : '/');
+    setFilters(next);
+  };
+
+  return (
+    <>
+      <SubmitForm onSubmitted={(id) => navigate(`/analyses/${id}`)} />
+      <section className="card" aria-labelledby="list-title">
+        <h2 id="list-title">Analyses</h2>
+        <form className="filters" onSubmit={applyFilters} role="search">
+          <label>
+            Name
+            <input name="name" defaultValue={filters.name} placeholder="search by name" />
+          </label>
+          <label>
+            Ecosystem
+            <select name="ecosystem" defaultValue={filters.ecosystem ?? ''}>
+              <option value="">any</option>
+              <option value="npm">npm</option>
+              <option value="pypi">PyPI</option>
+            </select>
+          </label>
+          <label>
+            Verdict
+            <select name="verdict" defaultValue={filters.verdict ?? ''}>
+              <option value="">any</option>
+              <option value="malicious">malicious</option>
+              <option value="suspicious">suspicious</option>
+              <option value="benign">benign</option>
+              <option value="error">error</option>
+            </select>
+          </label>
+          <label>
+            Rule
+            <input name="rule" defaultValue={filters.rule} placeholder="credential-exfiltration" />
+          </label>
+          <label>
+            Since
+            <input name="since" type="date" defaultValue={filters.since} />
+          </label>
+          <button type="submit">Filter</button>
+        </form>
+        <ErrorNote error={list.error} />
+        {!list.data && list.loading ? (
+          <Skeleton rows={6} />
+        ) : list.data && list.data.items.length === 0 ? (
+          <Empty>No analyses match.</Empty>
+        ) : (
+          <div className="table-wrap">
+            <table className="analyses">
+              <thead>
+                <tr>
+                  <th scope="col">Package</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Ecosystem</th>
+                  <th scope="col">Verdict</th>
+                  <th scope="col">Score</th>
+                  <th scope="col">Submitted</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data?.items.map((a) => (
+                  <tr key={a.id} data-testid="analysis-row">
+                    <td>
+                      <Link href={`/analyses/${a.id}`}>{a.package.name}</Link>
+                    </td>
+                    <td>{a.package.version}</td>
+                    <td>{a.package.ecosystem}</td>
+                    <td>
+                      <VerdictBadge verdict={a.verdict} status={a.status} />
+                      {RUNNING.has(a.status) && a.stage ? <span className="muted"> {a.stage}</span> : null}
+                    </td>
+                    <td>{a.score ?? '—'}</td>
+                    <td>{formatTime(a.createdAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,3 +1,5 @@
+export * from './analyzer.js';
+export * from './api.js';
 export * from './enums.js';
 export * from './errors.js';
 export * from './report.js';

@@ -1,0 +1,5 @@
+export * from './channels.js';
+export * from './events.js';
+export * from './queue.js';
+export * from './redis.js';
+export * from './webhook.js';

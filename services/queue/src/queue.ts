@@ -1,0 +1,142 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { AnalysisJob, VetboxError } from '@vetbox/contracts';
+import { channels } from './channels.js';
+
+export const JOB_NAME = 'analyze';
+
+/** Jobs without a priority run first in BullMQ; batches use this one so single submissions overtake them. */
+export const BATCH_PRIORITY = 10;
+
+export interface AnalysisQueueOptions {
+  name: string;
+  /** Connection options (or an ioredis instance) for BullMQ's own connection. */
+  connection: ConnectionOptions;
+  /** Used for PUBLISH (cancel); a normal, non-subscriber connection. */
+  publisher: Redis;
+  /** Total tries of a job whose failures are transient. */
+  attempts: number;
+  /** First retry delay; later ones double (exponential backoff). */
+  backoffMs?: number;
+}
+
+export interface EnqueueOptions {
+  /** Lower number = sooner; omitted = ahead of every prioritized job (see BATCH_PRIORITY). */
+  priority?: number;
+}
+
+export type CancelOutcome = 'removed' | 'signalled' | 'absent';
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  prioritized: number;
+  completed: number;
+  failed: number;
+}
+
+/** The producer side of the analysis queue: add, cancel, inspect. */
+export class AnalysisQueue {
+  readonly name: string;
+  readonly bull: Queue;
+  private readonly publisher: Redis;
+
+  constructor(private readonly opts: AnalysisQueueOptions) {
+    this.name = opts.name;
+    this.publisher = opts.publisher;
+    this.bull = new Queue(opts.name, {
+      connection: opts.connection,
+      defaultJobOptions: this.defaultJobOptions(),
+    });
+    // Without a listener an 'error' event would crash the process (Redis restarts emit them).
+    this.bull.on('error', () => {});
+  }
+
+  private defaultJobOptions(): JobsOptions {
+    return {
+      attempts: Math.max(1, this.opts.attempts),
+      backoff: { type: 'exponential', delay: this.opts.backoffMs ?? 5_000 },
+      // The database is the record; Redis keeps finished jobs only briefly for dashboards.
+      removeOnComplete: { age: 3_600, count: 1_000 },
+      removeOnFail: { age: 24 * 3_600, count: 5_000 },
+    };
+  }
+
+  /**
+   * Validates and adds a job whose id is the analysis id, so adding it twice is a no-op
+   * (BullMQ ignores a jobId it already holds): producers may retry safely.
+   */
+  async enqueue(job: AnalysisJob, options: EnqueueOptions = {}): Promise<void> {
+    const parsed = AnalysisJob.safeParse(job);
+    if (!parsed.success) {
+      throw new VetboxError('INVALID_INPUT', `analysis job rejected: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
+        details: { issues: parsed.error.issues },
+      });
+    }
+    try {
+      await this.bull.add(JOB_NAME, parsed.data, {
+        jobId: parsed.data.analysisId,
+        ...(options.priority ? { priority: options.priority } : {}),
+      });
+    } catch (err) {
+      throw new VetboxError('REDIS_UNAVAILABLE', 'could not add the analysis to the queue', { cause: err });
+    }
+  }
+
+  /** Whether BullMQ holds a job for this analysis in any state. */
+  async has(analysisId: string): Promise<boolean> {
+    return (await this.bull.getJob(analysisId)) !== undefined;
+  }
+
+  /**
+   * Stops an analysis: a job still waiting is removed; a running one is told to abort through
+   * the cancel channel (the worker that holds it aborts its AbortController). The caller marks
+   * the analysis cancelled in the database first, so a worker that picks the job up in between
+   * sees the status and skips it.
+   */
+  async cancel(analysisId: string): Promise<CancelOutcome> {
+    const job = await this.bull.getJob(analysisId);
+    if (job) {
+      const state = await job.getState();
+      if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
+        try {
+          await job.remove();
+          return 'removed';
+        } catch {
+          // Taken by a worker between getState and remove: signal it below.
+        }
+      }
+    }
+    // Published even when no job is found: a worker may hold it under a lock we cannot see.
+    await this.publisher.publish(channels.cancel(this.name), analysisId);
+    return job ? 'signalled' : 'absent';
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const c = await this.bull.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+    return {
+      waiting: c.waiting ?? 0,
+      active: c.active ?? 0,
+      delayed: c.delayed ?? 0,
+      prioritized: c.prioritized ?? 0,
+      completed: c.completed ?? 0,
+      failed: c.failed ?? 0,
+    };
+  }
+
+  /** Jobs not yet finished: what /metrics reports as queue depth. */
+  async depth(): Promise<number> {
+    const c = await this.counts();
+    return c.waiting + c.delayed + c.prioritized + c.active;
+  }
+
+  async close(): Promise<void> {
+    await this.bull.close();
+  }
+
+  /** Tests only: removes every key of the queue. */
+  async obliterate(): Promise<void> {
+    await this.bull.obliterate({ force: true });
+  }
+}

@@ -15,6 +15,7 @@ const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   PORT: int(3000),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z.string().default('postgresql://vetbox:vetbox@127.0.0.1:5432/vetbox'),
@@ -56,3 +57,5 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (source === process.env) cached = parsed.data;
   return parsed.data;
 }
+
+export { createLogger, usePrettyLogs, type CreateLoggerOptions, type LogFormat, type Logger } from './logger.js';

@@ -1,0 +1,390 @@
+import type { ExitEvent, SignalEvent, SyscallEvent, TraceEvent, TraceStats } from './types.js';
+
+/** An `<unfinished ...>` call waiting for its `<... resumed>` line; at most one per pid. */
+interface PendingCall {
+  name: string;
+  time: number;
+  /** Argument text printed before the interruption (may end with `, `). */
+  prefix: string;
+}
+
+/**
+ * Everything a parse remembers between lines: only the unfinished calls per pid, so memory
+ * stays flat however long the trace is.
+ */
+export class TraceParserState {
+  readonly pending = new Map<number, PendingCall>();
+  readonly stats: TraceStats = { lines: 0, bytes: 0, events: 0, malformed: 0, malformedSamples: [] };
+  /** Lines longer than this are hostile or corrupt: counted as malformed, not parsed. */
+  maxLineLength = 4 * 1024 * 1024;
+}
+
+const MAX_MALFORMED_SAMPLES = 5;
+const UNFINISHED = ' <unfinished ...>';
+const DETACHED = ' <detached ...>';
+const RESUMED_OPEN = '<... ';
+const RESUMED_CLOSE = ' resumed>';
+
+const CH_SPACE = 32;
+const CH_0 = 48;
+const CH_9 = 57;
+const CH_DOT = 46;
+const CH_LPAREN = 40;
+const CH_RPAREN = 41;
+const CH_LT = 60;
+const CH_GT = 62;
+const CH_MINUS = 45;
+const CH_PLUS = 43;
+const CH_QUESTION = 63;
+const CH_LBRACKET = 91;
+const CH_E = 69;
+
+function malformed(state: TraceParserState, line: string): void {
+  state.stats.malformed++;
+  if (state.stats.malformedSamples.length < MAX_MALFORMED_SAMPLES) {
+    state.stats.malformedSamples.push(line.length > 200 ? `${line.slice(0, 200)}...` : line);
+  }
+}
+
+/**
+ * Parses one line and appends the events it completes to `out` (an exit line also flushes
+ * that pid's call left unfinished). Returns the number of events appended. Never throws on
+ * bad input.
+ */
+export function parseLineInto(line: string, state: TraceParserState, out: TraceEvent[]): number {
+  const stats = state.stats;
+  stats.lines++;
+  stats.bytes += line.length + 1;
+  const len = line.length;
+  if (len === 0) return 0;
+  if (len > state.maxLineLength) {
+    malformed(state, line);
+    return 0;
+  }
+
+  let i = 0;
+  let pid = 0;
+  // `[pid  1234] ` prefix: strace without -o interleaves that way; accept it too.
+  if (line.charCodeAt(0) === CH_LBRACKET && line.startsWith('[pid', 0)) {
+    i = 4;
+    while (i < len && line.charCodeAt(i) === CH_SPACE) i++;
+    const start = i;
+    while (i < len && isDigit(line.charCodeAt(i))) pid = pid * 10 + (line.charCodeAt(i++) - CH_0);
+    if (i === start || line.charCodeAt(i) !== 93 /* ] */) return bad(state, line);
+    i++;
+    while (i < len && line.charCodeAt(i) === CH_SPACE) i++;
+  } else {
+    // `1234 1700000000.123456 ...`: the pid column (from -f with -o).
+    const start = i;
+    while (i < len && isDigit(line.charCodeAt(i))) pid = pid * 10 + (line.charCodeAt(i++) - CH_0);
+    if (i === start) return bad(state, line);
+    if (line.charCodeAt(i) === CH_DOT) {
+      // No pid column (a single-process trace): the number was the timestamp.
+      i = 0;
+      pid = 0;
+    } else {
+      if (line.charCodeAt(i) !== CH_SPACE) return bad(state, line);
+      while (i < len && line.charCodeAt(i) === CH_SPACE) i++;
+    }
+  }
+
+  // Timestamp `1700000000.123456` (-ttt). Parsed by hand: no slice, no parseFloat.
+  let secs = 0;
+  const tStart = i;
+  while (i < len && isDigit(line.charCodeAt(i))) secs = secs * 10 + (line.charCodeAt(i++) - CH_0);
+  if (i === tStart) return bad(state, line);
+  let time = secs;
+  if (line.charCodeAt(i) === CH_DOT) {
+    i++;
+    let frac = 0;
+    let scale = 1;
+    while (i < len && isDigit(line.charCodeAt(i))) {
+      frac = frac * 10 + (line.charCodeAt(i++) - CH_0);
+      scale *= 10;
+    }
+    time = secs + frac / scale;
+  }
+  if (line.charCodeAt(i) !== CH_SPACE) return bad(state, line);
+  i++;
+
+  const c = line.charCodeAt(i);
+  if (c === CH_MINUS) return parseSignal(line, i, pid, time, state, out);
+  if (c === CH_PLUS) return parseExit(line, i, pid, time, state, out);
+  if (c === CH_LT) return parseResumed(line, i, pid, time, state, out);
+  return parseCall(line, i, pid, time, state, out);
+}
+
+/** Convenience wrapper of `parseLineInto` that returns the events of one line. */
+export function parseLine(line: string, state: TraceParserState): TraceEvent[] {
+  const out: TraceEvent[] = [];
+  parseLineInto(line, state, out);
+  return out;
+}
+
+/** Ends the parse: calls still unfinished become `incomplete: 'eof'` events. */
+export function flushPending(state: TraceParserState, out: TraceEvent[]): number {
+  let n = 0;
+  for (const [pid, p] of state.pending) {
+    out.push(incompleteEvent(pid, p, 'eof'));
+    n++;
+  }
+  state.pending.clear();
+  state.stats.events += n;
+  return n;
+}
+
+function bad(state: TraceParserState, line: string): number {
+  malformed(state, line);
+  return 0;
+}
+
+function isDigit(c: number): boolean {
+  return c >= CH_0 && c <= CH_9;
+}
+
+function incompleteEvent(pid: number, p: PendingCall, why: 'exited' | 'detached' | 'eof'): SyscallEvent {
+  return { type: 'syscall', pid, time: p.time, name: p.name, args: trimArgs(p.prefix), ret: null, incomplete: why };
+}
+
+/** An interrupted call's args may end with the `, ` strace printed before the next argument. */
+function trimArgs(prefix: string): string {
+  let end = prefix.length;
+  while (end > 0 && prefix.charCodeAt(end - 1) === CH_SPACE) end--;
+  if (end > 0 && prefix.charCodeAt(end - 1) === 44 /* , */) end--;
+  return end === prefix.length ? prefix : prefix.slice(0, end);
+}
+
+// `1234 1700000000.1 openat(AT_FDCWD</home/u>, "/etc/passwd", O_RDONLY) = 3</etc/passwd>`
+// `1234 1700000000.1 read(3</tmp/x>,  <unfinished ...>`
+// `1234 1700000000.1 read(0,  <detached ...>`
+function parseCall(
+  line: string,
+  i: number,
+  pid: number,
+  time: number,
+  state: TraceParserState,
+  out: TraceEvent[],
+): number {
+  const open = line.indexOf('(', i);
+  if (open <= i) return bad(state, line);
+  const name = line.slice(i, open);
+  if (!isSyscallName(name)) return bad(state, line);
+
+  if (line.endsWith(UNFINISHED)) {
+    // A second unfinished call for the same pid means the first never resumed (lost line).
+    const prev = state.pending.get(pid);
+    if (prev !== undefined) pushEvent(state, out, incompleteEvent(pid, prev, 'eof'));
+    state.pending.set(pid, { name, time, prefix: line.slice(open + 1, line.length - UNFINISHED.length) });
+    return prev !== undefined ? 1 : 0;
+  }
+  if (line.endsWith(DETACHED)) {
+    const p: PendingCall = { name, time, prefix: line.slice(open + 1, line.length - DETACHED.length) };
+    return pushEvent(state, out, incompleteEvent(pid, p, 'detached'));
+  }
+  const ev = callWithResult(line, open + 1, pid, time, name);
+  if (ev === null) return bad(state, line);
+  return pushEvent(state, out, ev);
+}
+
+// `1234 1700000000.2 <... read resumed>"hi\n", 131072) = 3`
+// `1234 1700000000.2 <... clone3 resumed> => {parent_tid=[27921]}, 88) = 27921`
+// `1234 1700000000.2 <... exit resumed>) = ?`
+function parseResumed(
+  line: string,
+  i: number,
+  pid: number,
+  time: number,
+  state: TraceParserState,
+  out: TraceEvent[],
+): number {
+  if (!line.startsWith(RESUMED_OPEN, i)) return bad(state, line);
+  const nameStart = i + RESUMED_OPEN.length;
+  const close = line.indexOf(RESUMED_CLOSE, nameStart);
+  if (close < 0) return bad(state, line);
+  const name = line.slice(nameStart, close);
+  const rest = line.slice(close + RESUMED_CLOSE.length);
+  const p = state.pending.get(pid);
+  if (p === undefined || p.name !== name) {
+    // Resumed half without its start (trace began mid-call, or a line was lost).
+    let n = 0;
+    if (p !== undefined) {
+      state.pending.delete(pid);
+      n += pushEvent(state, out, incompleteEvent(pid, p, 'eof'));
+    }
+    const ev = callWithResult(rest, 0, pid, time, name);
+    if (ev === null) return n + bad(state, line);
+    ev.incomplete = 'unmatched';
+    return n + pushEvent(state, out, ev);
+  }
+  state.pending.delete(pid);
+  // Joined text is exactly what the uninterrupted line holds after `name(`.
+  const ev = callWithResult(p.prefix + rest, 0, pid, p.time, name);
+  if (ev === null) return bad(state, line);
+  ev.resumedTime = time;
+  return pushEvent(state, out, ev);
+}
+
+/**
+ * Splits `args) = result` starting at `argStart`. The result is found from the end (the last
+ * ` = `), so quoted strings holding ` = ` or `)` never confuse it; strace pads the return
+ * column with spaces (`exit_group(0)   = ?`).
+ */
+function callWithResult(text: string, argStart: number, pid: number, time: number, name: string): SyscallEvent | null {
+  const eq = text.lastIndexOf(' = ');
+  if (eq < argStart) return null;
+  let close = eq;
+  while (close > argStart && text.charCodeAt(close - 1) === CH_SPACE) close--;
+  if (close <= argStart || text.charCodeAt(close - 1) !== CH_RPAREN) return null;
+  const ev: SyscallEvent = { type: 'syscall', pid, time, name, args: text.slice(argStart, close - 1), ret: null };
+  if (!parseResult(text, eq + 3, ev)) return null;
+  return ev;
+}
+
+// Results: `= 0`, `= 3</etc/passwd>`, `= 0x7f2a5c000000`, `= -1 ENOENT (No such file or directory)`,
+// `= ?`, `= ? ERESTARTSYS (To be restarted if SA_RESTART is set)`, `= 1 ([{fd=3, revents=POLLIN}])`,
+// `= 0 (Timeout)`, `= 18<TCP:[4041236]>`.
+function parseResult(text: string, j: number, ev: SyscallEvent): boolean {
+  const len = text.length;
+  let c = text.charCodeAt(j);
+  if (c === CH_QUESTION) {
+    j++;
+  } else {
+    let neg = false;
+    if (c === CH_MINUS) {
+      neg = true;
+      j++;
+      c = text.charCodeAt(j);
+    }
+    if (!isDigit(c)) return false;
+    let v = 0;
+    if (c === CH_0 && (text.charCodeAt(j + 1) | 32) === 120 /* x */) {
+      j += 2;
+      for (;;) {
+        const h = hexValue(text.charCodeAt(j));
+        if (h < 0) break;
+        v = v * 16 + h;
+        j++;
+      }
+    } else {
+      while (j < len && isDigit(text.charCodeAt(j))) v = v * 10 + (text.charCodeAt(j++) - CH_0);
+    }
+    ev.ret = neg ? -v : v;
+    if (text.charCodeAt(j) === CH_LT) {
+      const end = matchAngle(text, j);
+      if (end < 0) return false;
+      ev.retDecoration = text.slice(j + 1, end);
+      j = end + 1;
+    }
+  }
+  // errno after a failed call: ` ENOENT (No such file or directory)`.
+  if (text.charCodeAt(j) === CH_SPACE && text.charCodeAt(j + 1) === CH_E && (ev.ret === null || ev.ret < 0)) {
+    let k = j + 1;
+    while (k < len && isErrnoChar(text.charCodeAt(k))) k++;
+    ev.errno = text.slice(j + 1, k);
+  }
+  return true;
+}
+
+/** Index of the `>` closing the `<` at `start`, counting nesting (`0</dev/pts/0<char 136:0>>`). */
+export function matchAngle(text: string, start: number): number {
+  let depth = 0;
+  const len = text.length;
+  for (let k = start; k < len; k++) {
+    const c = text.charCodeAt(k);
+    if (c === CH_LT) depth++;
+    else if (c === CH_GT) {
+      depth--;
+      if (depth === 0) return k;
+    } else if (c === 92 /* \ */) k++; // strace escapes `<`/`>` in paths; skip escaped chars
+  }
+  return -1;
+}
+
+function hexValue(c: number): number {
+  if (c >= CH_0 && c <= CH_9) return c - CH_0;
+  const l = c | 32;
+  if (l >= 97 && l <= 102) return l - 87;
+  return -1;
+}
+
+function isErrnoChar(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= CH_0 && c <= CH_9) || c === 95;
+}
+
+function isSyscallName(name: string): boolean {
+  if (name.length === 0 || name.length > 40) return false;
+  for (let k = 0; k < name.length; k++) {
+    const c = name.charCodeAt(k);
+    // lower-case, digits, `_`; `???` for unknown calls; `syscall_0x1c3` for unnamed ones.
+    if (!((c >= 97 && c <= 122) || (c >= CH_0 && c <= CH_9) || c === 95 || c === CH_QUESTION)) return false;
+  }
+  return true;
+}
+
+function pushEvent(state: TraceParserState, out: TraceEvent[], ev: TraceEvent): number {
+  out.push(ev);
+  state.stats.events++;
+  return 1;
+}
+
+// `1234 1700000000.3 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=1235, ...} ---`
+// `1234 1700000000.3 --- stopped by SIGSTOP ---`
+function parseSignal(
+  line: string,
+  i: number,
+  pid: number,
+  time: number,
+  state: TraceParserState,
+  out: TraceEvent[],
+): number {
+  if (!line.startsWith('--- ', i) || !line.endsWith(' ---')) return bad(state, line);
+  const body = line.slice(i + 4, line.length - 4);
+  if (body.startsWith('stopped by ')) {
+    const ev: SignalEvent = { type: 'signal', pid, time, signal: 'stopped', info: body.slice(11) };
+    return pushEvent(state, out, ev);
+  }
+  const sp = body.indexOf(' ');
+  const signal = sp < 0 ? body : body.slice(0, sp);
+  if (!signal.startsWith('SIG')) return bad(state, line);
+  const ev: SignalEvent = { type: 'signal', pid, time, signal, info: sp < 0 ? '' : body.slice(sp + 1) };
+  return pushEvent(state, out, ev);
+}
+
+// `1234 1700000000.4 +++ exited with 0 +++`
+// `1234 1700000000.4 +++ killed by SIGKILL +++`
+// `1234 1700000000.4 +++ killed by SIGSEGV (core dumped) +++`
+// `1234 1700000000.4 +++ superseded by execve in pid 1233 +++` (a thread exec'd; not an exit)
+function parseExit(
+  line: string,
+  i: number,
+  pid: number,
+  time: number,
+  state: TraceParserState,
+  out: TraceEvent[],
+): number {
+  if (!line.startsWith('+++ ', i) || !line.endsWith(' +++')) return bad(state, line);
+  const body = line.slice(i + 4, line.length - 4);
+  let ev: ExitEvent;
+  if (body.startsWith('exited with ')) {
+    const code = Number(body.slice(12));
+    if (!Number.isInteger(code)) return bad(state, line);
+    ev = { type: 'exit', pid, time, code, signal: null };
+  } else if (body.startsWith('killed by ')) {
+    let sig = body.slice(10);
+    const core = sig.endsWith(' (core dumped)');
+    if (core) sig = sig.slice(0, -14);
+    ev = { type: 'exit', pid, time, code: null, signal: sig };
+    if (core) ev.coreDumped = true;
+  } else if (body.startsWith('superseded by execve')) {
+    return 0;
+  } else {
+    return bad(state, line);
+  }
+  let n = 0;
+  const p = state.pending.get(pid);
+  if (p !== undefined) {
+    state.pending.delete(pid);
+    n += pushEvent(state, out, incompleteEvent(pid, p, 'exited'));
+  }
+  return n + pushEvent(state, out, ev);
+}

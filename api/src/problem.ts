@@ -1,0 +1,111 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { isVetboxError, type ErrorCode } from '@vetbox/contracts';
+
+/** RFC 9457 problem details: every error the API returns has this shape. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code?: ErrorCode | 'NOT_FOUND' | 'NOT_READY';
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export function sendProblem(res: Response, problem: Problem): void {
+  res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+/** The one mapping from our error codes to HTTP statuses. */
+export function httpStatusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'INVALID_INPUT':
+      return 400;
+    case 'PACKAGE_NOT_FOUND':
+      return 404;
+    case 'CANCELLED':
+      return 409;
+    case 'ARCHIVE_TOO_LARGE':
+      return 413;
+    case 'BAD_ARCHIVE':
+    case 'INTEGRITY_MISMATCH':
+      return 422;
+    case 'REGISTRY_UNAVAILABLE':
+      return 502;
+    case 'DOCKER_UNAVAILABLE':
+    case 'DATABASE_UNAVAILABLE':
+    case 'REDIS_UNAVAILABLE':
+    case 'SANDBOX_IMAGE_MISSING':
+      return 503;
+    case 'SANDBOX_FAILED':
+    case 'INTERNAL':
+      return 500;
+    default: {
+      const exhaustive: never = code;
+      return exhaustive;
+    }
+  }
+}
+
+function problemType(code: string): string {
+  return `https://vetbox.invalid/problems/${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendProblem(res, {
+    type: problemType('NOT_FOUND'),
+    title: 'Not Found',
+    status: 404,
+    code: 'NOT_FOUND',
+    detail: `no route for ${req.method} ${req.path}`,
+  });
+};
+
+interface HttpishError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+  message?: string;
+}
+
+/** Last middleware: VetboxErrors keep their code; body-parser errors keep their 4xx; the rest is 500. */
+export function errorHandler(log: { error(obj: object, msg: string): void }): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    if (isVetboxError(err)) {
+      const status = httpStatusFor(err.code);
+      if (status >= 500) log.error({ err, path: req.path }, 'request failed');
+      return sendProblem(res, {
+        type: problemType(err.code),
+        title: err.code,
+        status,
+        code: err.code,
+        detail: err.message,
+        ...(err.details ? { details: err.details } : {}),
+      });
+    }
+    const httpish = (err ?? {}) as HttpishError;
+    const status = httpish.status ?? httpish.statusCode ?? 500;
+    if (status >= 400 && status < 500 && httpish.expose !== false) {
+      return sendProblem(res, {
+        type: problemType('INVALID_INPUT'),
+        title: 'Bad Request',
+        status,
+        code: 'INVALID_INPUT',
+        detail: httpish.message ?? 'invalid request',
+      });
+    }
+    log.error({ err, path: req.path }, 'unhandled error');
+    return sendProblem(res, {
+      type: problemType('INTERNAL'),
+      title: 'Internal Server Error',
+      status: 500,
+      code: 'INTERNAL',
+      detail: 'internal error',
+    });
+  };
+}
+
+export { problemType };

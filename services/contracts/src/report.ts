@@ -47,6 +47,11 @@ export const ProcessEntry = z.object({
   outlived: z.boolean().optional(),
   /** Part of the package manager's own housekeeping rather than the package's code. */
   housekeeping: z.boolean().optional(),
+  /**
+   * At execve, fd 0, 1 or 2 was a network (inet/inet6) socket, e.g. after dup2(sock, 0..2):
+   * the reverse-shell shape. A Unix socketpair (how Node pipes a child's stdio) does not count.
+   */
+  stdioSocket: z.boolean().optional(),
 });
 export type ProcessEntry = z.infer<typeof ProcessEntry>;
 

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Ecosystem } from '@vetbox/contracts';
 import { badArchive, defaultArchiveLimits, formatBytes, tooLarge, type ArchiveLimits } from './limits.js';
 import {
@@ -17,6 +18,7 @@ import {
   wheelTagSuffix,
 } from './metadata.js';
 import { baseName, depthOf, topSegment } from './paths.js';
+import type { FetchedArtifact } from './types.js';
 import { scanArchive, type ArchiveFormat, type ArchiveScan } from './scan.js';
 
 export type ArchiveKind = 'npm-tarball' | 'sdist' | 'wheel';
@@ -53,9 +55,9 @@ const isMetadata = (path: string) => depthOf(path) === 2 && METADATA_FILES.has(b
  * its content. `originalName` (the client's file name) is never used as a path; it only
  * appears in error messages.
  */
-export async function inspectUpload(filePath: string, originalName?: string, opts: InspectOptions = {}): Promise<InspectedArchive> {
+export async function inspectUpload(filePath: string, originalName?: string, opts: InspectOptions = {}): Promise<FetchedArtifact> {
   try {
-    return await inspectArchive(filePath, opts);
+    return { ...(await inspectArchive(filePath, opts)), source: 'upload', path: path.resolve(filePath) };
   } catch (err) {
     if (originalName && err instanceof Error && 'code' in err) {
       err.message = `${err.message} [${JSON.stringify(originalName.slice(0, 200))}]`;

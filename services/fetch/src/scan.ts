@@ -73,13 +73,13 @@ class EntryCollector {
     return this.wanted(path);
   }
 
-  async consume(path: string, content: Readable, capture: boolean): Promise<void> {
+  async consume(path: string, content: AsyncIterable<Buffer>, capture: boolean): Promise<void> {
     if (!capture) {
       for await (const _chunk of content) void _chunk; // drained: the bytes were already counted
       return;
     }
     const chunks: Buffer[] = [];
-    for await (const chunk of content as AsyncIterable<Buffer>) {
+    for await (const chunk of content) {
       this.budget.addMetadata(chunk.length);
       chunks.push(chunk);
     }
@@ -142,7 +142,7 @@ async function scanTarGz(filePath: string, limits: ArchiveLimits, wanted: Captur
       budget.addEntry();
       const path = checkTarEntry(entry.header);
       const capture = path !== '' && entry.header.type !== 'directory' && collector.addFile(path);
-      await collector.consume(path, entry, capture);
+      await collector.consume(path, entry as unknown as AsyncIterable<Buffer>, capture);
     }
   } catch (err) {
     await pumped;
@@ -163,7 +163,7 @@ async function scanTarGz(filePath: string, limits: ArchiveLimits, wanted: Captur
 }
 
 /** Only regular files and directories pass: links of any kind and special files are refused. */
-function checkTarEntry(header: tarStream.Headers): string {
+function checkTarEntry(header: tarStream.Header): string {
   const path = normalizeEntryPath(header.name);
   const shown = JSON.stringify(path);
   switch (header.type) {

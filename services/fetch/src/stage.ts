@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { StagedPackage, VetboxError, type ErrorCode } from '@vetbox/contracts';
+import { registryBase } from './npm.js';
+import type { FetchedArtifact } from './types.js';
+
+export interface StageOptions {
+  /** Registry npm installs dependencies from. Default: NPM_REGISTRY_URL. */
+  registryUrl?: string;
+  /** Wall-clock limit of the host-side `npm install`. Default 10 min. */
+  installTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** npm executable (default `npm` on PATH). */
+  npmBin?: string;
+}
+
+const STAGE_PROJECT = 'vetbox-staged-project';
+
+/**
+ * Lays an artifact out the way the sandbox expects (see StagedPackage in @vetbox/contracts)
+ * in a new directory under `workRoot`. Package code never runs here: npm installs with
+ * scripts disabled, pip is not run at all. The directory is removed if staging fails;
+ * on success the caller owns it.
+ */
+export async function stage(artifact: FetchedArtifact, workRoot: string, opts: StageOptions = {}): Promise<StagedPackage> {
+  await mkdir(workRoot, { recursive: true });
+  const dir = await mkdtemp(path.join(workRoot, 'stage-'));
+  try {
+    const archiveFile = path.posix.join('dist', artifact.fileName);
+    await mkdir(path.join(dir, 'dist'));
+    await copyFile(artifact.path, path.join(dir, archiveFile));
+    if (artifact.ecosystem === 'npm') await stageNpm(artifact, dir, archiveFile, opts);
+    // pypi: the archive in dist/ is all the sandbox needs. Its dependencies are not staged:
+    // they cannot be resolved offline here, so the sandbox installs with pip --no-deps.
+    return StagedPackage.parse({
+      ecosystem: artifact.ecosystem,
+      name: artifact.name,
+      version: artifact.version,
+      source: artifact.source,
+      sha256: artifact.sha256,
+      size: artifact.size,
+      dir,
+      archiveFile,
+      importNames: artifact.importNames,
+      entryPoints: artifact.entryPoints,
+    });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: string, opts: StageOptions): Promise<void> {
+  // Registry packages resolve through the registry like a real install (npm checks integrity
+  // again); uploads install from the verified tarball itself.
+  const spec = artifact.source === 'registry' ? artifact.version : `file:${archiveFile}`;
+  const project = { name: STAGE_PROJECT, version: '0.0.0', private: true, dependencies: { [artifact.name]: spec } };
+  await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(project, null, 2)}\n`);
+  await runNpmInstall(dir, opts);
+  await checkInstalled(dir, artifact);
+}
+
+/** What the host runs, and why each flag is there. */
+export function npmInstallArgs(registry: string): string[] {
+  return [
+    'install',
+    '--ignore-scripts', // no lifecycle script of any package runs on the host
+    '--allow-git=none', // git dependencies run `prepare` while packing: refuse them outright
+    '--no-audit',
+    '--no-fund',
+    '--no-update-notifier',
+    '--omit=dev',
+    `--registry=${registry}`,
+    '--loglevel=error',
+  ];
+}
+
+/** The parent's npm_* variables (set by `npm run`/`npx`) could re-enable scripts or change the registry. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^npm_/i.test(k) || k === 'NODE_OPTIONS' || k === 'INIT_CWD') continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+async function runNpmInstall(dir: string, opts: StageOptions): Promise<void> {
+  const timeoutMs = opts.installTimeoutMs ?? 10 * 60_000;
+  const child = spawn(opts.npmBin ?? 'npm', npmInstallArgs(registryBase(opts)), {
+    cwd: dir,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // own process group: a timeout kills npm and everything it started
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-16_384);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let stopped: 'timeout' | 'cancelled' | undefined;
+  const kill = (why: 'timeout' | 'cancelled') => {
+    stopped ??= why;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const timer = setTimeout(() => kill('timeout'), timeoutMs);
+  const onAbort = () => kill('cancelled');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    if (stopped === 'cancelled') throw new VetboxError('CANCELLED', 'npm install on the host was cancelled');
+    if (stopped === 'timeout') throw new VetboxError('REGISTRY_UNAVAILABLE', `npm install on the host timed out after ${timeoutMs} ms`);
+    if (code !== 0) throw npmInstallError(output, code);
+  } catch (err) {
+    if (err instanceof VetboxError) throw err;
+    throw new VetboxError('INTERNAL', `could not run npm: ${(err as Error).message}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** `npm error code E404` and friends → our codes; the tail of npm's output goes in the message. */
+export function npmInstallError(output: string, exitCode: number | null): VetboxError {
+  const npmCode = /npm (?:error|ERR!) code (\S+)/.exec(output)?.[1] ?? '';
+  let code: ErrorCode = 'INTERNAL';
+  if (/^(E404|ETARGET|ENOVERSIONS|E410)$/.test(npmCode)) code = 'PACKAGE_NOT_FOUND';
+  else if (npmCode === 'EINTEGRITY') code = 'INTEGRITY_MISMATCH';
+  else if (/^(E5\d\d|E429|E408|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EPIPE|ENETUNREACH|ERR_SOCKET_TIMEOUT)$/.test(npmCode)) {
+    code = 'REGISTRY_UNAVAILABLE';
+  } else if (/^(EUNSUPPORTEDPROTOCOL|EALLOWGIT|EBADPLATFORM|ENOTSUP|ERESOLVE|EINVALIDTAGNAME|EINVALIDPACKAGENAME)$/.test(npmCode)) {
+    code = 'BAD_ARCHIVE';
+  }
+  const tail = output.trim().split('\n').slice(-12).join('\n');
+  return new VetboxError(code, `npm install on the host failed (exit ${exitCode}${npmCode ? `, ${npmCode}` : ''}):\n${tail}`, {
+    details: { npmCode, exitCode },
+  });
+}
+
+async function checkInstalled(dir: string, artifact: FetchedArtifact): Promise<void> {
+  const manifest = path.join(dir, 'node_modules', ...artifact.name.split('/'), 'package.json');
+  let installed: { version?: unknown };
+  try {
+    installed = JSON.parse(await readFile(manifest, 'utf8')) as { version?: unknown };
+  } catch (err) {
+    throw new VetboxError('INTERNAL', `npm install finished but ${artifact.name} is not in node_modules`, { cause: err });
+  }
+  if (installed.version !== artifact.version) {
+    throw new VetboxError('INTERNAL', `npm installed ${artifact.name}@${String(installed.version)}, expected ${artifact.version}`);
+  }
+}

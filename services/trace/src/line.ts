@@ -292,7 +292,7 @@ export function matchAngle(text: string, start: number): number {
   for (let k = start; k < len; k++) {
     const c = text.charCodeAt(k);
     if (c === CH_LT) depth++;
-    else if (c === CH_GT) {
+    else if (c === CH_GT && text.charCodeAt(k - 1) !== CH_MINUS /* `->` inside TCP:[a->b] */) {
       depth--;
       if (depth === 0) return k;
     } else if (c === 92 /* \ */) k++; // strace escapes `<`/`>` in paths; skip escaped chars

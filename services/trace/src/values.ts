@@ -49,7 +49,14 @@ class ValueParser {
         this.i++;
         return items;
       }
+      if (c === 93 || c === 125 || c === 41) {
+        // A closer that is not ours (malformed text): end this list leniently.
+        this.i++;
+        return items;
+      }
+      const before = this.i;
       items.push(this.value(close));
+      if (this.i === before) this.i++; // never loop without progress on odd input
       this.skipSpaces();
       const d = s.charCodeAt(this.i);
       if (d === 44 /* , */) this.i++;

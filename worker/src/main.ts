@@ -1,6 +1,6 @@
 // Worker process entry: `node worker/dist/main.js` (npm start runs it beside the API).
 import { createLogger, loadEnv } from '@vetbox/config';
-import { startWorker } from './worker.js';
+import { startWorker } from './start.js';
 
 const env = loadEnv();
 const logger = createLogger('worker', { level: env.LOG_LEVEL, format: env.LOG_FORMAT });

@@ -1,21 +1,148 @@
-import type { Env, Logger } from '@vetbox/config';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { Worker } from 'bullmq';
+import type { Analyzer, AnalysisStatus } from '@vetbox/contracts';
+import type { Logger } from '@vetbox/config';
+import type { PrismaClient } from '@vetbox/db';
+import { AnalysisQueue, CancelSubscriber, bullConnection, createRedis } from '@vetbox/queue';
+import { markFailed } from '@vetbox/store';
+import { ABORT_CANCELLED, ABORT_SHUTDOWN, createProcessor } from './processor.js';
+import { reconcileLostJobs } from './reconcile.js';
+import { notifyAnalysisEnd } from './notify.js';
 
-export interface RunningWorker {
-  /** Finishes or abandons current work, then releases every connection. */
+export interface AnalysisWorkerOptions {
+  queueName: string;
+  redisUrl: string;
+  prisma: PrismaClient;
+  analyze: Analyzer;
+  logger: Logger;
+  concurrency: number;
+  /** Raw evidence retention (ARTIFACT_RETENTION_DAYS). */
+  retentionDays: number;
+  /** Tries for re-adding lost jobs (the queue's JOB_ATTEMPTS). */
+  attempts: number;
+  /**
+   * How long a job's lock lives without renewal: a SIGKILLed worker's job is retaken after
+   * roughly this plus `stalledIntervalMs`. The lock is renewed every lockDuration/2.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  /** How many times a job may stall (its worker died) before it fails for good. */
+  maxStalledCount?: number;
+  /** At SIGTERM, how long running jobs may still finish before they are handed back. */
+  shutdownGraceMs?: number;
+  /** Re-add jobs of in-flight analyses that Redis lost; 0 disables. */
+  reconcileIntervalMs?: number;
+  /** Only analyses older than this are considered lost (a submission in progress is not). */
+  reconcileMinAgeMs?: number;
+  reapAnalysis?: (analysisId: string) => Promise<void>;
+  /** Test hook / metrics: every final status this worker recorded. */
+  onFinished?: (analysisId: string, status: AnalysisStatus) => void;
+  workerId?: string;
+}
+
+export interface AnalysisWorker {
+  readonly id: string;
+  readonly worker: Worker;
+  /** Resolves once the worker listens for jobs and cancellations. */
+  ready(): Promise<void>;
+  /** Graceful stop: no new jobs; running ones finish within the grace period or are handed back. */
   close(): Promise<void>;
 }
 
 /**
- * Starts the analysis worker. The queue consumer (BullMQ) is wired in here; until it is, the
- * process only stays up so `npm start` and the deployment can supervise it.
+ * A BullMQ worker running analyses. Several of them, in any number of processes or machines,
+ * share one queue through Redis and one database: a job is held by exactly one worker at a time,
+ * and a job whose worker died is retaken by another after its lock expires.
  */
-export async function startWorker(env: Env, logger: Logger): Promise<RunningWorker> {
-  // Something must hold the event loop open until the queue consumer does.
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  logger.info({ queue: env.QUEUE_NAME, concurrency: env.WORKER_CONCURRENCY }, 'worker started');
+export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorker {
+  const id = opts.workerId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const log = opts.logger.child({ workerId: id, queue: opts.queueName });
+  const publisher = createRedis(opts.redisUrl);
+  publisher.on('error', () => {});
+  const queue = new AnalysisQueue({ name: opts.queueName, connection: bullConnection(opts.redisUrl), publisher, attempts: opts.attempts });
+
+  const onFinished = (analysisId: string, status: AnalysisStatus) => {
+    opts.onFinished?.(analysisId, status);
+    notifyAnalysisEnd(opts.prisma, analysisId, status, log);
+  };
+  const processor = createProcessor({
+    queueName: opts.queueName,
+    prisma: opts.prisma,
+    publisher,
+    analyze: opts.analyze,
+    retentionDays: opts.retentionDays,
+    logger: log,
+    reapAnalysis: opts.reapAnalysis,
+    onFinished,
+  });
+
+  const worker = new Worker(opts.queueName, (job, token, signal) => processor(job, token, signal), {
+    connection: bullConnection(opts.redisUrl),
+    concurrency: Math.max(1, opts.concurrency),
+    lockDuration: opts.lockDurationMs ?? 30_000,
+    stalledInterval: opts.stalledIntervalMs ?? 30_000,
+    maxStalledCount: opts.maxStalledCount ?? 2,
+    name: id,
+    autorun: true,
+  });
+  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled (its worker died); it will be retried'));
+  worker.on('failed', (job, err) => {
+    if (!job?.id) return;
+    const jobId = job.id;
+    // Failures our processor decided are already in the database; this catches the ones BullMQ
+    // decided itself (a job stalled too often), which the processor never saw.
+    void (async () => {
+      if (!(await job.isFailed())) return;
+      if (await markFailed(opts.prisma, jobId, 'INTERNAL', err.message)) onFinished(jobId, 'failed');
+    })().catch((e: unknown) => log.warn({ err: (e as Error).message, jobId }, 'could not record failure'));
+  });
+
+  const cancels = new CancelSubscriber(createRedis(opts.redisUrl), opts.queueName, (analysisId) => {
+    if (worker.cancelJob(analysisId, ABORT_CANCELLED)) log.info({ analysisId }, 'cancelling running analysis');
+  });
+
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  const reconcileEvery = opts.reconcileIntervalMs ?? 60_000;
+  const reconcile = () =>
+    reconcileLostJobs(opts.prisma, queue, { minAgeMs: opts.reconcileMinAgeMs ?? 60_000 })
+      .then((n) => n > 0 && log.warn({ requeued: n }, 're-added jobs missing from the queue'))
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'reconcile failed'));
+  if (reconcileEvery > 0) {
+    reconcileTimer = setInterval(reconcile, reconcileEvery);
+    reconcileTimer.unref();
+    void reconcile();
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      if (reconcileTimer) clearInterval(reconcileTimer);
+      const grace = opts.shutdownGraceMs ?? 10_000;
+      const handBack = setTimeout(() => {
+        log.info('shutdown grace over: handing running jobs back');
+        worker.cancelAllJobs(ABORT_SHUTDOWN);
+      }, grace);
+      try {
+        await worker.close();
+      } finally {
+        clearTimeout(handBack);
+        await cancels.close();
+        await queue.close().catch(() => {});
+        await publisher.quit().catch(() => publisher.disconnect());
+        log.info('worker closed');
+      }
+    })();
+    return closing;
+  };
+
   return {
-    async close() {
-      clearInterval(keepAlive);
+    id,
+    worker,
+    async ready() {
+      await Promise.all([worker.waitUntilReady(), cancels.whenReady()]);
     },
+    close,
   };
 }

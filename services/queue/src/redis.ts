@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { ConnectionOptions } from 'bullmq';
 
 /**
  * ioredis options every vetbox connection shares. `maxRetriesPerRequest: null` is what BullMQ
@@ -26,4 +27,9 @@ export function redisOptions(url: string, overrides: RedisOptions = {}): RedisOp
 /** A new connection; callers own it and must `quit()` it. */
 export function createRedis(url: string, overrides: RedisOptions = {}): Redis {
   return new Redis(redisOptions(url, overrides));
+}
+
+/** The same options, typed for BullMQ (whose own RedisOptions type differs from ioredis's). */
+export function bullConnection(url: string, overrides: RedisOptions = {}): ConnectionOptions {
+  return redisOptions(url, overrides) as ConnectionOptions;
 }

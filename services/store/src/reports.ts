@@ -1,0 +1,174 @@
+import { Report, type Finding, type RawEvidence, type Verdict } from '@vetbox/contracts';
+import type { Prisma, PrismaClient } from '@vetbox/db';
+import type { Db } from './db.js';
+import { saveRawArtifacts } from './raw.js';
+import { isUuid } from './analyses.js';
+
+export interface CompleteInput {
+  report: Report;
+  raw: RawEvidence[];
+  retentionDays: number;
+  /** Stage durations and totals, in milliseconds. */
+  timings?: Record<string, number>;
+}
+
+function findingRows(analysisId: string, findings: Finding[]): Prisma.FindingCreateManyInput[] {
+  return findings.map((f) => ({
+    analysisId,
+    rule: f.rule,
+    severity: f.severity,
+    title: f.title,
+    phase: f.phase,
+    evidenceHash: f.evidenceHash ?? null,
+  }));
+}
+
+/**
+ * Stores a finished analysis in one transaction: status, verdict and score, the report, its
+ * findings (one row each, for queries by rule) and the raw evidence. Safe to run twice (rows are
+ * replaced). Returns false, storing nothing, when the analysis is no longer running (it was
+ * cancelled while the sandbox ran).
+ */
+export async function completeAnalysis(prisma: PrismaClient, analysisId: string, input: CompleteInput): Promise<boolean> {
+  const report = Report.parse({ ...input.report, analysisId });
+  return prisma.$transaction(
+    async (tx) => {
+      const { count } = await tx.analysis.updateMany({
+        where: { id: analysisId, status: 'running' },
+        data: {
+          status: 'completed',
+          stage: 'done',
+          progress: 100,
+          verdict: report.verdict,
+          score: report.score,
+          summary: report.summary ?? null,
+          finishedAt: new Date(),
+          errorCode: null,
+          errorMessage: null,
+          ...(input.timings ? { timings: input.timings } : {}),
+        },
+      });
+      if (count === 0) return false;
+      const json = report as unknown as Prisma.InputJsonValue;
+      await tx.report.upsert({ where: { analysisId }, create: { analysisId, report: json }, update: { report: json } });
+      await tx.finding.deleteMany({ where: { analysisId } });
+      if (report.findings.length > 0) await tx.finding.createMany({ data: findingRows(analysisId, report.findings) });
+      await saveRawArtifacts(tx, analysisId, input.raw, input.retentionDays);
+      await learnArtifactDigest(tx, analysisId, report);
+      return true;
+    },
+    { timeout: 60_000 },
+  );
+}
+
+/** Registry releases learn their sha256 and size at fetch time; record them once. */
+async function learnArtifactDigest(tx: Db, analysisId: string, report: Report): Promise<void> {
+  const analysis = await tx.analysis.findUnique({ where: { id: analysisId }, select: { artifactId: true } });
+  if (!analysis) return;
+  await tx.artifact.updateMany({
+    where: { id: analysis.artifactId, sha256: null },
+    data: { sha256: report.package.sha256, ...(report.package.size !== undefined ? { size: report.package.size } : {}) },
+  });
+}
+
+export async function getReport(db: Db, analysisId: string): Promise<Report | null> {
+  if (!isUuid(analysisId)) return null;
+  const row = await db.report.findUnique({ where: { analysisId } });
+  return row ? (row.report as unknown as Report) : null;
+}
+
+/** The report of the newest completed analysis of a package version. */
+export async function latestReportFor(
+  db: Db,
+  ecosystem: 'npm' | 'pypi',
+  name: string,
+  version: string,
+): Promise<{ analysisId: string; report: Report } | null> {
+  const analysis = await db.analysis.findFirst({
+    where: { status: 'completed', artifact: { version, package: { ecosystem, name } }, report: { isNot: null } },
+    orderBy: [{ finishedAt: 'desc' }, { createdAt: 'desc' }],
+    select: { id: true, report: { select: { report: true } } },
+  });
+  if (!analysis?.report) return null;
+  return { analysisId: analysis.id, report: analysis.report.report as unknown as Report };
+}
+
+export interface Rescored {
+  verdict: Verdict;
+  score: number;
+  findings: Finding[];
+  summary?: string;
+}
+
+export interface RescoreSummary {
+  scanned: number;
+  changed: number;
+  /** Stored reports that no longer parse against the contract (left untouched). */
+  invalid: number;
+}
+
+/**
+ * Re-runs the rules over stored behavior (no sandbox): `evaluate` gets each stored report and
+ * returns the new verdict, score and findings. Changed reports, their analyses' verdict and score,
+ * and their findings rows are updated. Pages through reports by analysis id.
+ */
+export async function rescoreAll(
+  prisma: PrismaClient,
+  evaluate: (report: Report) => Rescored | Promise<Rescored>,
+  options: { batchSize?: number; onProgress?: (s: RescoreSummary) => void } = {},
+): Promise<RescoreSummary> {
+  const summary: RescoreSummary = { scanned: 0, changed: 0, invalid: 0 };
+  const take = options.batchSize ?? 100;
+  let cursor: string | undefined;
+  for (;;) {
+    const rows = await prisma.report.findMany({
+      take,
+      ...(cursor ? { skip: 1, cursor: { analysisId: cursor } } : {}),
+      orderBy: { analysisId: 'asc' },
+    });
+    if (rows.length === 0) break;
+    cursor = rows[rows.length - 1].analysisId;
+    for (const row of rows) {
+      summary.scanned += 1;
+      const parsed = Report.safeParse(row.report);
+      if (!parsed.success) {
+        summary.invalid += 1;
+        continue;
+      }
+      const next = await evaluate(parsed.data);
+      if (!differs(parsed.data, next)) continue;
+      await saveRescored(prisma, row.analysisId, parsed.data, next);
+      summary.changed += 1;
+    }
+    options.onProgress?.({ ...summary });
+  }
+  return summary;
+}
+
+function differs(report: Report, next: Rescored): boolean {
+  return (
+    report.verdict !== next.verdict ||
+    report.score !== next.score ||
+    (next.summary !== undefined && report.summary !== next.summary) ||
+    JSON.stringify(report.findings) !== JSON.stringify(next.findings)
+  );
+}
+
+async function saveRescored(prisma: PrismaClient, analysisId: string, report: Report, next: Rescored): Promise<void> {
+  const updated = Report.parse({
+    ...report,
+    verdict: next.verdict,
+    score: next.score,
+    findings: next.findings,
+    ...(next.summary !== undefined ? { summary: next.summary } : {}),
+  });
+  await prisma.$transaction(async (tx) => {
+    await tx.report.update({ where: { analysisId }, data: { report: updated as unknown as Prisma.InputJsonValue } });
+    await tx.analysis.update({
+      where: { id: analysisId },
+      data: { verdict: updated.verdict, score: updated.score, summary: updated.summary ?? null },
+    });
+    await tx.finding.deleteMany({ where: { analysisId } });
+    if (updated.findings.length > 0) await tx.finding.createMany({ data: findingRows(analysisId, updated.findings) });
+  });
+}

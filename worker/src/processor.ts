@@ -1,0 +1,208 @@
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { AnalysisJob, isTransient, type Analyzer, type AnalysisStatus, type ProgressEvent, type Stage, type Verdict } from '@vetbox/contracts';
+import type { Logger } from '@vetbox/config';
+import type { PrismaClient } from '@vetbox/db';
+import { publishProgress } from '@vetbox/queue';
+import { completeAnalysis, getAnalysis, markCancelled, markFailed, markRequeued, markRunning, updateStage } from '@vetbox/store';
+import { toVetboxError } from './errors.js';
+
+/** AbortSignal reasons the worker itself uses. */
+export const ABORT_CANCELLED = 'cancelled';
+export const ABORT_SHUTDOWN = 'shutdown';
+
+export interface ProcessorDeps {
+  queueName: string;
+  prisma: PrismaClient;
+  publisher: Redis;
+  analyze: Analyzer;
+  retentionDays: number;
+  logger: Logger;
+  /** Removes what an earlier attempt of this analysis left behind (containers, by label). */
+  reapAnalysis?: (analysisId: string) => Promise<void>;
+  /** Called once an analysis reached a final status (webhooks). Never awaited by the job. */
+  onFinished?: (analysisId: string, status: AnalysisStatus) => void;
+}
+
+export type ProcessOutcome =
+  | { outcome: 'completed'; verdict: Verdict; score: number }
+  | { outcome: 'cancelled' }
+  | { outcome: 'skipped'; status: string };
+
+/** Progress writes are at most this frequent per analysis (stage changes always go through). */
+const PROGRESS_WRITE_INTERVAL_MS = 500;
+
+/**
+ * Runs one analysis job: validate → mark running → analyze (with progress and an abort signal)
+ * → store. Safe to run twice for the same analysis (a stalled job retaken by another worker):
+ * a final analysis is skipped, results are replaced, not duplicated.
+ */
+export function createProcessor(deps: ProcessorDeps) {
+  const { prisma, logger } = deps;
+
+  return async function processAnalysis(job: Job, token?: string, signal?: AbortSignal): Promise<ProcessOutcome> {
+    const parsed = AnalysisJob.safeParse(job.data);
+    if (!parsed.success) {
+      const message = `invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
+      if (job.id) await markFailed(prisma, job.id, 'INVALID_INPUT', message).catch(() => false);
+      throw new UnrecoverableError(message);
+    }
+    const data = parsed.data;
+    const id = data.analysisId;
+    const log = logger.child({ analysisId: id, jobId: job.id, attempt: job.attemptsMade + 1 });
+    const abort = signal ?? new AbortController().signal;
+    const attempt = job.attemptsMade + 1;
+
+    if (!(await markRunning(prisma, id, attempt))) {
+      const current = await getAnalysis(prisma, id);
+      log.info({ status: current?.status ?? 'missing' }, 'analysis already final, skipping job');
+      return { outcome: 'skipped', status: current?.status ?? 'missing' };
+    }
+
+    const progress = new ProgressReporter(deps, job, id, log);
+    progress.report('running', 'fetch', 0);
+    const startedAt = Date.now();
+    try {
+      await deps.reapAnalysis?.(id);
+      const analyzeStarted = Date.now();
+      const result = await deps.analyze(data, {
+        signal: abort,
+        attempt,
+        onStage: (stage, percent) => progress.report('running', stage, percent),
+      });
+      const analyzeMs = Date.now() - analyzeStarted;
+      progress.report('running', 'store', 95);
+      await progress.settled();
+      const timings = { ...progress.stageDurations(), analyzeMs, workerMs: Date.now() - startedAt };
+      const stored = await completeAnalysis(prisma, id, {
+        report: result.report,
+        raw: result.raw,
+        retentionDays: deps.retentionDays,
+        timings,
+      });
+      if (!stored) {
+        log.info('analysis was cancelled while running; result discarded');
+        return await finishCancelled(deps, progress, id);
+      }
+      await addQueueTiming(prisma, id);
+      progress.report('completed', 'done', 100, result.report.verdict);
+      await progress.settled();
+      deps.onFinished?.(id, 'completed');
+      log.info({ verdict: result.report.verdict, score: result.report.score }, 'analysis completed');
+      return { outcome: 'completed', verdict: result.report.verdict, score: result.report.score };
+    } catch (err) {
+      if (abort.aborted && abort.reason === ABORT_SHUTDOWN) {
+        // Hand the job back so another worker (or this one after restart) runs it from the start.
+        log.info('worker shutting down: job handed back to the queue');
+        await progress.settled();
+        await markRequeued(prisma, id);
+        progress.report('queued', 'queued', 0, undefined, 'worker shut down; job requeued');
+        await progress.settled();
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      if (abort.aborted || (await isCancelled(prisma, id))) {
+        log.info('analysis cancelled');
+        return await finishCancelled(deps, progress, id);
+      }
+      const error = toVetboxError(err);
+      const maxAttempts = job.opts.attempts ?? 1;
+      const final = !isTransient(error.code) || attempt >= maxAttempts;
+      await progress.settled();
+      if (final) {
+        log.warn({ code: error.code, err: error.message }, 'analysis failed');
+        await markFailed(prisma, id, error.code, error.message);
+        progress.report('failed', 'done', 100, undefined, `${error.code}: ${error.message}`);
+        await progress.settled();
+        deps.onFinished?.(id, 'failed');
+        throw new UnrecoverableError(`${error.code}: ${error.message}`);
+      }
+      log.warn({ code: error.code, err: error.message, maxAttempts }, 'transient failure, will retry');
+      await markRequeued(prisma, id, { code: error.code, message: error.message });
+      progress.report('queued', 'queued', 0, undefined, `retrying after ${error.code}`);
+      await progress.settled();
+      throw error;
+    }
+  };
+}
+
+async function isCancelled(prisma: PrismaClient, id: string): Promise<boolean> {
+  const a = await prisma.analysis.findUnique({ where: { id }, select: { status: true } });
+  return a?.status === 'cancelled';
+}
+
+async function finishCancelled(deps: ProcessorDeps, progress: ProgressReporter, id: string): Promise<ProcessOutcome> {
+  await progress.settled();
+  const result = await markCancelled(deps.prisma, id);
+  progress.report('cancelled', 'done', 100, undefined, 'cancelled on request');
+  await progress.settled();
+  if (result.found && result.changed) deps.onFinished?.(id, 'cancelled');
+  return { outcome: 'cancelled' };
+}
+
+/** Time between submission and the worker picking the job up, added once the analysis is done. */
+async function addQueueTiming(prisma: PrismaClient, id: string): Promise<void> {
+  const a = await prisma.analysis.findUnique({ where: { id }, select: { createdAt: true, startedAt: true, finishedAt: true, timings: true } });
+  if (!a?.startedAt || !a.finishedAt) return;
+  const timings = {
+    ...((a.timings as Record<string, number> | null) ?? {}),
+    queuedMs: a.startedAt.getTime() - a.createdAt.getTime(),
+    totalMs: a.finishedAt.getTime() - a.createdAt.getTime(),
+  };
+  await prisma.analysis.update({ where: { id }, data: { timings } });
+}
+
+/**
+ * Publishes progress without ever blocking or failing the analysis: writes are chained (so they
+ * stay in order) and their errors are logged. `settled()` waits for the chain before a final
+ * status is published, so a late "running" can never follow "completed".
+ */
+class ProgressReporter {
+  private chain: Promise<void> = Promise.resolve();
+  private lastWrite = 0;
+  private lastStage: Stage | undefined;
+  private readonly stageStarts: Array<{ stage: Stage; at: number }> = [];
+
+  constructor(
+    private readonly deps: ProcessorDeps,
+    private readonly job: Job,
+    private readonly id: string,
+    private readonly log: Logger,
+  ) {}
+
+  report(status: AnalysisStatus, stage: Stage, percent: number, verdict?: Verdict, message?: string): void {
+    const now = Date.now();
+    const stageChanged = stage !== this.lastStage;
+    if (stageChanged && status === 'running') this.stageStarts.push({ stage, at: now });
+    const final = status !== 'running';
+    if (!stageChanged && !final && now - this.lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
+    this.lastStage = stage;
+    this.lastWrite = now;
+    const clamped = Math.max(0, Math.min(100, Math.round(percent)));
+    const event: ProgressEvent = { analysisId: this.id, status, stage, percent: clamped, ...(verdict ? { verdict } : {}), ...(message ? { message } : {}) };
+    this.chain = this.chain.then(async () => {
+      try {
+        if (status === 'running') await updateStage(this.deps.prisma, this.id, stage, clamped);
+        await publishProgress(this.deps.publisher, this.deps.queueName, event);
+        if (status === 'running') await this.job.updateProgress({ stage, percent: clamped });
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, stage }, 'progress update failed');
+      }
+    });
+  }
+
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /** `<stage>Ms` for each stage the analyzer reported, measured between stage changes. */
+  stageDurations(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const end = Date.now();
+    this.stageStarts.forEach((s, i) => {
+      const next = this.stageStarts[i + 1]?.at ?? end;
+      out[`${s.stage}Ms`] = (out[`${s.stage}Ms`] ?? 0) + (next - s.at);
+    });
+    return out;
+  }
+}

@@ -1,0 +1,56 @@
+import type { Analyzer } from '@vetbox/contracts';
+import { VetboxError } from '@vetbox/contracts';
+import type { Env, Logger } from '@vetbox/config';
+import { createPrismaClient } from '@vetbox/db';
+import { createAnalysisWorker } from './worker.js';
+
+export interface RunningWorker {
+  /** Finishes or hands back current work, then releases every connection. */
+  close(): Promise<void>;
+}
+
+export interface StartWorkerDeps {
+  /** The analysis pipeline; defaults to the `analyze` export of ANALYZER_MODULE. */
+  analyze?: Analyzer;
+  reapAnalysis?: (analysisId: string) => Promise<void>;
+}
+
+/** Where the pipeline's `analyze` comes from (a module specifier, resolved at boot). */
+const DEFAULT_ANALYZER_MODULE = '@vetbox/pipeline';
+
+async function loadAnalyzer(specifier: string): Promise<Analyzer> {
+  let mod: { analyze?: unknown };
+  try {
+    mod = (await import(specifier)) as { analyze?: unknown };
+  } catch (err) {
+    throw new VetboxError('INTERNAL', `cannot load the analysis pipeline from ${specifier}`, { cause: err });
+  }
+  if (typeof mod.analyze !== 'function') throw new VetboxError('INTERNAL', `${specifier} exports no analyze function`);
+  return mod.analyze as Analyzer;
+}
+
+/** Starts the analysis worker with the real clients (the process entry calls this). */
+export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDeps = {}): Promise<RunningWorker> {
+  const analyze = deps.analyze ?? (await loadAnalyzer(process.env.ANALYZER_MODULE ?? DEFAULT_ANALYZER_MODULE));
+  const prisma = createPrismaClient({ databaseUrl: env.DATABASE_URL, maxConnections: Math.max(4, env.WORKER_CONCURRENCY * 2) });
+  const worker = createAnalysisWorker({
+    queueName: env.QUEUE_NAME,
+    redisUrl: env.REDIS_URL,
+    prisma,
+    analyze,
+    logger,
+    concurrency: env.WORKER_CONCURRENCY,
+    retentionDays: env.ARTIFACT_RETENTION_DAYS,
+    attempts: env.JOB_ATTEMPTS,
+    shutdownGraceMs: env.SANDBOX_GRACE_MS + 5_000,
+    reapAnalysis: deps.reapAnalysis,
+  });
+  await worker.ready();
+  logger.info({ queue: env.QUEUE_NAME, concurrency: env.WORKER_CONCURRENCY, workerId: worker.id }, 'worker started');
+  return {
+    async close() {
+      await worker.close();
+      await prisma.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+# Import phase for PyPI: import each top-level module of the installed distribution the way an
+# application would. Module names come from the command line, or when none are given, from the
+# installed distribution's metadata (top_level.txt, else the files it installed).
+import importlib
+import importlib.metadata
+import sys
+import traceback
+
+
+def discover(dist_name):
+    try:
+        dist = importlib.metadata.distribution(dist_name)
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    top = dist.read_text("top_level.txt")
+    if top:
+        return [line.strip() for line in top.splitlines() if line.strip()]
+    names = []
+    for f in dist.files or []:
+        parts = f.parts
+        if not parts or parts[0].endswith((".dist-info", ".egg-info", ".data")) or parts[0] in ("..", "__pycache__"):
+            continue
+        if len(parts) == 1:
+            if f.name.endswith(".py"):
+                name = f.name[:-3]
+            elif f.name.endswith((".so", ".pyd")):
+                name = f.name.split(".")[0]
+            else:
+                continue
+        else:
+            name = parts[0]
+        if name.isidentifier() and name not in names:
+            names.append(name)
+    return names
+
+
+def main():
+    dist_name = sys.argv[1]
+    modules = [m for m in sys.argv[2:] if m] or discover(dist_name)
+    if not modules:
+        print(f"vetbox-import no modules found for {dist_name}", file=sys.stderr)
+        return 1
+    failed = 0
+    for mod in modules:
+        try:
+            importlib.import_module(mod)
+            print(f"vetbox-import ok {mod}")
+        except BaseException:  # a package may raise anything at import, SystemExit included
+            failed += 1
+            print(f"vetbox-import failed {mod}:\n{traceback.format_exc()}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+'use strict';
+// Runs one traced phase inside the sandbox, as root (started by `docker exec`, itself untraced).
+// strace runs the command as the unprivileged user and writes the trace to /trace (root only).
+// After the command exits, detached children are followed for a grace period; whatever still
+// runs then is recorded (ps) and killed. A wall-clock deadline covers command + grace.
+// Prints one result line prefixed with @@VETBOX@@ on stdout.
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+
+const spec = JSON.parse(Buffer.from(process.argv[2], 'base64').toString('utf8'));
+const TAIL = spec.tailBytes || 8192;
+
+function tail() {
+  let buf = Buffer.alloc(0);
+  return {
+    push(chunk) {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length > TAIL * 2) buf = buf.subarray(buf.length - TAIL);
+    },
+    text() { return buf.subarray(Math.max(0, buf.length - TAIL)).toString('utf8'); },
+  };
+}
+
+function readCounter(file, key) {
+  try {
+    const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(key + ' '));
+    return line ? Number(line.split(' ')[1]) : 0;
+  } catch { return 0; }
+}
+// cgroup v1 and v2 spellings; counters are per container, so take the difference over the phase.
+const limitCounters = () => ({
+  oomKills: readCounter('/sys/fs/cgroup/memory/memory.oom_control', 'oom_kill') + readCounter('/sys/fs/cgroup/memory.events', 'oom_kill'),
+  pidsMax: readCounter('/sys/fs/cgroup/pids/pids.events', 'max') + readCounter('/sys/fs/cgroup/pids.events', 'max'),
+});
+
+function childrenOf(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch { return []; }
+}
+function alive(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch { return false; }
+}
+// Read from /proc rather than spawning ps: under a fork bomb the pids limit leaves no room to spawn.
+function userProcesses() {
+  const procs = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${name}/status`, 'utf8');
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)[1]);
+      if (uid !== spec.uid) continue;
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)[1]);
+      const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      const state = /^State:\s+(\S)/m.exec(status)[1];
+      if (state === 'Z') continue;
+      procs.push({ pid: Number(name), ppid, cmd: cmd.slice(0, 512) });
+    } catch { /* exited meanwhile */ }
+  }
+  return procs;
+}
+// Stop everything first so nothing can fork a replacement, then kill (ends fork bombs too).
+async function killUserProcesses() {
+  for (let round = 0; round < 50; round++) {
+    const procs = userProcesses();
+    if (procs.length === 0) return true;
+    for (const p of procs) { try { process.kill(p.pid, 'SIGSTOP'); } catch {} }
+    for (const p of userProcesses()) { try { process.kill(p.pid, 'SIGSTOP'); } catch {} }
+    for (const p of userProcesses()) { try { process.kill(p.pid, 'SIGKILL'); } catch {} }
+    await sleep(20);
+  }
+  return userProcesses().length === 0;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  const before = limitCounters();
+  const startedAtMs = Date.now();
+  const deadline = startedAtMs + spec.timeoutMs;
+  const args = [...spec.straceArgs, '-o', spec.tracePath, '-u', spec.user, '--', ...spec.cmd];
+  const strace = spawn('strace', args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = tail(); const err = tail();
+  strace.stdout.on('data', (c) => out.push(c));
+  strace.stderr.on('data', (c) => err.push(c));
+  let straceExit = null;
+  const exited = new Promise((resolve) => strace.on('close', (code, signal) => { straceExit = { code, signal }; resolve(); }));
+  strace.on('error', (e) => { err.push(Buffer.from(String(e))); });
+
+  // The traced command is strace's only direct child.
+  let tracee = 0;
+  while (!tracee && straceExit === null && Date.now() < startedAtMs + 5000) {
+    tracee = childrenOf(strace.pid)[0] || 0;
+    if (!tracee) await sleep(5);
+  }
+  let mainExitedAtMs = null;
+  let timedOut = false;
+  let leftover = [];
+  let killed = false;
+  while (straceExit === null) {
+    const now = Date.now();
+    if (mainExitedAtMs === null && (!tracee || !alive(tracee))) mainExitedAtMs = now;
+    const graceOver = mainExitedAtMs !== null && now >= mainExitedAtMs + spec.graceMs;
+    if (now >= deadline || graceOver) {
+      // Out of time only if the command itself was still running; leftovers are recorded either way.
+      timedOut = mainExitedAtMs === null;
+      leftover = userProcesses().slice(0, 200);
+      killed = leftover.length > 0;
+      await killUserProcesses();
+      await Promise.race([exited, sleep(5000)]);
+      if (straceExit === null) { strace.kill('SIGKILL'); await Promise.race([exited, sleep(2000)]); }
+      break;
+    }
+    await Promise.race([exited, sleep(mainExitedAtMs === null ? 50 : 100)]);
+  }
+  const endedAtMs = Date.now();
+  const after = limitCounters();
+  let traceBytes = 0;
+  try { traceBytes = fs.statSync(spec.tracePath).size; } catch {}
+  const result = {
+    startedAtMs,
+    durationMs: endedAtMs - startedAtMs,
+    commandMs: (mainExitedAtMs ?? endedAtMs) - startedAtMs,
+    exitCode: straceExit ? straceExit.code : null,
+    signal: straceExit ? straceExit.signal : null,
+    timedOut,
+    leftover,
+    killed,
+    oomKills: after.oomKills - before.oomKills,
+    pidsMaxHits: after.pidsMax - before.pidsMax,
+    traceBytes,
+    stdoutTail: out.text(),
+    stderrTail: err.text(),
+  };
+  process.stdout.write('@@VETBOX@@' + JSON.stringify(result) + '\n');
+}
+
+main().catch((e) => {
+  process.stdout.write('@@VETBOX@@' + JSON.stringify({ driverError: String(e && e.stack || e) }) + '\n');
+  process.exitCode = 1;
+});

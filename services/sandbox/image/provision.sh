@@ -1,0 +1,37 @@
+#!/bin/sh
+# Shared provisioning of the sandbox image (run by Dockerfile and Dockerfile.local as root).
+set -eu
+
+# node-gyp compiles native addons against the headers shipped with Node, never downloads them.
+NODE_BIN=$(command -v node)
+NODE_PREFIX=$(dirname "$(dirname "$(readlink -f "$NODE_BIN")")")
+NPM_DIR=$(npm root -g 2>/dev/null || echo "$NODE_PREFIX/lib/node_modules")/npm
+test -f "$NODE_PREFIX/include/node/node.h"
+cat >> "$NPM_DIR/npmrc" <<RC
+nodedir=$NODE_PREFIX
+update-notifier=false
+fund=false
+audit=false
+RC
+
+# /trace holds strace output: root only, so traced code cannot tamper with it.
+mkdir -p /trace /work /vetbox-in
+chmod 0700 /trace /vetbox-in
+chmod 0755 /opt/vetbox /opt/vetbox/bin
+chmod 0755 /opt/vetbox/bin/* 
+
+# Traced code runs as an unprivileged user: leave it no world-writable place on the image's
+# filesystem (the sandbox mounts size-limited tmpfs where it may write).
+for d in /run/lock /var/lock /var/tmp /tmp /var/mail /var/local; do
+  [ -d "$d" ] && [ ! -L "$d" ] && chmod o-w "$d" || true
+done
+find / -xdev -type d -perm -0002 ! -path '/proc/*' -exec chmod o-w {} + 2>/dev/null || true
+# Setuid binaries are useless under no-new-privileges; remove the bit anyway.
+find / -xdev -perm /6000 -type f -exec chmod ug-s {} + 2>/dev/null || true
+
+# The sandbox creates its randomized user as uid/gid 1000 at start (node:20 images ship `node` there).
+if getent passwd 1000 >/dev/null; then userdel -r "$(getent passwd 1000 | cut -d: -f1)" 2>/dev/null || true; fi
+if getent group 1000 >/dev/null; then groupdel "$(getent group 1000 | cut -d: -f1)" 2>/dev/null || true; fi
+mkdir -p /etc/skel /usr/local/share/ca-certificates
+printf 'vetbox sandbox image\n' > /opt/vetbox/IMAGE
+node --version > /opt/vetbox/node-version

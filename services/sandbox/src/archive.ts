@@ -1,0 +1,66 @@
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+
+export interface ArchiveFile {
+  /** Path inside the archive (relative, forward slashes). */
+  path: string;
+  content: string | Buffer;
+  mode?: number;
+}
+
+/**
+ * A tar stream for Docker's archive API: `files` (in memory) plus the host directories in `dirs`
+ * (archive prefix → host dir), copied as they are: symlinks stay symlinks, never followed.
+ */
+export function packArchive(files: ArchiveFile[], dirs: Record<string, string>): tar.Pack {
+  const pack = tar.pack();
+  const seenDirs = new Set<string>();
+  void (async () => {
+    for (const f of files) {
+      const name = safeName(f.path);
+      const parents = name.split('/').slice(0, -1);
+      for (let i = 1; i <= parents.length; i++) {
+        const dir = parents.slice(0, i).join('/');
+        if (seenDirs.has(dir)) continue;
+        seenDirs.add(dir);
+        pack.entry({ name: dir, type: 'directory', mode: parents[i - 1] === '.ssh' ? 0o700 : 0o755 });
+      }
+      pack.entry({ name, mode: f.mode ?? 0o644 }, typeof f.content === 'string' ? Buffer.from(f.content) : f.content);
+    }
+    for (const [prefix, dir] of Object.entries(dirs)) await addDir(pack, safeName(prefix), dir);
+    pack.finalize();
+  })().catch((err) => pack.destroy(err as Error));
+  return pack;
+}
+
+function safeName(p: string): string {
+  const norm = path.posix.normalize(p.replace(/\\/g, '/')).replace(/^\/+/, '');
+  if (norm === '..' || norm.startsWith('../')) throw new Error(`path escapes the archive: ${p}`);
+  return norm;
+}
+
+async function addDir(pack: tar.Pack, prefix: string, dir: string): Promise<void> {
+  pack.entry({ name: prefix, type: 'directory', mode: 0o755 });
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(path.join(dir, rel))).sort()) {
+      const relPath = rel ? `${rel}/${name}` : name;
+      const abs = path.join(dir, relPath);
+      const st = await lstat(abs);
+      const entryName = `${prefix}/${relPath}`;
+      const mode = st.mode & 0o7777;
+      if (st.isDirectory()) {
+        pack.entry({ name: entryName, type: 'directory', mode });
+        await walk(relPath);
+      } else if (st.isSymbolicLink()) {
+        pack.entry({ name: entryName, type: 'symlink', linkname: await readlink(abs), mode });
+      } else if (st.isFile()) {
+        const entry = pack.entry({ name: entryName, size: st.size, mode, mtime: st.mtime });
+        await pipeline(createReadStream(abs), entry);
+      }
+    }
+  };
+  await walk('');
+}

@@ -1,0 +1,45 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { PhaseName, StagedPackage } from '@vetbox/contracts';
+
+/** Where the image keeps its helpers (see image/bin). */
+export const HELPERS = '/opt/vetbox/bin';
+
+/**
+ * The command each phase runs as the sandbox user, in the workdir (staged.dir's copy).
+ * npm install: `npm rebuild` runs every lifecycle script of the staged tree, offline.
+ * pypi install: pip from the staged dist/ only; dependencies are installed when fetch staged them.
+ */
+export function phaseCommand(phase: PhaseName, staged: StagedPackage): string[] {
+  const importNames = staged.importNames.length > 0 ? staged.importNames : [staged.name];
+  if (staged.ecosystem === 'npm') {
+    return phase === 'install'
+      ? ['npm', 'rebuild', '--foreground-scripts', '--offline']
+      : ['node', `${HELPERS}/import-npm.cjs`, ...importNames];
+  }
+  if (phase === 'install') {
+    const withDeps = stagedArchiveCount(staged) > 1;
+    return [
+      'python3', '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-index',
+      '--find-links', 'dist', '--no-build-isolation', ...(withDeps ? [] : ['--no-deps']),
+      '--user', '--break-system-packages', staged.archiveFile,
+    ];
+  }
+  // Module names may be unknown before install: the helper then reads the installed metadata.
+  return ['python3', `${HELPERS}/import-py.py`, staged.name, ...staged.importNames];
+}
+
+function stagedArchiveCount(staged: StagedPackage): number {
+  const dist = path.join(staged.dir, 'dist');
+  return existsSync(dist) ? readdirSync(dist).filter((f) => /\.(tar\.gz|zip|whl|tgz|tar\.bz2)$/.test(f)).length : 1;
+}
+
+/** Python's user site (pip --user) for the image's Python 3.11. */
+export const pythonUserSite = (home: string): string => `${home}/.local/lib/python3.11/site-packages`;
+
+/** Directories that belong to the package itself, so a report can tell its own files from others'. */
+export function packageDirs(staged: StagedPackage, home: string, workdir: string): string[] {
+  if (staged.ecosystem === 'npm') return [`${workdir}/node_modules/${staged.name}`];
+  const site = pythonUserSite(home);
+  return staged.importNames.length > 0 ? staged.importNames.map((m) => `${site}/${m}`) : [site];
+}

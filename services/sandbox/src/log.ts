@@ -1,0 +1,16 @@
+import { pino } from 'pino';
+import { loadEnv } from '@vetbox/config';
+
+/** The subset of pino the sandbox logs through, so callers can hand in their own child logger. */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+let fallback: Logger | undefined;
+export function defaultLogger(): Logger {
+  fallback ??= pino({ name: 'sandbox', level: loadEnv().LOG_LEVEL });
+  return fallback;
+}

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { PHASES, type PhaseName, type SandboxInfo, type StagedPackage } from '@vetbox/contracts';
+import { packageDirs, phaseCommand, pythonUserSite } from './commands.js';
+import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions } from './sandbox.js';
+
+export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
+  staged: StagedPackage;
+  /** Run in this order (default: install, import). */
+  phases?: PhaseName[];
+}
+
+export interface SandboxRunResult {
+  sandbox: SandboxInfo;
+  phases: PhaseResult[];
+}
+
+/**
+ * Detonates a staged package: one container, each phase traced separately, the container removed
+ * on every path (success, failure, timeout, cancellation). Package misbehaviour is data in the
+ * phase results; only our own failures throw (VetboxError).
+ */
+export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunResult> {
+  const phases = [...(opts.phases ?? PHASES)].sort((a, b) => PHASES.indexOf(a) - PHASES.indexOf(b));
+  const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir });
+  try {
+    const results: PhaseResult[] = [];
+    for (const phase of phases) {
+      if (phase === 'import' && !(await importableFilesPresent(sandbox, opts.staged))) {
+        results.push(skipped(phase, 'install left no files to import'));
+        continue;
+      }
+      const r = await sandbox.runTraced(phase, phaseCommand(phase, opts.staged));
+      results.push({ ...r, name: phase });
+    }
+    return {
+      sandbox: { ...sandbox.info, packageDirs: packageDirs(opts.staged, sandbox.identity.home, sandbox.identity.workdir) },
+      phases: results,
+    };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+/** Import runs even when install reported errors, as long as the package's files are there. */
+async function importableFilesPresent(sandbox: Sandbox, staged: StagedPackage): Promise<boolean> {
+  if (staged.ecosystem === 'npm') return existsSync(path.join(staged.dir, 'node_modules', staged.name));
+  const site = pythonUserSite(sandbox.identity.home);
+  const r = await sandbox.exec(['sh', '-c', 'ls -A "$1" 2>/dev/null | grep -q .', 'check', site]);
+  return r.exitCode === 0;
+}
+
+function skipped(name: PhaseName, reason: string): PhaseResult {
+  return { name, status: 'error_other', reason, exitCode: null, durationMs: 0, startedAtMs: Date.now(), stdoutTail: '', stderrTail: '', trace: '', traceBytes: 0, fileChanges: [], leftoverProcesses: [] };
+}
+
+export interface RunInSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
+  /** argv, or a string for `sh -c`. Runs as the sandbox user, traced. */
+  cmd: string[] | string;
+  /** Host directory copied into the workdir first. */
+  workdirFrom?: string;
+  timeoutMs?: number;
+  graceMs?: number;
+}
+
+export interface RunInSandboxResult extends CommandResult {
+  sandbox: Omit<SandboxInfo, 'packageDirs'>;
+}
+
+/**
+ * Runs an arbitrary command in a throwaway sandbox with the same isolation as an analysis
+ * (same image, capabilities, limits, network modes, labels, cleanup). For isolation tests.
+ */
+export async function runInSandbox(opts: RunInSandboxOptions): Promise<RunInSandboxResult> {
+  const sandbox = await Sandbox.open(opts);
+  try {
+    const cmd = typeof opts.cmd === 'string' ? ['sh', '-c', opts.cmd] : opts.cmd;
+    const r = await sandbox.runTraced('command', cmd, { timeoutMs: opts.timeoutMs, graceMs: opts.graceMs });
+    return { ...r, sandbox: sandbox.info };
+  } finally {
+    await sandbox.close();
+  }
+}

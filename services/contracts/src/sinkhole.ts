@@ -38,6 +38,8 @@ export const SinkholeStream = z.object({
   kind: z.enum(['http', 'tls', 'raw', 'dns']),
   /** TLS client hello server name. */
   sni: z.string().optional(),
+  /** Name the sinkhole's DNS answered with `dst.address` (each name gets its own address). */
+  hostname: z.string().optional(),
   /** HTTP requests on the stream (decrypted when kind is tls). */
   http: z.array(SinkholeHttp).default([]),
   /** First bytes the client sent (raw: 4 KiB; udp: the datagram), base64. */
@@ -51,6 +53,10 @@ export const SinkholeCapture = z.object({
   streams: z.array(SinkholeStream),
   /** Address the sinkhole answers DNS queries with. */
   answerAddress: z.string().optional(),
+  /** CIDR the DNS answers are drawn from: one address per distinct name, so dst → name. */
+  answerRange: z.string().optional(),
+  /** Records not kept because a cap was reached (flood protection). */
+  dropped: z.number().int().optional(),
 });
 export type SinkholeCapture = z.infer<typeof SinkholeCapture>;
 

@@ -1,0 +1,71 @@
+/**
+ * The sinkhole process. Runs inside the sinkhole container (bundled to one file, no install):
+ * `node sinkhole.cjs <config.json>` sets up the namespace and serves; `node sinkhole.cjs --dump
+ * <control.sock>` prints the capture recorded so far (used through `docker exec`).
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { OriginalDestinations } from './conntrack.js';
+import { ANSWER_RANGE, FakeAddressPool, startDnsServers } from './dns.js';
+import { setupNetwork, type Ports } from './netsetup.js';
+import { Recorder } from './recorder.js';
+import type { CannedResponse } from './responses.js';
+import { CatchAll } from './streams.js';
+import { LeafMinter } from './tls.js';
+
+export interface SinkholeServerConfig {
+  caCertPem: string;
+  caKeyPem: string;
+  ports: Ports;
+  controlSocket: string;
+  canned: CannedResponse[];
+  /** Skip ip/iptables (unit tests on the host loopback). */
+  skipNetworkSetup?: boolean;
+}
+
+export const READY_LINE = 'VETBOX_SINKHOLE_READY';
+
+export async function serve(config: SinkholeServerConfig): Promise<{ recorder: Recorder; close: () => void }> {
+  if (!config.skipNetworkSetup) setupNetwork(config.ports);
+  const recorder = new Recorder(ANSWER_RANGE);
+  const pool = new FakeAddressPool();
+  const catchAll = new CatchAll({
+    recorder,
+    pool,
+    originals: new OriginalDestinations(),
+    minter: new LeafMinter(config.caCertPem, config.caKeyPem),
+    canned: config.canned,
+  });
+  await startDnsServers(config.ports.dns, pool, recorder);
+  await catchAll.listenTcp(config.ports.tcp);
+  await catchAll.listenUdp(config.ports.udp);
+  rmSync(config.controlSocket, { force: true });
+  const control = net.createServer((socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.end(JSON.stringify(recorder.snapshot()));
+  });
+  await new Promise<void>((resolve) => control.listen(config.controlSocket, resolve));
+  return { recorder, close: () => control.close() };
+}
+
+function dump(socketPath: string): void {
+  const socket = net.connect(socketPath);
+  socket.pipe(process.stdout);
+  socket.on('error', (err) => {
+    process.stderr.write(`dump failed: ${err.message}\n`);
+    process.exitCode = 1;
+  });
+}
+
+export function main(argv: string[]): void {
+  if (argv[0] === '--dump') return dump(argv[1] ?? '');
+  const config = JSON.parse(readFileSync(argv[0] ?? '', 'utf8')) as SinkholeServerConfig;
+  process.on('SIGTERM', () => process.exit(0));
+  serve(config).then(
+    () => process.stdout.write(`${READY_LINE}\n`),
+    (err: unknown) => {
+      process.stderr.write(`sinkhole failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -20,7 +20,8 @@ export const PHASES: readonly PhaseName[] = PhaseName.options;
 export const PhaseStatus = z.enum(['completed', 'error_timeout', 'error_analysis', 'error_other']);
 export type PhaseStatus = z.infer<typeof PhaseStatus>;
 
-export const FileOp = z.enum(['read', 'write', 'create', 'delete', 'rename', 'chmod', 'exec', 'mkdir']);
+/** `stat`: existence/metadata probes (stat, access, readlink) that open nothing. */
+export const FileOp = z.enum(['read', 'write', 'create', 'delete', 'rename', 'chmod', 'exec', 'mkdir', 'stat']);
 export type FileOp = z.infer<typeof FileOp>;
 
 export const FileChangeKind = z.enum(['added', 'changed', 'deleted']);

@@ -7,9 +7,12 @@ const logger = createLogger('api', { level: env.LOG_LEVEL, format: env.LOG_FORMA
 
 try {
   const running = await startServer(env, logger);
+  let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
     logger.info({ signal }, 'shutting down');
-    // A second signal, or a close that hangs, must not leave the process running.
+    // A close that hangs must not leave the process running.
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     running.close().then(
@@ -20,8 +23,8 @@ try {
       },
     );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 } catch (err) {
   logger.fatal({ err }, 'api failed to start');
   process.exit(1);

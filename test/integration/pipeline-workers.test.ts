@@ -1,0 +1,122 @@
+/**
+ * Several worker processes sharing one queue (Redis) and one database: what happens when a
+ * worker dies, is stopped, or Redis restarts under them. Workers are child processes running the
+ * real worker with the STAND-IN analyzer (test/fixtures/pipeline/fake-analyzer.ts; the lead
+ * switches it to the real pipeline once @vetbox/pipeline exists).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { getReport } from '@vetbox/store';
+import { PipelineHarness, DATABASE_URL, REDIS_URL, waitFor } from '../fixtures/pipeline/harness.js';
+import { WorkerProcess } from '../fixtures/pipeline/processes.js';
+import { TestRedis } from '../fixtures/pipeline/redis-server.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+function harness(redisUrl = REDIS_URL): PipelineHarness {
+  const h = new PipelineHarness(redisUrl);
+  cleanups.push(() => h.close());
+  return h;
+}
+
+function worker(h: PipelineHarness, env: Record<string, string> = {}): WorkerProcess {
+  const w = new WorkerProcess({ QUEUE_NAME: h.queueName, REDIS_URL: h.redisUrl, DATABASE_URL, ...env });
+  cleanups.push(() => w.stop());
+  return w;
+}
+
+describe('pipeline: several worker processes', () => {
+  it('a worker SIGKILLed mid-analysis: a second worker retakes the job and completes it', async () => {
+    const h = harness();
+    const a = worker(h, { FAKE_DURATION_MS: '3000' });
+    const b = worker(h, { FAKE_DURATION_MS: '3000' });
+    await Promise.all([a.ready(), b.ready()]);
+
+    const { analysis } = await h.submit(h.artifact());
+    const id = analysis.id;
+    const started = await Promise.race([
+      a.waitFor((e) => e.event === 'start' && e.analysisId === id, 'start on a').then(() => a),
+      b.waitFor((e) => e.event === 'start' && e.analysisId === id, 'start on b').then(() => b),
+    ]);
+    const other = started === a ? b : a;
+    await h.waitForStatus(id, ['running']);
+    started.kill('SIGKILL');
+    await started.exit();
+
+    const t0 = Date.now();
+    await other.waitFor((e) => e.event === 'start' && e.analysisId === id, 'retake on the second worker', 20_000);
+    const retakeMs = Date.now() - t0;
+    const finished = await other.waitFor((e) => e.event === 'finished' && e.analysisId === id, 'completion on the second worker', 20_000);
+    expect(finished.status).toBe('completed');
+    const done = await h.waitForStatus(id, ['completed']);
+    expect(done.verdict).toBe('benign');
+    expect(await getReport(h.prisma, id)).not.toBeNull();
+    // The lock (2 s) expired and the stalled check (1 s) found it: seconds, not minutes.
+    expect(retakeMs).toBeLessThan(10_000);
+    // Exactly one report and one set of raw artifacts although the job ran twice.
+    expect(await h.prisma.rawArtifact.count({ where: { analysisId: id } })).toBe(2);
+  });
+
+  it('SIGTERM: the worker stops taking jobs, hands the running one back and exits; another worker finishes it', async () => {
+    const h = harness();
+    const a = worker(h, { FAKE_DURATION_MS: '20000', SHUTDOWN_GRACE_MS: '300' });
+    await a.ready();
+    const { analysis } = await h.submit(h.artifact());
+    await a.waitFor((e) => e.event === 'start' && e.analysisId === analysis.id, 'start');
+    await h.waitForStatus(analysis.id, ['running']);
+
+    a.kill('SIGTERM');
+    expect(await a.exit()).toBe(0);
+    expect(a.events.map((e) => e.event)).toContain('closed');
+    const requeued = await h.waitForStatus(analysis.id, ['queued']);
+    expect(requeued.stage).toBe('queued');
+    expect(await h.queue.bull.getJobState(analysis.id)).toBe('waiting');
+
+    const b = worker(h, { FAKE_DURATION_MS: '200' });
+    await b.ready();
+    await b.waitFor((e) => e.event === 'finished' && e.analysisId === analysis.id, 'completion on b');
+    expect((await h.waitForStatus(analysis.id, ['completed'])).status).toBe('completed');
+  });
+
+  it('Redis restarted mid-run (append-only file on): nothing is lost, every analysis completes', async () => {
+    const redis = new TestRedis(true);
+    cleanups.push(() => redis.dispose());
+    await redis.start();
+    const h = harness(redis.url);
+    await h.progress.whenReady();
+    const a = worker(h, { FAKE_DURATION_MS: '2500', WORKER_CONCURRENCY: '2' });
+    await a.ready();
+
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push((await h.submit(h.artifact())).analysis.id);
+    await a.waitFor((e) => e.event === 'start', 'a job to start');
+    await redis.restart(1_500);
+
+    for (const id of ids) {
+      const done = await h.waitForStatus(id, ['completed', 'failed', 'cancelled'], 60_000);
+      expect(done.status).toBe('completed');
+    }
+    await waitFor(async () => (await h.queue.counts()).completed === 4, 'the queue to record 4 completed jobs', 20_000);
+  });
+
+  it('Redis lost its data (no persistence): in-flight analyses are re-added from the database and complete', async () => {
+    const redis = new TestRedis(false);
+    cleanups.push(() => redis.dispose());
+    await redis.start();
+    const h = harness(redis.url);
+    const a = worker(h, { FAKE_DURATION_MS: '2000', RECONCILE_MS: '1000', RECONCILE_MIN_AGE_MS: '500' });
+    await a.ready();
+
+    const first = await h.submit(h.artifact());
+    const second = await h.submit(h.artifact());
+    await a.waitFor((e) => e.event === 'start' && e.analysisId === first.analysis.id, 'first start');
+    await redis.restart(500);
+    expect(await h.queue.has(second.analysis.id)).toBe(false);
+
+    for (const id of [first.analysis.id, second.analysis.id]) {
+      expect((await h.waitForStatus(id, ['completed', 'failed'], 60_000)).status).toBe('completed');
+    }
+  });
+});

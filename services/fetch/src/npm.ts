@@ -17,15 +17,14 @@ interface Packument {
   name?: string;
   'dist-tags'?: Record<string, string>;
   versions?: Record<string, { dist?: NpmDist }>;
-  /** Full documents only: publish time per version, plus `created`/`modified`/`unpublished`. */
-  time?: Record<string, unknown>;
 }
 
 const DIST_TAG = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 
 export function checkNpmRequest(name: string, version: string): void {
   const verdict = validateNpmName(name);
-  if (!verdict.validForOldPackages) {
+  // Old packages may break today's rules (capitals), never the 214-character limit.
+  if (!verdict.validForOldPackages || name.length > 214) {
     throw new VetboxError('INVALID_INPUT', `not a valid npm package name: ${JSON.stringify(name.slice(0, 100))}`, {
       details: { errors: verdict.errors },
     });
@@ -44,14 +43,14 @@ export function packumentUrl(registry: string, name: string): string {
   return `${registry}/${name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name)}`;
 }
 
-export async function getPackument(name: string, opts: NpmFetchOptions, full: boolean): Promise<Packument> {
+export async function getPackument(name: string, opts: NpmFetchOptions): Promise<Packument> {
   const doc = await getJson(packumentUrl(registryBase(opts), name), {
     what: `npm package ${name}`,
     timeoutMs: opts.metadataTimeoutMs ?? DEFAULTS.metadataTimeoutMs,
     signal: opts.signal,
     maxBytes: DEFAULTS.maxMetadataBytes,
-    // The abbreviated document is far smaller but has no publish times.
-    accept: full ? 'application/json' : 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8',
+    // The abbreviated ("corgi") document: far smaller, and has every dist field needed.
+    accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8',
   });
   if (!doc || typeof doc !== 'object') throw new VetboxError('REGISTRY_UNAVAILABLE', `npm package ${name}: malformed registry metadata`);
   const p = doc as Packument;
@@ -96,7 +95,7 @@ export function expectedDigest(dist: NpmDist, what: string): { algorithm: Digest
  */
 export async function fetchNpm(name: string, version: string, opts: NpmFetchOptions = {}): Promise<FetchedArtifact> {
   checkNpmRequest(name, version);
-  const packument = await getPackument(name, opts, false);
+  const packument = await getPackument(name, opts);
   const exact = resolveNpmVersion(packument, name, version);
   const what = `npm package ${name}@${exact}`;
   const dist = packument.versions![exact].dist ?? {};
@@ -122,15 +121,4 @@ export async function fetchNpm(name: string, version: string, opts: NpmFetchOpti
   );
   // The registry's identity wins over whatever the tarball's package.json claims.
   return { ...artifact, name, version: exact, fileName: npmTarballName(name, exact), importNames: [name] };
-}
-
-/** Publish time per version, from a full packument (unpublished or malformed entries skipped). */
-export function npmPublishTimes(p: Packument): Map<string, number> {
-  const times = new Map<string, number>();
-  for (const v of Object.keys(p.versions ?? {})) {
-    const t = p.time?.[v];
-    const ms = typeof t === 'string' ? Date.parse(t) : NaN;
-    if (Number.isFinite(ms)) times.set(v, ms);
-  }
-  return times;
 }

@@ -135,18 +135,11 @@ export async function fetchPypi(name: string, version: string, opts: PypiFetchOp
   return { ...artifact, name: projectName, version, fileName: safeFileName(chosen.filename, artifact.fileName) };
 }
 
-/** First upload time of each release that still has a non-yanked file. */
-export async function pypiReleaseTimes(name: string, opts: PypiFetchOptions = {}): Promise<Map<string, number>> {
+/** Versions of a project that still have at least one non-yanked file. */
+export async function pypiReleases(name: string, opts: PypiFetchOptions = {}): Promise<string[]> {
   const url = `${pypiBase(opts)}/pypi/${encodeURIComponent(name)}/json`;
   const project = (await getJson(url, jsonOpts(`PyPI project ${name}`, opts))) as PypiProject;
-  const times = new Map<string, number>();
-  for (const [version, files] of Object.entries(project?.releases ?? {})) {
-    if (!Array.isArray(files)) continue;
-    const live = files.filter((f) => !f.yanked);
-    const uploaded = live
-      .map((f) => Date.parse(f.upload_time_iso_8601 ?? (f.upload_time ? `${f.upload_time}Z` : '')))
-      .filter(Number.isFinite);
-    if (uploaded.length > 0) times.set(version, Math.min(...uploaded));
-  }
-  return times;
+  return Object.entries(project?.releases ?? {})
+    .filter(([, files]) => Array.isArray(files) && files.some((f) => !f.yanked))
+    .map(([version]) => version);
 }

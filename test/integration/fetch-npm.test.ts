@@ -1,0 +1,263 @@
+// fetch, npm side: the real registry (NPM_REGISTRY_URL) for a tiny package, a loopback fake
+// registry for tampering and failures, and staging that must never run a package's scripts.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { StagedPackage, VetboxError } from '@vetbox/contracts';
+import { fetchNpm, inspectUpload, previousVersion, stage, type FetchedArtifact } from '@vetbox/fetch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { npmPackage, writeTarGz } from '../../services/fetch/src/__fixtures__/archives.js';
+import { startFakeNpmRegistry, type FakeNpmRegistry } from '../fixtures/fetch/fake-registries.js';
+
+let work: string;
+let fake: FakeNpmRegistry;
+const cleanup: string[] = [];
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'vetbox-fetch-npm-it-'));
+  fake = await startFakeNpmRegistry();
+});
+afterAll(async () => {
+  await fake?.close();
+  for (const d of cleanup) await rm(d, { recursive: true, force: true });
+  await rm(work, { recursive: true, force: true });
+});
+
+async function rejection(p: Promise<unknown>): Promise<VetboxError> {
+  const err = await p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(VetboxError);
+  return err as VetboxError;
+}
+
+/**
+ * A package whose every lifecycle script would leave a marker file on the host if it ran.
+ * The marker path is absolute and outside the staging directory.
+ */
+async function scriptedTarball(name: string, version: string, marker: string, dependencies: Record<string, string> = {}): Promise<string> {
+  const touch = (what: string) => `node -e "require('fs').appendFileSync(${JSON.stringify(marker).replace(/"/g, "'")}, '${what}\\n')"`;
+  const file = path.join(work, `${name}-${version}.tgz`);
+  await writeTarGz(
+    file,
+    npmPackage(
+      {
+        name,
+        version,
+        main: 'index.js',
+        dependencies,
+        scripts: { preinstall: touch('preinstall'), install: touch('install'), postinstall: touch('postinstall'), prepare: touch('prepare') },
+      },
+      { 'index.js': `require('fs').appendFileSync(${JSON.stringify(marker)}, 'imported\\n');\n` },
+    ),
+  );
+  return file;
+}
+
+describe('fetchNpm against the real registry', () => {
+  let artifact: FetchedArtifact;
+
+  it('downloads is-number@7.0.0 with its integrity checked and inspects it', async () => {
+    artifact = await fetchNpm('is-number', '7.0.0');
+    cleanup.push(artifact.dir!);
+    expect(artifact).toMatchObject({
+      ecosystem: 'npm',
+      source: 'registry',
+      kind: 'npm-tarball',
+      name: 'is-number',
+      version: '7.0.0',
+      fileName: 'is-number-7.0.0.tgz',
+      importNames: ['is-number'],
+      entryPoints: ['index.js'],
+    });
+    expect(artifact.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(existsSync(artifact.path)).toBe(true);
+  });
+
+  it('stages it: throwaway project, node_modules on the host, layout per StagedPackage', async () => {
+    const staged = await stage(artifact, work);
+    expect(StagedPackage.parse(staged)).toEqual(staged);
+    expect(staged).toMatchObject({ ecosystem: 'npm', name: 'is-number', version: '7.0.0', archiveFile: 'dist/is-number-7.0.0.tgz', importNames: ['is-number'] });
+    const project = JSON.parse(await readFile(path.join(staged.dir, 'package.json'), 'utf8'));
+    expect(project.dependencies).toEqual({ 'is-number': '7.0.0' });
+    const installed = JSON.parse(await readFile(path.join(staged.dir, 'node_modules/is-number/package.json'), 'utf8'));
+    expect(installed.version).toBe('7.0.0');
+    expect(existsSync(path.join(staged.dir, staged.archiveFile))).toBe(true);
+  });
+
+  it('resolves a dist-tag to an exact version', async () => {
+    const a = await fetchNpm('is-number', 'latest');
+    cleanup.push(a.dir!);
+    expect(a.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('unknown package → PACKAGE_NOT_FOUND', async () => {
+    const err = await rejection(fetchNpm('vetbox-no-such-package-4b1f9e2c7d', '1.0.0'));
+    expect(err.code).toBe('PACKAGE_NOT_FOUND');
+    expect(err.transient).toBe(false);
+  });
+
+  it('unknown version → PACKAGE_NOT_FOUND', async () => {
+    const err = await rejection(fetchNpm('is-number', '99.99.99'));
+    expect(err.code).toBe('PACKAGE_NOT_FOUND');
+    expect(err.message).toMatch(/no version "99.99.99"/);
+  });
+
+  it('bad names and versions are INVALID_INPUT before any request', async () => {
+    for (const [name, version] of [
+      ['../../etc/passwd', '1.0.0'],
+      ['x'.repeat(10_000), '1.0.0'],
+      ['bad\u0000name', '1.0.0'],
+      ['is-number', '^7.0.0'],
+      ['is-number', '1.0.0; rm -rf /'],
+    ]) {
+      expect((await rejection(fetchNpm(name, version, { registryUrl: fake.url }))).code).toBe('INVALID_INPUT');
+    }
+  });
+
+  it('previousVersion follows version order on the registry', async () => {
+    expect(await previousVersion('npm', 'is-number', '7.0.0')).toBe('6.0.0');
+    expect(await previousVersion('npm', 'is-number', '2.1.0')).toBe('2.0.2');
+    expect(await previousVersion('npm', 'is-number', '0.1.0')).toBeNull();
+    expect((await rejection(previousVersion('npm', 'is-number', '99.0.0'))).code).toBe('PACKAGE_NOT_FOUND');
+  });
+});
+
+describe('staging never runs package code on the host', () => {
+  it('an uploaded tarball with install scripts is installed (with its registry dependency) and no script runs', async () => {
+    const marker = path.join(work, 'upload-marker.txt');
+    const upload = await scriptedTarball('vetbox-scripted-upload', '1.0.0', marker, { 'is-number': '7.0.0' });
+    const artifact = await inspectUpload(upload, 'vetbox-scripted-upload.tgz');
+    expect(artifact).toMatchObject({ source: 'upload', ecosystem: 'npm', name: 'vetbox-scripted-upload', version: '1.0.0' });
+    const staged = await stage(artifact, work);
+    const project = JSON.parse(await readFile(path.join(staged.dir, 'package.json'), 'utf8'));
+    expect(project.dependencies).toEqual({ 'vetbox-scripted-upload': 'file:dist/vetbox-scripted-upload-1.0.0.tgz' });
+    expect(existsSync(path.join(staged.dir, 'node_modules/vetbox-scripted-upload/index.js'))).toBe(true);
+    expect(existsSync(path.join(staged.dir, 'node_modules/is-number/package.json'))).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  // npm >= 11.19 also withholds scripts of registry packages that are not in `allow-scripts`,
+  // so on this machine the upload case above is the one that fails without --ignore-scripts;
+  // this one guards older npm versions (CI, developer machines).
+  it('a registry package with install scripts (served on loopback) is staged without running them', async () => {
+    const marker = path.join(work, 'registry-marker.txt');
+    const tarball = await readFile(await scriptedTarball('vetbox-scripted-reg', '2.0.0', marker));
+    fake.add({ name: 'vetbox-scripted-reg', version: '2.0.0', tarball });
+    const artifact = await fetchNpm('vetbox-scripted-reg', '2.0.0', { registryUrl: fake.url });
+    cleanup.push(artifact.dir!);
+    const staged = await stage(artifact, work, { registryUrl: fake.url });
+    expect(existsSync(path.join(staged.dir, 'node_modules/vetbox-scripted-reg/package.json'))).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a dependency that does not exist fails staging with PACKAGE_NOT_FOUND and leaves nothing behind', async () => {
+    const root = path.join(work, 'failing-stage');
+    await mkdir(root);
+    const upload = await scriptedTarball('vetbox-broken-dep', '1.0.0', path.join(work, 'never.txt'), { 'vetbox-no-such-package-4b1f9e2c7d': '1.0.0' });
+    const err = await rejection(stage(await inspectUpload(upload), root, { registryUrl: fake.url }));
+    expect(err.code).toBe('PACKAGE_NOT_FOUND');
+    expect(await readdir(root)).toEqual([]);
+  });
+});
+
+describe('fetchNpm against a loopback registry', () => {
+  const tarballFor = async (name: string, version: string) => {
+    const file = path.join(work, `plain-${name}-${version}.tgz`);
+    await writeTarGz(file, npmPackage({ name, version }));
+    return readFile(file);
+  };
+
+  it('accepts a tarball that matches the sha1 shasum when no integrity is given', async () => {
+    fake.add({ name: 'vetbox-sha1-only', version: '1.0.0', tarball: await tarballFor('vetbox-sha1-only', '1.0.0'), shasumOnly: true });
+    const a = await fetchNpm('vetbox-sha1-only', '1.0.0', { registryUrl: fake.url });
+    cleanup.push(a.dir!);
+    expect(a.name).toBe('vetbox-sha1-only');
+  });
+
+  it('tampered tarball → INTEGRITY_MISMATCH, and the download is removed', async () => {
+    const genuine = await tarballFor('vetbox-tampered', '1.0.0');
+    const other = await tarballFor('vetbox-tampered', '1.0.1');
+    const { createHash } = await import('node:crypto');
+    // The registry vouches for one tarball and serves another.
+    fake.add({ name: 'vetbox-tampered', version: '1.0.0', tarball: other, integrity: `sha512-${createHash('sha512').update(genuine).digest('base64')}` });
+    const dest = path.join(work, 'tampered-dest');
+    await mkdir(dest);
+    const err = await rejection(fetchNpm('vetbox-tampered', '1.0.0', { registryUrl: fake.url, destDir: dest }));
+    expect(err.code).toBe('INTEGRITY_MISMATCH');
+    expect(err.message).toMatch(/sha512 does not match/);
+    expect(await readdir(dest)).toEqual([]);
+  });
+
+  it('a temporary download directory is removed on failure', async () => {
+    const tmp = path.join(work, 'tmpdir');
+    await mkdir(tmp);
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      fake.add({ name: 'vetbox-tampered-2', version: '1.0.0', tarball: await tarballFor('vetbox-tampered-2', '1.0.0'), integrity: 'sha512-AAAA' });
+      expect((await rejection(fetchNpm('vetbox-tampered-2', '1.0.0', { registryUrl: fake.url }))).code).toBe('INTEGRITY_MISMATCH');
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+    }
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it('a tarball that is a hostile archive is refused even from a registry', async () => {
+    const file = path.join(work, 'evil-reg.tgz');
+    await writeTarGz(file, [...npmPackage({ name: 'vetbox-evil-reg', version: '1.0.0' }), { name: 'package/x', type: 'symlink', linkname: '/etc/shadow' }]);
+    fake.add({ name: 'vetbox-evil-reg', version: '1.0.0', tarball: await readFile(file) });
+    const err = await rejection(fetchNpm('vetbox-evil-reg', '1.0.0', { registryUrl: fake.url }));
+    expect(err.code).toBe('BAD_ARCHIVE');
+    expect(err.message).toMatch(/symbolic link/);
+  });
+
+  it('registry 5xx → REGISTRY_UNAVAILABLE (transient)', async () => {
+    fake.mode = 'error500';
+    try {
+      const err = await rejection(fetchNpm('is-number', '7.0.0', { registryUrl: fake.url }));
+      expect(err.code).toBe('REGISTRY_UNAVAILABLE');
+      expect(err.transient).toBe(true);
+    } finally {
+      fake.mode = 'ok';
+    }
+  });
+
+  it('a registry that never answers → REGISTRY_UNAVAILABLE after the time-out', async () => {
+    fake.mode = 'hang';
+    try {
+      const started = Date.now();
+      const err = await rejection(fetchNpm('is-number', '7.0.0', { registryUrl: fake.url, metadataTimeoutMs: 300 }));
+      expect(err.code).toBe('REGISTRY_UNAVAILABLE');
+      expect(err.message).toMatch(/timed out after 300 ms/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      fake.mode = 'ok';
+    }
+  });
+
+  it('a refused connection → REGISTRY_UNAVAILABLE', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = await startFakeNpmRegistry();
+    await probe.close();
+    const err = await rejection(fetchNpm('is-number', '7.0.0', { registryUrl: probe.url }));
+    expect(err.code).toBe('REGISTRY_UNAVAILABLE');
+    expect(err.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('cancellation → CANCELLED', async () => {
+    fake.mode = 'hang';
+    try {
+      const ctl = new AbortController();
+      setTimeout(() => ctl.abort(), 100);
+      expect((await rejection(fetchNpm('is-number', '7.0.0', { registryUrl: fake.url, signal: ctl.signal }))).code).toBe('CANCELLED');
+    } finally {
+      fake.mode = 'ok';
+    }
+  });
+});

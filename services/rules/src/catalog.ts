@@ -1,0 +1,230 @@
+import { VetboxError, type Severity } from '@vetbox/contracts';
+
+/**
+ * What a finding is evidence *of*. Scoring treats two high findings of different categories
+ * as corroborating each other (an attack chain), and two of the same category as one signal.
+ */
+export type RuleCategory =
+  | 'exfiltration'
+  | 'collection'
+  | 'egress'
+  | 'execution'
+  | 'persistence'
+  | 'evasion'
+  | 'impact'
+  | 'filesystem'
+  | 'identity'
+  | 'change';
+
+export interface RuleInfo {
+  id: string;
+  category: RuleCategory;
+  /** The severity the rule reports at when nothing lowers or raises it. */
+  severity: Severity;
+  /** Every severity the rule can report (depends on context, see `explanation`). */
+  severities: readonly Severity[];
+  title: string;
+  /** What it means and what a reviewer should do about it. */
+  explanation: string;
+}
+
+const catalog = [
+  {
+    id: 'credential-exfiltration',
+    category: 'exfiltration',
+    severity: 'critical',
+    severities: ['critical'],
+    title: 'A planted credential left the sandbox',
+    explanation:
+      'A fake credential planted in the sandbox (environment variable or credential file) was seen, possibly encoded, in ' +
+      'traffic the package sent out. Nothing legitimate does this: treat the package as credential-stealing malware, do not ' +
+      'install it, and rotate any real credential present on machines where it was installed.',
+  },
+  {
+    id: 'credential-store-read',
+    category: 'collection',
+    severity: 'high',
+    severities: ['high'],
+    title: 'Package code read a credential store',
+    explanation:
+      'A process started by the package (not the package manager itself) opened a file that holds secrets: SSH keys, cloud or ' +
+      'registry tokens, browser profiles, crypto wallets or system password hashes. Install and import code has no reason to ' +
+      'read these. Check what the cited process does with the data; together with any network activity this is theft.',
+  },
+  {
+    id: 'network-activity',
+    category: 'egress',
+    severity: 'high',
+    severities: ['high', 'medium', 'low'],
+    title: 'Network activity during install or import',
+    explanation:
+      'The package looked up or contacted a host other than the package registry while being installed or imported. ' +
+      'Connections and data sent to unknown hosts are high, a DNS lookup alone is medium, and a download from the ' +
+      "project's own release host (e.g. a platform binary from GitHub releases) or Node.js headers for node-gyp is low. " +
+      'Check that the destination belongs to the project and that nothing was sent.',
+  },
+  {
+    id: 'downloader-execution',
+    category: 'execution',
+    severity: 'high',
+    severities: ['high', 'medium', 'low'],
+    title: 'Package code ran a downloader',
+    explanation:
+      'The package ran a download or raw network tool (curl, wget, nc, socat, ...) or an interpreter one-liner that fetches ' +
+      'from the network. Piping a download into a shell or interpreter is high; a plain download from an unknown host is ' +
+      "medium; from the project's release host it is low. Find out what was fetched and what then ran it.",
+  },
+  {
+    id: 'shell-execution',
+    category: 'execution',
+    severity: 'high',
+    severities: ['high'],
+    title: 'Obfuscated or interactive shell execution',
+    explanation:
+      'The package ran a command that decodes and executes hidden code (`base64 -d | sh`, `eval $(...)`, ' +
+      '`python -c "exec(...)"`, `node -e` with child_process) or started an interactive shell. Legitimate install scripts ' +
+      'run plain, readable commands; decode the cited command line to see what it hides.',
+  },
+  {
+    id: 'reverse-shell',
+    category: 'execution',
+    severity: 'critical',
+    severities: ['critical'],
+    title: 'Reverse shell',
+    explanation:
+      'A shell was started with its input and output attached to a network socket (`bash -i >& /dev/tcp/...`, `nc -e ' +
+      '/bin/sh`, a socket duplicated onto stdin/stdout), which hands a remote party interactive control of the machine. ' +
+      'This is malware; treat any machine that installed the package as compromised.',
+  },
+  {
+    id: 'dropped-executable-run',
+    category: 'execution',
+    severity: 'high',
+    severities: ['high'],
+    title: 'A file written by the package was then executed',
+    explanation:
+      'Package code wrote a file outside its own directory (temp, home, system) and then executed it, or executed code from ' +
+      'memory (memfd). This is how droppers stage a second-stage payload. Compiler and linker outputs and files inside the ' +
+      "package's own directory (native builds, verified platform binaries) are not counted.",
+  },
+  {
+    id: 'executable-made-outside-package',
+    category: 'execution',
+    severity: 'medium',
+    severities: ['medium'],
+    title: 'A file outside the package was made executable',
+    explanation:
+      "Package code set the executable bit (chmod +x) on a file outside the package's own directory. Install scripts only " +
+      'need that for their own binaries; elsewhere it usually prepares a payload. Check what the file is and whether it ran.',
+  },
+  {
+    id: 'persistence',
+    category: 'persistence',
+    severity: 'high',
+    severities: ['high'],
+    title: 'Installs something that runs again later',
+    explanation:
+      'Package code wrote (or tried to write) a location that makes code run again later: shell start-up files, crontab, ' +
+      'systemd units, XDG autostart, SSH authorized_keys, Python .pth hooks. No install script needs this; inspect the ' +
+      'written content and remove it from affected machines.',
+  },
+  {
+    id: 'write-outside-package',
+    category: 'filesystem',
+    severity: 'low',
+    severities: ['medium', 'low'],
+    title: "Writes outside the package's own directory",
+    explanation:
+      "Package code wrote files outside its own install directory, the project's node_modules, and the usual caches and " +
+      'temp directories. Writing into the project or home is low; system directories and executable search paths ' +
+      '(~/.local/bin) are medium. Check what was written and why.',
+  },
+  {
+    id: 'sandbox-probe',
+    category: 'evasion',
+    severity: 'medium',
+    severities: ['medium', 'low'],
+    title: 'Probes for a sandbox or analysis environment',
+    explanation:
+      'Package code fingerprinted its environment in ways malware uses to hide from analysis: the init process cgroup, DMI ' +
+      'hardware identity, hypervisor files, debugger checks (TracerPid), virtualization tools. A lone Docker-marker check ' +
+      '(/.dockerenv, /run/.containerenv), as helpers like is-docker do, is low. Look for behavior that differs when the ' +
+      'probe says "not analyzed".',
+  },
+  {
+    id: 'crypto-mining',
+    category: 'impact',
+    severity: 'critical',
+    severities: ['critical', 'high'],
+    title: 'Cryptocurrency mining',
+    explanation:
+      'The package ran a known miner, passed a stratum pool URL, spoke the stratum mining protocol, or looked up a mining ' +
+      'pool (high when only the lookup was seen). Mining in an install or import step hijacks the machine: do not install.',
+  },
+  {
+    id: 'process-injection',
+    category: 'impact',
+    severity: 'high',
+    severities: ['high'],
+    title: 'Accesses the memory of other processes',
+    explanation:
+      'Code in the sandbox called ptrace or process_vm_readv/writev, or opened another process\'s /proc/<pid>/mem. That is ' +
+      'how secrets are scraped from CI runners and how code is injected into other programs; no install script needs it.',
+  },
+  {
+    id: 'background-process',
+    category: 'persistence',
+    severity: 'medium',
+    severities: ['medium'],
+    title: 'Left a process running after the phase',
+    explanation:
+      'A process started by the package was still running when the install or import finished (detached or daemonized). ' +
+      'Install scripts should finish their work; a process left behind can act later, unobserved. Check what the cited ' +
+      'process runs.',
+  },
+  {
+    id: 'anti-forensics',
+    category: 'evasion',
+    severity: 'high',
+    severities: ['high'],
+    title: 'Covers its tracks',
+    explanation:
+      'Package code deleted or replaced its own package.json or the script it ran, cleared shell history, or removed logs or ' +
+      'trace files. This hides what ran from later inspection; compare the published archive with what is left on disk.',
+  },
+  {
+    id: 'typosquatting',
+    category: 'identity',
+    severity: 'medium',
+    severities: ['medium', 'low'],
+    title: 'Name looks like a popular package',
+    explanation:
+      'The package name is a near look-alike (a typo, swapped or doubled letter, different separators, scope or a common ' +
+      'suffix) of a popular package. Make sure the intended package is meant; a look-alike with any other finding is ' +
+      'very likely an attack.',
+  },
+  {
+    id: 'new-behavior',
+    category: 'change',
+    severity: 'high',
+    severities: ['high', 'medium', 'low'],
+    title: 'This version does something the previous one did not',
+    explanation:
+      'Compared with the baseline version, this one adds network, credential-store, process-spawning or persistence ' +
+      'behavior. Severity follows what was added: credential reads and persistence are high, new hosts medium, new ' +
+      'processes low. A trusted package that suddenly gains such behavior in a release is the classic hijacked-maintainer attack.',
+  },
+] as const satisfies readonly RuleInfo[];
+
+export type RuleId = (typeof catalog)[number]['id'];
+
+/** The rule catalog: stable ids, default severities, titles and reviewer guidance. */
+export const RULES: readonly RuleInfo[] = catalog;
+
+const byId = new Map<string, RuleInfo>(RULES.map((r) => [r.id, r]));
+
+export function ruleInfo(id: string): RuleInfo {
+  const info = byId.get(id);
+  if (!info) throw new VetboxError('INTERNAL', `unknown rule id: ${id}`);
+  return info;
+}

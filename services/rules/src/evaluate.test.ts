@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { Finding } from '@vetbox/contracts';
+import { BehaviorBuilder, evaluateInput, HOME } from './__fixtures__/builder.js';
+import { fired, run, ruleIds } from './__fixtures__/run.js';
+import { esbuildPostinstall, nodeGypBuild, npmrcStealer } from './__fixtures__/scenarios.js';
+import { evaluate } from './evaluate.js';
+
+describe('evaluate: legitimate install scripts stay benign', () => {
+  it('a node-gyp native build (make/g++/ld, build/ and ~/.cache/node-gyp writes, npm reading ~/.npmrc)', () => {
+    const result = run(nodeGypBuild());
+    expect(result.verdict).toBe('benign');
+    expect(result.findings.every((f) => f.severity === 'low' || f.severity === 'info')).toBe(true);
+    // The header download attempt is reported, rated low, and says why.
+    const [net] = fired(result, 'network-activity');
+    expect(net?.severity).toBe('low');
+    expect(net?.explanation).toMatch(/node-gyp/);
+    expect(result.score).toBeLessThan(20);
+  });
+
+  it('an esbuild-like postinstall (link the platform binary over the shim, run it with --version)', () => {
+    const result = run(esbuildPostinstall(), { name: 'esbuild' });
+    expect(result.findings).toEqual([]);
+    expect(result.verdict).toBe('benign');
+    expect(result.score).toBe(0);
+    expect(result.summary).toBe('benign: no finding');
+  });
+
+  it('a postinstall that only prints a message', () => {
+    const b = new BehaviorBuilder();
+    const sh = b.lifecycle('echo "Thank you for using core-js!"');
+    b.write(sh, '/dev/tty');
+    expect(run(b, { name: 'core-js' }).verdict).toBe('benign');
+  });
+});
+
+describe('evaluate: findings and verdict', () => {
+  it('credential read plus exfiltration over HTTP is malicious, with the evidence cited by index', () => {
+    const result = run(npmrcStealer());
+    expect(result.verdict).toBe('malicious');
+    expect(result.score).toBeGreaterThanOrEqual(70);
+    expect(ruleIds(result)).toEqual(['credential-store-read', 'network-activity']);
+    const read = fired(result, 'credential-store-read')[0]!;
+    const behavior = npmrcStealer().build();
+    const cited = behavior.files[read.evidence[0]!.index!]!;
+    expect(cited.path).toBe(`${HOME}/.npmrc`);
+    expect(read.evidence[0]!.summary).toContain('node steal.js');
+    expect(result.summary).toMatch(/^malicious: credential-store read together with network activity/);
+  });
+
+  it('every finding satisfies the contract schema and carries an evidence hash', () => {
+    const result = run(npmrcStealer());
+    for (const f of result.findings) {
+      expect(Finding.parse(f)).toEqual(f);
+      expect(f.evidenceHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    }
+  });
+
+  it('evidence hashes depend on what happened, not on pids, indices, homes or temp names', () => {
+    const a = new BehaviorBuilder();
+    const shA = a.lifecycle('node x.js');
+    a.read(shA, `${HOME}/.ssh/id_rsa`);
+    a.write(shA, '/tmp/tmp-3381-Qz8f/x');
+    const b = new BehaviorBuilder();
+    b.process(['true']); // shifts every pid and index
+    const shB = b.lifecycle('node x.js');
+    b.write(shB, '/tmp/tmp-9120-Ab1c/x');
+    b.read(shB, '/home/vb-k9p1/.ssh/id_rsa');
+    const hashA = fired(run(a), 'credential-store-read')[0]!.evidenceHash;
+    const hashB = fired(run(b, { sandbox: { home: '/home/vb-k9p1', workdir: '/home/vb-k9p1/project', packageDirs: ['/home/vb-k9p1/project/node_modules/demo-pkg'] } }), 'credential-store-read')[0]!.evidenceHash;
+    expect(hashA).toBe(hashB);
+    const c = new BehaviorBuilder();
+    c.read(c.lifecycle('node x.js'), `${HOME}/.aws/credentials`);
+    expect(fired(run(c), 'credential-store-read')[0]!.evidenceHash).not.toBe(hashA);
+  });
+
+  it('is deterministic and orders findings by severity', () => {
+    const input = evaluateInput(npmrcStealer().build());
+    const first = evaluate(input);
+    expect(evaluate(input)).toEqual(first);
+    const order = first.findings.map((f) => f.severity);
+    expect(order).toEqual([...order].sort((x, y) => ['critical', 'high', 'medium', 'low', 'info'].indexOf(x) - ['critical', 'high', 'medium', 'low', 'info'].indexOf(y)));
+  });
+
+  it('reports the look-alike target for Report.lookalikeOf', () => {
+    expect(run(new BehaviorBuilder(), { name: 'lodahs' }).lookalikeOf).toBe('lodash');
+    expect(run(new BehaviorBuilder(), { name: 'lodash' }).lookalikeOf).toBeUndefined();
+  });
+});

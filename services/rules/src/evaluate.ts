@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { SEVERITY_ORDER, type EvidenceRef, type Finding, type Verdict } from '@vetbox/contracts';
+import { ruleInfo } from './catalog.js';
+import { RuleContext, type Draft, type EvaluateInput } from './context.js';
+import { credentialExfiltration, credentialStoreRead } from './rules/credentials.js';
+import {
+  downloaderExecution,
+  droppedExecutableRun,
+  executableMadeOutsidePackage,
+  reverseShell,
+  shellExecution,
+} from './rules/execution.js';
+import { antiForensics, writeOutsidePackage } from './rules/filesystem.js';
+import { cryptoMining } from './rules/mining.js';
+import { networkActivity } from './rules/network.js';
+import { persistence } from './rules/persistence.js';
+import { backgroundProcess, processInjection, sandboxProbe } from './rules/probes.js';
+import { score } from './scoring.js';
+import { checkTyposquat, typosquatting } from './typosquat.js';
+
+export interface Evaluation {
+  findings: Finding[];
+  verdict: Exclude<Verdict, 'error'>;
+  score: number;
+  summary: string;
+  /** The popular package the name imitates, for `Report.lookalikeOf`. */
+  lookalikeOf?: string;
+}
+
+type BehaviorRule = (ctx: RuleContext) => Draft[];
+
+/** Behavior rules in catalog order; `typosquatting` is static and runs on the name alone. */
+const BEHAVIOR_RULES: readonly BehaviorRule[] = [
+  credentialExfiltration,
+  credentialStoreRead,
+  networkActivity,
+  downloaderExecution,
+  shellExecution,
+  reverseShell,
+  droppedExecutableRun,
+  executableMadeOutsidePackage,
+  persistence,
+  writeOutsidePackage,
+  sandboxProbe,
+  cryptoMining,
+  processInjection,
+  backgroundProcess,
+  antiForensics,
+];
+
+/** Cited evidence per finding; the rest is counted in a last summary-only reference. */
+const MAX_EVIDENCE = 50;
+
+/** Hash of what the evidence says (not where it sits), so a policy exception survives re-runs. */
+export function evidenceHash(rule: string, keys: readonly string[]): string {
+  const content = [rule, ...[...new Set(keys)].sort()].join('\n');
+  return `sha256:${createHash('sha256').update(content).digest('hex')}`;
+}
+
+export function completeFinding(draft: Draft): Finding {
+  const info = ruleInfo(draft.rule);
+  const kept = draft.evidence.slice(0, MAX_EVIDENCE);
+  const evidence: EvidenceRef[] = kept.map(({ key: _key, ...ref }) => ref);
+  if (draft.evidence.length > MAX_EVIDENCE) {
+    evidence.push({ kind: kept[0]!.kind, summary: `… and ${draft.evidence.length - MAX_EVIDENCE} more` });
+  }
+  return {
+    rule: draft.rule,
+    severity: draft.severity,
+    title: draft.title ?? info.title,
+    explanation: draft.detail ? `${info.explanation} ${draft.detail}` : info.explanation,
+    phase: draft.phase,
+    evidence,
+    evidenceHash: evidenceHash(draft.rule, draft.evidence.map((e) => e.key)),
+  };
+}
+
+function bySeverityThenRule(a: Finding, b: Finding): number {
+  return SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.rule.localeCompare(b.rule);
+}
+
+/**
+ * Runs every rule over one analysis and combines the findings into a verdict. Pure: the same
+ * input gives the same findings, order and hashes.
+ */
+export function evaluate(input: EvaluateInput): Evaluation {
+  const ctx = new RuleContext(input);
+  const lookalike = checkTyposquat(input.package.ecosystem, input.package.name);
+  const drafts = [...typosquatting(input.package, lookalike), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))];
+  const findings = drafts.filter((d) => d.evidence.length > 0).map(completeFinding).sort(bySeverityThenRule);
+  const scored = score(findings);
+  return {
+    findings,
+    verdict: scored.verdict,
+    score: scored.score,
+    summary: scored.summary,
+    lookalikeOf: lookalike?.target,
+  };
+}

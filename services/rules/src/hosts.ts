@@ -1,0 +1,104 @@
+/** Host vocabulary: registry, release and toolchain hosts, exfiltration services, mining pools. */
+
+export function normalizeHost(host: string): string {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[')) h = h.slice(1, h.indexOf(']') === -1 ? undefined : h.indexOf(']'));
+  else if (/^[^:]+:\d+$/.test(h)) h = h.slice(0, h.lastIndexOf(':'));
+  return h.replace(/\.$/, '');
+}
+
+export function hostMatches(host: string, domain: string): boolean {
+  return host === domain || host.endsWith(`.${domain}`);
+}
+
+export function isIpLiteral(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
+}
+
+export function isLoopback(address: string): boolean {
+  return /^127\./.test(address) || address === '::1' || address === 'localhost' || address === '0.0.0.0' || address === '::';
+}
+
+/** Where platform binaries are published: a download from here is at most low. */
+export const RELEASE_HOSTS: readonly string[] = [
+  'github.com',
+  'objects.githubusercontent.com',
+  'release-assets.githubusercontent.com',
+  'github-releases.githubusercontent.com',
+  'codeload.github.com',
+  'raw.githubusercontent.com',
+  'gitlab.com',
+  'bitbucket.org',
+];
+
+/** Build toolchain downloads (node-gyp fetching Node.js headers). */
+export const TOOLCHAIN_HOSTS: readonly string[] = ['nodejs.org', 'unofficial-builds.nodejs.org', 'electronjs.org'];
+
+/** Services attackers use to receive stolen data (request bins, OAST, chat webhooks, paste sites). */
+export const EXFIL_SERVICES: readonly string[] = [
+  'webhook.site',
+  'oastify.com',
+  'burpcollaborator.net',
+  'interact.sh',
+  'interactsh.com',
+  'oast.fun',
+  'oast.live',
+  'oast.me',
+  'oast.online',
+  'oast.pro',
+  'oast.site',
+  'canarytokens.com',
+  'dnslog.cn',
+  'ceye.io',
+  'pipedream.net',
+  'requestbin.com',
+  'requestbin.net',
+  'ngrok.io',
+  'ngrok-free.app',
+  'ngrok.app',
+  'trycloudflare.com',
+  'discord.com',
+  'discordapp.com',
+  'api.telegram.org',
+  'pastebin.com',
+  'transfer.sh',
+  'hookbin.com',
+];
+
+export const MINING_POOLS: readonly string[] = [
+  'minexmr.com',
+  'supportxmr.com',
+  'nanopool.org',
+  'moneroocean.stream',
+  '2miners.com',
+  'f2pool.com',
+  'ethermine.org',
+  'hashvault.pro',
+  'c3pool.com',
+  'herominers.com',
+  'nicehash.com',
+  'minergate.com',
+  'xmrpool.eu',
+  'dwarfpool.com',
+  'unmineable.com',
+  'zpool.ca',
+  'viabtc.com',
+  'antpool.com',
+  'slushpool.com',
+  'poolin.com',
+  'miningpoolhub.com',
+  'kryptex.network',
+];
+
+export function isMiningPool(host: string): boolean {
+  return MINING_POOLS.some((d) => hostMatches(host, d)) || /(^|[.-])(xmr|stratum|monero)[.-]/.test(host);
+}
+
+export function isExfilService(host: string): boolean {
+  return EXFIL_SERVICES.some((d) => hostMatches(host, d));
+}
+
+/** A label of 30+ hex/base32/base64-ish characters: data smuggled in the query name. */
+export function looksLikeDnsTunnel(name: string): boolean {
+  return name.split('.').some((label) => label.length >= 30 && /^[a-z0-9_-]+$/i.test(label) && /\d/.test(label));
+}

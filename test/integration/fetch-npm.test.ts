@@ -165,6 +165,24 @@ describe('staging never runs package code on the host', () => {
   });
 });
 
+describe('staging refuses dependencies from outside the registry', () => {
+  it.each([
+    ['a git URL', () => 'git+https://github.example/owner/repo.git'],
+    ['a tarball URL (the host would contact it)', () => `${fake.url}/remote/leak.tgz`],
+    ['a host directory', () => 'file:/etc'],
+    ['a host tarball', () => `file:${path.join(work, 'some-host-file.tgz')}`],
+  ])('%s → INVALID_INPUT, nothing fetched', async (_what, spec) => {
+    const root = await mkdtemp(path.join(work, 'refuse-'));
+    const upload = await scriptedTarball(`vetbox-dep-${Math.random().toString(36).slice(2, 8)}`, '1.0.0', path.join(work, 'never.txt'), { sneaky: spec() });
+    const before = fake.requests.length;
+    const err = await rejection(stage(await inspectUpload(upload), root, { registryUrl: fake.url }));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.message).toMatch(/EALLOW/);
+    expect(fake.requests.slice(before).filter((r) => r.startsWith('/remote'))).toEqual([]);
+    expect(await readdir(root)).toEqual([]);
+  });
+});
+
 describe('fetchNpm against a loopback registry', () => {
   const tarballFor = async (name: string, version: string) => {
     const file = path.join(work, `plain-${name}-${version}.tgz`);

@@ -46,6 +46,8 @@ describe('npm registry helpers', () => {
     const args = npmInstallArgs('https://r.example');
     expect(args).toContain('--ignore-scripts');
     expect(args).toContain('--allow-git=none');
+    expect(args).toContain('--allow-remote=none');
+    expect(args).toContain('--allow-file=root');
     expect(args).toContain('--registry=https://r.example');
   });
 
@@ -55,6 +57,7 @@ describe('npm registry helpers', () => {
     expect(npmInstallError('npm error code EINTEGRITY', 1).code).toBe('INTEGRITY_MISMATCH');
     expect(npmInstallError('npm error code ECONNREFUSED', 1).code).toBe('REGISTRY_UNAVAILABLE');
     expect(npmInstallError('npm error code E503', 1).code).toBe('REGISTRY_UNAVAILABLE');
+    expect(npmInstallError('npm error code EALLOWGIT', 1).code).toBe('INVALID_INPUT');
     expect(npmInstallError('something else', 1).code).toBe('INTERNAL');
   });
 });

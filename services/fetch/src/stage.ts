@@ -57,7 +57,13 @@ async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: str
   const spec = artifact.source === 'registry' ? artifact.version : `file:${archiveFile}`;
   const project = { name: STAGE_PROJECT, version: '0.0.0', private: true, dependencies: { [artifact.name]: spec } };
   await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(project, null, 2)}\n`);
-  await runNpmInstall(dir, opts);
+  try {
+    await runNpmInstall(dir, opts, []);
+  } catch (err) {
+    // Conflicting peer dependencies: install the way npm 6 did rather than give up.
+    if (!(err instanceof VetboxError) || err.details?.npmCode !== 'ERESOLVE') throw err;
+    await runNpmInstall(dir, opts, ['--legacy-peer-deps']);
+  }
   await checkInstalled(dir, artifact);
 }
 
@@ -66,7 +72,14 @@ export function npmInstallArgs(registry: string): string[] {
   return [
     'install',
     '--ignore-scripts', // no lifecycle script of any package runs on the host
-    '--allow-git=none', // git dependencies run `prepare` while packing: refuse them outright
+    // Dependencies from anywhere but the registry: git ones run `prepare` while packing, URL
+    // ones make the host contact a host the package chose (telling it it is being analyzed),
+    // directory/file ones could pull host files into the tree copied into the sandbox.
+    // Only the staged project's own file: dependency (an upload) is allowed.
+    '--allow-git=none',
+    '--allow-remote=none',
+    '--allow-directory=none',
+    '--allow-file=root',
     '--no-audit',
     '--no-fund',
     '--no-update-notifier',
@@ -86,9 +99,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function runNpmInstall(dir: string, opts: StageOptions): Promise<void> {
+async function runNpmInstall(dir: string, opts: StageOptions, extraArgs: string[]): Promise<void> {
   const timeoutMs = opts.installTimeoutMs ?? 10 * 60_000;
-  const child = spawn(opts.npmBin ?? 'npm', npmInstallArgs(registryBase(opts)), {
+  const child = spawn(opts.npmBin ?? 'npm', [...npmInstallArgs(registryBase(opts)), ...extraArgs], {
     cwd: dir,
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -138,8 +151,8 @@ export function npmInstallError(output: string, exitCode: number | null): Vetbox
   else if (npmCode === 'EINTEGRITY') code = 'INTEGRITY_MISMATCH';
   else if (/^(E5\d\d|E429|E408|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EPIPE|ENETUNREACH|ERR_SOCKET_TIMEOUT)$/.test(npmCode)) {
     code = 'REGISTRY_UNAVAILABLE';
-  } else if (/^(EUNSUPPORTEDPROTOCOL|EALLOWGIT|EBADPLATFORM|ENOTSUP|ERESOLVE|EINVALIDTAGNAME|EINVALIDPACKAGENAME)$/.test(npmCode)) {
-    code = 'BAD_ARCHIVE';
+  } else if (/^(EALLOW\w*|EUNSUPPORTEDPROTOCOL|EBADPLATFORM|ENOTSUP|ERESOLVE|EINVALIDTAGNAME|EINVALIDPACKAGENAME)$/.test(npmCode)) {
+    code = 'INVALID_INPUT'; // the package's dependency tree is one we refuse or npm cannot resolve
   }
   const tail = output.trim().split('\n').slice(-12).join('\n');
   return new VetboxError(code, `npm install on the host failed (exit ${exitCode}${npmCode ? `, ${npmCode}` : ''}):\n${tail}`, {

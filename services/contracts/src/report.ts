@@ -214,6 +214,19 @@ export const CanaryLeak = z.object({
   pid: z.number().int().optional(),
   /** Index into behavior.network.{dns|http|connections} of the carrying record. */
   index: z.number().int().optional(),
+  /** Every transform peeled to find the value, outermost first (e.g. ['gzip', 'base64']). */
+  layers: z.array(CanaryEncoding).optional(),
+  /** Where in the sinkhole capture the value was found. */
+  capture: z
+    .object({
+      list: z.enum(['dns', 'streams']),
+      index: z.number().int(),
+      /** Index into the stream's http list. */
+      http: z.number().int().optional(),
+      part: z.enum(['name', 'path', 'headers', 'body', 'data']),
+    })
+    .optional(),
+  tMs: z.number().optional(),
 });
 export type CanaryLeak = z.infer<typeof CanaryLeak>;
 

@@ -1,0 +1,62 @@
+import crypto from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { CanaryKind } from '@vetbox/contracts';
+import { generateCanaries } from './generate.js';
+
+const home = '/home/alice';
+const workdir = '/home/alice/projects/billing';
+
+describe('generateCanaries', () => {
+  const c = generateCanaries({ home, workdir });
+
+  it('plants realistic environment variables', () => {
+    expect(c.env.AWS_ACCESS_KEY_ID).toMatch(/^AKIA[A-Z2-7]{16}$/);
+    expect(c.env.AWS_SECRET_ACCESS_KEY).toMatch(/^[A-Za-z0-9+/]{40}$/);
+    expect(c.env.NPM_TOKEN).toMatch(/^npm_[A-Za-z0-9]{36}$/);
+    expect(c.env.GITHUB_TOKEN).toMatch(/^ghp_[A-Za-z0-9]{36}$/);
+    expect(c.env.PYPI_TOKEN).toMatch(/^pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{80,}$/);
+  });
+
+  it('plants every credential file with its unique value, private modes', () => {
+    const byPath = new Map(c.files.map((f) => [f.path, f]));
+    for (const p of ['.npmrc', '.pypirc', '.aws/credentials', '.ssh/id_rsa', '.ssh/id_rsa.pub', '.git-credentials', '.config/gh/hosts.yml', 'projects/billing/.env', '.config/google-chrome/Default/Cookies']) {
+      expect(byPath.has(p), p).toBe(true);
+    }
+    expect(byPath.get('.npmrc')!.content).toMatch(/^\/\/registry\.npmjs\.org\/:_authToken=npm_[A-Za-z0-9]{36}\n/);
+    expect(byPath.get('.ssh/id_rsa')!.mode).toBe(0o600);
+    for (const canary of c.canaries) {
+      expect(CanaryKind.options).toContain(canary.kind);
+      if (canary.file) {
+        const file = byPath.get(canary.file.slice(home.length + 1))!;
+        for (const v of canary.values) expect(file.content).toContain(v);
+      } else {
+        expect(c.env[canary.planted]).toBe(canary.values[0]);
+      }
+    }
+    expect(new Set(c.canaries.map((x) => x.kind))).toEqual(new Set(CanaryKind.options));
+  });
+
+  it('writes a real RSA key and a matching OpenSSH public key', () => {
+    const priv = c.files.find((f) => f.path === '.ssh/id_rsa')!.content;
+    const pub = c.files.find((f) => f.path === '.ssh/id_rsa.pub')!.content;
+    const key = crypto.createPrivateKey(priv);
+    expect(key.asymmetricKeyType).toBe('rsa');
+    const blob = Buffer.from(pub.split(' ')[1]!, 'base64');
+    const n = Buffer.from(crypto.createPublicKey(key).export({ format: 'jwk' }).n!, 'base64url');
+    expect(blob.includes(n)).toBe(true);
+    expect(pub).toMatch(/^ssh-rsa AAAAB3NzaC1yc2E[A-Za-z0-9+/=]+ alice@workstation\n$/);
+  });
+
+  it('never repeats a value between analyses', () => {
+    const other = generateCanaries({ home, workdir });
+    const values = (x: typeof c) => x.canaries.flatMap((k) => k.values);
+    const mine = new Set(values(c));
+    for (const v of values(other)) expect(mine.has(v)).toBe(false);
+  });
+
+  it('keeps a workdir outside the home absolute', () => {
+    const outside = generateCanaries({ home, workdir: '/srv/app' });
+    expect(outside.files.some((f) => f.path === '/srv/app/.env')).toBe(true);
+    expect(outside.canaries.find((k) => k.kind === 'dotenv')!.planted).toBe('/srv/app/.env');
+  });
+});

@@ -1,0 +1,160 @@
+import path from 'node:path';
+import type { CanaryKind } from '@vetbox/contracts';
+import {
+  awsAccessKeyId,
+  awsSecretAccessKey,
+  githubToken,
+  npmToken,
+  password,
+  pypiToken,
+  sessionCookie,
+  sshKeyPair,
+  stripeSecretKey,
+} from './formats.js';
+
+/** A file to plant: `path` is relative to the home, or absolute when outside it. */
+export interface CanaryFile {
+  path: string;
+  content: string;
+  mode: number;
+}
+
+/** One planted secret and what to search captures for. */
+export interface PlantedCanary {
+  kind: CanaryKind;
+  /** Env var name, or the absolute path of the file holding it. */
+  planted: string;
+  /** Unique values whose presence in a capture proves the canary left (any one suffices). */
+  values: string[];
+  /** Absolute path of the file, for read detection (absent for env canaries). */
+  file?: string;
+  /** First characters of the value, for reviewers. */
+  preview: string;
+}
+
+export interface Canaries {
+  env: Record<string, string>;
+  files: CanaryFile[];
+  canaries: PlantedCanary[];
+}
+
+export interface GenerateCanariesOptions {
+  /** The sandbox user's home (absolute). */
+  home: string;
+  /** The project directory (absolute); its `.env` is planted too. */
+  workdir: string;
+  /** Used in the SSH key comment and git identity (default: the home's last segment). */
+  user?: string;
+}
+
+function preview(value: string): string {
+  return value.length > 12 ? `${value.slice(0, 8)}…` : value;
+}
+
+/**
+ * Distinctive pieces of a long secret (an SSH key): a leak usually carries the whole file, and
+ * a piece survives re-wrapping or partial sends better than the whole.
+ */
+function keyPieces(pem: string): string[] {
+  const lines = pem.split('\n').filter((l) => l && !l.startsWith('-----'));
+  return [lines[3], lines[Math.floor(lines.length / 2)]].filter((l): l is string => !!l).map((l) => l.slice(0, 48));
+}
+
+/**
+ * Fresh fake credentials for one analysis, planted where developers keep real ones. Every value
+ * is random, so a value seen in the sinkhole's capture can only have come from this sandbox.
+ */
+export function generateCanaries(opts: GenerateCanariesOptions): Canaries {
+  const home = opts.home.replace(/\/+$/, '');
+  const user = opts.user ?? path.posix.basename(home);
+  const abs = (rel: string) => (path.posix.isAbsolute(rel) ? rel : path.posix.join(home, rel));
+  const inHome = (p: string) => (p.startsWith(`${home}/`) ? p.slice(home.length + 1) : p);
+  const files: CanaryFile[] = [];
+  const canaries: PlantedCanary[] = [];
+  const plantFile = (kind: CanaryKind, rel: string, content: string, values: string[], mode = 0o600) => {
+    files.push({ path: rel, content, mode });
+    canaries.push({ kind, planted: abs(rel), file: abs(rel), values, preview: preview(values[0]!) });
+  };
+
+  // Environment variables
+  const env: Record<string, string> = {
+    AWS_ACCESS_KEY_ID: awsAccessKeyId(),
+    AWS_SECRET_ACCESS_KEY: awsSecretAccessKey(),
+    NPM_TOKEN: npmToken(),
+    GITHUB_TOKEN: githubToken('ghp'),
+    PYPI_TOKEN: pypiToken(),
+  };
+  const envKinds: Record<string, CanaryKind> = {
+    AWS_ACCESS_KEY_ID: 'env-aws',
+    AWS_SECRET_ACCESS_KEY: 'env-aws',
+    NPM_TOKEN: 'env-npm',
+    GITHUB_TOKEN: 'env-github',
+    PYPI_TOKEN: 'env-pypi',
+  };
+  for (const [name, value] of Object.entries(env)) {
+    canaries.push({ kind: envKinds[name]!, planted: name, values: [value], preview: preview(value) });
+  }
+
+  const npm = npmToken();
+  plantFile('npmrc', '.npmrc', `//registry.npmjs.org/:_authToken=${npm}\nfund=false\n`, [npm]);
+
+  const pypi = pypiToken();
+  plantFile(
+    'pypirc',
+    '.pypirc',
+    `[distutils]\nindex-servers =\n    pypi\n\n[pypi]\nusername = __token__\npassword = ${pypi}\n`,
+    [pypi],
+  );
+
+  const awsId = awsAccessKeyId();
+  const awsSecret = awsSecretAccessKey();
+  plantFile(
+    'aws-credentials',
+    '.aws/credentials',
+    `[default]\naws_access_key_id = ${awsId}\naws_secret_access_key = ${awsSecret}\n`,
+    [awsId, awsSecret],
+  );
+
+  const ssh = sshKeyPair(`${user}@workstation`);
+  plantFile('ssh-key', '.ssh/id_rsa', ssh.privatePem, keyPieces(ssh.privatePem));
+  files.push({ path: '.ssh/id_rsa.pub', content: ssh.publicLine, mode: 0o644 });
+
+  const gitToken = githubToken('ghp');
+  plantFile('git-credentials', '.git-credentials', `https://${user}:${gitToken}@github.com\n`, [gitToken]);
+
+  const ghToken = githubToken('gho');
+  plantFile(
+    'gh-hosts',
+    '.config/gh/hosts.yml',
+    `github.com:\n    users:\n        ${user}:\n            oauth_token: ${ghToken}\n    git_protocol: https\n    oauth_token: ${ghToken}\n    user: ${user}\n`,
+    [ghToken],
+  );
+
+  const stripe = stripeSecretKey();
+  const dbPassword = password(24);
+  plantFile(
+    'dotenv',
+    inHome(path.posix.join(opts.workdir, '.env')),
+    `NODE_ENV=development\nDATABASE_URL=postgres://app:${dbPassword}@db.internal:5432/app\nSTRIPE_SECRET_KEY=${stripe}\n`,
+    [stripe, dbPassword],
+  );
+
+  // A browser profile's cookie store, exported as JSON (what stealers look for by path).
+  const cookie = sessionCookie();
+  const expires = Math.floor(Date.now() / 1000) + 14 * 24 * 3600;
+  plantFile(
+    'browser-cookies',
+    '.config/google-chrome/Default/Cookies',
+    JSON.stringify(
+      [
+        { host_key: '.github.com', name: 'user_session', value: cookie, path: '/', expires_utc: expires, is_secure: 1, is_httponly: 1 },
+        { host_key: '.github.com', name: 'logged_in', value: 'yes', path: '/', expires_utc: expires, is_secure: 1, is_httponly: 1 },
+      ],
+      null,
+      1,
+    ) + '\n',
+    [cookie],
+  );
+
+  return { env, files, canaries };
+}

@@ -1,9 +1,13 @@
-import lockfile from '@yarnpkg/lockfile';
+import { createRequire } from 'node:module';
+import type * as YarnLockfile from '@yarnpkg/lockfile';
 import { parseSyml } from '@yarnpkg/parsers';
 import { VetboxError } from '@vetbox/contracts';
 import type { EntryCollector } from '../collector.js';
 import { classifyNpmSpec, classifyResolved, splitNameAndRange } from '../npm-spec.js';
 import { splitLines, splitYarnPatterns } from '../text-lines.js';
+
+// A webpack-bundled CommonJS module whose default export bundlers disagree on; require it plainly.
+const lockfile = createRequire(import.meta.url)('@yarnpkg/lockfile') as typeof YarnLockfile;
 
 interface YarnHeader {
   /** The header as written, without the trailing colon. */

@@ -33,7 +33,13 @@ export async function startServer(
 
   const app = createApp({
     logger,
-    readiness: [redisProbe(redis), postgresProbe(prisma), dockerProbe(env.DOCKER_SOCKET)],
+    // READYZ_DOCKER=false: for an API that has no Docker socket (docker-compose), where only
+    // the worker talks to Docker.
+    readiness: [
+      redisProbe(redis),
+      postgresProbe(prisma),
+      ...(env.READYZ_DOCKER ? [dockerProbe(env.DOCKER_SOCKET)] : []),
+    ],
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(env.PORT, env.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));

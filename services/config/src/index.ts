@@ -21,6 +21,7 @@ export const EnvSchema = z.object({
   DATABASE_URL: z.string().default('postgresql://vetbox:vetbox@127.0.0.1:5432/vetbox'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  READYZ_DOCKER: z.stringbool().default(true),
   QUEUE_NAME: z.string().default('vetbox-analyses'),
   DATA_DIR: z.string().default(path.join(REPO_ROOT, '.vetbox', 'data')),
   WORKER_CONCURRENCY: int(Math.max(1, Math.floor(os.cpus().length / 2))),

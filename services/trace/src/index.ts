@@ -11,6 +11,7 @@ export {
 export {
   AT_FDCWD,
   decodeQuoted,
+  decodeQuotedBytes,
   field,
   parseArgs,
   parseEndpoint,

@@ -207,22 +207,28 @@ function parseNumber(word: string): number | null {
  * non-ASCII byte, so the raw text itself is ASCII). Returns the index after the closing quote.
  */
 export function decodeQuoted(s: string, start: number): { value: string; end: number } {
-  let i = start + 1;
+  const i = start + 1;
   const len = s.length;
-  let plain = true;
   // Fast path: no escapes and no high bytes.
   let k = i;
   while (k < len) {
     const c = s.charCodeAt(k);
-    if (c === 34) break;
-    if (c === 92 || c > 127) {
-      plain = false;
-      break;
-    }
+    if (c === 34) return { value: s.slice(i, k), end: k + 1 };
+    if (c === 92 || c > 127) break;
     k++;
   }
-  if (plain) return { value: s.slice(i, k), end: Math.min(k + 1, len) };
+  if (k >= len) return { value: s.slice(i), end: len };
+  const r = decodeQuotedBytes(s, start);
+  return { value: r.high ? r.bytes.toString('utf8') : r.bytes.toString('latin1'), end: r.end };
+}
 
+/**
+ * The bytes of the quoted string at `start` (binary payloads: DNS queries, sent data).
+ * `truncated` when strace cut it (`"..."...`); `high` when a byte is above 0x7f.
+ */
+export function decodeQuotedBytes(s: string, start: number): { bytes: Buffer; end: number; truncated: boolean; high: boolean } {
+  let i = start + 1;
+  const len = s.length;
   const bytes: number[] = [];
   let high = false;
   while (i < len) {
@@ -269,8 +275,8 @@ export function decodeQuoted(s: string, start: number): { value: string; end: nu
         } else if (!Number.isNaN(e)) bytes.push(e); // \" \\ and anything else: the char itself
     }
   }
-  const buf = Buffer.from(bytes);
-  return { value: high ? buf.toString('utf8') : buf.toString('latin1'), end: i };
+  const truncated = s.startsWith('...', i);
+  return { bytes: Buffer.from(bytes), end: i, truncated, high };
 }
 
 /** Unescapes a `-yy` decoration path (strace escapes non-printables and `<>` there). */

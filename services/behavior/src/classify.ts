@@ -1,0 +1,116 @@
+import type { FileOp, SandboxInfo } from '@vetbox/contracts';
+import { basename, isUnder } from './paths.js';
+
+/**
+ * Noise control. The report lists what the package did; what the package manager and the
+ * language runtimes do on their own is folded into per-category counts (nothing vanishes: the
+ * summaries keep a count and examples, and syscallCounts keep every call).
+ *
+ * Two questions decide it:
+ * 1. Who: a package-manager process (npm/npx/pnpm/yarn, node running npm-cli.js, pip) is
+ *    housekeeping whatever it touches, except the exec that turns one of its forks into a
+ *    lifecycle script (`sh -c <script>`), which belongs to the package from then on.
+ *    So `~/.npmrc` read by npm is housekeeping, but read by a script's child it is evidence.
+ * 2. What: a few paths every process touches just by starting (shared libraries, locale,
+ *    /dev/null, /proc/self, the runtime's own files, the resolver's config) are housekeeping
+ *    when only read or probed, whoever does it. Writes and execs there stay evidence.
+ */
+
+/** Default test for package-manager processes, from the argv after execve. */
+export function isPackageManagerArgv(argv: readonly string[]): boolean {
+  if (argv.length === 0) return false;
+  const prog = basename(argv[0]);
+  if (/^(npm|npx|pnpm|pnpx|yarn|yarnpkg|corepack|pip|pip3(\.\d+)?)$/.test(prog)) return true;
+  const script = argv[1] ?? '';
+  if (/^node(js)?(\d+)?$/.test(prog)) {
+    // `node /usr/lib/node_modules/npm/bin/npm-cli.js ...`, `node /usr/bin/npm ...` (env shebang)
+    return /(^|\/)(npm|npx)(-cli\.js)?$|\/node_modules\/(npm|pnpm|yarn|corepack)\/|\/bin\/(pnpm|yarn)(\.c?js)?$/.test(script);
+  }
+  if (/^python(\d(\.\d+)?)?$/.test(prog)) {
+    const m = argv.indexOf('-m');
+    if (m > 0 && /^pip\d*$/.test(argv[m + 1] ?? '')) return true;
+    return /(^|\/)pip\d*(\.\d+)?$/.test(script);
+  }
+  return false;
+}
+
+const DEVICE_PATHS = new Set(['/dev/null', '/dev/zero', '/dev/urandom', '/dev/random', '/dev/tty', '/dev/full', '/dev/stdin', '/dev/stdout', '/dev/stderr']);
+const RESOLVER_FILES = new Set(['/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/host.conf', '/etc/gai.conf', '/etc/netsvc.conf', '/etc/svc.conf']);
+const LOCALE_PREFIXES = ['/usr/lib/locale', '/usr/share/locale', '/usr/lib/x86_64-linux-gnu/gconv', '/usr/lib/aarch64-linux-gnu/gconv', '/usr/share/zoneinfo', '/usr/share/i18n'];
+const LOCALE_FILES = new Set(['/etc/localtime', '/etc/locale.alias', '/etc/timezone']);
+const LIB_DIRS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib', '/lib32', '/usr/lib32'];
+const NODE_RUNTIME = ['/usr/lib/node_modules/npm', '/usr/local/lib/node_modules/npm', '/usr/lib/node_modules/corepack', '/usr/local/lib/node_modules/corepack', '/usr/share/nodejs', '/usr/lib/nodejs', '/usr/include/node', '/usr/share/node_modules'];
+const TRUST_STORE = ['/etc/ssl', '/usr/lib/ssl', '/usr/share/ca-certificates', '/etc/ca-certificates', '/etc/pki'];
+const SELF_PROC = /^\/proc\/(self|thread-self)(\/|$)/;
+const OWN_PROC = /^\/proc\/(\d+)(\/|$)/;
+const RUNTIME_SYS = /^\/sys\/(fs\/cgroup|devices\/system\/(cpu|node))(\/|$)|^\/proc\/(meminfo|stat|cpuinfo|filesystems|sys\/vm\/overcommit_memory|sys\/kernel\/(osrelease|random\/boot_id))$/;
+const PYTHON_STDLIB = /^\/usr(\/local)?\/lib\/python3(\.\d+)?\/(?!site-packages\/|dist-packages\/)|^\/usr\/lib\/python3\/dist-packages\/|^\/usr(\/local)?\/lib\/python3\.\d+$|^\/usr(\/local)?\/lib\/python3\d+\.zip$/;
+const SHARED_LIB = /\.so(\.[\d.]+)?$/;
+// CPython's startup probes beside its executable (getpath): venv marker, ._pth, build dir, landmarks.
+const PYTHON_STARTUP = /(\/pyvenv\.cfg|\/python3(\.\d+)?\._pth|\/pybuilddir\.txt|\/Modules\/Setup\.local|\/lib\/python3\d*\.zip|\/lib\/python3\.\d+\/(os\.pyc?|lib-dynload))$|^\/usr(\/local)?\/lib$/;
+const BIN_DIR = /^(\/usr(\/local)?)?\/s?bin\/[^/]+$|\/(bin|sbin|shims)\/[^/]+$/;
+
+export interface ClassifyContext {
+  sandbox?: SandboxInfo;
+  /** npm cache/config directories of the sandbox user (`~/.npm`, `~/.cache/pip`, ...). */
+  homeCaches: string[];
+  /** Ancestor directories of the workdir, package dirs and home (`/`, `/tmp`, ...). */
+  ancestors: Set<string>;
+}
+
+export function classifyContext(sandbox: SandboxInfo | undefined): ClassifyContext {
+  const home = sandbox?.home;
+  const homeCaches = home ? [`${home}/.npm`, `${home}/.cache/pip`, `${home}/.cache/node-gyp`, `${home}/.node-gyp`, `${home}/.cache/yarn`] : [];
+  const ancestors = new Set<string>(['/']);
+  for (const dir of [sandbox?.workdir, sandbox?.home, ...(sandbox?.packageDirs ?? [])]) {
+    if (dir === undefined) continue;
+    for (let d = dir; d.length > 1; d = d.slice(0, Math.max(1, d.lastIndexOf('/')))) ancestors.add(d);
+  }
+  return { sandbox, homeCaches, ancestors };
+}
+
+/**
+ * Housekeeping category of a file access, or null when it is evidence. `pm` says the process
+ * is a package manager; `pid` lets `/proc/<own pid>/...` count as self-inspection.
+ */
+export function classifyFile(ctx: ClassifyContext, pm: boolean, pid: number, path: string, op: FileOp, result: string): string | null {
+  if (op === 'exec') {
+    // PATH search: `execve("/usr/local/bin/sh", ...) = -1 ENOENT` before the one that works.
+    if (result === 'ENOENT') return 'exec-path-search';
+    return null;
+  }
+  if (DEVICE_PATHS.has(path) || path.startsWith('/dev/pts/') || path.startsWith('/dev/fd/')) return 'devices';
+  if (pm) return packageManagerCategory(ctx, path);
+  if (op !== 'read' && op !== 'stat') return null;
+  if (path === '/etc/ld.so.cache' || path === '/etc/ld.so.preload') return 'shared-libraries';
+  if (SHARED_LIB.test(path) && LIB_DIRS.some((d) => isUnder(path, d))) return 'shared-libraries';
+  if (LOCALE_FILES.has(path) || LOCALE_PREFIXES.some((d) => isUnder(path, d))) return 'locale';
+  if (SELF_PROC.test(path) || RUNTIME_SYS.test(path)) return 'runtime-introspection';
+  const own = OWN_PROC.exec(path);
+  if (own !== null && Number(own[1]) === pid) return 'runtime-introspection';
+  if (RESOLVER_FILES.has(path)) return 'resolver-config';
+  if (NODE_RUNTIME.some((d) => isUnder(path, d)) || path === '/usr/bin/node' || path === '/usr/local/bin/node') return 'node-runtime';
+  if (PYTHON_STDLIB.test(path) || PYTHON_STARTUP.test(path)) return 'python-stdlib';
+  if (TRUST_STORE.some((d) => isUnder(path, d))) return 'tls-trust-store';
+  if (op === 'stat') {
+    // A shell's PATH walk (`stat("/usr/local/bin/curl")` before the exec that counts).
+    if (BIN_DIR.test(path)) return 'exec-path-search';
+    // Runtimes lstat every ancestor of a script (realpath); the directories we run in are known.
+    if (ctx.ancestors.has(path)) return 'module-resolution';
+  }
+  const dirs = ctx.sandbox?.packageDirs ?? [];
+  if (dirs.some((d) => isUnder(path, d))) return 'package-own-files';
+  // Module resolution probes: node walks node_modules, python walks sys.path.
+  if (op === 'stat' && (path.includes('/node_modules/') || path.endsWith('/node_modules'))) return 'module-resolution';
+  if (op === 'stat' && /\/(site|dist)-packages(\/|$)/.test(path)) return 'module-resolution';
+  return null;
+}
+
+function packageManagerCategory(ctx: ClassifyContext, path: string): string {
+  if (ctx.homeCaches.some((d) => isUnder(path, d))) return 'package-manager-cache';
+  const b = basename(path);
+  if (b === '.npmrc' || b === 'npmrc' || b === '.yarnrc' || b === '.yarnrc.yml' || b === 'pip.conf' || b === '.pypirc') {
+    return 'package-manager-config';
+  }
+  return 'package-manager';
+}

@@ -203,6 +203,22 @@ describe('inspectUpload: hostile and malformed archives', () => {
     expect(Date.now() - started).toBeLessThan(10_000); // generous: it must not inflate 2 GiB
   });
 
+  it('stops a zip bomb entry while inflating', async () => {
+    const p = file('.whl');
+    await writeZip(p, [...wheelFiles('zb', '1.0'), { name: 'zb/zeros.bin', content: Buffer.alloc(24 * 1024 * 1024) }]);
+    const err = await rejection(inspectUpload(p));
+    expect(err.code).toBe('ARCHIVE_TOO_LARGE');
+    expect(err.message).toMatch(/decompression ratio/);
+  });
+
+  it('refuses a zip whose declared sizes are over the cap before inflating anything', async () => {
+    const p = file('.whl');
+    await writeZip(p, [...wheelFiles('zd', '1.0'), { name: 'zd/blob.bin', content: Buffer.alloc(300_000, 7) }]);
+    const err = await rejection(inspectUpload(p, undefined, { limits: { maxUnpackedBytes: 100_000 } }));
+    expect(err.code).toBe('ARCHIVE_TOO_LARGE');
+    expect(err.message).toMatch(/declared unpacked content/);
+  });
+
   it('caps the total unpacked size even at a modest ratio', async () => {
     const random = Buffer.from(Array.from({ length: 300_000 }, () => Math.floor(Math.random() * 256)));
     const p = await tgz(npmPackage({ name: 'big', version: '1.0.0' }, { 'blob.bin': random.toString('latin1') }));

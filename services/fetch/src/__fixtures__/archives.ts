@@ -21,13 +21,13 @@ export async function writeTarGz(path: string, entries: TarEntry[]): Promise<voi
   for (const e of entries) {
     const type = e.type ?? 'file';
     const body = type === 'file' ? Buffer.from(e.content ?? '') : undefined;
-    await new Promise<void>((resolve, reject) =>
-      pack.entry(
-        { name: e.name, type, linkname: e.linkname, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), size: body?.length ?? 0 },
-        body,
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    );
+    const header = { name: e.name, type, linkname: e.linkname, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), size: body?.length ?? 0 };
+    await new Promise<void>((resolve, reject) => {
+      const written = (err?: Error | null) => (err ? reject(err) : resolve());
+      // Links, directories and devices have no body.
+      if (body) pack.entry(header, body, written);
+      else pack.entry(header, written);
+    });
   }
   pack.finalize();
   await done;

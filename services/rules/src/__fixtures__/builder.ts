@@ -152,6 +152,7 @@ export interface InputOptions {
   canaries?: CanaryReport[];
   sandbox?: Partial<SandboxInfo>;
   releaseHosts?: string[];
+  registryHosts?: string[];
 }
 
 export function evaluateInput(behavior: Behavior, opts: InputOptions = {}): EvaluateInput {
@@ -171,6 +172,7 @@ export function evaluateInput(behavior: Behavior, opts: InputOptions = {}): Eval
       { name: 'import', status: 'completed', exitCode: 0, durationMs: 300, stdoutTail: '', stderrTail: '' },
     ],
     releaseHosts: opts.releaseHosts,
+    registryHosts: opts.registryHosts,
   };
 }
 

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import type { CanaryReport } from '@vetbox/contracts';
+import { BehaviorBuilder, HOME, PKG_DIR } from '../__fixtures__/builder.js';
+import { fired, run } from '../__fixtures__/run.js';
+
+function canary(overrides: Partial<CanaryReport> = {}): CanaryReport {
+  return { kind: 'npmrc', planted: '~/.npmrc', read: true, leaked: false, evidence: [], ...overrides };
+}
+
+describe('credential-exfiltration', () => {
+  it('fires critical when a canary leaked, citing the canary and the carrying request', () => {
+    const b = new BehaviorBuilder();
+    const sh = b.lifecycle('node x.js');
+    b.http('collect.attacker.example', 'POST', '/', 'token', sh);
+    const result = run(b, {
+      canaries: [
+        canary({ leaked: true, evidence: [{ encoding: 'base64', channel: 'http', destination: 'collect.attacker.example', phase: 'install', index: 0 }] }),
+      ],
+    });
+    const [f] = fired(result, 'credential-exfiltration');
+    expect(f?.severity).toBe('critical');
+    expect(f?.evidence.map((e) => [e.kind, e.index])).toEqual([['canary', 0], ['http', 0]]);
+    expect(f?.evidence[1]?.summary).toContain('base64');
+    expect(result.verdict).toBe('malicious');
+  });
+
+  it('stays silent for canaries that were read (npm reads ~/.npmrc) but never left', () => {
+    const result = run(new BehaviorBuilder(), { canaries: [canary(), canary({ kind: 'env-aws', planted: 'AWS_SECRET_ACCESS_KEY', read: null })] });
+    expect(fired(result, 'credential-exfiltration')).toEqual([]);
+    expect(fired(result, 'credential-store-read')).toEqual([]);
+  });
+});
+
+describe('credential-store-read', () => {
+  const stores = [
+    `${HOME}/.ssh/id_rsa`,
+    `${HOME}/.aws/credentials`,
+    `${HOME}/.npmrc`,
+    `${HOME}/.pypirc`,
+    `${HOME}/.git-credentials`,
+    `${HOME}/.config/gh/hosts.yml`,
+    `${HOME}/.config/google-chrome/Default/Login Data`,
+    `${HOME}/.config/chromium/Default/Cookies`,
+    `${HOME}/.mozilla/firefox/abcd.default-release/logins.json`,
+    `${HOME}/.bitcoin/wallet.dat`,
+    `${HOME}/.ethereum/keystore/UTC--2020`,
+    `${HOME}/.config/Exodus/exodus.wallet/seed.seco`,
+    `${HOME}/.electrum/wallets/default_wallet`,
+    `${HOME}/.config/google-chrome/Default/Local Extension Settings/nkbihfbeogaeaoehlefnkodbefgpgknn/000003.log`,
+    '/etc/shadow',
+    '/root/.ssh/id_ed25519',
+    '/home/someone-else/.aws/config',
+  ];
+  for (const path of stores) {
+    it(`fires high when a lifecycle script's process reads ${path}`, () => {
+      const b = new BehaviorBuilder();
+      const node = b.child(b.lifecycle('node index.js'), ['node', 'index.js']);
+      b.read(node, path);
+      const [f] = fired(run(b), 'credential-store-read');
+      expect(f?.severity).toBe('high');
+      expect(f?.evidence[0]?.summary).toContain('node index.js');
+    });
+  }
+
+  it('counts a refused attempt, reporting the errno', () => {
+    const b = new BehaviorBuilder();
+    b.read(b.lifecycle('cat /etc/shadow'), '/etc/shadow', { result: 'EACCES' });
+    expect(fired(run(b), 'credential-store-read')[0]?.evidence[0]?.summary).toContain('EACCES');
+  });
+
+  it("resolves relative paths against the process's cwd", () => {
+    const b = new BehaviorBuilder();
+    const sh = b.lifecycle('cat ../../../.ssh/id_rsa');
+    b.read(sh, '../../../.ssh/id_rsa');
+    expect(fired(run(b), 'credential-store-read')).toHaveLength(1);
+  });
+
+  it("fires when a script reads another process's environment", () => {
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('node scrape.js');
+    b.read(node, '/proc/4242/environ');
+    expect(fired(run(b), 'credential-store-read')).toHaveLength(1);
+  });
+
+  it('fires when a script asks npm for the auth token', () => {
+    const b = new BehaviorBuilder();
+    b.child(b.lifecycle('npm config get //registry.npmjs.org/:_authToken'), ['npm', 'config', 'get', '//registry.npmjs.org/:_authToken']);
+    expect(fired(run(b), 'credential-store-read')).toHaveLength(1);
+  });
+
+  it('ignores package-manager housekeeping reading ~/.npmrc', () => {
+    const b = new BehaviorBuilder();
+    const npm = b.npm();
+    b.read(npm, `${HOME}/.npmrc`);
+    expect(fired(run(b), 'credential-store-read')).toEqual([]);
+  });
+
+  it('ignores npm started by a script (`npm run build`) reading its own ~/.npmrc', () => {
+    const b = new BehaviorBuilder();
+    const npm = b.child(b.lifecycle('npm run build'), ['node', '/usr/lib/node_modules/npm/bin/npm-cli.js', 'run', 'build']);
+    b.read(npm, `${HOME}/.npmrc`);
+    expect(fired(run(b), 'credential-store-read')).toEqual([]);
+  });
+
+  it('ignores near misses: /etc/passwd, ~/.ssh-like names, own files, /proc/self/environ, public key dirs', () => {
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('node index.js');
+    b.read(node, '/etc/passwd');
+    b.read(node, `${HOME}/.sshrc-notes`);
+    b.read(node, `${PKG_DIR}/.npmrc`);
+    b.read(node, `${PKG_DIR}/test/fixtures/id_rsa.txt`);
+    b.read(node, '/proc/self/environ');
+    b.read(node, '/etc/ssl/certs/ca-certificates.crt');
+    b.read(node, `${HOME}/.config/git/config`);
+    expect(fired(run(b), 'credential-store-read')).toEqual([]);
+  });
+});

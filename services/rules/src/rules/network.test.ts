@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { BehaviorBuilder } from '../__fixtures__/builder.js';
+import { fired, run } from '../__fixtures__/run.js';
+
+describe('network-activity', () => {
+  it('rates a connection to an unknown host high, one finding per host, naming it', () => {
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('node x.js');
+    b.dns('c2.attacker.example', node);
+    b.connect(node, '203.0.113.7', 443, { hostname: 'c2.attacker.example' });
+    b.dns('other.example', node);
+    const found = fired(run(b), 'network-activity');
+    expect(found.map((f) => [f.title, f.severity])).toEqual([
+      ['Contacts c2.attacker.example during install', 'high'],
+      ['Looks up other.example during install', 'medium'],
+    ]);
+    expect(found[0]!.evidence.map((e) => e.kind)).toEqual(['dns', 'connection']);
+  });
+
+  it('rates a DNS lookup alone medium and a hard-coded IP connection high', () => {
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('node x.js');
+    b.dns('beacon.example', node);
+    b.connect(node, '198.51.100.9', 4444, { result: 'ENETUNREACH' });
+    const found = fired(run(b), 'network-activity');
+    const ip = found.find((f) => f.title.includes('198.51.100.9'))!;
+    expect(ip.severity).toBe('high');
+    expect(ip.explanation).toMatch(/hard-coded/);
+    expect(ip.explanation).toMatch(/Port 4444/);
+    expect(found.find((f) => f.title.includes('beacon.example'))!.severity).toBe('medium');
+  });
+
+  it('fires in the import phase too', () => {
+    const b = new BehaviorBuilder().inPhase('import');
+    const node = b.process(['node', '-e', "require('demo-pkg')"]);
+    b.dns('telemetry.example', node);
+    b.connect(node, '192.0.2.10', 443, { hostname: 'telemetry.example' });
+    expect(fired(run(b), 'network-activity')[0]?.phase).toBe('import');
+  });
+
+  it('rates DNS-tunnel names and exfiltration services high even without a connection', () => {
+    const b = new BehaviorBuilder();
+    b.dns('6e706d5f464146454b45595f666f725f746573747335.x.attacker.example');
+    b.dns('abc.oastify.com');
+    const found = fired(run(b), 'network-activity');
+    expect(found.map((f) => f.severity)).toEqual(['high', 'high']);
+  });
+
+  it('rates a download from the GitHub release host low and says so', () => {
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('prebuild-install || node-gyp rebuild');
+    b.dns('github.com', node);
+    b.connect(node, '140.82.112.3', 443, { hostname: 'github.com', sentBytes: 517 });
+    b.tls('github.com', node);
+    b.http('github.com', 'GET', '/TryGhost/node-sqlite3/releases/download/v5.1.7/sqlite3-v5.1.7-napi-v6-linux-x64.tar.gz', '', node);
+    const [f] = fired(run(b), 'network-activity');
+    expect(f?.severity).toBe('low');
+    expect(f?.explanation).toContain('release asset of TryGhost/node-sqlite3');
+    expect(run(b).verdict).toBe('benign');
+  });
+
+  it("rates the package's own declared release host low", () => {
+    const b = new BehaviorBuilder();
+    b.tls('downloads.demo-project.example', b.lifecycle('node install.js'));
+    const [f] = fired(run(b, { releaseHosts: ['downloads.demo-project.example'] }), 'network-activity');
+    expect(f?.severity).toBe('low');
+    expect(f?.explanation).toMatch(/own repository\/release host/);
+  });
+
+  it('does not excuse an upload to a release host', () => {
+    const b = new BehaviorBuilder();
+    b.http('github.com', 'POST', '/api/upload', 'secrets', b.lifecycle('node x.js'));
+    expect(fired(run(b), 'network-activity')[0]?.severity).toBe('high');
+  });
+
+  it('ignores the package registry, loopback, Unix sockets, PTR lookups and the resolver itself', () => {
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('node x.js');
+    b.dns('registry.npmjs.org', node);
+    b.connect(node, '104.16.0.35', 443, { hostname: 'registry.npmjs.org' });
+    b.tls('registry.npmjs.org', node);
+    b.http('registry.npmjs.org', 'GET', '/left-pad', '', node);
+    b.connect(node, '127.0.0.1', 9229);
+    b.connect(node, '/var/run/nscd/socket', null as unknown as number, { protocol: 'unix', family: 'unix' });
+    b.dns('7.0.113.203.in-addr.arpa', node);
+    b.connect(node, '10.0.0.2', 53, { protocol: 'udp', syscall: 'sendto' });
+    b.connect(node, '0.0.0.0', 8080, { syscall: 'bind' });
+    expect(fired(run(b), 'network-activity')).toEqual([]);
+  });
+
+  it('uses the registry hosts it is given (a private mirror)', () => {
+    const b = new BehaviorBuilder();
+    b.dns('npm.corp.example', b.lifecycle('node x.js'));
+    expect(fired(run(b), 'network-activity')).toHaveLength(1);
+    expect(fired(run(b, { registryHosts: ['npm.corp.example'] }), 'network-activity')).toEqual([]);
+  });
+});

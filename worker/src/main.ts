@@ -5,20 +5,22 @@ import { startWorker } from './start.js';
 const env = loadEnv();
 const logger = createLogger('worker', { level: env.LOG_LEVEL, format: env.LOG_FORMAT });
 
-try {
-  const worker = await startWorker(env, logger);
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down');
-    // A close that hangs must not leave the process running forever.
-    const force = setTimeout(() => {
-      logger.error('close timed out; exiting');
-      process.exit(1);
-    }, env.SANDBOX_GRACE_MS + 30_000);
-    force.unref();
-    worker.close().then(
+const started = startWorker(env, logger);
+
+// Installed before startup finishes: a signal during startup still closes what was opened.
+let closing = false;
+function shutdown(signal: NodeJS.Signals): void {
+  if (closing) return;
+  closing = true;
+  logger.info({ signal }, 'shutting down');
+  // A close that hangs must not leave the process running forever.
+  setTimeout(() => {
+    logger.error('close timed out; exiting');
+    process.exit(1);
+  }, env.SANDBOX_GRACE_MS + 30_000).unref();
+  started
+    .then((worker) => worker.close())
+    .then(
       () => {
         logger.info('worker closed');
         process.exit(0);
@@ -28,9 +30,12 @@ try {
         process.exit(1);
       },
     );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+
+try {
+  await started;
 } catch (err) {
   logger.fatal({ err }, 'worker failed to start');
   process.exit(1);

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StagedPackage, VetboxError } from '@vetbox/contracts';
-import { fetchNpm, inspectUpload, previousVersion, stage, type FetchedArtifact } from '@vetbox/fetch';
+import { fetchNpm, inspectUpload, previousVersion, stage, versionExists, type FetchedArtifact } from '@vetbox/fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npmPackage, writeTarGz } from '../../services/fetch/src/__fixtures__/archives.js';
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../fixtures/fetch/fake-registries.js';
@@ -117,6 +117,13 @@ describe('fetchNpm against the real registry', () => {
     ]) {
       expect((await rejection(fetchNpm(name, version, { registryUrl: fake.url }))).code).toBe('INVALID_INPUT');
     }
+  });
+
+  it('versionExists answers for the API without downloading anything', async () => {
+    expect(await versionExists('npm', 'is-number', '7.0.0')).toBe(true);
+    expect(await versionExists('npm', 'is-number', '99.99.99')).toBe(false);
+    expect(await versionExists('npm', 'vetbox-no-such-package-4b1f9e2c7d', '1.0.0')).toBe(false);
+    expect((await rejection(versionExists('npm', '../../etc/passwd', '1.0.0'))).code).toBe('INVALID_INPUT');
   });
 
   it('previousVersion follows version order on the registry', async () => {

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StagedPackage, VetboxError } from '@vetbox/contracts';
-import { fetchPypi, previousVersion, stage } from '@vetbox/fetch';
+import { fetchPypi, previousVersion, stage, versionExists } from '@vetbox/fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdistFiles, wheelFiles, writeTarGz, writeZip } from '../../services/fetch/src/__fixtures__/archives.js';
 import { startFakePypi, type FakePypi } from '../fixtures/fetch/fake-registries.js';
@@ -93,6 +93,12 @@ describe('fetchPypi against a loopback PyPI', () => {
     expect(err.code).toBe('INTEGRITY_MISMATCH');
     expect(err.message).toMatch(/does not match PyPI's a{64}/);
     expect(await readdir(dest)).toEqual([]);
+  });
+
+  it('versionExists', async () => {
+    expect(await versionExists('pypi', 'vetbox-demo', '1.2.0', { pypiUrl: pypi.url })).toBe(true);
+    expect(await versionExists('pypi', 'vetbox-demo', '9.9', { pypiUrl: pypi.url })).toBe(false);
+    expect(await versionExists('pypi', 'no-such-project', '1.0', { pypiUrl: pypi.url })).toBe(false);
   });
 
   it('unknown project or version → PACKAGE_NOT_FOUND', async () => {

@@ -3,6 +3,7 @@ export { fetchNpm, expectedDigest, packumentUrl } from './npm.js';
 export { fetchPypi, choosePypiFile, isPureWheel, isSandboxCompatibleWheel, type PypiFile } from './pypi.js';
 export { inspectUpload, inspectArchive, type InspectedArchive, type ArchiveKind, type InspectOptions } from './inspect.js';
 export { stage, npmInstallArgs, type StageOptions } from './stage.js';
+export { versionExists } from './lookup.js';
 export { previousVersion, pickPrevious, versionOrders, type PreviousVersionOptions, type VersionOrder } from './previous.js';
 export { defaultArchiveLimits, type ArchiveLimits } from './limits.js';
 export type { ArchiveFormat } from './scan.js';

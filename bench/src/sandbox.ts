@@ -1,0 +1,4 @@
+// npm run bench:sandbox: not written yet. The issue that owns this stage fills it in using
+// ./harness.ts (measure, measureConcurrent, report): print figures, never assert.
+console.error('bench:sandbox has no measurements yet');
+process.exitCode = 1;

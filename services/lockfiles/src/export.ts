@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type * as Sarif from 'sarif';
 import type { Severity } from '@vetbox/contracts';
 import type { EvaluatedItem, PolicyEvaluation, VetItem, VetItemFinding } from './policy.js';
-import type { LockfileFormat, SkippedEntry } from './types.js';
+import { formatPackage, type LockfileFormat, type SkippedEntry } from './types.js';
 
 /** Everything an export needs: the policy evaluation of a batch plus what was not analysed. */
 export interface VetReport<T extends VetItem = VetItem> {
@@ -207,7 +207,6 @@ function location(uri: string, line: number | undefined): Sarif.Location[] {
   return [{ physicalLocation }];
 }
 
-const packageLabel = (item: VetItem): string => (item.ecosystem === 'npm' ? `${item.name}@${item.version}` : `${item.name}==${item.version}`);
 
 function fingerprint(...parts: Array<string | undefined>): string {
   return createHash('sha256').update(parts.map((p) => p ?? '').join('\u0000')).digest('hex');
@@ -215,7 +214,7 @@ function fingerprint(...parts: Array<string | undefined>): string {
 
 function findingResult(item: EvaluatedItem, finding: VetItemFinding, uri: string, index: number): Sarif.Result {
   const title = finding.title ?? finding.rule;
-  const text = `${item.ecosystem}:${packageLabel(item)}: ${title}${finding.explanation ? `. ${finding.explanation}` : ''} (verdict: ${item.effectiveVerdict ?? 'pending'})`;
+  const text = `${formatPackage(item)}: ${title}${finding.explanation ? `. ${finding.explanation}` : ''} (verdict: ${item.effectiveVerdict ?? 'pending'})`;
   const result: Sarif.Result = {
     ruleId: finding.rule,
     ruleIndex: index,
@@ -241,7 +240,7 @@ function errorResult(item: EvaluatedItem, uri: string, index: number, failing: b
     ruleId: ANALYSIS_ERROR_RULE,
     ruleIndex: index,
     level: failing ? 'error' : 'note',
-    message: { text: `${item.ecosystem}:${packageLabel(item)}: the analysis ended in an error, so this package was not vetted` },
+    message: { text: `${formatPackage(item)}: the analysis ended in an error, so this package was not vetted` },
     locations: location(uri, item.line),
     partialFingerprints: { 'vetboxFinding/v1': fingerprint(item.ecosystem, item.name, item.version, ANALYSIS_ERROR_RULE) },
     properties: { ecosystem: item.ecosystem, package: item.name, version: item.version, ...(item.analysisId ? { analysisId: item.analysisId } : {}) },

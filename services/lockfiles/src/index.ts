@@ -3,6 +3,7 @@ export { detectFormat } from './detect.js';
 export { normalizePypiName } from './collector.js';
 export {
   LOCKFILE_FORMATS,
+  formatPackage,
   SKIP_REASONS,
   type LockfileFormat,
   type LockfileEntry,

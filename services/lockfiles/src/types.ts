@@ -73,3 +73,8 @@ export interface ParsedLockfile {
   entries: LockfileEntry[];
   skipped: SkippedEntry[];
 }
+
+/** The one spelling of a package version used in allowlists, policies and messages: `npm:a@1.0.0`, `pypi:a==1.0`. */
+export function formatPackage(target: { ecosystem: Ecosystem; name: string; version: string }): string {
+  return target.ecosystem === 'npm' ? `npm:${target.name}@${target.version}` : `pypi:${target.name}==${target.version}`;
+}

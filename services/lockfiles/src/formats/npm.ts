@@ -15,6 +15,8 @@ interface NpmLockEntry {
 
 type Json = Record<string, unknown>;
 
+const MAX_V1_DEPTH = 256;
+
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -90,6 +92,11 @@ function declaredSpec(root: Json, name: string): string | undefined {
 function parseDependenciesTree(text: string, dependencies: Json, out: EntryCollector): void {
   const lines = jsonKeyLines(text, (path) => path.length % 2 === 1 && path[path.length - 1] === 'dependencies');
   const walk = (deps: Json, parentPath: string[]): void => {
+    // npm never nests this deep; a file that does is hostile or broken, not a dependency tree.
+    if (parentPath.length / 2 >= MAX_V1_DEPTH) {
+      out.skip(parentPath.join('/'), lines.get(keyPath(...parentPath)) ?? 1, 'malformed', `dependencies nested deeper than ${MAX_V1_DEPTH} levels`);
+      return;
+    }
     for (const [name, value] of Object.entries(deps)) {
       const path = [...parentPath, 'dependencies', name];
       const line = lines.get(keyPath(...path)) ?? 1;

@@ -6,3 +6,4 @@ export * from './report.js';
 export * from './requests.js';
 export * from './sinkhole.js';
 export * from './staged.js';
+export * from './json-schema.js';

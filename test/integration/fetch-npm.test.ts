@@ -242,6 +242,20 @@ describe('fetchNpm against a loopback registry', () => {
     expect(err.message).toMatch(/symbolic link/);
   });
 
+  it('a tarball over the download cap → ARCHIVE_TOO_LARGE', async () => {
+    fake.add({ name: 'vetbox-big', version: '1.0.0', tarball: await tarballFor('vetbox-big', '1.0.0') });
+    const err = await rejection(fetchNpm('vetbox-big', '1.0.0', { registryUrl: fake.url, maxDownloadBytes: 64 }));
+    expect(err.code).toBe('ARCHIVE_TOO_LARGE');
+    // Without a Content-Length the cap is enforced while streaming.
+    fake.add({ name: 'vetbox-big-chunked', version: '1.0.0', tarball: await tarballFor('vetbox-big-chunked', '1.0.0'), chunked: true });
+    const dest = path.join(work, 'chunked-dest');
+    await mkdir(dest);
+    const err2 = await rejection(fetchNpm('vetbox-big-chunked', '1.0.0', { registryUrl: fake.url, maxDownloadBytes: 64, destDir: dest }));
+    expect(err2.code).toBe('ARCHIVE_TOO_LARGE');
+    expect(err2.message).toMatch(/download exceeds/);
+    expect(await readdir(dest)).toEqual([]);
+  });
+
   it('registry 5xx → REGISTRY_UNAVAILABLE (transient)', async () => {
     fake.mode = 'error500';
     try {

@@ -271,6 +271,8 @@ async function scanZip(filePath: string, limits: ArchiveLimits, wanted: CaptureP
       const content = await openEntryStream(zip, entry);
       const metered = content.pipe(meter((c) => budget.addUnpacked(c.length)));
       content.on('error', (e) => metered.destroy(e));
+      // A cap hit in the meter must also release yauzl's read stream (it holds the fd open).
+      metered.on('error', () => content.destroy());
       await collector.consume(path, metered, capture);
     }
   } catch (err) {

@@ -154,6 +154,15 @@ describe('toSarif', () => {
     expect(results.some((r) => r.ruleId === 'install-script' && r.level === 'note')).toBe(true);
   });
 
+  it('a failing verdict without findings still shows up', () => {
+    const evaluation = evaluatePolicy(policyFromObject({}), [{ ecosystem: 'pypi', name: 'x', version: '1.0', verdict: 'malicious', findings: [], line: 3 }], NOW);
+    const log = toSarif({ evaluation, lockfile: { format: 'requirements' } });
+    expectValidSarif(log);
+    expect(log.runs[0].results?.map((r) => [r.ruleId, r.message.text, r.locations?.[0].physicalLocation?.artifactLocation?.uri])).toEqual([
+      ['failing-verdict', 'pypi:x==1.0: verdict malicious fails the policy', 'requirements.txt'],
+    ]);
+  });
+
   it('a passing batch is valid SARIF with no results', () => {
     const report = sampleReport();
     const passing: VetReport = { ...report, evaluation: evaluatePolicy(policyFromObject({}), [], NOW) };

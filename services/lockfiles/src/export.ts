@@ -128,6 +128,7 @@ export function pathToUri(path: string): string {
 }
 
 const ANALYSIS_ERROR_RULE = 'analysis-error';
+const VERDICT_RULE = 'failing-verdict';
 
 /**
  * SARIF 2.1.0 log with one run of the `vetbox` tool. Each result sits at the lockfile line of
@@ -155,6 +156,8 @@ export function toSarif(report: VetReport, options: SarifOptions = {}): Sarif.Lo
     if (failing || include === 'all') {
       for (const finding of item.remainingFindings) results.push(findingResult(item, finding, uri, ruleIndex(finding.rule, finding)));
     }
+    // A failing verdict with no finding to show (should not happen, but a failure must be visible).
+    if (failing && item.remainingFindings.length === 0) results.push(verdictResult(item, uri, ruleIndex(VERDICT_RULE)));
     if (include === 'all') {
       for (const { finding, exception } of item.exceptedFindings) {
         const result = findingResult(item, finding, uri, ruleIndex(finding.rule, finding));
@@ -188,6 +191,14 @@ function describeRule(id: string, finding?: VetItemFinding): Sarif.ReportingDesc
       id,
       name: 'AnalysisError',
       shortDescription: { text: 'The package could not be analysed, so it was not vetted' },
+      defaultConfiguration: { level: 'error' },
+    };
+  }
+  if (id === VERDICT_RULE) {
+    return {
+      id,
+      name: 'FailingVerdict',
+      shortDescription: { text: 'The package verdict fails the policy' },
       defaultConfiguration: { level: 'error' },
     };
   }
@@ -244,5 +255,17 @@ function errorResult(item: EvaluatedItem, uri: string, index: number, failing: b
     locations: location(uri, item.line),
     partialFingerprints: { 'vetboxFinding/v1': fingerprint(item.ecosystem, item.name, item.version, ANALYSIS_ERROR_RULE) },
     properties: { ecosystem: item.ecosystem, package: item.name, version: item.version, ...(item.analysisId ? { analysisId: item.analysisId } : {}) },
+  };
+}
+
+function verdictResult(item: EvaluatedItem, uri: string, index: number): Sarif.Result {
+  return {
+    ruleId: VERDICT_RULE,
+    ruleIndex: index,
+    level: 'error',
+    message: { text: `${formatPackage(item)}: verdict ${item.effectiveVerdict ?? 'unknown'} fails the policy` },
+    locations: location(uri, item.line),
+    partialFingerprints: { 'vetboxFinding/v1': fingerprint(item.ecosystem, item.name, item.version, VERDICT_RULE) },
+    properties: { ecosystem: item.ecosystem, package: item.name, version: item.version, verdict: item.effectiveVerdict, ...(item.analysisId ? { analysisId: item.analysisId } : {}) },
   };
 }

@@ -48,3 +48,4 @@ export {
   type VetReport,
   type SarifOptions,
 } from './export.js';
+export { toVetItem, summaryLine, type AnalysisOutcome } from './items.js';

@@ -38,6 +38,7 @@ function readAllowlistLine(line: string, lineNo: number, out: EntryCollector): v
     if (pinned === undefined) {
       return out.skip(line, lineNo, 'not-pinned', other?.trim() ? `not pinned to one version (${other.trim()}); write pypi:<name>==<version>` : 'no version; write pypi:<name>==<version>', name);
     }
+    if (version.includes('*')) return out.skip(line, lineNo, 'not-pinned', `"==${version}" is a wildcard; pin one version`, name);
     return out.add('pypi', name, version, lineNo, line);
   }
   out.skip(line, lineNo, 'malformed', 'expected npm:<name>@<version> or pypi:<name>==<version>');

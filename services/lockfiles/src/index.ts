@@ -1,4 +1,4 @@
-export { parseLockfile, type ParseOptions } from './parse.js';
+export { parseLockfile, decodeLockfile, type ParseOptions } from './parse.js';
 export { detectFormat } from './detect.js';
 export { normalizePypiName } from './collector.js';
 export {

@@ -325,6 +325,14 @@ describe('format detection', () => {
     expectInvalidInput(() => parseLockfile(''), /empty/);
   });
 
+  it('accepts bytes: UTF-8, and UTF-16LE with a BOM (PowerShell redirection); rejects other binaries', () => {
+    const text = read('python/requirements.txt');
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    expect(ids(parseLockfile(utf16).entries)).toEqual(ids(parseLockfile(text).entries));
+    expect(parseLockfile(Buffer.from(text, 'utf8')).entries).toHaveLength(8);
+    expectInvalidInput(() => parseLockfile(Uint8Array.from([0x6e, 0x70, 0x6d, 0x3a, 0xc3, 0x28])), /not valid UTF-8/);
+  });
+
   it('rejects inputs over the size limit', () => {
     expectInvalidInput(() => parseLockfile('npm:a@1.0.0\n'.repeat(100), 'list.txt', { maxLength: 500 }), /too large/);
   });

@@ -17,17 +17,31 @@ export interface ParseOptions {
 const DEFAULT_MAX_LENGTH = 64 * 1024 * 1024;
 
 /**
+ * Bytes → text: UTF-8, or UTF-16 when a byte-order mark says so (PowerShell's
+ * `pip freeze > requirements.txt` writes UTF-16LE). Anything else that is not UTF-8 is rejected.
+ */
+export function decodeLockfile(bytes: Uint8Array): string {
+  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : 'utf-8';
+  try {
+    return new TextDecoder(encoding, { fatal: true }).decode(bytes);
+  } catch (err) {
+    throw new VetboxError('INVALID_INPUT', `lockfile is not valid ${encoding.toUpperCase()} text`, { cause: err });
+  }
+}
+
+/**
  * Reads a lockfile or allowlist into the package versions to analyse. The format comes from
  * the content; `fileName` (a path or base name) only breaks ties. Entries that are not pinned,
  * not from a registry or malformed are returned in `skipped` with a reason.
  * Throws VetboxError('INVALID_INPUT') for an unknown or unparseable format.
  */
-export function parseLockfile(content: string, fileName?: string, options: ParseOptions = {}): ParsedLockfile {
+export function parseLockfile(content: string | Uint8Array, fileName?: string, options: ParseOptions = {}): ParsedLockfile {
   const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
   if (content.length > maxLength) {
-    throw new VetboxError('INVALID_INPUT', `lockfile is too large (${content.length} characters, limit ${maxLength})`);
+    throw new VetboxError('INVALID_INPUT', `lockfile is too large (${content.length} ${typeof content === 'string' ? 'characters' : 'bytes'}, limit ${maxLength})`);
   }
-  const text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
+  const decoded = typeof content === 'string' ? content : decodeLockfile(content);
+  const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
   const detected = detectFormat(text, fileName);
   const out = new EntryCollector();
   let formatVersion: string | undefined;

@@ -68,6 +68,18 @@ describe('credential-store-read', () => {
     expect(fired(run(b), 'credential-store-read')[0]?.evidence[0]?.summary).toContain('EACCES');
   });
 
+  it('counts existence checks (stat) of wallets, which mostly do not exist in the sandbox', () => {
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('node x.js');
+    b.file(node, 'stat', `${HOME}/.config/Exodus`, { result: 'ENOENT' });
+    b.file(node, 'stat', `${HOME}/.electrum`, { result: 'ENOENT' });
+    const [f] = fired(run(b), 'credential-store-read');
+    expect(f?.evidence.map((e) => e.summary)).toEqual([
+      'sh -c node x.js checked for ~/.config/Exodus: crypto wallet (ENOENT)',
+      'sh -c node x.js checked for ~/.electrum: crypto wallet (ENOENT)',
+    ]);
+  });
+
   it("resolves relative paths against the process's cwd", () => {
     const b = new BehaviorBuilder();
     const sh = b.lifecycle('cat ../../../.ssh/id_rsa');

@@ -48,7 +48,8 @@ export function credentialStoreRead(ctx: RuleContext): Draft[] {
   const add = (phase: PhaseName, ev: Evidence) => byPhase.set(phase, [...(byPhase.get(phase) ?? []), ev]);
 
   ctx.behavior.files.forEach((f, index) => {
-    if (f.op !== 'read' || !ctx.isPackagePid(f.pid)) return;
+    // A stat counts: in the sandbox most stores do not exist, so a stealer's probing is all there is to see.
+    if ((f.op !== 'read' && f.op !== 'stat') || !ctx.isPackagePid(f.pid)) return;
     const shown = ctx.displayPath(f.path, f.pid);
     const environ = OTHER_ENVIRON.exec(shown);
     if (environ && Number(environ[1]) !== f.pid) {
@@ -61,7 +62,8 @@ export function credentialStoreRead(ctx: RuleContext): Draft[] {
     // A package manager started by a script (`npm run build`) reads its own config as usual.
     if (proc && isPackageManager(proc) && /^~\/\.(npmrc|yarnrc(\.yml)?)$/.test(shown)) return;
     const outcome = f.result === 'ok' ? '' : ` (${f.result})`;
-    add(f.phase, ctx.fileEvidence(index, `${ctx.describeProcess(f.pid)} read ${shown}: ${store.label}${outcome}`));
+    const verb = f.op === 'stat' ? 'checked for' : 'read';
+    add(f.phase, ctx.fileEvidence(index, `${ctx.describeProcess(f.pid)} ${verb} ${shown}: ${store.label}${outcome}`));
   });
 
   for (const { entry, index } of ctx.packageProcesses()) {

@@ -25,7 +25,7 @@ describe('sandbox-probe', () => {
   it('rates a lone /.dockerenv check low (is-docker does it)', () => {
     const b = new BehaviorBuilder().inPhase('import');
     const node = b.process(['node', '-e', "require('demo-pkg')"]);
-    b.read(node, '/.dockerenv', { result: 'ENOENT' });
+    b.file(node, 'stat', '/.dockerenv', { result: 'ENOENT' });
     const [f] = fired(run(b), 'sandbox-probe');
     expect(f?.severity).toBe('low');
     expect(run(b).verdict).toBe('benign');

@@ -17,7 +17,8 @@ export function sandboxProbe(ctx: RuleContext): Draft[] {
   };
 
   ctx.behavior.files.forEach((f, index) => {
-    if (f.op !== 'read' || !ctx.isPackagePid(f.pid)) return;
+    // is-docker and friends stat /.dockerenv rather than open it.
+    if ((f.op !== 'read' && f.op !== 'stat') || !ctx.isPackagePid(f.pid)) return;
     const shown = ctx.displayPath(f.path, f.pid);
     const strong = classify(shown, STRONG_PROBES);
     const weak = strong ? undefined : classify(shown, WEAK_PROBES);

@@ -21,6 +21,8 @@ DEBIAN_PACKAGES=(docker.io postgresql redis-server debootstrap iptables chromium
 DB_USER=vetbox DB_PASSWORD=vetbox DB_NAME=vetbox
 PG_HOST=127.0.0.1 PG_PORT=5432
 REDIS_HOST=127.0.0.1 REDIS_PORT=6379
+DOCKER_PIDFILE=${DOCKER_PIDFILE:-/var/run/docker.pid}
+DOCKER_WAIT_SECONDS=${DOCKER_WAIT_SECONDS:-60}
 
 # ---------------------------------------------------------------------------------------------
 step_debian_packages() {
@@ -56,16 +58,19 @@ step_docker() {
     note "dockerd is running but not answering yet; waiting"
   else
     # A killed dockerd leaves its pid file, and the next start fails with "pid file found".
-    if [ -e /var/run/docker.pid ]; then
-      note "removing stale /var/run/docker.pid (no dockerd process)"
-      as_root rm -f /var/run/docker.pid
+    if [ -e "$DOCKER_PIDFILE" ]; then
+      note "removing stale $DOCKER_PIDFILE (no dockerd process)"
+      as_root rm -f "$DOCKER_PIDFILE"
     fi
     note "starting dockerd --bridge=none (log: $log)"
-    # setsid: the daemon outlives this script and is not killed by the terminal's signals.
-    as_root setsid dockerd --bridge=none >>"$log" 2>&1 </dev/null &
+    # setsid: the daemon outlives this script and the terminal's signals. A plain command (not
+    # the as_root function) so no shell stays behind holding this script's stdout open.
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" setsid dockerd --bridge=none </dev/null >>"$log" 2>&1 &
     disown || true
   fi
-  wait_for "docker info" 60 docker_ready || fail "Docker Engine did not become ready" "$log"
+  wait_for "docker info" "$DOCKER_WAIT_SECONDS" docker_ready || fail "Docker Engine did not become ready" "$log"
   note "running"
 }
 
@@ -252,4 +257,7 @@ main() {
   echo "  admin API key:   .vetbox/api-key     logs: $LOG_DIR/"
 }
 
-main "$@"
+# Sourcing this file (tests) defines the steps without running them.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  main "$@"
+fi

@@ -22,10 +22,12 @@ chmod 0755 /opt/vetbox/bin/*
 
 # Traced code runs as an unprivileged user: leave it no world-writable place on the image's
 # filesystem (the sandbox mounts size-limited tmpfs where it may write).
-for d in /run/lock /var/lock /var/tmp /tmp /var/mail /var/local; do
+# /tmp and /var/tmp stay 1777: tmpfs mounts there copy the mode of the image's directory.
+for d in /run/lock /var/lock /var/mail /var/local; do
   [ -d "$d" ] && [ ! -L "$d" ] && chmod o-w "$d" || true
 done
-find / -xdev -type d -perm -0002 ! -path '/proc/*' -exec chmod o-w {} + 2>/dev/null || true
+find / -xdev -type d -perm -0002 ! -path '/proc/*' ! -path /tmp ! -path /var/tmp -exec chmod o-w {} + 2>/dev/null || true
+chmod 1777 /tmp /var/tmp
 # Setuid binaries are useless under no-new-privileges; remove the bit anyway.
 find / -xdev -perm /6000 -type f -exec chmod ug-s {} + 2>/dev/null || true
 

@@ -229,8 +229,8 @@ export class Sandbox implements AsyncDisposable {
     ].join('\n');
     const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', id.user, id.home, id.workdir, id.fullName]);
     if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `sandbox setup failed: ${r.stderr.toString().slice(-2000)}`);
-    await this.snapshot('save', 'base');
-    this.baselineChanges = new Set((await this.runtime.changes(this.id)).map((c) => c.path));
+    const [, baseline] = await Promise.all([this.snapshot('save', 'base'), this.runtime.changes(this.id)]);
+    this.baselineChanges = new Set(baseline.map((c) => c.path));
   }
 
   get info(): Omit<SandboxInfo, 'packageDirs'> {
@@ -315,8 +315,7 @@ export class Sandbox implements AsyncDisposable {
       this.dead = !(await this.isRunning());
       return { ...notRun(name, 'error_analysis', why), startedAtMs: hostStart, durationMs: Date.now() - hostStart };
     }
-    const trace = await this.copyTraceOut(name, tracePath);
-    const fileChanges = await this.fileChanges(name);
+    const [trace, fileChanges] = await Promise.all([this.copyTraceOut(name, tracePath), this.fileChanges(name)]);
     return {
       name,
       ...statusOf(driver, this.limits.traceMb),
@@ -365,8 +364,8 @@ export class Sandbox implements AsyncDisposable {
    */
   private async fileChanges(name: string): Promise<Array<Omit<FileChange, 'phase'>>> {
     const snap = `${name}-${++this.snapshots}`;
-    const { changes = [] } = await this.snapshot('diff', snap);
-    const docker: ContainerChange[] = (await this.runtime.changes(this.id)).filter((c) => !this.baselineChanges.has(c.path) && !c.path.startsWith('/trace'));
+    const [{ changes = [] }, all] = await Promise.all([this.snapshot('diff', snap), this.runtime.changes(this.id)]);
+    const docker: ContainerChange[] = all.filter((c) => !this.baselineChanges.has(c.path) && !c.path.startsWith('/trace'));
     for (const c of docker) this.baselineChanges.add(c.path);
     if (docker.length > 0) {
       const r = await this.runtime.exec(this.id, ['python3', `${HELPERS}/snapshot.py`, 'hash', ...docker.map((c) => c.path).slice(0, 500)], { maxOutputBytes: 4 * 1024 * 1024 });

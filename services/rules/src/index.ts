@@ -3,3 +3,11 @@ export { RULES, ruleInfo, type RuleCategory, type RuleId, type RuleInfo } from '
 export { checkTyposquat, normalizeName, type TyposquatMatch, type TyposquatTechnique } from './typosquat.js';
 export { score, SEVERITY_POINTS, VERDICT_BANDS } from './scoring.js';
 export { DEFAULT_REGISTRY_HOSTS, type EvaluateInput } from './context.js';
+export {
+  evaluateNewBehavior,
+  withBaseline,
+  type BehaviorDiffLike,
+  type DiffEntryLike,
+  type NewBehaviorOptions,
+} from './new-behavior.js';
+export { ruleCatalogMarkdown } from './docs.js';

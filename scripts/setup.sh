@@ -35,11 +35,18 @@ step_debian_packages() {
     return
   fi
   note "installing ${missing[*]} (log: $LOG_DIR/apt.log)"
-  # Debian's maintainer scripts would try to start services through init; we start them below.
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update >>"$LOG_DIR/apt.log" 2>&1 \
-    || fail "apt-get update failed" "$LOG_DIR/apt.log"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >>"$LOG_DIR/apt.log" 2>&1 \
-    || fail "apt-get install ${missing[*]} failed" "$LOG_DIR/apt.log"
+  # Debian's maintainer scripts would start the services with their stock settings (dockerd
+  # with its default bridge); policy-rc.d "101" stops that, and the steps below start them.
+  local policy=/usr/sbin/policy-rc.d added_policy=no
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+    added_policy=yes
+  fi
+  local status=0
+  { as_root env DEBIAN_FRONTEND=noninteractive apt-get update \
+      && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; } >>"$LOG_DIR/apt.log" 2>&1 || status=$?
+  [ "$added_policy" = no ] || as_root rm -f "$policy"
+  [ "$status" -eq 0 ] || fail "apt-get install ${missing[*]} failed" "$LOG_DIR/apt.log"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -162,6 +162,22 @@ describe('staging never runs package code on the host', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('conflicting peer dependencies are staged the npm 6 way (--legacy-peer-deps) instead of failing', async () => {
+    // The upload wants x@1 and w next to it, w wants x@2 next to it: no tree has both (ERESOLVE).
+    const pkg = async (name: string, version: string, peerDependencies: Record<string, string> = {}) => {
+      const file = path.join(work, `peer-${name}-${version}.tgz`);
+      await writeTarGz(file, npmPackage({ name, version, peerDependencies }));
+      fake.add({ name, version, tarball: await readFile(file), peerDependencies });
+    };
+    await pkg('vetbox-peer-x', '1.0.0');
+    await pkg('vetbox-peer-x', '2.0.0');
+    await pkg('vetbox-peer-w', '1.0.0', { 'vetbox-peer-x': '2.0.0' });
+    const file = path.join(work, 'vetbox-peer-conflict-1.0.0.tgz');
+    await writeTarGz(file, npmPackage({ name: 'vetbox-peer-conflict', version: '1.0.0', peerDependencies: { 'vetbox-peer-x': '1.0.0', 'vetbox-peer-w': '1.0.0' } }));
+    const staged = await stage(await inspectUpload(file), work, { registryUrl: fake.url });
+    expect(existsSync(path.join(staged.dir, 'node_modules/vetbox-peer-conflict/package.json'))).toBe(true);
+  });
+
   it('a dependency that does not exist fails staging with PACKAGE_NOT_FOUND and leaves nothing behind', async () => {
     const root = path.join(work, 'failing-stage');
     await mkdir(root);

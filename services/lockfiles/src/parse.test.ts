@@ -177,6 +177,12 @@ describe('yarn.lock', () => {
     expect(parsed.skipped.find((s) => s.reason === 'patch')?.line).toBe(64);
   });
 
+  it('berry: an entry with no body is listed as malformed (found by the mutation test)', () => {
+    const parsed = parseLockfile('__metadata:\n  version: 8\n\n"chalk@npm:^2.4.2":\n\n"ms@npm:2.1.3":\n  version: 2.1.3\n  resolution: "ms@npm:2.1.3"\n');
+    expect(ids(parsed.entries)).toEqual(['npm:ms@2.1.3']);
+    expect(parsed.skipped).toEqual([expect.objectContaining({ name: 'chalk', line: 4, reason: 'malformed' })]);
+  });
+
   it('berry: a broken file is INVALID_INPUT', () => {
     expectInvalidInput(() => parseFixture('yarn/yarn.berry.malformed.lock'), /yarn\.lock \(berry\) could not be parsed/);
   });

@@ -41,13 +41,13 @@ export function parseYarnClassic(text: string, out: EntryCollector): void {
     throw new VetboxError('INVALID_INPUT', `yarn.lock (classic) could not be parsed: ${(err as Error).message}`, { cause: err });
   }
   if (parsed.type === 'conflict') throw new VetboxError('INVALID_INPUT', 'yarn.lock contains unresolved merge conflicts');
-  const entries = parsed.object as Record<string, { version?: unknown; resolved?: unknown } | undefined>;
+  const entries = parsed.object as Record<string, { version?: unknown; resolved?: unknown } | null | undefined>;
   for (const header of entryHeaders(text)) {
     const patterns = splitYarnPatterns(header.text);
     const first = patterns[0] ?? '';
-    const entry = entries[first];
+    const entry = Object.hasOwn(entries, first) ? entries[first] : undefined;
     const { name, range } = splitNameAndRange(first);
-    if (entry === undefined || typeof entry !== 'object') {
+    if (entry === undefined || entry === null || typeof entry !== 'object') {
       out.skip(header.text, header.line, 'malformed', 'entry could not be read', name);
       continue;
     }
@@ -88,9 +88,9 @@ export function parseYarnBerry(text: string, out: EntryCollector): void {
   for (const header of entryHeaders(text)) {
     const key = splitYarnPatterns(header.text).join(', ');
     if (key === '__metadata') continue;
-    const entry = doc[key] as { version?: unknown; resolution?: unknown } | undefined;
+    const entry = (Object.hasOwn(doc, key) ? doc[key] : undefined) as { version?: unknown; resolution?: unknown } | null | undefined;
     const fallbackName = splitNameAndRange(splitYarnPatterns(header.text)[0] ?? '').name;
-    if (entry === undefined || typeof entry !== 'object' || typeof entry.resolution !== 'string') {
+    if (entry === undefined || entry === null || typeof entry !== 'object' || typeof entry.resolution !== 'string') {
       out.skip(header.text, header.line, 'malformed', 'entry has no resolution', fallbackName);
       continue;
     }

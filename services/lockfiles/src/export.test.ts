@@ -124,6 +124,7 @@ describe('toSarif', () => {
       'analysis-error:error:57',
     ]);
     expect(run.tool.driver.rules?.map((r) => r.id)).toEqual(['credential-exfiltration', 'network-outbound', 'analysis-error']);
+    expect(run.tool.driver.rules?.[0].properties?.['security-severity']).toBe('9.5');
     for (const r of results) {
       expect(r.locations?.[0].physicalLocation?.artifactLocation?.uri).toBe('services/app/package-lock.json');
       expect(run.tool.driver.rules?.[r.ruleIndex!].id).toBe(r.ruleId);
@@ -152,6 +153,10 @@ describe('toSarif', () => {
     expect(suppressed[0]).toMatchObject({ ruleId: 'network-outbound', locations: [{ physicalLocation: { region: { startLine: 47 } } }] });
     expect(suppressed[0].suppressions?.[0].justification).toMatch(/Reviewed: talks to our mirror/);
     expect(results.some((r) => r.ruleId === 'install-script' && r.level === 'note')).toBe(true);
+    // Entries that were not analysed show as notes where they sit in the lockfile.
+    const notVetted = results.filter((r) => r.ruleId === 'not-vetted');
+    expect(notVetted.map((r) => r.locations?.[0].physicalLocation?.region?.startLine)).toEqual([27, 66]);
+    expect(notVetted[0].message.text).toMatch(/^@fixture\/app: not vetted \(link\)/);
   });
 
   it('a failing verdict without findings still shows up', () => {

@@ -127,7 +127,11 @@ export function pathToUri(path: string): string {
     .join('/');
 }
 
+// GitHub code scanning ranks security alerts by this 0–10 score (critical > 9, high ≥ 7, medium ≥ 4).
+const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '2.0', info: '0.0' };
+
 const ANALYSIS_ERROR_RULE = 'analysis-error';
+const NOT_VETTED_RULE = 'not-vetted';
 const VERDICT_RULE = 'failing-verdict';
 
 /**
@@ -167,6 +171,10 @@ export function toSarif(report: VetReport, options: SarifOptions = {}): Sarif.Lo
     }
   }
 
+  if (include === 'all') {
+    for (const skipped of report.skipped ?? []) results.push(skippedResult(skipped, uri, ruleIndex(NOT_VETTED_RULE)));
+  }
+
   const driver: Sarif.ToolComponent = { name: 'vetbox', rules: [...rules.values()] };
   if (options.toolVersion) driver.version = options.toolVersion;
   if (options.informationUri) driver.informationUri = options.informationUri;
@@ -194,6 +202,14 @@ function describeRule(id: string, finding?: VetItemFinding): Sarif.ReportingDesc
       defaultConfiguration: { level: 'error' },
     };
   }
+  if (id === NOT_VETTED_RULE) {
+    return {
+      id,
+      name: 'NotVetted',
+      shortDescription: { text: 'A lockfile entry that is not a pinned registry package was not analysed' },
+      defaultConfiguration: { level: 'note' },
+    };
+  }
   if (id === VERDICT_RULE) {
     return {
       id,
@@ -208,7 +224,7 @@ function describeRule(id: string, finding?: VetItemFinding): Sarif.ReportingDesc
     defaultConfiguration: { level: finding ? sarifLevel(finding.severity) : 'warning' },
   };
   if (finding?.explanation) descriptor.fullDescription = { text: finding.explanation };
-  if (finding) descriptor.properties = { severity: finding.severity, tags: ['security', 'supply-chain'] };
+  if (finding) descriptor.properties = { severity: finding.severity, 'security-severity': SECURITY_SEVERITY[finding.severity], tags: ['security', 'supply-chain'] };
   return descriptor;
 }
 
@@ -267,5 +283,17 @@ function verdictResult(item: EvaluatedItem, uri: string, index: number): Sarif.R
     locations: location(uri, item.line),
     partialFingerprints: { 'vetboxFinding/v1': fingerprint(item.ecosystem, item.name, item.version, VERDICT_RULE) },
     properties: { ecosystem: item.ecosystem, package: item.name, version: item.version, verdict: item.effectiveVerdict, ...(item.analysisId ? { analysisId: item.analysisId } : {}) },
+  };
+}
+
+function skippedResult(skipped: SkippedEntry, uri: string, index: number): Sarif.Result {
+  return {
+    ruleId: NOT_VETTED_RULE,
+    ruleIndex: index,
+    level: 'note',
+    message: { text: `${skipped.name ?? skipped.raw}: not vetted (${skipped.reason}): ${skipped.message}` },
+    locations: location(uri, skipped.line),
+    partialFingerprints: { 'vetboxFinding/v1': fingerprint(NOT_VETTED_RULE, skipped.raw, skipped.reason) },
+    properties: { reason: skipped.reason, ...(skipped.name ? { package: skipped.name } : {}) },
   };
 }

@@ -42,6 +42,9 @@ export function decompressed(body: Buffer, contentEncoding = ''): Buffer | null 
 /** A whole-body base64 text that hides compressed data (`base64(gzip(env))`). */
 function base64Wrapped(body: Buffer): Buffer | null {
   if (body.length < 24 || body.length > 4 * MAX_INFLATED) return null;
+  // Cheap gate first: base64 of gzip starts `H4sI`, of zlib `eJ`/`eN`/`eA`/`eF`.
+  const head = body.subarray(0, 8).toString('latin1').trimStart();
+  if (!/^(H4sI|e[JNAF])/.test(head)) return null;
   const text = body.toString('latin1').trim();
   if (!/^[A-Za-z0-9+/=_\-\r\n]+$/.test(text)) return null;
   const decoded = Buffer.from(text.replace(/[\r\n]/g, ''), text.includes('-') || text.includes('_') ? 'base64url' : 'base64');

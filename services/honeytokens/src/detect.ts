@@ -1,6 +1,7 @@
 import type { Behavior, CanaryLeak, CanaryReport, PhaseName, SinkholeCapture } from '@vetbox/contracts';
 import { buildCorpus, type Corpus, type Segment } from './corpus.js';
 import { needlesFor, type Needle } from './encodings.js';
+import { findAllNeedles } from './search.js';
 import type { PlantedCanary } from './generate.js';
 
 export interface DetectOptions {
@@ -23,17 +24,6 @@ function isExpectedUse(canary: PlantedCanary, hit: Hit): boolean {
     segment.capture.part === 'headers' &&
     /^registry\.npmjs\.org(:443)?$/.test(segment.destination)
   );
-}
-
-function findAll(corpus: Corpus, needle: Needle): Hit[] {
-  const hits: Hit[] = [];
-  let pos = corpus.buffer.indexOf(needle.bytes);
-  while (pos !== -1) {
-    const segment = corpus.segmentAt(pos, needle.bytes.length);
-    if (segment) hits.push({ segment, needle, pos });
-    pos = corpus.buffer.indexOf(needle.bytes, pos + 1);
-  }
-  return hits;
 }
 
 /** Record index for joined multi-query DNS text: the query where the match starts. */
@@ -160,24 +150,34 @@ export function detectLeaks(
 ): CanaryReport[] {
   const corpus = buildCorpus(capture);
   const join = new TraceJoin(capture, behavior, opts.defaultPhase ?? 'install');
-  return planted.map((canary) => {
+  // Every needle of every canary, searched in one pass over the whole capture.
+  const needles = planted.map((canary) => canary.values.flatMap((v) => needlesFor(v)));
+  const flat = needles.flatMap((list, ci) => list.map((needle, ni) => ({ ci, ni, needle })));
+  const hitsByCanary = planted.map((): Hit[] => []);
+  const order = new Map<Hit, number>();
+  for (const [idx, pos] of findAllNeedles(corpus.buffer, flat.map((f) => f.needle.bytes))) {
+    const { ci, ni, needle } = flat[idx]!;
+    const segment = corpus.segmentAt(pos, needle.bytes.length);
+    if (!segment) continue;
+    const hit = { segment, needle, pos };
+    order.set(hit, ni);
+    hitsByCanary[ci]!.push(hit);
+  }
+  return planted.map((canary, ci) => {
     const evidence: CanaryLeak[] = [];
     const seen = new Set<string>();
-    for (const value of canary.values) {
-      for (const needle of needlesFor(value)) {
-        for (const hit of findAll(corpus, needle)) {
-          if (isExpectedUse(canary, hit)) continue;
-          const leak = join.leakFor(hit);
-          const c = leak.capture!;
-          // A and AAAA queries (and retries) of one name are one leak.
-          const record = c.list === 'dns' ? (capture.dns[c.index]?.name.toLowerCase() ?? c.index) : c.index;
-          const key = `${c.list}:${record}:${c.http ?? ''}:${c.part}`;
-          // The most direct encoding found for a record wins (needles come most direct first).
-          if (seen.has(key)) continue;
-          seen.add(key);
-          evidence.push(leak);
-        }
-      }
+    // Most direct encoding first (needlesFor's order), so it is the one kept per record.
+    const hits = hitsByCanary[ci]!.sort((a, b) => order.get(a)! - order.get(b)! || a.pos - b.pos);
+    for (const hit of hits) {
+      if (isExpectedUse(canary, hit)) continue;
+      const leak = join.leakFor(hit);
+      const c = leak.capture!;
+      // A and AAAA queries (and retries) of one name are one leak.
+      const record = c.list === 'dns' ? (capture.dns[c.index]?.name.toLowerCase() ?? c.index) : c.index;
+      const key = `${c.list}:${record}:${c.http ?? ''}:${c.part}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      evidence.push(leak);
     }
     evidence.sort(byCapturePosition);
     return {

@@ -49,3 +49,4 @@ export {
   type SarifOptions,
 } from './export.js';
 export { toVetItem, summaryLine, type AnalysisOutcome } from './items.js';
+export { syntheticPackageLock, syntheticRequirements, type SyntheticOptions } from './synthetic.js';

@@ -233,7 +233,7 @@ step_sandbox_image() {
     note "skipped: $script does not exist yet"
     return
   fi
-  note "bash $script (log: $LOG_DIR/sandbox-image.log; a first build takes a few minutes)"
+  note "bash $script (log: /var/log/vetbox/sandbox-image.log; a first build takes a few minutes)"
   image=$(as_root bash "$script" | tail -n1) || fail "sandbox image build failed" "$LOG_DIR/sandbox-image.log"
   note "image $image"
 }

@@ -9,7 +9,7 @@ import { migrationTimestamp } from '../../scripts/migrate-new.mjs';
 import { REPO_ROOT } from '../helpers/processes.js';
 
 type Lock = { packages: Record<string, Record<string, unknown>> };
-const differences = lockDifferences as (lock: Lock, installed: Lock | undefined) => string[];
+const differences = lockDifferences as (lock: Lock, installed: Lock | undefined, workspaceExists?: (folder: string) => boolean) => string[];
 
 describe('deps-in-sync (lets a second setup skip npm ci)', () => {
   const lock: Lock = {
@@ -36,6 +36,12 @@ describe('deps-in-sync (lets a second setup skip npm ci)', () => {
     expect(differences(lock, { packages: { 'node_modules/@vetbox/db': { resolved: 'services/db', link: true } } })).toEqual(['node_modules/zod is not installed']);
     expect(differences(lock, { packages: { ...installed.packages, 'node_modules/left-pad': { version: '1.0.0' } } })).toEqual(['node_modules/left-pad is not in the lockfile']);
     expect(differences(lock, undefined)).toHaveLength(1);
+  });
+
+  it('ignores a workspace the lockfile names but the checkout does not have', () => {
+    const withGhost: Lock = { packages: { ...lock.packages, 'node_modules/@vetbox/ghost': { resolved: 'services/ghost', link: true } } };
+    expect(differences(withGhost, installed, (folder) => folder !== 'services/ghost')).toEqual([]);
+    expect(differences(withGhost, installed)).toEqual(['node_modules/@vetbox/ghost is not installed']);
   });
 
   it('agrees with this checkout right after setup', () => {

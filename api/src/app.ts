@@ -1,8 +1,15 @@
-import express, { type Express, type Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type RequestHandler, type Router } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
 import type { Logger } from '@vetbox/config';
-import { errorHandler, notFoundHandler } from './problem.js';
+import { createMetrics } from './metrics.js';
+import { openApiRoutes } from './openapi.js';
+import { errorHandler, notFoundHandler, problemType, sendProblem } from './problem.js';
 import type { ReadinessProbe } from './readiness.js';
 import { healthRoutes } from './routes/health.js';
+import type { ApiServices } from './services.js';
+import { v1Router } from './v1.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -11,15 +18,71 @@ export interface AppDeps {
   readinessTimeoutMs?: number;
   /** Extra routers mounted after the health routes (analyses, batches, UI, ...). */
   routers?: readonly Router[];
+  /**
+   * The /v1 API (analyses, packages, keys), /metrics, /openapi.json and /docs. Routers in
+   * `routers` are mounted after it, so `/v1/...` requests reaching them are already
+   * authenticated (`req.apiKey`) and rate limited; guard them with `requireRole`.
+   */
+  services?: ApiServices;
 }
+
+const JSON_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * body-parser answers 413 only after draining the whole body; a declared oversize JSON body is
+ * refused before a byte of it is read, and the connection closed.
+ */
+function rejectOversizedJson(limit: number): RequestHandler {
+  return (req, res, next) => {
+    const declared = Number(req.get('content-length') ?? NaN);
+    if (req.is('application/json') && Number.isFinite(declared) && declared > limit) {
+      res.setHeader('Connection', 'close');
+      sendProblem(res, {
+        type: problemType('ARCHIVE_TOO_LARGE'),
+        title: 'Payload Too Large',
+        status: 413,
+        code: 'ARCHIVE_TOO_LARGE',
+        detail: `JSON body of ${(declared / 1024 / 1024).toFixed(1)} MB is over the 1 MB allowed for JSON (upload archives as multipart/form-data)`,
+      });
+      return;
+    }
+    next();
+  };
+}
+
+// Accept a caller's request id only if it is short and plain; otherwise make one.
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** The HTTP app without a listening socket, so tests can mount it on any port. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(express.json({ limit: '1mb' }));
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Keys never reach the logs.
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
+  const metrics = deps.services ? createMetrics(deps.services) : undefined;
+  if (metrics) app.use(metrics.httpTimer);
+  app.use(rejectOversizedJson(JSON_LIMIT_BYTES));
+  app.use(express.json({ limit: JSON_LIMIT_BYTES }));
   app.use(healthRoutes(deps.readiness, deps.readinessTimeoutMs));
+  if (deps.services && metrics) {
+    app.use(openApiRoutes());
+    app.use(metrics.router);
+    app.use(v1Router(deps.services));
+  }
   for (const router of deps.routers ?? []) app.use(router);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
@@ -37,3 +100,10 @@ export {
   type ReadinessProbe,
 } from './readiness.js';
 export { startServer, type RunningServer } from './server.js';
+export { requireRole, roleAllows, type AuthenticatedKey } from './auth.js';
+export { HttpProblem, notFound } from './http-problem.js';
+export { buildOpenApiDocument } from './openapi.js';
+export { httpRegistryLookup } from './registry.js';
+export { parseOrThrow } from './validate.js';
+export type { ApiServices, InspectedUpload, RegistryLookup } from './services.js';
+export { createApiServices, type ApiServiceHandles } from './wiring.js';

@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
 import { isVetboxError, type ErrorCode } from '@vetbox/contracts';
+import { HttpProblem, type HttpProblemCode } from './http-problem.js';
 
 /** RFC 9457 problem details: every error the API returns has this shape. */
 export interface Problem {
@@ -7,7 +9,7 @@ export interface Problem {
   title: string;
   status: number;
   detail?: string;
-  code?: ErrorCode | 'NOT_FOUND' | 'NOT_READY';
+  code?: ErrorCode | HttpProblemCode | 'NOT_READY';
   [extension: string]: unknown;
 }
 
@@ -74,16 +76,26 @@ interface HttpishError {
 export function errorHandler(log: { error(obj: object, msg: string): void }): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
+    if (err instanceof HttpProblem) {
+      for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+      return sendProblem(res, {
+        type: problemType(err.code),
+        title: STATUS_CODES[err.status] ?? 'Error',
+        status: err.status,
+        code: err.code,
+        detail: err.detail,
+      });
+    }
     if (isVetboxError(err)) {
       const status = httpStatusFor(err.code);
       if (status >= 500) log.error({ err, path: req.path }, 'request failed');
       return sendProblem(res, {
         type: problemType(err.code),
-        title: err.code,
+        title: STATUS_CODES[status] ?? err.code,
         status,
         code: err.code,
         detail: err.message,
-        ...(err.details ? { details: err.details } : {}),
+        ...(Array.isArray(err.details?.errors) ? { errors: err.details.errors } : err.details ? { details: err.details } : {}),
       });
     }
     const httpish = (err ?? {}) as HttpishError;
@@ -91,10 +103,10 @@ export function errorHandler(log: { error(obj: object, msg: string): void }): Er
     if (status >= 400 && status < 500 && httpish.expose !== false) {
       return sendProblem(res, {
         type: problemType('INVALID_INPUT'),
-        title: 'Bad Request',
+        title: STATUS_CODES[status] ?? 'Bad Request',
         status,
-        code: 'INVALID_INPUT',
-        detail: httpish.message ?? 'invalid request',
+        code: status === 413 ? 'ARCHIVE_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_INPUT',
+        detail: bodyParserDetail(httpish) ?? httpish.message ?? 'invalid request',
       });
     }
     log.error({ err, path: req.path }, 'unhandled error');
@@ -106,6 +118,21 @@ export function errorHandler(log: { error(obj: object, msg: string): void }): Er
       detail: 'internal error',
     });
   };
+}
+
+/** body-parser's messages name its internals; say what was wrong with the request instead. */
+function bodyParserDetail(err: HttpishError): string | undefined {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return `malformed JSON body: ${err.message ?? ''}`.trim();
+    case 'entity.too.large':
+      return 'request body is over the 1 MB allowed for JSON (upload archives as multipart/form-data)';
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return 'unsupported body encoding or charset (send UTF-8 JSON)';
+    default:
+      return undefined;
+  }
 }
 
 export { problemType };

@@ -1,14 +1,12 @@
 import type { AnalysisStatus } from '@vetbox/contracts';
 import type { Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
-import { deliverWebhook } from '@vetbox/queue';
+import { sendWebhookInBackground } from '@vetbox/queue';
 import { getAnalysis, getAnalysisSummary, webhookTargetForAnalysis } from '@vetbox/store';
 
-const RETRY_DELAYS_MS = [1_000, 5_000, 30_000];
-
 /**
- * Calls the submitting key's webhook (if it has one) with the analysis summary, signed with
- * the key's secret. Runs in the background; a failing endpoint is retried a few times, then logged.
+ * Calls the submitting key's webhook (if it has one) with the analysis summary, signed with the
+ * key's secret, event `analysis.<status>`. Background work: never delays or fails the job.
  */
 export function notifyAnalysisEnd(prisma: PrismaClient, analysisId: string, status: AnalysisStatus, log: Logger): void {
   void (async () => {
@@ -17,16 +15,8 @@ export function notifyAnalysisEnd(prisma: PrismaClient, analysisId: string, stat
     const analysis = await getAnalysis(prisma, analysisId);
     if (!analysis) return;
     const payload = await getAnalysisSummary(prisma, analysis);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const code = await deliverWebhook({ url: target.url, secret: target.secret, event: `analysis.${status}`, payload });
-        if (code < 500 && code !== 429) return;
-        throw new Error(`webhook answered ${code}`);
-      } catch (err) {
-        const delay = RETRY_DELAYS_MS[attempt];
-        if (delay === undefined) throw err;
-        await new Promise((r) => setTimeout(r, delay).unref());
-      }
-    }
-  })().catch((err: unknown) => log.warn({ analysisId, err: (err as Error).message }, 'webhook delivery failed'));
+    sendWebhookInBackground({ url: target.url, secret: target.secret, event: `analysis.${status}`, payload }, (err) =>
+      log.warn({ analysisId, err: err.message }, 'webhook delivery failed'),
+    );
+  })().catch((err: unknown) => log.warn({ analysisId, err: (err as Error).message }, 'webhook lookup failed'));
 }

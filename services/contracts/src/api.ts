@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AnalysisStatus, ApiRole, ArtifactSource, Ecosystem, Severity, Verdict } from './enums.js';
+import { VERSION_RE } from './requests.js';
 
 /** Response shapes of the REST API (`/v1`), shared by the API, the CLI and the web UI. */
 
@@ -50,8 +51,8 @@ export type SubmitAnalysisResponse = z.infer<typeof SubmitAnalysisResponse>;
 
 export const ListAnalysesQuery = z.object({
   ecosystem: Ecosystem.optional(),
-  name: z.string().min(1).max(214).optional(),
-  version: z.string().min(1).max(128).optional(),
+  name: z.string().min(1).max(214).regex(/^[^\u0000-\u001f\u007f]+$/, 'control characters are not allowed').optional(),
+  version: z.string().min(1).max(128).regex(VERSION_RE, 'not a valid version string').optional(),
   verdict: Verdict.optional(),
   status: AnalysisStatus.optional(),
   rule: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'not a rule id').max(100).optional(),
@@ -96,7 +97,9 @@ export const Problem = z.object({
   detail: z.string(),
   instance: z.string().optional(),
   code: z.string().optional(),
+  /** Request validation failures: one entry per offending field. */
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
 });
 export type Problem = z.infer<typeof Problem>;
 

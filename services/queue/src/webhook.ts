@@ -39,3 +39,29 @@ export async function deliverWebhook(d: WebhookDelivery): Promise<number> {
   await res.body?.cancel().catch(() => {});
   return res.status;
 }
+
+const RETRY_DELAYS_MS = [1_000, 5_000, 30_000];
+
+/**
+ * Delivers in the background: retried on network errors, 429 and 5xx a few times, then given up
+ * (reported through `onGiveUp`). Never throws, never blocks the caller.
+ */
+export function sendWebhookInBackground(
+  d: WebhookDelivery,
+  onGiveUp: (err: Error) => void,
+  delaysMs: readonly number[] = RETRY_DELAYS_MS,
+): void {
+  void (async () => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const code = await deliverWebhook(d);
+        if (code < 500 && code !== 429) return;
+        throw new Error(`webhook answered ${code}`);
+      } catch (err) {
+        const delay = delaysMs[attempt];
+        if (delay === undefined) throw err;
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  })().catch((err: unknown) => onGiveUp(err instanceof Error ? err : new Error(String(err))));
+}

@@ -159,3 +159,24 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export function isUuid(id: string): boolean {
   return UUID_RE.test(id);
 }
+
+/**
+ * Read-only dedup check before any row is written: the analysis that would answer this
+ * submission, if one exists (no package or artifact rows are created when there is none).
+ */
+export async function findExistingAnalysis(db: Db, input: ArtifactInput, analyzerVersion: string): Promise<AnalysisWithArtifact | null> {
+  const artifacts = await db.artifact.findMany({
+    where: {
+      version: input.version,
+      source: input.source,
+      package: { ecosystem: input.ecosystem, name: input.name },
+      ...(input.source === 'upload' ? { sha256: input.sha256 ?? null } : {}),
+    },
+    select: { id: true },
+  });
+  for (const a of artifacts) {
+    const found = await findReusableAnalysis(db, a.id, analyzerVersion);
+    if (found) return found;
+  }
+  return null;
+}

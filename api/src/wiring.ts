@@ -1,0 +1,53 @@
+import type { Env, Logger } from '@vetbox/config';
+import type { PrismaClient } from '@vetbox/db';
+import { inspectUpload } from '@vetbox/fetch';
+import { AnalysisQueue, ProgressSubscriber, bullConnection, createRedis } from '@vetbox/queue';
+import { httpRegistryLookup } from './registry.js';
+import type { ApiServices } from './services.js';
+
+export interface ApiServiceHandles {
+  services: ApiServices;
+  /** Closes the queue and the Redis connections it opened (not the Prisma client it was given). */
+  close(): Promise<void>;
+}
+
+/** Where ANALYZER_VERSION comes from: the pipeline module the worker runs (see worker/src/start.ts). */
+async function resolveAnalyzerVersion(): Promise<string> {
+  const specifier = process.env.ANALYZER_MODULE ?? '@vetbox/pipeline';
+  try {
+    const mod = (await import(specifier)) as { ANALYZER_VERSION?: unknown };
+    if (typeof mod.ANALYZER_VERSION === 'string') return mod.ANALYZER_VERSION;
+  } catch {
+    // No pipeline module in this deployment: fall through.
+  }
+  return process.env.ANALYZER_VERSION ?? 'dev';
+}
+
+/** The real dependencies of the /v1 API for a process (server.ts calls this). */
+export async function createApiServices(env: Env, logger: Logger, prisma: PrismaClient): Promise<ApiServiceHandles> {
+  const redis = createRedis(env.REDIS_URL);
+  redis.on('error', () => {});
+  const queue = new AnalysisQueue({ name: env.QUEUE_NAME, connection: bullConnection(env.REDIS_URL), publisher: redis, attempts: env.JOB_ATTEMPTS });
+  const progress = new ProgressSubscriber(createRedis(env.REDIS_URL), env.QUEUE_NAME);
+  const services: ApiServices = {
+    prisma,
+    redis,
+    queue,
+    progress,
+    logger,
+    analyzerVersion: await resolveAnalyzerVersion(),
+    registry: httpRegistryLookup({ npmRegistryUrl: env.NPM_REGISTRY_URL, pypiUrl: env.PYPI_URL }),
+    inspectUpload: (path, originalName) => inspectUpload(path, originalName, { limits: { maxCompressedBytes: env.UPLOAD_MAX_BYTES, maxUnpackedBytes: env.ARCHIVE_MAX_UNPACKED_BYTES } }),
+    dataDir: env.DATA_DIR,
+    uploadMaxBytes: env.UPLOAD_MAX_BYTES,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+  };
+  return {
+    services,
+    async close() {
+      await progress.close();
+      await queue.close().catch(() => {});
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

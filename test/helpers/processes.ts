@@ -18,19 +18,20 @@ export interface ChildService {
   child: ChildProcess;
   output(): string;
   /** SIGTERM, then the exit code (or signal name). */
-  stop(): Promise<number | string>;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
 /**
- * Starts `node <entry>` and resolves once a stdout line contains `readyText`.
- * Output is kept for assertions and failure messages.
+ * Starts `node <entry>` and resolves once its output contains `readyText` (every one of them,
+ * when several). Output is kept for assertions and failure messages.
  */
 export async function startNode(
   entry: string,
   env: NodeJS.ProcessEnv,
-  readyText: string,
+  readyText: string | string[],
   timeoutMs = 20_000,
 ): Promise<ChildService> {
+  const needles = Array.isArray(readyText) ? readyText : [readyText];
   const child = spawn(process.execPath, [entry], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
@@ -38,7 +39,7 @@ export async function startNode(
     const timer = setTimeout(() => reject(new Error(`${entry} not ready in ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes(readyText)) {
+      if (needles.every((n) => output.includes(n))) {
         clearTimeout(timer);
         resolve();
       }
@@ -53,8 +54,8 @@ export async function startNode(
   return {
     child,
     output: () => output,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };

@@ -5,6 +5,7 @@ import { createLogger, loadEnv, type Env, type Logger } from '@vetbox/config';
 import { createPrismaClient } from '@vetbox/db';
 import { createApp } from './app.js';
 import { dockerProbe, postgresProbe, redisProbe } from './readiness.js';
+import { createApiServices } from './wiring.js';
 
 export interface RunningServer {
   url: string;
@@ -31,8 +32,11 @@ export async function startServer(
     lastRedisError = '';
   });
 
+  // The /v1 API: queue, progress subscriber, registry lookups, upload inspection.
+  const api = await createApiServices(env, logger, prisma);
   const app = createApp({
     logger,
+    services: api.services,
     // READYZ_DOCKER=false: for an API that has no Docker socket (docker-compose), where only
     // the worker talks to Docker.
     readiness: [
@@ -56,6 +60,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       redis.disconnect();
+      await api.close();
       await prisma.$disconnect();
       logger.info('api closed');
     })();

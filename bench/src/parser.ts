@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -159,14 +159,17 @@ async function parseOnly(path: string): Promise<void> {
   const { TraceParserState } = await import('@vetbox/trace');
   const { buildBehavior } = await import('@vetbox/behavior');
   const state = new TraceParserState();
+  const cpu0 = process.cpuUsage();
   const started = process.hrtime.bigint();
   const behavior = await buildBehavior({
     phases: [{ name: 'install', tracePath: path, parserState: state }],
     sandbox: { image: 'bench', hostname: 'bench', user: 'node', home: '/home/node', workdir: '/w', packageDirs: ['/w/node_modules/pkg7'], network: 'sinkhole' },
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   const result = {
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     bytes: state.stats.bytes,
     lines: state.stats.lines,
     events: state.stats.events,
@@ -182,6 +185,11 @@ async function parseOnly(path: string): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--parse') return parseOnly(process.argv[3]);
+  if (process.argv[2] === '--generate') {
+    // Keep a trace around for profiling: `--generate FILE`, then `--parse FILE` under --cpu-prof.
+    await generate(process.argv[3], Number(process.env.BENCH_TRACE_MB ?? 220) * MB);
+    return;
+  }
   const targetMb = Number(process.env.BENCH_TRACE_MB ?? 220);
   const dir = await mkdtemp(join(tmpdir(), 'vetbox-bench-parser-'));
   const path = join(dir, 'trace.txt');
@@ -196,11 +204,13 @@ async function main(): Promise<void> {
     const [code] = (await once(child, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`parse child exited with ${code}`);
     const r = JSON.parse(out.trim().split('\n').pop()!) as {
-      seconds: number; bytes: number; lines: number; events: number; malformed: number; processes: number; files: number; connections: number; peakRssMb: number;
+      seconds: number; cpuSeconds: number; bytes: number; lines: number; events: number; malformed: number; processes: number; files: number; connections: number; peakRssMb: number;
     };
     console.log(`trace: ${(r.bytes / MB).toFixed(0)} MB, ${r.lines} lines, ${r.events} events, ${r.malformed} malformed`);
     console.log(`behavior: ${r.processes} processes, ${r.files} file entries, ${r.connections} connections`);
-    console.log(`time: ${r.seconds.toFixed(2)} s (parser + behavior model, streaming)`);
+    console.log(`time: ${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU (parser + behavior model, streaming)`);
+    // The host is shared: CPU time says what the code costs when the wall clock is inflated by load.
+    console.log(`parser-cpu: ${(r.bytes / MB / r.cpuSeconds).toFixed(0)} MB per CPU-second; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
     console.log(`parser: ${(r.bytes / MB / r.seconds).toFixed(0)} MB/s`);
     console.log(`parser-rss: ${r.peakRssMb.toFixed(0)} MB`);
   } finally {

@@ -63,12 +63,23 @@ interface SocketInfo {
   conn?: Connection;
 }
 
+interface PathInfo {
+  /** Category memo by slot: 0 package manager, 1 read, 2 stat; undefined = not yet known. */
+  cats: [string | null | undefined, string | null | undefined, string | null | undefined];
+  entries: FileAccess[] | undefined;
+}
+
+function newPathInfo(): PathInfo {
+  return { cats: [undefined, undefined, undefined], entries: undefined };
+}
+
 interface Housekeeping {
   count: number;
   examples: string[];
 }
 
 const MAX_QUEUED_EVENTS = 50_000;
+const MAX_MEMO_PATHS = 200_000;
 const MAX_EXAMPLES = 5;
 const MAX_DNS = 5_000;
 /** Calls handled beyond counting; everything else only bumps syscallCounts. */
@@ -89,12 +100,15 @@ export class PhaseModel {
   private readonly queued = new Map<number, TraceEvent[]>();
   private queuedCount = 0;
   private rootPid: number | null = null;
-  private readonly files = new Map<string, FileAccess>();
+  /** Per path: memoised housekeeping category (pm / read / stat) and the evidence entries. */
+  private readonly paths = new Map<string, PathInfo>();
+  private fileCount = 0;
   private readonly enoent = new Set<string>();
   private readonly housekeeping = new Map<string, Housekeeping>();
   readonly connections: Connection[] = [];
   private readonly udpSeen = new Map<string, Connection>();
-  private readonly sockets = new Map<string, SocketInfo>();
+  /** Sockets per process, by fd (small-integer keys on both levels keep lookups cheap). */
+  private readonly sockets = new Map<number, Map<number, SocketInfo>>();
   /** Sockets whose connection still lacks a source port; the hot path looks only when > 0. */
   private awaitingPort = 0;
   readonly dns: DnsQuery[] = [];
@@ -120,7 +134,11 @@ export class PhaseModel {
     const ms = ev.time * 1000;
     if (this.firstMs === null) this.firstMs = ms;
     this.lastMs = ms;
-    if (ev.type === 'syscall') this.counts.set(ev.name, (this.counts.get(ev.name) ?? 0) + 1);
+    if (ev.type === 'syscall') {
+      const n = this.counts.get(ev.name);
+      if (n === undefined) this.counts.set(detach(ev.name), 1);
+      else this.counts.set(ev.name, n + 1);
+    }
     this.dispatch(ev);
   }
 
@@ -213,10 +231,11 @@ export class PhaseModel {
   // ---- files -----------------------------------------------------------------------------
 
   private fileCall(proc: Proc, ev: SyscallEvent): void {
-    const args = parseArgs(ev.args);
     const result = ev.errno ?? (ev.ret === null ? (ev.incomplete ? 'unknown' : 'ok') : ev.ret < 0 ? 'error' : 'ok');
     const ms = ev.time * 1000;
     const name = ev.name;
+    if (this.fastFileCall(proc, ev, name, result, ms)) return;
+    const args = parseArgs(ev.args);
     switch (name) {
       // `openat(AT_FDCWD</home/u>, "/etc/passwd", O_RDONLY|O_CLOEXEC) = 3</etc/passwd>`
       case 'open':
@@ -232,11 +251,7 @@ export class PhaseModel {
           const f = args[at ? 2 : 1];
           flags = name === 'openat2' ? symbolText(field(f, 'flags')) : symbolText(f);
         }
-        let op: FileOp = 'read';
-        if (flags.includes('O_CREAT') && (flags.includes('O_EXCL') || this.opts.addedPaths?.has(path) || this.enoent.has(path))) op = 'create';
-        else if (flags.includes('O_WRONLY') || flags.includes('O_RDWR') || flags.includes('O_CREAT') || flags.includes('O_TRUNC')) op = 'write';
-        if (result === 'ENOENT') this.rememberMissing(path);
-        this.addFile(proc, path, op, result, ms);
+        this.openAccess(proc, path, flags, 0, result, ms);
         return;
       }
       // `newfstatat(AT_FDCWD</w>, "/.dockerenv", 0x7ffd, 0) = -1 ENOENT`, `access("/etc/shadow", R_OK) = -1 EACCES`
@@ -276,32 +291,32 @@ export class PhaseModel {
       case 'rename': {
         const from = this.pathArg(proc, undefined, args[0]);
         const to = this.pathArg(proc, undefined, args[1]);
-        if (from !== null) this.addFile(proc, from, 'rename', result, ms, { target: to ?? undefined });
+        if (from !== null) this.addFile(proc, from, 'rename', result, ms, to ?? undefined);
         return;
       }
       case 'renameat':
       case 'renameat2': {
         const from = this.pathArg(proc, args[0], args[1]);
         const to = this.pathArg(proc, args[2], args[3]);
-        if (from !== null) this.addFile(proc, from, 'rename', result, ms, { target: to ?? undefined });
+        if (from !== null) this.addFile(proc, from, 'rename', result, ms, to ?? undefined);
         return;
       }
       // `chmod("/w/b.txt", 0755) = 0`, `fchmod(3</w/x>, 0755) = 0`, `fchmodat(AT_FDCWD</w>, "x", 0700) = 0`
       case 'chmod': {
         const path = this.pathArg(proc, undefined, args[0]);
-        if (path !== null) this.addFile(proc, path, 'chmod', result, ms, { mode: modeText(args[1]) });
+        if (path !== null) this.addFile(proc, path, 'chmod', result, ms, undefined, modeText(args[1]));
         return;
       }
       case 'fchmod': {
         const fd = args[0];
         if (fd?.kind !== 'fd') return;
         const info = parseFdDecoration(fd.decoration);
-        if (info.type === 'path') this.addFile(proc, info.path, 'chmod', result, ms, { mode: modeText(args[1]) });
+        if (info.type === 'path') this.addFile(proc, info.path, 'chmod', result, ms, undefined, modeText(args[1]));
         return;
       }
       case 'fchmodat': {
         const path = this.pathArg(proc, args[0], args[1]);
-        if (path !== null) this.addFile(proc, path, 'chmod', result, ms, { mode: modeText(args[2]) });
+        if (path !== null) this.addFile(proc, path, 'chmod', result, ms, undefined, modeText(args[2]));
         return;
       }
       // `mkdir("/tmp/vetbox-work/sub", 0777) = 0`, `mkdirat(AT_FDCWD</w>, "d", 0755) = 0`
@@ -320,19 +335,19 @@ export class PhaseModel {
       case 'link': {
         const target = args[0]?.kind === 'string' ? args[0].value : undefined;
         const path = this.pathArg(proc, undefined, args[1]);
-        if (path !== null) this.addFile(proc, path, 'create', result, ms, { target });
+        if (path !== null) this.addFile(proc, path, 'create', result, ms, target);
         return;
       }
       case 'symlinkat': {
         const target = args[0]?.kind === 'string' ? args[0].value : undefined;
         const path = this.pathArg(proc, args[1], args[2]);
-        if (path !== null) this.addFile(proc, path, 'create', result, ms, { target });
+        if (path !== null) this.addFile(proc, path, 'create', result, ms, target);
         return;
       }
       case 'linkat': {
         const target = this.pathArg(proc, args[0], args[1]) ?? undefined;
         const path = this.pathArg(proc, args[2], args[3]);
-        if (path !== null) this.addFile(proc, path, 'create', result, ms, { target });
+        if (path !== null) this.addFile(proc, path, 'create', result, ms, target);
         return;
       }
       case 'truncate': {
@@ -348,9 +363,9 @@ export class PhaseModel {
         if (path === null) return;
         if (result === 'ok') {
           const argvVal = args[at ? 2 : 1];
-          proc.argv = argvVal?.kind === 'array' ? argvVal.items.map(valueText) : [];
+          proc.argv = argvVal?.kind === 'array' ? argvVal.items.map((v) => detach(valueText(v))) : [];
           if (argvVal?.kind === 'array' && argvVal.truncated) proc.argv.push('...');
-          proc.exe = path;
+          proc.exe = detach(path);
           proc.pm = this.isPm(proc.argv);
         }
         this.addFile(proc, path, 'exec', result, ms);
@@ -359,18 +374,114 @@ export class PhaseModel {
       // `chdir("/tmp/vetbox-work/sub") = 0`, `fchdir(3</w/sub>) = 0`
       case 'chdir': {
         const path = this.pathArg(proc, undefined, args[0]);
-        if (path !== null && result === 'ok') proc.cwd = path;
+        if (path !== null && result === 'ok') proc.cwd = detach(path);
         return;
       }
       case 'fchdir': {
         const fd = args[0];
         if (fd?.kind === 'fd' && result === 'ok') {
           const info = parseFdDecoration(fd.decoration);
-          if (info.type === 'path') proc.cwd = info.path;
+          if (info.type === 'path') proc.cwd = detach(info.path);
         }
         return;
       }
     }
+  }
+
+  /**
+   * Fast path for the shapes that make up most of a trace, read without building a value
+   * tree: `openat(AT_FDCWD</w>, "/p", O_RDONLY|O_CLOEXEC)`, `open("/p", O_RDONLY)`,
+   * `newfstatat(3</x>, "", {...}, AT_EMPTY_PATH)`, `statx(AT_FDCWD</w>, "p", ...)`,
+   * `access("/p", R_OK)`. Anything unusual (escapes, truncation, odd dirfd) returns false and
+   * takes the general path.
+   */
+  private fastFileCall(proc: Proc, ev: SyscallEvent, name: string, result: string, ms: number): boolean {
+    let hasDirfd: boolean;
+    let isOpen = false;
+    switch (name) {
+      case 'openat':
+        hasDirfd = true;
+        isOpen = true;
+        break;
+      case 'open':
+        hasDirfd = false;
+        isOpen = true;
+        break;
+      case 'newfstatat':
+      case 'fstatat64':
+      case 'statx':
+      case 'faccessat':
+      case 'faccessat2':
+      case 'readlinkat':
+        hasDirfd = true;
+        break;
+      case 'stat':
+      case 'lstat':
+      case 'access':
+      case 'readlink':
+        hasDirfd = false;
+        break;
+      default:
+        return false;
+    }
+    const a = ev.args;
+    let i = 0;
+    let base: string | null = proc.cwd;
+    if (hasDirfd) {
+      let isCwd = false;
+      if (a.startsWith('AT_FDCWD')) {
+        i = 8;
+        isCwd = true;
+      } else {
+        while (i < a.length && a.charCodeAt(i) >= 48 && a.charCodeAt(i) <= 57) i++;
+        if (i === 0) return false;
+      }
+      if (a.charCodeAt(i) === 60 /* < */) {
+        const end = a.indexOf('>, "', i);
+        if (end < 0 || a.charCodeAt(i + 1) !== 47 /* / */) return false;
+        const cwd = proc.cwd;
+        if (isCwd && cwd !== null && end - i - 1 === cwd.length && a.startsWith(cwd, i + 1)) {
+          base = cwd; // the usual case: no slice, no allocation
+        } else {
+          const dec = a.slice(i + 1, end);
+          if (dec.indexOf('<') >= 0 || dec.indexOf('\\') >= 0) return false; // device suffix or escapes
+          base = dec;
+          if (isCwd) proc.cwd = detach(dec);
+        }
+        i = end + 1;
+      } else if (!isCwd) {
+        base = null;
+      }
+      if (!a.startsWith(', "', i)) return false;
+      i += 3;
+    } else {
+      if (a.charCodeAt(0) !== 34) return false;
+      i = 1;
+    }
+    const close = a.indexOf('"', i);
+    if (close < 0) return false;
+    const raw = a.slice(i, close);
+    if (raw.indexOf('\\') >= 0 || a.startsWith('...', close + 1)) return false;
+    if (raw === '' && hasDirfd) return true; // AT_EMPTY_PATH: an fstat of an open fd
+    const path = resolvePath(base, raw);
+    if (!isOpen) {
+      this.statAccess(proc, path, result, ms);
+      return true;
+    }
+    // Flags: the rest of the args (flags, then an octal mode) read in place, no slice.
+    if (!a.startsWith(', ', close + 1)) return false;
+    this.openAccess(proc, path, a, close + 3, result, ms);
+    return true;
+  }
+
+  /** `flags` holds the open flags from index `from` on (only the mode may follow them). */
+  private openAccess(proc: Proc, path: string, flags: string, from: number, result: string, ms: number): void {
+    let op: FileOp = 'read';
+    const creat = flags.indexOf('O_CREAT', from) >= 0;
+    if (creat && (flags.indexOf('O_EXCL', from) >= 0 || this.opts.addedPaths?.has(path) || this.enoent.has(path))) op = 'create';
+    else if (creat || flags.indexOf('O_WRONLY', from) >= 0 || flags.indexOf('O_RDWR', from) >= 0 || flags.indexOf('O_TRUNC', from) >= 0) op = 'write';
+    if (result === 'ENOENT') this.rememberMissing(path);
+    this.addFile(proc, path, op, result, ms);
   }
 
   /**
@@ -385,7 +496,7 @@ export class PhaseModel {
       const info = parseFdDecoration(dirfd.decoration);
       if (info.type === 'path') {
         base = info.path;
-        if (dirfd.fd === AT_FDCWD) proc.cwd = info.path;
+        if (dirfd.fd === AT_FDCWD && proc.cwd !== info.path) proc.cwd = detach(info.path);
       } else if (dirfd.fd !== AT_FDCWD) base = null;
     } else if (dirfd !== undefined && dirfd.kind === 'number' && !p.startsWith('/')) {
       base = null; // a dirfd without decoration: unknown directory
@@ -399,29 +510,63 @@ export class PhaseModel {
   }
 
   private rememberMissing(path: string): void {
-    if (this.enoent.size < 50_000) this.enoent.add(path);
+    if (this.enoent.size < 50_000) this.enoent.add(detach(path));
   }
 
-  private addFile(proc: Proc, path: string, op: FileOp, result: string, ms: number, extra: { target?: string; mode?: string } = {}): void {
-    const category = classifyFile(this.ctx, proc.pm, proc.pid, path, op, result);
+  private addFile(proc: Proc, path: string, op: FileOp, result: string, ms: number, target?: string, mode?: string): void {
+    let info = this.paths.get(path);
+    const category = this.category(info, proc, path, op, result);
     if (category !== null) {
       this.fold(category, path);
       return;
     }
-    const key = `${proc.pid}\u0000${op}\u0000${result}\u0000${path}\u0000${extra.target ?? ''}\u0000${extra.mode ?? ''}`;
-    const seen = this.files.get(key);
-    if (seen !== undefined) {
-      seen.count = (seen.count ?? 1) + 1;
-      return;
+    const list = info?.entries;
+    if (list !== undefined) {
+      for (const e of list) {
+        if (e.pid === proc.pid && e.op === op && e.result === result && e.target === target && e.mode === mode) {
+          e.count = (e.count ?? 1) + 1;
+          return;
+        }
+      }
     }
-    if (this.files.size >= this.maxFiles) {
+    if (this.fileCount >= this.maxFiles) {
       this.fold('dropped-file-entries', path);
       return;
     }
-    const entry: FileAccess = { phase: this.phase, pid: proc.pid, path, op, result, count: 1, tMs: ms };
-    if (extra.target !== undefined) entry.target = extra.target;
-    if (extra.mode !== undefined) entry.mode = extra.mode;
-    this.files.set(key, entry);
+    const entry: FileAccess = { phase: this.phase, pid: proc.pid, path: detach(path), op, result: detach(result), count: 1, tMs: ms };
+    if (target !== undefined) entry.target = detach(target);
+    if (mode !== undefined) entry.mode = detach(mode);
+    if (info === undefined) {
+      info = newPathInfo();
+      this.paths.set(entry.path, info);
+    }
+    if (info.entries === undefined) info.entries = [entry];
+    else info.entries.push(entry);
+    this.fileCount++;
+  }
+
+  /**
+   * classifyFile, memoised per path for the path-only cases (the same files are opened again
+   * and again). One map holds both the memo and the entries, so a call costs one lookup.
+   */
+  private category(info: PathInfo | undefined, proc: Proc, path: string, op: FileOp, result: string): string | null {
+    if ((op !== 'read' && op !== 'stat' && !proc.pm) || path.startsWith('/proc/')) {
+      return classifyFile(this.ctx, proc.pm, proc.pid, path, op, result);
+    }
+    const slot = proc.pm ? 0 : op === 'read' ? 1 : 2;
+    if (info !== undefined) {
+      const c = info.cats[slot];
+      if (c !== undefined) return c;
+    }
+    const c = classifyFile(this.ctx, proc.pm, proc.pid, path, op, result);
+    if (info === undefined) {
+      // Bounded memo: past the cap, new paths are classified every time (still correct).
+      if (this.paths.size >= MAX_MEMO_PATHS) return c;
+      info = newPathInfo();
+      this.paths.set(detach(path), info);
+    }
+    info.cats[slot] = c;
+    return c;
   }
 
   private fold(category: string, example: string): void {
@@ -431,7 +576,7 @@ export class PhaseModel {
       this.housekeeping.set(category, h);
     }
     h.count++;
-    if (h.examples.length < MAX_EXAMPLES && !h.examples.includes(example)) h.examples.push(example);
+    if (h.examples.length < MAX_EXAMPLES && !h.examples.includes(example)) h.examples.push(detach(example));
   }
 
   // ---- network ---------------------------------------------------------------------------
@@ -441,7 +586,7 @@ export class PhaseModel {
     const result = ev.errno ?? (ev.ret === null ? 'unknown' : ev.ret < 0 ? 'error' : 'ok');
     const ms = ev.time * 1000;
     const fdVal = args[0];
-    const fdKey = fdVal !== undefined && (fdVal.kind === 'fd' || fdVal.kind === 'number') ? sockKey(proc.pid, fdVal.kind === 'fd' ? fdVal.fd : fdVal.value) : null;
+    const fdKey = fdVal !== undefined && (fdVal.kind === 'fd' || fdVal.kind === 'number') ? (fdVal.kind === 'fd' ? fdVal.fd : fdVal.value) : null;
     switch (ev.name) {
       // `socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 19<TCP:[55373]>`
       case 'socket': {
@@ -449,18 +594,18 @@ export class PhaseModel {
         const domain = symbolText(args[0]);
         const type = symbolText(args[1]);
         const family = familyOf(domain);
-        this.sockets.set(sockKey(proc.pid, ev.ret), { family, protocol: protocolOf(family, type) });
+        this.setSocket(proc.pid, ev.ret, { family, protocol: protocolOf(family, type) });
         return;
       }
       // `connect(19<TCP:[55376]>, {sa_family=AF_INET, sin_port=htons(4444), sin_addr=inet_addr("192.0.2.10")}, 16) = -1 ENETUNREACH`
       case 'connect': {
         const addr = parseSockaddr(args[1]);
         if (addr === null) return;
-        const sock = this.socketFor(fdKey, fdVal, addr);
+        const sock = this.socketFor(proc.pid, fdKey, fdVal, addr);
         if (addr.family === 'unspec') return; // disconnecting a UDP socket
         if (addr.family === 'netlink') return this.fold('netlink', 'connect');
         if (addr.family === 'unix' && /nscd\/socket$/.test(addr.address)) return this.fold('nscd', addr.address);
-        sock.remote = { address: addr.address, port: addr.port };
+        sock.remote = { address: detach(addr.address), port: addr.port };
         const conn = this.addConnection(proc, 'connect', sock, addr, result, ms);
         if (conn !== null && (sock.protocol === 'tcp' || sock.protocol === 'udp') && conn.sourcePort === undefined) {
           if (sock.conn === undefined) this.awaitingPort++;
@@ -471,7 +616,7 @@ export class PhaseModel {
       // `sendto(4<UDP:[55412]>, "\0224\1\0...", 30, 0, {sa_family=AF_INET, sin_port=htons(53), ...}, 16) = 30`
       case 'sendto': {
         const addr = parseSockaddr(args[4]);
-        const sock = this.socketFor(fdKey, fdVal, addr);
+        const sock = this.socketFor(proc.pid, fdKey, fdVal, addr);
         const dest = addr ?? remoteAddr(sock);
         if (dest === null) return;
         if (dest.port === 53) this.dnsFromPayload(proc, ev.args, 'first', ms, sock.protocol === 'tcp');
@@ -481,7 +626,7 @@ export class PhaseModel {
       // `sendmsg(18<UDP:[0.0.0.0:54372]>, {msg_name={sa_family=AF_INET, sin_port=htons(53), ...}, msg_iov=[{iov_base="...", iov_len=33}], ...}, 0) = 33`
       case 'sendmsg': {
         const addr = parseSockaddr(field(args[1], 'msg_name'));
-        const sock = this.socketFor(fdKey, fdVal, addr);
+        const sock = this.socketFor(proc.pid, fdKey, fdVal, addr);
         const dest = addr ?? remoteAddr(sock);
         if (dest === null) return;
         if (dest.port === 53) this.dnsFromPayload(proc, ev.args, 'iov', ms, sock.protocol === 'tcp');
@@ -490,7 +635,7 @@ export class PhaseModel {
       }
       // `sendmmsg(3<UDP:[10.0.0.2:41000->10.0.0.1:53]>, [{msg_hdr={msg_name=NULL, ..., msg_iov=[{iov_base="...", ...}], ...}, msg_len=29}, ...], 2, MSG_NOSIGNAL) = 2`
       case 'sendmmsg': {
-        const sock = this.socketFor(fdKey, fdVal, null);
+        const sock = this.socketFor(proc.pid, fdKey, fdVal, null);
         const dest = remoteAddr(sock);
         if (dest?.port === 53) this.dnsFromPayload(proc, ev.args, 'iov', ms, sock.protocol === 'tcp');
         return;
@@ -501,7 +646,7 @@ export class PhaseModel {
         if (addr === null) return;
         if (addr.family === 'netlink') return this.fold('netlink', 'bind');
         if ((addr.family === 'inet' || addr.family === 'inet6') && addr.port === 0) return this.fold('ephemeral-bind', `${addr.address}:0`);
-        const sock = this.socketFor(fdKey, fdVal, addr);
+        const sock = this.socketFor(proc.pid, fdKey, fdVal, addr);
         this.addConnection(proc, 'bind', sock, addr, result, ms);
         return;
       }
@@ -509,7 +654,7 @@ export class PhaseModel {
       case 'listen': {
         if (fdVal?.kind !== 'fd') return;
         const info = parseFdDecoration(fdVal.decoration);
-        const sock = this.socketFor(fdKey, fdVal, null);
+        const sock = this.socketFor(proc.pid, fdKey, fdVal, null);
         const local = info.type === 'socket' ? info.local : undefined;
         const addr: SockAddr = { family: sock.family === 'inet6' ? 'inet6' : sock.family === 'unix' ? 'unix' : 'inet', address: local?.address ?? (info.type === 'socket' ? (info.path ?? '') : ''), port: local?.port ?? null };
         this.addConnection(proc, 'listen', sock, addr, result, ms);
@@ -519,8 +664,17 @@ export class PhaseModel {
   }
 
   /** What we know of the socket behind an fd: socket() record, else its `-yy` decoration, else the address. */
-  private socketFor(key: string | null, fdVal: TraceValue | undefined, addr: SockAddr | null): SocketInfo {
-    const known = key !== null ? this.sockets.get(key) : undefined;
+  private setSocket(pid: number, fd: number, info: SocketInfo): void {
+    let m = this.sockets.get(pid);
+    if (m === undefined) {
+      m = new Map();
+      this.sockets.set(pid, m);
+    }
+    m.set(fd, info);
+  }
+
+  private socketFor(pid: number, key: number | null, fdVal: TraceValue | undefined, addr: SockAddr | null): SocketInfo {
+    const known = key !== null ? this.sockets.get(pid)?.get(key) : undefined;
     if (known !== undefined) return known;
     let protocol: Connection['protocol'] = 'other';
     let family: Connection['family'] = addr !== null ? familyFromAddr(addr) : 'other';
@@ -539,7 +693,7 @@ export class PhaseModel {
     }
     if (protocol === 'other' && family === 'unix') protocol = 'unix';
     const info: SocketInfo = { protocol, family };
-    if (key !== null) this.sockets.set(key, info);
+    if (key !== null) this.setSocket(pid, key, info);
     return info;
   }
 
@@ -554,9 +708,9 @@ export class PhaseModel {
       protocol: sock.protocol === 'other' && addr.family === 'unix' ? 'unix' : sock.protocol,
       family: familyFromAddr(addr),
       syscall,
-      address: addr.address,
+      address: detach(addr.address),
       port: addr.port,
-      result,
+      result: detach(result),
       tMs: ms,
     };
     this.connections.push(conn);
@@ -569,7 +723,7 @@ export class PhaseModel {
     const key = `${proc.pid}|${syscall}|${addr.address}|${addr.port}|${result}`;
     if (this.udpSeen.has(key)) return;
     const conn = this.addConnection(proc, syscall, sock, addr, result, ms);
-    if (conn !== null) this.udpSeen.set(key, conn);
+    if (conn !== null) this.udpSeen.set(detach(key), conn);
   }
 
   /** DNS question(s) in the payload the process sent to port 53 (the name even when offline). */
@@ -583,7 +737,7 @@ export class PhaseModel {
     }
     for (const s of starts) {
       const q = decodeDnsQuery(decodeQuotedBytes(rawArgs, s).bytes, tcp);
-      if (q !== null && this.dns.length < MAX_DNS) this.dns.push({ phase: this.phase, name: q.name, type: q.type, pid: proc.pid, tMs: ms });
+      if (q !== null && this.dns.length < MAX_DNS) this.dns.push({ phase: this.phase, name: detach(q.name), type: q.type, pid: proc.pid, tMs: ms });
     }
   }
 
@@ -600,7 +754,7 @@ export class PhaseModel {
     const end = a.indexOf(']>', lt);
     if (end < 0) return;
     const fd = Number(a.slice(0, lt));
-    const sock = this.sockets.get(sockKey(owner, fd));
+    const sock = this.sockets.get(owner)?.get(fd);
     if (sock?.conn === undefined) return;
     const info = parseFdDecoration(a.slice(lt + 1, end + 1));
     if (info.type !== 'socket' || info.remote === undefined || info.local === undefined) return;
@@ -610,6 +764,8 @@ export class PhaseModel {
   }
 
   private closeFd(owner: number, args: string): void {
+    const m = this.sockets.get(owner);
+    if (m === undefined) return;
     let fd = 0;
     let i = 0;
     for (; i < args.length; i++) {
@@ -618,11 +774,10 @@ export class PhaseModel {
       fd = fd * 10 + (c - 48);
     }
     if (i === 0) return;
-    const key = sockKey(owner, fd);
-    const sock = this.sockets.get(key);
+    const sock = m.get(fd);
     if (sock === undefined) return;
     if (sock.conn !== undefined) this.awaitingPort--;
-    this.sockets.delete(key);
+    m.delete(fd);
   }
 
   // ---- output ----------------------------------------------------------------------------
@@ -659,7 +814,9 @@ export class PhaseModel {
   }
 
   fileAccesses(): FileAccess[] {
-    return [...this.files.values()].sort((a, b) => (a.tMs ?? 0) - (b.tMs ?? 0));
+    const out: FileAccess[] = [];
+    for (const info of this.paths.values()) if (info.entries !== undefined) out.push(...info.entries);
+    return out.sort((a, b) => (a.tMs ?? 0) - (b.tMs ?? 0));
   }
 
   housekeepingSummaries(): HousekeepingSummary[] {
@@ -673,13 +830,18 @@ export class PhaseModel {
   }
 }
 
+/**
+ * A copy of `s` that does not keep its source alive. Strings sliced from a trace line point
+ * into the whole 1 MiB read chunk; storing one would pin that chunk in memory.
+ */
+export function detach(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
 function newProc(pid: number, ppid: number | null, ms: number): Proc {
   return { pid, ppid, argv: [], cwd: null, startMs: ms, endMs: null, exit: null, pm: false };
 }
 
-function sockKey(pid: number, fd: number): string {
-  return `${pid}:${fd}`;
-}
 
 function symbolText(v: TraceValue | undefined): string {
   if (v === undefined) return '';

@@ -14,6 +14,8 @@ interface PendingCall {
  */
 export class TraceParserState {
   readonly pending = new Map<number, PendingCall>();
+  /** Interned syscall names by hash (see internName). */
+  readonly names = new Map<number, string>();
   readonly stats: TraceStats = { lines: 0, bytes: 0, events: 0, malformed: 0, malformedSamples: [] };
   /** Lines longer than this are hostile or corrupt: counted as malformed, not parsed. */
   maxLineLength = 4 * 1024 * 1024;
@@ -42,7 +44,8 @@ const CH_E = 69;
 function malformed(state: TraceParserState, line: string): void {
   state.stats.malformed++;
   if (state.stats.malformedSamples.length < MAX_MALFORMED_SAMPLES) {
-    state.stats.malformedSamples.push(line.length > 200 ? `${line.slice(0, 200)}...` : line);
+    // Copied, so a sample never pins the read chunk its line was sliced from.
+    state.stats.malformedSamples.push(line.length > 200 ? `${line.slice(0, 200)}...` : (' ' + line).slice(1));
   }
 }
 
@@ -143,7 +146,9 @@ function isDigit(c: number): boolean {
 }
 
 function incompleteEvent(pid: number, p: PendingCall, why: 'exited' | 'detached' | 'eof'): SyscallEvent {
-  return { type: 'syscall', pid, time: p.time, name: p.name, args: trimArgs(p.prefix), ret: null, incomplete: why };
+  const ev = newCall(pid, p.time, p.name, trimArgs(p.prefix));
+  ev.incomplete = why;
+  return ev;
 }
 
 /** An interrupted call's args may end with the `, ` strace printed before the next argument. */
@@ -167,8 +172,8 @@ function parseCall(
 ): number {
   const open = line.indexOf('(', i);
   if (open <= i) return bad(state, line);
-  const name = line.slice(i, open);
-  if (!isSyscallName(name)) return bad(state, line);
+  const name = internName(state, line, i, open);
+  if (name === null) return bad(state, line);
 
   if (line.endsWith(UNFINISHED)) {
     // A second unfinished call for the same pid means the first never resumed (lost line).
@@ -201,7 +206,8 @@ function parseResumed(
   const nameStart = i + RESUMED_OPEN.length;
   const close = line.indexOf(RESUMED_CLOSE, nameStart);
   if (close < 0) return bad(state, line);
-  const name = line.slice(nameStart, close);
+  const name = internName(state, line, nameStart, close);
+  if (name === null) return bad(state, line);
   const rest = line.slice(close + RESUMED_CLOSE.length);
   const p = state.pending.get(pid);
   if (p === undefined || p.name !== name) {
@@ -235,7 +241,7 @@ function callWithResult(text: string, argStart: number, pid: number, time: numbe
   let close = eq;
   while (close > argStart && text.charCodeAt(close - 1) === CH_SPACE) close--;
   if (close <= argStart || text.charCodeAt(close - 1) !== CH_RPAREN) return null;
-  const ev: SyscallEvent = { type: 'syscall', pid, time, name, args: text.slice(argStart, close - 1), ret: null };
+  const ev = newCall(pid, time, name, text.slice(argStart, close - 1));
   if (!parseResult(text, eq + 3, ev)) return null;
   return ev;
 }
@@ -311,14 +317,34 @@ function isErrnoChar(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= CH_0 && c <= CH_9) || c === 95;
 }
 
-function isSyscallName(name: string): boolean {
-  if (name.length === 0 || name.length > 40) return false;
-  for (let k = 0; k < name.length; k++) {
-    const c = name.charCodeAt(k);
+/**
+ * Every syscall event has the same fields in the same order (absent ones undefined): one
+ * hidden class, so the consumers' property reads stay monomorphic.
+ */
+function newCall(pid: number, time: number, name: string, args: string): SyscallEvent {
+  return { type: 'syscall', pid, time, name, args, ret: null, errno: undefined, retDecoration: undefined, resumedTime: undefined, incomplete: undefined };
+}
+
+/**
+ * The syscall name at line[start, end), validated, as a shared string: a few hundred names
+ * cover every trace, so reusing them saves an allocation per line and lets every Map/Set
+ * lookup on the name reuse its cached hash. Null when the text is not a syscall name.
+ */
+function internName(state: TraceParserState, line: string, start: number, end: number): string | null {
+  const len = end - start;
+  if (len <= 0 || len > 40) return null;
+  let h = len;
+  for (let k = start; k < end; k++) {
+    const c = line.charCodeAt(k);
     // lower-case, digits, `_`; `???` for unknown calls; `syscall_0x1c3` for unnamed ones.
-    if (!((c >= 97 && c <= 122) || (c >= CH_0 && c <= CH_9) || c === 95 || c === CH_QUESTION)) return false;
+    if (!((c >= 97 && c <= 122) || (c >= CH_0 && c <= CH_9) || c === 95 || c === CH_QUESTION)) return null;
+    h = (Math.imul(h, 31) + c) | 0;
   }
-  return true;
+  const cached = state.names.get(h);
+  if (cached !== undefined && cached.length === len && line.startsWith(cached, start)) return cached;
+  const name = (' ' + line.slice(start, end)).slice(1); // own copy: never pins the read chunk
+  if (state.names.size < 4096) state.names.set(h, name);
+  return name;
 }
 
 function pushEvent(state: TraceParserState, out: TraceEvent[], ev: TraceEvent): number {

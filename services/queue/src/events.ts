@@ -27,6 +27,9 @@ export class ProgressSubscriber {
     this.subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
     this.subscriber.on('error', () => {});
     this.ready = this.subscriber.subscribe(channels.progress(queueName));
+    // Closed before Redis confirmed (a quick shutdown): whenReady() callers still see the
+    // rejection, but it must not crash the process as an unhandled one.
+    this.ready.catch(() => {});
   }
 
   /** Resolves once Redis confirmed the subscription (events published before are not seen). */

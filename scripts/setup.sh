@@ -233,8 +233,10 @@ step_sandbox_image() {
     note "skipped: $script does not exist yet"
     return
   fi
-  note "bash $script (log: /var/log/vetbox/sandbox-image.log; a first build takes a few minutes)"
-  image=$(as_root bash "$script" | tail -n1) || fail "sandbox image build failed" "$LOG_DIR/sandbox-image.log"
+  # build.sh keeps its own log (it also runs on its own, outside setup).
+  local log=/var/log/vetbox/sandbox-image.log
+  note "bash $script (log: $log; a first build takes a few minutes)"
+  image=$(as_root bash "$script" | tail -n1) || fail "sandbox image build failed" "$log"
   note "image $image"
 }
 

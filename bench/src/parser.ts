@@ -155,61 +155,70 @@ async function generate(path: string, bytes: number): Promise<number> {
 
 // ---- parse (child process) ------------------------------------------------------------------
 
-async function parseOnly(path: string): Promise<void> {
-  const { TraceParserState } = await import('@vetbox/trace');
-  const { buildBehavior } = await import('@vetbox/behavior');
-  const state = new TraceParserState();
-  const cpu0 = process.cpuUsage();
-  const started = process.hrtime.bigint();
-  const behavior = await buildBehavior({
-    phases: [{ name: 'install', tracePath: path, parserState: state }],
-    sandbox: { image: 'bench', hostname: 'bench', user: 'node', home: '/home/node', workdir: '/w', packageDirs: ['/w/node_modules/pkg7'], network: 'sinkhole' },
-  });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  const result = {
-    seconds,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    bytes: state.stats.bytes,
-    lines: state.stats.lines,
-    events: state.stats.events,
-    malformed: state.stats.malformed,
-    processes: behavior.processes.length,
-    files: behavior.files.length,
-    connections: behavior.network.connections.length,
-    // maxRSS is in KiB: the child's peak over its whole life.
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-  };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+/**
+ * The measured process runs the compiled packages (dist/, as the worker does), with no
+ * TypeScript loader in it: its peak RSS is then the parser's and the model's, not tsx's.
+ */
+const CHILD = `
+const { TraceParserState } = await import('@vetbox/trace');
+const { buildBehavior } = await import('@vetbox/behavior');
+const state = new TraceParserState();
+const cpu0 = process.cpuUsage();
+const started = process.hrtime.bigint();
+const behavior = await buildBehavior({
+  phases: [{ name: 'install', tracePath: process.env.BENCH_TRACE_PATH, parserState: state }],
+  sandbox: { image: 'bench', hostname: 'bench', user: 'node', home: '/home/node', workdir: '/w', packageDirs: ['/w/node_modules/pkg7'], network: 'sinkhole' },
+});
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write(JSON.stringify({
+  seconds,
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  bytes: state.stats.bytes,
+  lines: state.stats.lines,
+  events: state.stats.events,
+  malformed: state.stats.malformed,
+  processes: behavior.processes.length,
+  files: behavior.files.length,
+  connections: behavior.network.connections.length,
+  peakRssMb: process.resourceUsage().maxRSS / 1024, // KiB: the child's peak over its life
+}) + '\\n');
+`;
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const child = spawn(cmd, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${code}`);
+  return out;
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--parse') return parseOnly(process.argv[3]);
   if (process.argv[2] === '--generate') {
-    // Keep a trace around for profiling: `--generate FILE`, then `--parse FILE` under --cpu-prof.
+    // Keep a trace around for profiling: `--generate FILE`.
     await generate(process.argv[3], Number(process.env.BENCH_TRACE_MB ?? 220) * MB);
     return;
   }
   const targetMb = Number(process.env.BENCH_TRACE_MB ?? 220);
+  console.error('building @vetbox/trace and @vetbox/behavior (the child runs dist/)...');
+  await run('npx', ['turbo', 'run', 'build', '--filter=@vetbox/behavior...', '--output-logs=errors-only']);
   const dir = await mkdtemp(join(tmpdir(), 'vetbox-bench-parser-'));
   const path = join(dir, 'trace.txt');
   try {
     const g0 = Date.now();
     const size = await generate(path, targetMb * MB);
     console.error(`generated ${(size / MB).toFixed(0)} MB in ${((Date.now() - g0) / 1000).toFixed(1)} s: ${path}`);
-    const self = fileURLToPath(import.meta.url);
-    const child = spawn(process.execPath, [...process.execArgv, self, '--parse', path], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    if (code !== 0) throw new Error(`parse child exited with ${code}`);
+    const out = await run(process.execPath, ['--input-type=module', '-e', CHILD], { ...process.env, BENCH_TRACE_PATH: path });
     const r = JSON.parse(out.trim().split('\n').pop()!) as {
       seconds: number; cpuSeconds: number; bytes: number; lines: number; events: number; malformed: number; processes: number; files: number; connections: number; peakRssMb: number;
     };
     console.log(`trace: ${(r.bytes / MB).toFixed(0)} MB, ${r.lines} lines, ${r.events} events, ${r.malformed} malformed`);
-    console.log(`behavior: ${r.processes} processes, ${r.files} file entries, ${r.connections} connections`);
+    console.log(`behavior: ${r.processes} processes, ${r.files} file entries, ${r.connections} connections (caps: 5000 / 20000 / 5000)`);
     console.log(`time: ${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU (parser + behavior model, streaming)`);
-    // The host is shared: CPU time says what the code costs when the wall clock is inflated by load.
+    // The host is shared: CPU time says what the code costs when load inflates the wall clock.
     console.log(`parser-cpu: ${(r.bytes / MB / r.cpuSeconds).toFixed(0)} MB per CPU-second; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
     console.log(`parser: ${(r.bytes / MB / r.seconds).toFixed(0)} MB/s`);
     console.log(`parser-rss: ${r.peakRssMb.toFixed(0)} MB`);

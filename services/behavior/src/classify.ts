@@ -16,6 +16,14 @@ import { basename, isUnder } from './paths.js';
  *    when only read or probed, whoever does it. Writes and execs there stay evidence.
  */
 
+/**
+ * Programs a package manager runs for itself (pip's `platform` module calls `uname`): when the
+ * parent is a package manager, these children stay housekeeping.
+ */
+export function isPackageManagerHelper(argv: readonly string[]): boolean {
+  return argv.length > 0 && /^(uname|lsb_release)$/.test(basename(argv[0]));
+}
+
 /** Default test for package-manager processes, from the argv after execve. */
 export function isPackageManagerArgv(argv: readonly string[]): boolean {
   if (argv.length === 0) return false;
@@ -47,7 +55,13 @@ const RUNTIME_SYS = /^\/sys\/(fs\/cgroup|devices\/system\/(cpu|node))(\/|$)|^\/p
 const PYTHON_STDLIB = /^\/usr(\/local)?\/lib\/python3(\.\d+)?\/(?!site-packages\/|dist-packages\/)|^\/usr\/lib\/python3\/dist-packages\/|^\/usr(\/local)?\/lib\/python3\.\d+$|^\/usr(\/local)?\/lib\/python3\d+\.zip$/;
 const SHARED_LIB = /\.so(\.[\d.]+)?$/;
 // CPython's startup probes beside its executable (getpath): venv marker, ._pth, build dir, landmarks.
-const PYTHON_STARTUP = /(\/pyvenv\.cfg|\/python3(\.\d+)?\._pth|\/pybuilddir\.txt|\/Modules\/Setup\.local|\/lib\/python3\d*\.zip|\/lib\/python3\.\d+\/(os\.pyc?|lib-dynload))$|^\/usr(\/local)?\/lib$/;
+const PYTHON_STARTUP = /(\/pyvenv\.cfg|\/python3(\.\d+)?\._pth|\/pybuilddir\.txt|\/Modules\/Setup(\.local)?|\/lib\/python3\d*\.zip|\/lib\/python3\.\d+\/(os\.pyc?|lib-dynload))$|^\/usr(\/local)?\/lib$/;
+/** vetbox's own import/run helpers inside the sandbox image. */
+const VETBOX_HARNESS = ['/opt/vetbox'];
+/** pip's scratch directories: the unpacked sdist it builds, egg-info, wheel cache, build env. */
+const PIP_BUILD_DIR = /^\/tmp\/pip-(req-build|install|wheel|pip-egg-info|build-env|ephem-wheel-cache|build-tracker|unpack|target|modern-metadata)-[^/]+(\/|$)/;
+/** Directories every runtime stats while setting up its search paths. */
+const SYSTEM_DIRS = new Set(['/usr', '/usr/bin', '/usr/sbin', '/usr/local', '/usr/local/bin', '/usr/lib', '/usr/local/lib', '/usr/lib/python3', '/usr/share', '/bin', '/sbin', '/lib', '/lib64', '/opt', '/tmp', '/home', '/etc']);
 const BIN_DIR = /^(\/usr(\/local)?)?\/s?bin\/[^/]+$|\/(bin|sbin|shims)\/[^/]+$/;
 
 export interface ClassifyContext {
@@ -77,7 +91,8 @@ export function classifyFile(ctx: ClassifyContext, pm: boolean, pid: number, pat
   if (op === 'exec') {
     // PATH search: `execve("/usr/local/bin/sh", ...) = -1 ENOENT` before the one that works.
     if (result === 'ENOENT') return 'exec-path-search';
-    return null;
+    // The package manager re-executing itself (`npm` → `node /usr/bin/npm`): not the package.
+    return pm ? 'package-manager' : null;
   }
   if (DEVICE_PATHS.has(path) || path.startsWith('/dev/pts/') || path.startsWith('/dev/fd/')) return 'devices';
   if (pm) return packageManagerCategory(ctx, path);
@@ -92,7 +107,10 @@ export function classifyFile(ctx: ClassifyContext, pm: boolean, pid: number, pat
   if (NODE_RUNTIME.some((d) => isUnder(path, d)) || path === '/usr/bin/node' || path === '/usr/local/bin/node') return 'node-runtime';
   if (PYTHON_STDLIB.test(path) || PYTHON_STARTUP.test(path)) return 'python-stdlib';
   if (TRUST_STORE.some((d) => isUnder(path, d))) return 'tls-trust-store';
+  if (VETBOX_HARNESS.some((d) => isUnder(path, d))) return 'vetbox-harness';
+  if (PIP_BUILD_DIR.test(path)) return 'pip-build-dir';
   if (op === 'stat') {
+    if (SYSTEM_DIRS.has(path)) return 'module-resolution';
     // A shell's PATH walk (`stat("/usr/local/bin/curl")` before the exec that counts).
     if (BIN_DIR.test(path)) return 'exec-path-search';
     // Runtimes lstat every ancestor of a script (realpath); the directories we run in are known.

@@ -19,7 +19,7 @@ import {
   type TraceEvent,
   type TraceValue,
 } from '@vetbox/trace';
-import { classifyFile, isPackageManagerArgv, type ClassifyContext } from './classify.js';
+import { classifyFile, isPackageManagerArgv, isPackageManagerHelper, type ClassifyContext } from './classify.js';
 import { decodeDnsQuery } from './dns.js';
 import { resolvePath } from './paths.js';
 
@@ -366,7 +366,8 @@ export class PhaseModel {
           proc.argv = argvVal?.kind === 'array' ? argvVal.items.map((v) => detach(valueText(v))) : [];
           if (argvVal?.kind === 'array' && argvVal.truncated) proc.argv.push('...');
           proc.exe = detach(path);
-          proc.pm = this.isPm(proc.argv);
+          const parent = proc.ppid !== null ? this.procs.get(proc.ppid) : undefined;
+          proc.pm = this.isPm(proc.argv) || (parent?.pm === true && isPackageManagerHelper(proc.argv));
         }
         this.addFile(proc, path, 'exec', result, ms);
         return;

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import { TraceParserState, flushPending, parseLineInto } from './line.js';
 import type { TraceEvent } from './types.js';
 
@@ -53,14 +54,16 @@ export interface ReadTraceOptions {
 }
 
 /**
- * Parses a trace file, streaming, in batches of events (one batch per read chunk): the batch
+ * Parses a trace file (plain, or gzip when the name ends in `.gz`), streaming, in batches of events (one batch per read chunk): the batch
  * form saves an await per event, which matters at hundreds of MB. Memory holds one chunk, the
  * partial last line and the unfinished calls. Lines are read as latin1: strace escapes every
  * non-ASCII byte, and a hostile raw byte can then never break decoding.
  */
 export async function* parseTraceFileBatches(path: string, opts: ReadTraceOptions = {}): AsyncGenerator<TraceEvent[]> {
   const state = opts.state ?? new TraceParserState();
-  const stream = createReadStream(path, { highWaterMark: opts.chunkBytes ?? 64 * 1024 });
+  const file = createReadStream(path, { highWaterMark: opts.chunkBytes ?? 64 * 1024 });
+  // `.gz` traces (stored fixtures, archived runs) are inflated on the fly, still streaming.
+  const stream = path.endsWith('.gz') ? file.pipe(createGunzip({ chunkSize: opts.chunkBytes ?? 64 * 1024 })) : file;
   let carry = '';
   let skipping = false; // inside an over-long line: drop text until the next newline
   for await (const chunk of stream as AsyncIterable<Buffer>) {

@@ -1,0 +1,12 @@
+import { buildBehavior } from '@vetbox/behavior';
+import { readFileSync } from 'node:fs';
+const dir = 'services/trace/src/__fixtures__/real/';
+const meta = JSON.parse(readFileSync(dir + 'meta.json', 'utf8'));
+const name = process.argv[2];
+const m = meta[name];
+const b = await buildBehavior({ phases: [{ name: m.phase.name, tracePath: dir + name, startedAtMs: m.phase.startedAtMs }], sandbox: m.sandbox, fileChanges: m.phase.fileChanges });
+console.log('malformed', b.malformedLines);
+console.log(b.processes.map(p => `${p.pid}<${p.ppid} [${p.housekeeping ? 'PM' : 'pkg'}] ${p.argv.join(' ').slice(0, 150)} ${JSON.stringify(p.exit)} ${p.outlived ? 'OUTLIVED' : ''} cwd=${p.cwd}`).join('\n'));
+for (const f of b.files) console.log(' ', f.pid, f.op, f.path, f.result, f.target ?? '', f.mode ?? '', f.count);
+console.log(JSON.stringify(b.network));
+console.log(b.housekeeping!.map(h => `${h.category}:${h.count}`).join(' '));

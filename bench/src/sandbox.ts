@@ -1,4 +1,92 @@
-// npm run bench:sandbox: not written yet. The issue that owns this stage fills it in using
-// ./harness.ts (measure, measureConcurrent, report): print figures, never assert.
-console.error('bench:sandbox has no measurements yet');
-process.exitCode = 1;
+// Sandbox overhead: the traced install+import of a staged package (esbuild: it has an install
+// script that runs its binary) divided by the same two commands run untraced by the same user in
+// the same image, one run each; and the fixed cost of a sandbox (create → setup → remove).
+// Prints figures, asserts nothing. Last lines: `sandbox-overhead: <N>x` and `sandbox-fixed: <N> ms`.
+import { spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Workspace packages resolve to their TypeScript sources only under the `source` condition.
+if (!process.execArgv.some((a) => a.includes('conditions=source') || a === '-C')) {
+  const r = spawnSync(process.execPath, ['--conditions=source', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+const { Sandbox, runInSandbox, runSandbox, phaseCommand, ensureSandboxImage, DockerRuntime } = await import('@vetbox/sandbox');
+const { REPO_ROOT, loadEnv } = await import('@vetbox/config');
+const { report, summarize } = await import('./harness.js');
+type StagedPackage = import('@vetbox/contracts').StagedPackage;
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+const PKG = process.env.BENCH_SANDBOX_PACKAGE ?? 'esbuild@0.24.0';
+const [name, version] = [PKG.slice(0, PKG.lastIndexOf('@')), PKG.slice(PKG.lastIndexOf('@') + 1)];
+
+function stage(): StagedPackage {
+  const dir = path.join(REPO_ROOT, 'bench', 'out', 'sandbox-stage', PKG.replace(/[^a-z0-9.@-]/gi, '_'));
+  if (!existsSync(path.join(dir, 'node_modules', name, 'package.json'))) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'bench-stage', version: '0.0.0', private: true }));
+    // Host side: scripts disabled; the sandbox runs them.
+    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', PKG], { cwd: dir, stdio: 'ignore' });
+  }
+  return { ecosystem: 'npm', name, version, source: 'registry', sha256: '', size: 0, dir, archiveFile: `${name}-${version}.tgz`, importNames: [name], entryPoints: [] };
+}
+
+/** Untraced baseline: the same phase commands, same user, same image, timed inside the container. */
+async function plainRun(staged: StagedPackage, analysisId: string): Promise<number> {
+  const sandbox = await Sandbox.open({ analysisId, workdirFrom: staged.dir, logger: quiet });
+  try {
+    const quote = (argv: string[]) => argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const script = `cd "$1" && s=$(date +%s%N) && ${quote(phaseCommand('install', staged))} >/dev/null 2>&1; ${quote(phaseCommand('import', staged))} >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`;
+    const r = await sandbox.exec(['su', '-s', '/bin/sh', sandbox.identity.user, '-c', `${script}`, '--', 'bench', sandbox.identity.workdir]);
+    return Number(r.stdout.toString().trim());
+  } finally {
+    await sandbox.close();
+  }
+}
+
+async function tracedRun(staged: StagedPackage, analysisId: string, traceMode: 'full' | 'seccomp'): Promise<number> {
+  const r = await runSandbox({ analysisId, staged, traceMode, logger: quiet, limits: { graceMs: 1000 } });
+  for (const p of r.phases) if (p.status !== 'completed') throw new Error(`${traceMode} ${p.name}: ${p.status} ${p.reason ?? ''} ${p.stderrTail}`);
+  return r.phases.reduce((sum, p) => sum + p.durationMs, 0);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  await ensureSandboxImage(new DockerRuntime({ logger: quiet }), { build: true });
+  const staged = stage();
+  // Interleaved repetitions (median) so a burst of load on a shared machine skews all three alike.
+  const reps = Math.max(1, Number(process.env.BENCH_REPS ?? 3));
+  const plain: number[] = [];
+  const full: number[] = [];
+  const seccomp: number[] = [];
+  const fixed: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const id = (what: string) => `bench-sandbox-${what}-${process.pid}-${i}`;
+    plain.push(await plainRun(staged, id('plain')));
+    full.push(await tracedRun(staged, id('full'), 'full'));
+    seccomp.push(await tracedRun(staged, id('seccomp'), 'seccomp'));
+    const t0 = Date.now();
+    await runInSandbox({ analysisId: id('fixed'), cmd: ['true'], logger: quiet, limits: { graceMs: 0 } });
+    fixed.push(Date.now() - t0);
+  }
+  report('sandbox', [
+    summarize('plain install+import', plain),
+    summarize('traced full', full),
+    summarize('traced seccomp', seccomp),
+    summarize('sandbox create→remove', fixed),
+  ]);
+  const [p, f, s] = [median(plain), median(full), median(seccomp)];
+  const mode = loadEnv().SANDBOX_TRACE_MODE;
+  console.log(`package: ${PKG} (install + import), median of ${reps} interleaved runs`);
+  console.log(`plain (untraced, same image and user): ${p} ms`);
+  console.log(`traced, strace -f every syscall:        ${f} ms  (${(f / p).toFixed(2)}x)`);
+  console.log(`traced, strace --seccomp-bpf (subset):  ${s} ms  (${(s / p).toFixed(2)}x)`);
+  console.log(`trace mode in use (SANDBOX_TRACE_MODE): ${mode}`);
+  console.log(`sandbox-overhead: ${((mode === 'seccomp' ? s : f) / p).toFixed(2)}x`);
+  console.log(`sandbox-fixed: ${median(fixed)} ms`);
+}
+
+await main();

@@ -41,7 +41,7 @@ export const STRACE_BASE_ARGS = ['-f', '-ttt', '-yy', '-s', '4096'];
 export const STRACE_SECCOMP_ARGS = [
   '--seccomp-bpf',
   '-e',
-  'trace=%file,%process,%network,read,write,readv,writev,pread64,pwrite64,dup,dup2,dup3,close,pipe,pipe2,fcntl,ioctl,mmap,memfd_create,sendfile,splice,ptrace,prctl,kill,tkill,tgkill,setuid,setgid,setreuid,setresuid,chdir,fchdir,umask,getrandom',
+  'trace=%file,%process,%network,%creds,read,write,readv,writev,dup,dup2,dup3,pipe,pipe2,memfd_create,sendfile,splice,ptrace,prctl,kill,tkill,tgkill,chdir,fchdir,uname',
 ];
 
 export type SandboxNetwork = { mode: 'none' } | { mode: 'container'; containerId: string };
@@ -102,6 +102,7 @@ export interface SandboxOptions {
   outDir?: string;
   logger?: Logger;
   identity?: SandboxIdentity;
+  /** Default: SANDBOX_TRACE_MODE (seccomp). */
   traceMode?: TraceMode;
 }
 
@@ -283,7 +284,7 @@ export class Sandbox implements AsyncDisposable {
       timeoutMs,
       graceMs: opts.graceMs ?? this.limits.graceMs,
       tracePath,
-      straceArgs: [...STRACE_BASE_ARGS, ...(this.opts.traceMode === 'seccomp' ? STRACE_SECCOMP_ARGS : [])],
+      straceArgs: [...STRACE_BASE_ARGS, ...((this.opts.traceMode ?? loadEnv().SANDBOX_TRACE_MODE) === 'seccomp' ? STRACE_SECCOMP_ARGS : [])],
       tailBytes: 8192,
     };
     const hostStart = Date.now();

@@ -105,9 +105,12 @@ async function main() {
   let killed = false;
   while (straceExit === null) {
     const now = Date.now();
+    // Order matters: trace output proves the real child was forked, so the children listed
+    // after that check include it for as long as it lives.
+    const tracing = started || traceSize() > 0;
     const kids = childrenOf(strace.pid).filter(alive);
-    if (!started) started = kids.some((k) => uidOf(k) === spec.uid) || traceSize() > 0;
-    if (mainExitedAtMs === null && started && kids.length === 0) mainExitedAtMs = now;
+    started = tracing || kids.some((k) => uidOf(k) === spec.uid);
+    if (mainExitedAtMs === null && tracing && kids.length === 0) mainExitedAtMs = now;
     const graceOver = mainExitedAtMs !== null && now >= mainExitedAtMs + spec.graceMs;
     if (now >= deadline || graceOver) {
       // Out of time only if the command itself was still running; leftovers are recorded either way.

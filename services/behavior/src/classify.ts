@@ -94,7 +94,7 @@ export function classifyFile(ctx: ClassifyContext, pm: boolean, pid: number, pat
     // The package manager re-executing itself (`npm` → `node /usr/bin/npm`): not the package.
     return pm ? 'package-manager' : null;
   }
-  if (DEVICE_PATHS.has(path) || path.startsWith('/dev/pts/') || path.startsWith('/dev/fd/')) return 'devices';
+  if (path.startsWith('/dev/') && (DEVICE_PATHS.has(path) || path.startsWith('/dev/pts/') || path.startsWith('/dev/fd/'))) return 'devices';
   if (pm) return packageManagerCategory(ctx, path);
   if (op !== 'read' && op !== 'stat') return null;
   if (path === '/etc/ld.so.cache' || path === '/etc/ld.so.preload') return 'shared-libraries';

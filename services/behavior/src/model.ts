@@ -64,7 +64,7 @@ interface SocketInfo {
 }
 
 interface PathInfo {
-  /** Category memo by slot: 0 package manager, 1 read, 2 stat; undefined = not yet known. */
+  /** Category memo by slot: 1 read, 2 stat (0 unused); undefined = not yet known. */
   cats: [string | null | undefined, string | null | undefined, string | null | undefined];
   entries: FileAccess[] | undefined;
 }
@@ -515,8 +515,15 @@ export class PhaseModel {
   }
 
   private addFile(proc: Proc, path: string, op: FileOp, result: string, ms: number, target?: string, mode?: string): void {
-    let info = this.paths.get(path);
-    const category = this.category(info, proc, path, op, result);
+    let info: PathInfo | undefined;
+    let category: string | null;
+    if (proc.pm) {
+      category = this.category(undefined, proc, path, op, result);
+      if (category === null) info = this.paths.get(path);
+    } else {
+      info = this.paths.get(path);
+      category = this.category(info, proc, path, op, result);
+    }
     if (category !== null) {
       this.fold(category, path);
       return;
@@ -551,10 +558,12 @@ export class PhaseModel {
    * and again). One map holds both the memo and the entries, so a call costs one lookup.
    */
   private category(info: PathInfo | undefined, proc: Proc, path: string, op: FileOp, result: string): string | null {
-    if ((op !== 'read' && op !== 'stat' && !proc.pm) || path.startsWith('/proc/')) {
+    // Package-manager processes (most of an install's calls) classify with a few prefix
+    // checks, cheaper than a memo lookup; so do writes and /proc paths.
+    if (proc.pm || (op !== 'read' && op !== 'stat') || path.startsWith('/proc/')) {
       return classifyFile(this.ctx, proc.pm, proc.pid, path, op, result);
     }
-    const slot = proc.pm ? 0 : op === 'read' ? 1 : 2;
+    const slot = op === 'read' ? 1 : 2;
     if (info !== undefined) {
       const c = info.cats[slot];
       if (c !== undefined) return c;

@@ -1,5 +1,5 @@
 export type { ExitEvent, SignalEvent, SyscallEvent, TraceEvent, TraceStats } from './types.js';
-export { TraceParserState, flushPending, parseLine, parseLineInto } from './line.js';
+export { TraceParserState, flushPending, parseLine, parseLineInto, parseRange } from './line.js';
 export {
   parseTraceFile,
   parseTraceFileBatches,

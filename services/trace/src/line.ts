@@ -55,66 +55,70 @@ function malformed(state: TraceParserState, line: string): void {
  * bad input.
  */
 export function parseLineInto(line: string, state: TraceParserState, out: TraceEvent[]): number {
+  return parseRange(line, 0, line.length, state, out);
+}
+
+/**
+ * `parseLineInto` for the line text[s, e) of a larger string (a read chunk): the hot path
+ * parses in place, without slicing each line out first.
+ */
+export function parseRange(text: string, s: number, e: number, state: TraceParserState, out: TraceEvent[]): number {
   const stats = state.stats;
   stats.lines++;
-  stats.bytes += line.length + 1;
-  const len = line.length;
-  if (len === 0) return 0;
-  if (len > state.maxLineLength) {
-    malformed(state, line);
-    return 0;
-  }
+  stats.bytes += e - s + 1;
+  if (e <= s) return 0;
+  if (e - s > state.maxLineLength) return badRange(state, text, s, e);
 
-  let i = 0;
+  let i = s;
   let pid = 0;
   // `[pid  1234] ` prefix: strace without -o interleaves that way; accept it too.
-  if (line.charCodeAt(0) === CH_LBRACKET && line.startsWith('[pid', 0)) {
-    i = 4;
-    while (i < len && line.charCodeAt(i) === CH_SPACE) i++;
+  if (text.charCodeAt(s) === CH_LBRACKET && text.startsWith('[pid', s)) {
+    i = s + 4;
+    while (i < e && text.charCodeAt(i) === CH_SPACE) i++;
     const start = i;
-    while (i < len && isDigit(line.charCodeAt(i))) pid = pid * 10 + (line.charCodeAt(i++) - CH_0);
-    if (i === start || line.charCodeAt(i) !== 93 /* ] */) return bad(state, line);
+    while (i < e && isDigit(text.charCodeAt(i))) pid = pid * 10 + (text.charCodeAt(i++) - CH_0);
+    if (i === start || text.charCodeAt(i) !== 93 /* ] */) return badRange(state, text, s, e);
     i++;
-    while (i < len && line.charCodeAt(i) === CH_SPACE) i++;
+    while (i < e && text.charCodeAt(i) === CH_SPACE) i++;
   } else {
     // `1234 1700000000.123456 ...`: the pid column (from -f with -o).
-    const start = i;
-    while (i < len && isDigit(line.charCodeAt(i))) pid = pid * 10 + (line.charCodeAt(i++) - CH_0);
-    if (i === start) return bad(state, line);
-    if (line.charCodeAt(i) === CH_DOT) {
+    while (i < e && isDigit(text.charCodeAt(i))) pid = pid * 10 + (text.charCodeAt(i++) - CH_0);
+    if (i === s) return badRange(state, text, s, e);
+    if (text.charCodeAt(i) === CH_DOT) {
       // No pid column (a single-process trace): the number was the timestamp.
-      i = 0;
+      i = s;
       pid = 0;
     } else {
-      if (line.charCodeAt(i) !== CH_SPACE) return bad(state, line);
-      while (i < len && line.charCodeAt(i) === CH_SPACE) i++;
+      if (text.charCodeAt(i) !== CH_SPACE) return badRange(state, text, s, e);
+      while (i < e && text.charCodeAt(i) === CH_SPACE) i++;
     }
   }
 
   // Timestamp `1700000000.123456` (-ttt). Parsed by hand: no slice, no parseFloat.
   let secs = 0;
   const tStart = i;
-  while (i < len && isDigit(line.charCodeAt(i))) secs = secs * 10 + (line.charCodeAt(i++) - CH_0);
-  if (i === tStart) return bad(state, line);
+  while (i < e && isDigit(text.charCodeAt(i))) secs = secs * 10 + (text.charCodeAt(i++) - CH_0);
+  if (i === tStart) return badRange(state, text, s, e);
   let time = secs;
-  if (line.charCodeAt(i) === CH_DOT) {
+  if (text.charCodeAt(i) === CH_DOT) {
     i++;
     let frac = 0;
     let scale = 1;
-    while (i < len && isDigit(line.charCodeAt(i))) {
-      frac = frac * 10 + (line.charCodeAt(i++) - CH_0);
+    while (i < e && isDigit(text.charCodeAt(i))) {
+      frac = frac * 10 + (text.charCodeAt(i++) - CH_0);
       scale *= 10;
     }
     time = secs + frac / scale;
   }
-  if (line.charCodeAt(i) !== CH_SPACE) return bad(state, line);
+  if (i >= e || text.charCodeAt(i) !== CH_SPACE) return badRange(state, text, s, e);
   i++;
 
-  const c = line.charCodeAt(i);
-  if (c === CH_MINUS) return parseSignal(line, i, pid, time, state, out);
-  if (c === CH_PLUS) return parseExit(line, i, pid, time, state, out);
-  if (c === CH_LT) return parseResumed(line, i, pid, time, state, out);
-  return parseCall(line, i, pid, time, state, out);
+  const c = text.charCodeAt(i);
+  // Signals and exits are rare: they get their own string.
+  if (c === CH_MINUS) return parseSignal(text.slice(s, e), i - s, pid, time, state, out);
+  if (c === CH_PLUS) return parseExit(text.slice(s, e), i - s, pid, time, state, out);
+  if (c === CH_LT) return parseResumed(text, i, s, e, pid, time, state, out);
+  return parseCall(text, i, s, e, pid, time, state, out);
 }
 
 /** Convenience wrapper of `parseLineInto` that returns the events of one line. */
@@ -141,6 +145,11 @@ function bad(state: TraceParserState, line: string): number {
   return 0;
 }
 
+function badRange(state: TraceParserState, text: string, s: number, e: number): number {
+  malformed(state, text.slice(s, Math.min(e, s + 201)));
+  return 0;
+}
+
 function isDigit(c: number): boolean {
   return c >= CH_0 && c <= CH_9;
 }
@@ -163,31 +172,33 @@ function trimArgs(prefix: string): string {
 // `1234 1700000000.1 read(3</tmp/x>,  <unfinished ...>`
 // `1234 1700000000.1 read(0,  <detached ...>`
 function parseCall(
-  line: string,
+  text: string,
   i: number,
+  s: number,
+  e: number,
   pid: number,
   time: number,
   state: TraceParserState,
   out: TraceEvent[],
 ): number {
-  const open = line.indexOf('(', i);
-  if (open <= i) return bad(state, line);
-  const name = internName(state, line, i, open);
-  if (name === null) return bad(state, line);
+  const open = text.indexOf('(', i);
+  if (open <= i || open >= e) return badRange(state, text, s, e);
+  const name = internName(state, text, i, open);
+  if (name === null) return badRange(state, text, s, e);
 
-  if (line.endsWith(UNFINISHED)) {
+  if (e - UNFINISHED.length > open && text.startsWith(UNFINISHED, e - UNFINISHED.length)) {
     // A second unfinished call for the same pid means the first never resumed (lost line).
     const prev = state.pending.get(pid);
     if (prev !== undefined) pushEvent(state, out, incompleteEvent(pid, prev, 'eof'));
-    state.pending.set(pid, { name, time, prefix: line.slice(open + 1, line.length - UNFINISHED.length) });
+    state.pending.set(pid, { name, time, prefix: text.slice(open + 1, e - UNFINISHED.length) });
     return prev !== undefined ? 1 : 0;
   }
-  if (line.endsWith(DETACHED)) {
-    const p: PendingCall = { name, time, prefix: line.slice(open + 1, line.length - DETACHED.length) };
+  if (e - DETACHED.length > open && text.startsWith(DETACHED, e - DETACHED.length)) {
+    const p: PendingCall = { name, time, prefix: text.slice(open + 1, e - DETACHED.length) };
     return pushEvent(state, out, incompleteEvent(pid, p, 'detached'));
   }
-  const ev = callWithResult(line, open + 1, pid, time, name);
-  if (ev === null) return bad(state, line);
+  const ev = callWithResult(text, open + 1, e, pid, time, name);
+  if (ev === null) return badRange(state, text, s, e);
   return pushEvent(state, out, ev);
 }
 
@@ -195,20 +206,22 @@ function parseCall(
 // `1234 1700000000.2 <... clone3 resumed> => {parent_tid=[27921]}, 88) = 27921`
 // `1234 1700000000.2 <... exit resumed>) = ?`
 function parseResumed(
-  line: string,
+  text: string,
   i: number,
+  s: number,
+  e: number,
   pid: number,
   time: number,
   state: TraceParserState,
   out: TraceEvent[],
 ): number {
-  if (!line.startsWith(RESUMED_OPEN, i)) return bad(state, line);
+  if (!text.startsWith(RESUMED_OPEN, i)) return badRange(state, text, s, e);
   const nameStart = i + RESUMED_OPEN.length;
-  const close = line.indexOf(RESUMED_CLOSE, nameStart);
-  if (close < 0) return bad(state, line);
-  const name = internName(state, line, nameStart, close);
-  if (name === null) return bad(state, line);
-  const rest = line.slice(close + RESUMED_CLOSE.length);
+  const close = text.indexOf(RESUMED_CLOSE, nameStart);
+  if (close < 0 || close >= e) return badRange(state, text, s, e);
+  const name = internName(state, text, nameStart, close);
+  if (name === null) return badRange(state, text, s, e);
+  const rest = text.slice(close + RESUMED_CLOSE.length, e);
   const p = state.pending.get(pid);
   if (p === undefined || p.name !== name) {
     // Resumed half without its start (trace began mid-call, or a line was lost).
@@ -217,15 +230,16 @@ function parseResumed(
       state.pending.delete(pid);
       n += pushEvent(state, out, incompleteEvent(pid, p, 'eof'));
     }
-    const ev = callWithResult(rest, 0, pid, time, name);
-    if (ev === null) return n + bad(state, line);
+    const ev = callWithResult(rest, 0, rest.length, pid, time, name);
+    if (ev === null) return n + badRange(state, text, s, e);
     ev.incomplete = 'unmatched';
     return n + pushEvent(state, out, ev);
   }
   state.pending.delete(pid);
   // Joined text is exactly what the uninterrupted line holds after `name(`.
-  const ev = callWithResult(p.prefix + rest, 0, pid, p.time, name);
-  if (ev === null) return bad(state, line);
+  const joined = p.prefix + rest;
+  const ev = callWithResult(joined, 0, joined.length, pid, p.time, name);
+  if (ev === null) return badRange(state, text, s, e);
   ev.resumedTime = time;
   return pushEvent(state, out, ev);
 }
@@ -235,22 +249,23 @@ function parseResumed(
  * ` = `), so quoted strings holding ` = ` or `)` never confuse it; strace pads the return
  * column with spaces (`exit_group(0)   = ?`).
  */
-function callWithResult(text: string, argStart: number, pid: number, time: number, name: string): SyscallEvent | null {
-  const eq = text.lastIndexOf(' = ');
+function callWithResult(text: string, argStart: number, end: number, pid: number, time: number, name: string): SyscallEvent | null {
+  const eq = text.lastIndexOf(' = ', end - 3);
   if (eq < argStart) return null;
   let close = eq;
   while (close > argStart && text.charCodeAt(close - 1) === CH_SPACE) close--;
   if (close <= argStart || text.charCodeAt(close - 1) !== CH_RPAREN) return null;
   const ev = newCall(pid, time, name, text.slice(argStart, close - 1));
-  if (!parseResult(text, eq + 3, ev)) return null;
+  if (!parseResult(text, eq + 3, end, ev)) return null;
   return ev;
 }
 
 // Results: `= 0`, `= 3</etc/passwd>`, `= 0x7f2a5c000000`, `= -1 ENOENT (No such file or directory)`,
 // `= ?`, `= ? ERESTARTSYS (To be restarted if SA_RESTART is set)`, `= 1 ([{fd=3, revents=POLLIN}])`,
 // `= 0 (Timeout)`, `= 18<TCP:[4041236]>`.
-function parseResult(text: string, j: number, ev: SyscallEvent): boolean {
-  const len = text.length;
+function parseResult(text: string, j: number, end: number, ev: SyscallEvent): boolean {
+  const len = end;
+  if (j >= len) return false;
   let c = text.charCodeAt(j);
   if (c === CH_QUESTION) {
     j++;
@@ -265,7 +280,7 @@ function parseResult(text: string, j: number, ev: SyscallEvent): boolean {
     let v = 0;
     if (c === CH_0 && (text.charCodeAt(j + 1) | 32) === 120 /* x */) {
       j += 2;
-      for (;;) {
+      while (j < len) {
         const h = hexValue(text.charCodeAt(j));
         if (h < 0) break;
         v = v * 16 + h;
@@ -275,15 +290,15 @@ function parseResult(text: string, j: number, ev: SyscallEvent): boolean {
       while (j < len && isDigit(text.charCodeAt(j))) v = v * 10 + (text.charCodeAt(j++) - CH_0);
     }
     ev.ret = neg ? -v : v;
-    if (text.charCodeAt(j) === CH_LT) {
-      const end = matchAngle(text, j);
-      if (end < 0) return false;
-      ev.retDecoration = text.slice(j + 1, end);
-      j = end + 1;
+    if (j < len && text.charCodeAt(j) === CH_LT) {
+      const close = matchAngle(text, j, len);
+      if (close < 0) return false;
+      ev.retDecoration = text.slice(j + 1, close);
+      j = close + 1;
     }
   }
   // errno after a failed call: ` ENOENT (No such file or directory)`.
-  if (text.charCodeAt(j) === CH_SPACE && text.charCodeAt(j + 1) === CH_E && (ev.ret === null || ev.ret < 0)) {
+  if (j + 1 < len && text.charCodeAt(j) === CH_SPACE && text.charCodeAt(j + 1) === CH_E && (ev.ret === null || ev.ret < 0)) {
     let k = j + 1;
     while (k < len && isErrnoChar(text.charCodeAt(k))) k++;
     ev.errno = text.slice(j + 1, k);
@@ -292,9 +307,9 @@ function parseResult(text: string, j: number, ev: SyscallEvent): boolean {
 }
 
 /** Index of the `>` closing the `<` at `start`, counting nesting (`0</dev/pts/0<char 136:0>>`). */
-export function matchAngle(text: string, start: number): number {
+export function matchAngle(text: string, start: number, end: number = text.length): number {
   let depth = 0;
-  const len = text.length;
+  const len = end;
   for (let k = start; k < len; k++) {
     const c = text.charCodeAt(k);
     if (c === CH_LT) depth++;

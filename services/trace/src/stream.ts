@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { TraceParserState, flushPending, parseLineInto } from './line.js';
+import { TraceParserState, flushPending, parseLineInto, parseRange } from './line.js';
 import type { TraceEvent } from './types.js';
 
 export type LineSource = AsyncIterable<string> | Iterable<string>;
@@ -33,7 +33,7 @@ export function parseTraceText(text: string, state: TraceParserState = new Trace
   for (;;) {
     const nl = text.indexOf('\n', start);
     const end = nl < 0 ? text.length : nl;
-    if (end > start) parseLineInto(stripCr(text, start, end), state, out);
+    if (end > start) parseRange(text, start, crEnd(text, start, end), state, out);
     if (nl < 0) break;
     start = nl + 1;
   }
@@ -41,9 +41,8 @@ export function parseTraceText(text: string, state: TraceParserState = new Trace
   return out;
 }
 
-function stripCr(text: string, start: number, end: number): string {
-  if (end > start && text.charCodeAt(end - 1) === 13) end--;
-  return text.slice(start, end);
+function crEnd(text: string, start: number, end: number): number {
+  return end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
 }
 
 export interface ReadTraceOptions {
@@ -80,7 +79,7 @@ export async function* parseTraceFileBatches(path: string, opts: ReadTraceOption
         carry = '';
         parseLineInto(trimCr(line), state, out);
       } else if (nl > start) {
-        parseLineInto(stripCr(text, start, nl), state, out);
+        parseRange(text, start, crEnd(text, start, nl), state, out);
       }
       start = nl + 1;
     }

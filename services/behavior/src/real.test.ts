@@ -83,4 +83,3 @@ describe('real sandbox traces', () => {
     expect(b.files.some((f) => f.path.startsWith('/usr/lib/python3'))).toBe(false);
   });
 });
-});

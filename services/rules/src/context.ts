@@ -43,6 +43,8 @@ export interface Draft {
   detail?: string;
 }
 
+const PIP_BUILD_TREE = /^\/tmp\/pip-(req-build|install|wheel|build-env|modern-metadata|metadata|ephem-wheel-cache|unpack)-[^/]+(\/|$)/;
+
 export const DEFAULT_REGISTRY_HOSTS: Record<PackageRef['ecosystem'], string[]> = {
   npm: ['registry.npmjs.org', 'registry.npmjs.com', 'registry.yarnpkg.com'],
   pypi: ['pypi.org', 'files.pythonhosted.org', 'pypi.python.org'],
@@ -149,9 +151,13 @@ export class RuleContext {
     return abs;
   }
 
-  /** Inside the package's own install directory or the project's node_modules. */
+  /**
+   * Inside the package's own install directory, the project's node_modules, or (PyPI) the
+   * build tree pip unpacked the sdist into (`/tmp/pip-req-build-*`, `/tmp/pip-install-*`, ...).
+   */
   inPackageArea(path: string, pid?: number): boolean {
     const abs = this.absolute(path, pid);
+    if (this.input.package.ecosystem === 'pypi' && PIP_BUILD_TREE.test(abs)) return true;
     return this.packageAreas.some((dir) => abs === dir || abs.startsWith(`${dir}/`));
   }
 
@@ -209,6 +215,10 @@ export function normalizePath(path: string): string {
 
 /** A command line cut to a readable length for one-line summaries. */
 export function shortArgv(argv: readonly string[], max = 120): string {
-  const text = argv.join(' ');
+  // pip's generated setup.py wrapper says nothing to a reader: show what it runs instead.
+  const shim = argv.findIndex((a) => a.includes('<pip-setuptools-caller>'));
+  const shown = shim > 0 && argv[shim - 1] === '-c' ? [...argv.slice(0, shim - 1), 'setup.py (via pip)', ...argv.slice(shim + 1)] : argv;
+  // One line: scripts passed with -c/-e often start with a newline.
+  const text = shown.join(' ').replace(/\s+/g, ' ').trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

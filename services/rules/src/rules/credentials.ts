@@ -1,5 +1,5 @@
 import type { CanaryLeak, EvidenceRef, PhaseName } from '@vetbox/contracts';
-import { isPackageManager, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { shortArgv, isPackageManager, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { CREDENTIAL_STORES, classify } from '../paths.js';
 
 const LEAK_KIND: Record<CanaryLeak['channel'], EvidenceRef['kind']> = {
@@ -68,7 +68,7 @@ export function credentialStoreRead(ctx: RuleContext): Draft[] {
 
   for (const { entry, index } of ctx.packageProcesses()) {
     if (isPackageManager(entry) && TOKEN_VIA_CLI.test(entry.argv.join(' '))) {
-      add(entry.phase, ctx.processEvidence(index, `asked the package manager for a token: ${entry.argv.join(' ')}`));
+      add(entry.phase, ctx.processEvidence(index, `asked the package manager for a token: ${shortArgv(entry.argv, 200)}`));
     }
   }
 

@@ -80,6 +80,17 @@ describe('shell-execution', () => {
     expect(fired(run(node), 'shell-execution')).toHaveLength(1);
   });
 
+  it("ignores pip's own setup.py wrapper (python -c exec(compile(...)) of <pip-setuptools-caller>)", () => {
+    const b = new BehaviorBuilder();
+    const shim = "\nexec(compile('''\n# This is <pip-setuptools-caller> -- a caller that pip uses to run setup.py\n#\n''' % ('/tmp/pip-req-build-x/setup.py',), \"<pip-setuptools-caller>\", \"exec\"))";
+    b.process(['/usr/bin/python3', '-u', '-c', shim, 'bdist_wheel', '-d', '/tmp/pip-wheel-abc'], { cwd: '/tmp/pip-req-build-x' });
+    expect(fired(run(b, { ecosystem: 'pypi', name: 'evilpkg' }), 'shell-execution')).toEqual([]);
+    // What the wrapper's process does is still evidence, shown by what it runs.
+    b.read(b.behavior.processes[0]!.pid, '/home/vb-u7x2/.ssh/id_rsa');
+    const [read] = fired(run(b, { ecosystem: 'pypi', name: 'evilpkg' }), 'credential-store-read');
+    expect(read?.evidence[0]?.summary).toBe('/usr/bin/python3 -u setup.py (via pip) bdist_wheel -d /tmp/pip-wheel-abc read ~/.ssh/id_rsa: SSH keys and config');
+  });
+
   it('ignores ordinary lifecycle shells, make recipes and harmless one-liners', () => {
     const b = nodeGypBuild();
     const sh = b.lifecycle('node-gyp-build || node-gyp rebuild');
@@ -177,6 +188,18 @@ describe('executable-made-outside-package', () => {
     const [f] = fired(run(b), 'executable-made-outside-package');
     expect(f?.severity).toBe('medium');
     expect(f?.evidence).toHaveLength(2);
+  });
+
+  it("ignores directories (mkdir'ed or metadata dirs) and, for PyPI, pip's build tree in /tmp", () => {
+    const b = new BehaviorBuilder();
+    const setup = b.process(['/usr/bin/python3', 'setup.py', 'bdist_wheel'], { cwd: '/tmp/pip-req-build-0u7m' });
+    b.file(setup, 'mkdir', '/tmp/build-out/scripts');
+    b.file(setup, 'chmod', '/tmp/build-out/scripts', { mode: '0755' });
+    b.file(setup, 'chmod', '/tmp/staging/demo-1.0.0.dist-info', { mode: '0755' });
+    b.file(setup, 'chmod', '/tmp/pip-req-build-0u7m/build/scripts-3.11/demo-cli', { mode: '0755' });
+    expect(fired(run(b, { ecosystem: 'pypi', name: 'demo-pkg' }), 'executable-made-outside-package')).toEqual([]);
+    // The same chmod in an npm analysis is outside the package.
+    expect(fired(run(b), 'executable-made-outside-package')[0]?.evidence).toHaveLength(1);
   });
 
   it('ignores chmod inside the package, mode changes without x, housekeeping and linker output', () => {

@@ -1,5 +1,5 @@
 import type { PhaseName, ProcessEntry, Severity } from '@vetbox/contracts';
-import { isToolchain, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { shortArgv, isToolchain, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { hostMatches, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from '../hosts.js';
 
 const SHELL = /^(sh|bash|dash|zsh|ksh|mksh|ash|busybox|fish)$/;
@@ -26,6 +26,10 @@ const EVAL_FLAGS: Record<string, RegExp> = {
   powershell: /^-(c|command|e|enc|encodedcommand)$/i,
 };
 
+// pip runs a legacy setup.py through its own generated `python -c` wrapper (exec(compile(...))):
+// the wrapper is pip's code; what setup.py then does is judged like anything else.
+const PIP_SETUP_SHIM = '<pip-setuptools-caller>';
+
 /** The code of an interpreter one-liner (`python -c CODE`, `node -e CODE`), if this is one. */
 function oneLiner(p: ProcessEntry): { lang: string; code: string } | undefined {
   const prog = programName(p);
@@ -36,7 +40,11 @@ function oneLiner(p: ProcessEntry): { lang: string; code: string } | undefined {
   // Only options before the script name belong to the interpreter.
   for (let i = 1; i < p.argv.length; i += 1) {
     const arg = p.argv[i]!;
-    if (flag.test(arg)) return p.argv[i + 1] === undefined ? undefined : { lang: lang === 'nodejs' ? 'node' : lang, code: p.argv.slice(i + 1).join(' ') };
+    if (flag.test(arg)) {
+      const code = p.argv.slice(i + 1).join(' ');
+      if (p.argv[i + 1] === undefined || code.includes(PIP_SETUP_SHIM)) return undefined;
+      return { lang: lang === 'nodejs' ? 'node' : lang, code };
+    }
     if (!arg.startsWith('-')) return undefined;
   }
   return undefined;
@@ -169,7 +177,7 @@ function perProcessRule(
     const group = byPhase.get(entry.phase) ?? { severity: 'info' as Severity, evidence: [], reasons: new Set<string>() };
     if (RANK[hit.severity] > RANK[group.severity]) group.severity = hit.severity;
     group.reasons.add(hit.why);
-    group.evidence.push(ctx.processEvidence(index, `${hit.why}: ${entry.argv.join(' ').slice(0, 200)}`));
+    group.evidence.push(ctx.processEvidence(index, `${hit.why}: ${shortArgv(entry.argv, 200)}`));
     byPhase.set(entry.phase, group);
   }
   return [...byPhase].map(([phase, g]) => ({
@@ -239,7 +247,7 @@ export function droppedExecutableRun(ctx: RuleContext): Draft[] {
       add(
         entry.phase,
         ctx.fileEvidence(drop.index, `${ctx.describeProcess(ctx.behavior.files[drop.index]!.pid)} wrote ${ctx.displayPath(path)}`),
-        ctx.processEvidence(index, `then executed it: ${entry.argv.join(' ').slice(0, 200)}`),
+        ctx.processEvidence(index, `then executed it: ${shortArgv(entry.argv, 200)}`),
       );
     }
   }
@@ -267,8 +275,11 @@ export function executableMadeOutsidePackage(ctx: RuleContext): Draft[] {
   const byPhase = new Map<PhaseName, Evidence[]>();
   const add = (phase: PhaseName, ev: Evidence) => byPhase.set(phase, [...(byPhase.get(phase) ?? []), ev]);
   const seen = new Set<string>();
+  // Directories carry x bits as a matter of course: chmod 755 on one prepares nothing.
+  const directories = new Set(ctx.behavior.files.filter((f) => f.op === 'mkdir').map((f) => ctx.absolute(f.path, f.pid)));
   ctx.behavior.files.forEach((f, index) => {
     if (f.op !== 'chmod' || !addsExecBit(f.mode) || !ctx.isPackagePid(f.pid)) return;
+    if (directories.has(ctx.absolute(f.path, f.pid)) || /\.(dist|egg)-info\/?$/.test(f.path)) return;
     const writer = ctx.process(f.pid);
     if (writer && isToolchain(writer)) return; // linkers mark their output executable
     if (ctx.inPackageArea(f.path, f.pid)) return;

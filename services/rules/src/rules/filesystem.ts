@@ -1,5 +1,5 @@
 import type { PhaseName, Severity } from '@vetbox/contracts';
-import { programName, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { classify, PERSISTENCE_LOCATIONS, SHELL_HISTORY, SYSTEM_AREAS } from '../paths.js';
 
 const WRITE_OPS = new Set(['write', 'create', 'rename', 'delete']);
@@ -75,7 +75,7 @@ export function antiForensics(ctx: RuleContext): Draft[] {
   });
 
   for (const { entry, index } of ctx.packageProcesses()) {
-    if (HISTORY_WIPE.test(entry.argv.join(' '))) add(entry.phase, ctx.processEvidence(index, `disabled or cleared shell history: ${entry.argv.join(' ')}`));
+    if (HISTORY_WIPE.test(entry.argv.join(' '))) add(entry.phase, ctx.processEvidence(index, `disabled or cleared shell history: ${shortArgv(entry.argv, 200)}`));
   }
   return [...byPhase].map(([phase, evidence]) => ({ rule: 'anti-forensics', severity: 'high', phase, evidence }));
 }

@@ -1,5 +1,5 @@
 import type { PhaseName, Severity } from '@vetbox/contracts';
-import { programName, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { isMiningPool, normalizeHost } from '../hosts.js';
 
 const MINER_NAMES = /^(xmrig|xmr-stak|xmr-stak-cpu|minerd|cpuminer|cpuminer-multi|cgminer|bfgminer|ethminer|nbminer|t-rex|lolminer|phoenixminer|gminer|teamredminer|srbminer|srbminer-multi|nanominer|ccminer|kawpowminer)$/i;
@@ -20,7 +20,7 @@ export function cryptoMining(ctx: RuleContext): Draft[] {
   for (const { entry, index } of ctx.packageProcesses()) {
     const text = entry.argv.join(' ');
     if (MINER_NAMES.test(programName(entry)) || MINER_ARGS.test(text)) {
-      add(entry.phase, 'critical', ctx.processEvidence(index, `runs a miner: ${text.slice(0, 200)}`));
+      add(entry.phase, 'critical', ctx.processEvidence(index, `runs a miner: ${shortArgv(entry.argv, 200)}`));
     }
   }
 

@@ -94,4 +94,17 @@ describe('network-activity', () => {
     expect(fired(run(b), 'network-activity')).toHaveLength(1);
     expect(fired(run(b, { registryHosts: ['npm.corp.example'] }), 'network-activity')).toEqual([]);
   });
+
+  it("treats queries to the sandbox's own resolver as DNS transport, but not a hard-coded public resolver", () => {
+    // glibc connect()s a UDP socket to the resolver, then sends; the name is in the DNS records.
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('node-pre-gyp install --fallback-to-build');
+    b.connect(node, '10.255.255.53', 53, { protocol: 'udp', result: 'ENETUNREACH' });
+    b.connect(node, '127.0.0.11', 53, { protocol: 'udp' });
+    expect(fired(run(b), 'network-activity')).toEqual([]);
+    b.connect(node, '8.8.8.8', 53, { protocol: 'udp', syscall: 'sendto', sentBytes: 60 });
+    const [f] = fired(run(b), 'network-activity');
+    expect(f?.title).toBe('Contacts 8.8.8.8 during install');
+    expect(f?.severity).toBe('high');
+  });
 });

@@ -5,6 +5,7 @@ import {
   isExfilService,
   isIpLiteral,
   isLoopback,
+  isPrivateAddress,
   looksLikeDnsTunnel,
   normalizeHost,
   RELEASE_HOSTS,
@@ -54,12 +55,12 @@ function collectDestinations(ctx: RuleContext): Destination[] {
     d.evidence.push({ kind: 'dns', index, summary: `DNS ${q.type} lookup of ${host}`, key: `dns:${host}` });
   });
 
-  const phasesWithDns = new Set(net.dns.map((q) => q.phase));
   net.connections.forEach((c, index) => {
     if (c.protocol === 'unix' || (c.family && IGNORED_FAMILIES.has(c.family))) return;
     if (c.syscall === 'bind' || c.syscall === 'listen') return;
-    // The resolver's own UDP query: the DNS record above names what was looked up.
-    if (c.port === 53 && phasesWithDns.has(c.phase)) return;
+    // A query to the sandbox's own resolver (private or loopback address): the DNS records name
+    // what was looked up. Port 53 of a public address is a hard-coded resolver and stays evidence.
+    if (c.port === 53 && isPrivateAddress(c.address)) return;
     if (!c.hostname && isLoopback(c.address)) return;
     const host = normalizeHost(c.hostname ?? c.address);
     if (ignore(host)) return;

@@ -1,5 +1,5 @@
 import type { PhaseName } from '@vetbox/contracts';
-import { programName, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { classify, PERSISTENCE_LOCATIONS } from '../paths.js';
 
 const MODIFY_OPS = new Set(['write', 'create', 'rename', 'chmod']);
@@ -38,7 +38,7 @@ export function persistence(ctx: RuleContext): Draft[] {
     const installsCrontab = prog === 'crontab' && !args.some((a) => /^-(l|r)$/.test(a));
     const enablesUnit = prog === 'systemctl' && args.some((a) => a === 'enable' || a === 'link');
     if (!installsCrontab && !enablesUnit) continue;
-    add(entry.phase, ctx.processEvidence(index, `${installsCrontab ? 'installed a crontab' : 'enabled a systemd unit'}: ${entry.argv.join(' ')}`));
+    add(entry.phase, ctx.processEvidence(index, `${installsCrontab ? 'installed a crontab' : 'enabled a systemd unit'}: ${shortArgv(entry.argv, 200)}`));
   }
 
   return [...byPhase].map(([phase, evidence]) => ({ rule: 'persistence', severity: 'high', phase, evidence }));

@@ -1,5 +1,5 @@
 import type { PhaseName, Severity } from '@vetbox/contracts';
-import { programName, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { classify, STRONG_PROBES, WEAK_PROBES } from '../paths.js';
 
 const VIRT_TOOLS = /^(systemd-detect-virt|virt-what|dmidecode|imvirt|lshw|hostnamectl)$/;
@@ -31,7 +31,7 @@ export function sandboxProbe(ctx: RuleContext): Draft[] {
     const text = entry.argv.join(' ');
     // Runtimes read /proc/self/status for ordinary reasons; asking for TracerPid is the tell.
     if (/TracerPid/.test(text)) {
-      add(entry.phase, 'medium', ctx.processEvidence(index, `checks for a debugger/tracer: ${text.slice(0, 200)}`), `tracer:${index}`);
+      add(entry.phase, 'medium', ctx.processEvidence(index, `checks for a debugger/tracer: ${shortArgv(entry.argv, 200)}`), `tracer:${index}`);
     } else if (VIRT_TOOLS.test(programName(entry))) {
       add(entry.phase, 'medium', ctx.processEvidence(index, `ran ${programName(entry)} (virtualization detection)`), programName(entry));
     }
@@ -84,7 +84,7 @@ export function backgroundProcess(ctx: RuleContext): Draft[] {
   for (const { entry, index } of ctx.packageProcesses()) {
     if (!entry.outlived) continue;
     const list = byPhase.get(entry.phase) ?? [];
-    list.push(ctx.processEvidence(index, `still running after ${entry.phase}: ${entry.argv.join(' ').slice(0, 200)}`));
+    list.push(ctx.processEvidence(index, `still running after ${entry.phase}: ${shortArgv(entry.argv, 200)}`));
     byPhase.set(entry.phase, list);
   }
   return [...byPhase].map(([phase, evidence]) => ({ rule: 'background-process', severity: 'medium', phase, evidence }));

@@ -1,0 +1,135 @@
+// Rules against real behavior: popular npm packages with install scripts, fetched from the
+// registry, staged on the host with scripts disabled, detonated in the traced sandbox (no
+// network), turned into behavior and judged. They must all come out benign; the imitation
+// malware packages must come out malicious with the expected rule ids. Nothing is special-cased
+// by name: the rules only see behavior.
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildBehavior } from '@vetbox/behavior';
+import type { PhaseReport, StagedPackage } from '@vetbox/contracts';
+import { fetchNpm, stage } from '@vetbox/fetch';
+import { evaluate, type Evaluation } from '@vetbox/rules';
+import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, runSandbox, type SandboxRunResult } from '@vetbox/sandbox';
+import { FAKE_KEY, NPM_PAYLOAD, PY_PAYLOAD, stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
+
+const runtime = new DockerRuntime();
+const used: string[] = [];
+const cleanup: string[] = [];
+const limits = { graceMs: 1000, phaseTimeoutMs: 180_000 };
+const honeyKey = [{ path: '.ssh/id_rsa', content: FAKE_KEY, mode: 0o600 }];
+
+beforeAll(async () => {
+  await ensureSandboxImage(runtime, { build: true });
+}, 600_000);
+
+afterEach(async () => {
+  for (const id of used.splice(0)) expect(await runtime.listByLabel(LABEL_ANALYSIS, id)).toEqual([]);
+});
+
+afterAll(async () => {
+  await Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function detonate(staged: StagedPackage, homeFiles = honeyKey): Promise<{ run: SandboxRunResult; result: Evaluation }> {
+  const analysisId = `test-rules-${randomUUID()}`;
+  used.push(analysisId);
+  const run = await runSandbox({ analysisId, staged, homeFiles, limits });
+  const phases = run.phases.filter((p) => p.trace !== '');
+  const behavior = await buildBehavior({
+    phases: phases.map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
+    sandbox: run.sandbox,
+    fileChanges: run.phases.flatMap((p) => p.fileChanges),
+  });
+  const reports: PhaseReport[] = run.phases.map((p) => ({
+    name: p.name,
+    status: p.status,
+    exitCode: p.exitCode,
+    durationMs: p.durationMs,
+    stdoutTail: p.stdoutTail,
+    stderrTail: p.stderrTail,
+    reason: p.reason,
+  }));
+  const pkg = { ecosystem: staged.ecosystem, name: staged.name, version: staged.version, sha256: staged.sha256 || '0'.repeat(64), source: staged.source };
+  const result = evaluate({ package: pkg, behavior, canaries: [], sandbox: run.sandbox, phases: reports });
+  return { run, result };
+}
+
+function describeResult(name: string, run: SandboxRunResult, result: Evaluation): string {
+  const phases = run.phases.map((p) => `${p.name}:${p.status}`).join(' ');
+  const findings = result.findings.map((f) => `${f.rule}(${f.severity}) ${f.evidence.map((e) => e.summary).slice(0, 3).join(' | ')}`);
+  return [`${name}: ${result.verdict} ${result.score} [${phases}]`, ...findings.map((f) => `  ${f}`)].join('\n');
+}
+
+/** Popular packages whose install scripts do ordinary things: verify/link binaries, build, print. */
+const POPULAR: string[] = [
+  'esbuild@0.24.0',
+  'core-js@3.39.0',
+  'protobufjs@7.4.0',
+  '@parcel/watcher@2.5.0',
+  'bcrypt@5.1.1',
+  'sqlite3@5.1.7',
+  'es5-ext@0.10.64',
+  'msgpackr-extract@3.0.3',
+  'bufferutil@4.0.8',
+  'utf-8-validate@6.0.5',
+  '@swc/core@1.9.3',
+  'sharp@0.33.5',
+];
+
+describe('rules on real packages: popular install scripts come out benign', () => {
+  for (const spec of POPULAR) {
+    it(spec, async () => {
+      const at = spec.lastIndexOf('@');
+      const artifact = await fetchNpm(spec.slice(0, at), spec.slice(at + 1));
+      cleanup.push(artifact.dir);
+      const work = await tempDir('rules-real');
+      cleanup.push(work);
+      const staged = await stage(artifact, work);
+      const { run, result } = await detonate(staged);
+      const text = describeResult(spec, run, result);
+      console.log(text);
+      expect(result.verdict, text).toBe('benign');
+      expect(result.findings.every((f) => f.severity === 'low' || f.severity === 'info'), text).toBe(true);
+    }, 400_000);
+  }
+});
+
+describe('rules on real behavior: imitation malware comes out malicious', () => {
+  it('npm postinstall reading ~/.ssh/id_rsa, piping curl to sh, connecting to 192.0.2.10', async () => {
+    const staged = await stageNpm({ name: 'evil-postinstall', scripts: { postinstall: 'node install.js' }, files: { 'install.js': NPM_PAYLOAD, 'index.js': '' } });
+    cleanup.push(staged.dir);
+    const { run, result } = await detonate(staged);
+    const text = describeResult('evil-postinstall', run, result);
+    console.log(text);
+    expect(result.verdict, text).toBe('malicious');
+    const ids = new Set(result.findings.map((f) => f.rule));
+    for (const id of ['credential-store-read', 'downloader-execution', 'network-activity']) expect(ids, text).toContain(id);
+    expect(result.findings.every((f) => f.phase === 'install' || f.phase === null), text).toBe(true);
+  }, 300_000);
+
+  it('npm payload that runs only at import', async () => {
+    const staged = await stageNpm({ name: 'lazy-payload', files: { 'index.js': `${NPM_PAYLOAD}\nmodule.exports = {};\n` } });
+    cleanup.push(staged.dir);
+    const { run, result } = await detonate(staged);
+    const text = describeResult('lazy-payload', run, result);
+    console.log(text);
+    expect(result.verdict, text).toBe('malicious');
+    expect(result.findings.filter((f) => f.rule === 'credential-store-read').map((f) => f.phase), text).toEqual(['import']);
+  }, 300_000);
+
+  it('PyPI sdist whose setup.py does the same during pip install', async () => {
+    const staged = await stagePypiSdist({
+      name: 'evilpkg',
+      setupPy: `${PY_PAYLOAD}\nfrom setuptools import setup\nsetup(name='evilpkg', version='1.0.0', py_modules=['evilpkg'])\n`,
+      files: { 'evilpkg.py': 'VALUE = 1\n' },
+    });
+    cleanup.push(staged.dir);
+    const { run, result } = await detonate(staged);
+    const text = describeResult('evilpkg', run, result);
+    console.log(text);
+    expect(result.verdict, text).toBe('malicious');
+    const ids = new Set(result.findings.map((f) => f.rule));
+    for (const id of ['credential-store-read', 'downloader-execution', 'network-activity']) expect(ids, text).toContain(id);
+  }, 300_000);
+});

@@ -116,7 +116,7 @@ class TraceWriter {
       return `${pid} ${this.ts()} openat(AT_FDCWD</w>, "${path}", O_RDONLY|O_CLOEXEC <unfinished ...>\n`;
     }
     if (r < 0.93) return `${pid} ${this.ts()} statx(AT_FDCWD</w>, "${path}", AT_STATX_SYNC_AS_STAT, STATX_ALL, {stx_mask=STATX_ALL|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFREG|0644, stx_size=${file}, ...}) = 0\n`;
-    if (r < 0.95) {
+    if (r < 0.95 && this.rand() < 0.05) {
       const port = 1024 + Math.floor(this.rand() * 60000);
       return (
         `${pid} ${this.ts()} socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = ${fd}<TCP:[${port}]>\n` +
@@ -124,7 +124,7 @@ class TraceWriter {
         `${pid} ${this.ts()} write(${fd}<TCP:[10.0.0.2:${port}->198.51.100.${pkg % 250}:443]>, "\\26\\3\\1\\2\\0\\1\\0\\1\\374\\3\\3", 517) = 517\n`
       );
     }
-    if (r < 0.97 && this.pids.length < 40) {
+    if (r >= 0.95 && r < 0.97 && this.pids.length < 40 && this.rand() < 0.05) {
       // A lifecycle script: clone, execve, some work later, exit.
       const child = this.nextPid++;
       this.pids.push(child);
@@ -133,7 +133,7 @@ class TraceWriter {
         `${child} ${this.ts()} execve("/bin/sh", ["sh", "-c", "node scripts/postinstall.js --pkg ${pkg}"], 0x7ffd4b75ed58 /* 20 vars */) = 0\n`
       );
     }
-    if (r < 0.98 && this.pids.length > 5) {
+    if (r >= 0.97 && r < 0.98 && this.pids.length > 5 && this.rand() < 0.05) {
       const i = 1 + Math.floor(this.rand() * (this.pids.length - 1));
       const gone = this.pids[i];
       if (this.pending.has(gone)) return `${pid} ${this.ts()} getpid() = ${pid}\n`;
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
       seconds: number; cpuSeconds: number; bytes: number; lines: number; events: number; malformed: number; processes: number; files: number; connections: number; peakRssMb: number;
     };
     console.log(`trace: ${(r.bytes / MB).toFixed(0)} MB, ${r.lines} lines, ${r.events} events, ${r.malformed} malformed`);
-    console.log(`behavior: ${r.processes} processes, ${r.files} file entries, ${r.connections} connections (caps: 5000 / 20000 / 5000)`);
+    console.log(`behavior: ${r.processes} processes, ${r.files} file entries, ${r.connections} connections (caps 5000 / 20000 / 5000)`);
     console.log(`time: ${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU (parser + behavior model, streaming)`);
     // The host is shared: CPU time says what the code costs when load inflates the wall clock.
     console.log(`parser-cpu: ${(r.bytes / MB / r.cpuSeconds).toFixed(0)} MB per CPU-second; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);

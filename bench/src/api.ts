@@ -1,23 +1,113 @@
-// npm run bench:api: request latency and throughput of the API, in-process on a free port,
-// against the real Redis, PostgreSQL and Docker. Add endpoints here as the API grows.
+// npm run bench:api: latency and throughput of the API on loopback (autocannon), in-process,
+// against the real Redis and PostgreSQL. Prints figures, never asserts. Last lines:
+//   api-report: <N> req/s p99 <N> ms        GET /v1/analyses/{id}/report of a stored report
+//   api-submit-dedup: <N> req/s p99 <N> ms  POST /v1/analyses of an already-analyzed package
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type autocannon from 'autocannon';
 import { createLogger, loadEnv } from '@vetbox/config';
-import { startServer } from '@vetbox/api';
+import { createApp, httpRegistryLookup, type ApiServices } from '@vetbox/api';
+import { createPrismaClient } from '@vetbox/db';
+import { AnalysisQueue, ProgressSubscriber, bullConnection, createRedis } from '@vetbox/queue';
+import { completeAnalysis, createApiKey, markRunning, submitAnalysis } from '@vetbox/store';
 import { measure, measureConcurrent, report, type Sample } from './harness.ts';
+import { syntheticReport } from './lib/synthetic-report.ts';
 
-const env = loadEnv({ ...process.env, PORT: '0', HOST: '127.0.0.1' });
-const server = await startServer(env, createLogger('bench-api', { level: 'warn' }));
-const get = (path: string) => async () => {
-  const res = await fetch(`${server.url}${path}`);
-  await res.arrayBuffer();
-  if (res.status >= 500) throw new Error(`${path} answered ${res.status}`);
+const env = loadEnv();
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ANALYZER = `bench-${randomUUID().slice(0, 8)}`;
+const logger = createLogger('bench-api', { level: 'warn' });
+const AUTOCANNON = path.join(path.dirname(createRequire(import.meta.url).resolve('autocannon/package.json')), 'autocannon.js');
+
+const prisma = createPrismaClient({ databaseUrl: env.DATABASE_URL, maxConnections: 20 });
+const redis = createRedis(env.REDIS_URL);
+const queueName = `bench-${randomUUID()}`;
+const queue = new AnalysisQueue({ name: queueName, connection: bullConnection(env.REDIS_URL), publisher: redis, attempts: 1 });
+const progress = new ProgressSubscriber(createRedis(env.REDIS_URL), queueName);
+const pkgName = `vetbox-bench-${randomUUID().slice(0, 8)}`;
+const { key, record } = await createApiKey(prisma, { name: 'bench', role: 'submit' });
+
+// A completed analysis with a stored report: what the two measured requests read.
+const outcome = await submitAnalysis(prisma, { artifact: { ecosystem: 'npm', name: pkgName, version: '1.0.0', source: 'registry' }, analyzerVersion: ANALYZER });
+await markRunning(prisma, outcome.analysis.id, 1);
+const stored = syntheticReport(pkgName, '1.0.0', ANALYZER);
+await completeAnalysis(prisma, outcome.analysis.id, { report: stored, raw: [], retentionDays: 1 });
+
+const services: ApiServices = {
+  prisma,
+  redis,
+  queue,
+  progress,
+  logger,
+  analyzerVersion: ANALYZER,
+  registry: httpRegistryLookup({ npmRegistryUrl: env.NPM_REGISTRY_URL, pypiUrl: env.PYPI_URL }),
+  inspectUpload: () => Promise.reject(new Error('no uploads in this benchmark')),
+  dataDir: env.DATA_DIR,
+  uploadMaxBytes: env.UPLOAD_MAX_BYTES,
+  // High enough never to trigger, but the per-key Redis counter stays on the measured path.
+  rateLimitPerMinute: 100_000_000,
 };
+const app = createApp({ logger, readiness: [], services });
+const server = app.listen(0, '127.0.0.1');
+await new Promise((r) => server.once('listening', r));
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const headers = { authorization: `Bearer ${key}` };
+
+/**
+ * autocannon in its own process, so the load generator does not share the API's event loop
+ * (this machine has two cores: one for each).
+ */
+async function cannon(title: string, opts: { method: 'GET' | 'POST'; path: string; body?: string }) {
+  const args = ['-j', '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-m', opts.method, '-H', `authorization=Bearer ${key}`];
+  if (opts.body) args.push('-H', 'content-type=application/json', '-b', opts.body);
+  args.push(`${base}${opts.path}`);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(AUTOCANNON, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`autocannon exited ${code}`))));
+  });
+  const result = JSON.parse(out) as autocannon.Result;
+  if (result.non2xx > 0 || result.errors > 0) console.error(`${title}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  return { title, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total };
+}
 
 try {
+  const reportBytes = JSON.stringify(stored).length;
+  const get = (path: string) => async () => {
+    const res = await fetch(`${base}${path}`, { headers });
+    await res.arrayBuffer();
+    if (res.status >= 400) throw new Error(`${path} answered ${res.status}`);
+  };
   const samples: Sample[] = [];
   samples.push(await measure('GET /healthz (sequential)', get('/healthz'), { runs: 500, warmup: 20 }));
   samples.push(await measureConcurrent('GET /healthz (16 in flight)', get('/healthz'), { total: 5_000, concurrency: 16 }));
-  samples.push(await measure('GET /readyz (sequential)', get('/readyz'), { runs: 100, warmup: 5 }));
+  samples.push(await measure(`GET report ${Math.round(reportBytes / 1024)} KB (sequential)`, get(`/v1/analyses/${outcome.analysis.id}/report`), { runs: 300, warmup: 20 }));
   report('api', samples);
+
+  const reportRun = await cannon('api-report', { method: 'GET', path: `/v1/analyses/${outcome.analysis.id}/report` });
+  const dedupRun = await cannon('api-submit-dedup', {
+    method: 'POST',
+    path: '/v1/analyses',
+    body: JSON.stringify({ ecosystem: 'npm', name: pkgName, version: '1.0.0' }),
+  });
+  console.log(`\nautocannon: ${CONNECTIONS} connections, ${DURATION_S} s each, report of ${Math.round(reportBytes / 1024)} KB`);
+  for (const r of [reportRun, dedupRun]) console.log(`  ${r.title}: ${r.total} requests, p50 ${r.p50} ms`);
+  console.log(`api-report: ${Math.round(reportRun.rps)} req/s p99 ${reportRun.p99} ms`);
+  console.log(`api-submit-dedup: ${Math.round(dedupRun.rps)} req/s p99 ${dedupRun.p99} ms`);
 } finally {
-  await server.close();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  await prisma.package.deleteMany({ where: { name: pkgName } });
+  await prisma.apiKey.delete({ where: { id: record.id } });
+  await queue.obliterate().catch(() => {});
+  await queue.close();
+  await progress.close();
+  await redis.quit();
+  await prisma.$disconnect();
 }

@@ -84,7 +84,6 @@ export function createProcessor(deps: ProcessorDeps) {
         log.info('analysis was cancelled while running; result discarded');
         return await finishCancelled(deps, progress, id);
       }
-      await addQueueTiming(prisma, id);
       progress.report('completed', 'done', 100, result.report.verdict);
       await progress.settled();
       deps.onFinished?.(id, 'completed');
@@ -138,18 +137,6 @@ async function finishCancelled(deps: ProcessorDeps, progress: ProgressReporter, 
   await progress.settled();
   if (result.found && result.changed) deps.onFinished?.(id, 'cancelled');
   return { outcome: 'cancelled' };
-}
-
-/** Time between submission and the worker picking the job up, added once the analysis is done. */
-async function addQueueTiming(prisma: PrismaClient, id: string): Promise<void> {
-  const a = await prisma.analysis.findUnique({ where: { id }, select: { createdAt: true, startedAt: true, finishedAt: true, timings: true } });
-  if (!a?.startedAt || !a.finishedAt) return;
-  const timings = {
-    ...((a.timings as Record<string, number> | null) ?? {}),
-    queuedMs: a.startedAt.getTime() - a.createdAt.getTime(),
-    totalMs: a.finishedAt.getTime() - a.createdAt.getTime(),
-  };
-  await prisma.analysis.update({ where: { id }, data: { timings } });
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   getAnalysis,
   getAnalysisSummary,
   getRawArtifact,
-  getReport,
+  getReportJson,
   listAnalyses,
   listRawArtifacts,
   markCancelled,
@@ -72,10 +72,10 @@ export function analysesRoutes(s: ApiServices): Router {
 
   router.get('/v1/analyses/:id/report', requireRole('read'), async (req, res) => {
     const id = req.params.id as string;
-    const report = await getReport(s.prisma, id);
+    const report = await getReportJson(s.prisma, id);
     if (report) {
       res.setHeader('Cache-Control', 'private, max-age=60');
-      res.json(report);
+      res.type('application/json').send(report);
       return;
     }
     const analysis = await mustGet(s, id);

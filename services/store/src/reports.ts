@@ -33,6 +33,18 @@ export async function completeAnalysis(prisma: PrismaClient, analysisId: string,
   const report = Report.parse({ ...input.report, analysisId });
   return prisma.$transaction(
     async (tx) => {
+      const current = await tx.analysis.findUnique({
+        where: { id: analysisId },
+        select: { status: true, createdAt: true, startedAt: true, artifactId: true },
+      });
+      if (!current || current.status !== 'running') return false;
+      const finishedAt = new Date();
+      // Queue wait and end-to-end time complete the stage timings the worker measured.
+      const timings = {
+        ...(input.timings ?? {}),
+        ...(current.startedAt ? { queuedMs: current.startedAt.getTime() - current.createdAt.getTime() } : {}),
+        totalMs: finishedAt.getTime() - current.createdAt.getTime(),
+      };
       const { count } = await tx.analysis.updateMany({
         where: { id: analysisId, status: 'running' },
         data: {
@@ -42,10 +54,10 @@ export async function completeAnalysis(prisma: PrismaClient, analysisId: string,
           verdict: report.verdict,
           score: report.score,
           summary: report.summary ?? null,
-          finishedAt: new Date(),
+          finishedAt,
           errorCode: null,
           errorMessage: null,
-          ...(input.timings ? { timings: input.timings } : {}),
+          timings,
         },
       });
       if (count === 0) return false;
@@ -54,21 +66,15 @@ export async function completeAnalysis(prisma: PrismaClient, analysisId: string,
       await tx.finding.deleteMany({ where: { analysisId } });
       if (report.findings.length > 0) await tx.finding.createMany({ data: findingRows(analysisId, report.findings) });
       await saveRawArtifacts(tx, analysisId, input.raw, input.retentionDays);
-      await learnArtifactDigest(tx, analysisId, report);
+      // Registry releases learn their sha256 and size at fetch time; record them once.
+      await tx.artifact.updateMany({
+        where: { id: current.artifactId, sha256: null },
+        data: { sha256: report.package.sha256, ...(report.package.size !== undefined ? { size: report.package.size } : {}) },
+      });
       return true;
     },
     { timeout: 60_000 },
   );
-}
-
-/** Registry releases learn their sha256 and size at fetch time; record them once. */
-async function learnArtifactDigest(tx: Db, analysisId: string, report: Report): Promise<void> {
-  const analysis = await tx.analysis.findUnique({ where: { id: analysisId }, select: { artifactId: true } });
-  if (!analysis) return;
-  await tx.artifact.updateMany({
-    where: { id: analysis.artifactId, sha256: null },
-    data: { sha256: report.package.sha256, ...(report.package.size !== undefined ? { size: report.package.size } : {}) },
-  });
 }
 
 export async function getReport(db: Db, analysisId: string): Promise<Report | null> {
@@ -171,4 +177,14 @@ async function saveRescored(prisma: PrismaClient, analysisId: string, report: Re
     await tx.finding.deleteMany({ where: { analysisId } });
     if (updated.findings.length > 0) await tx.finding.createMany({ data: findingRows(analysisId, updated.findings) });
   });
+}
+
+/**
+ * The stored report as JSON text, straight from PostgreSQL: the hot read path skips parsing the
+ * JSONB into objects and serializing it again.
+ */
+export async function getReportJson(db: Db, analysisId: string): Promise<string | null> {
+  if (!isUuid(analysisId)) return null;
+  const rows = await db.$queryRaw<Array<{ report: string }>>`SELECT report::text AS report FROM "Report" WHERE "analysisId" = ${analysisId}::uuid`;
+  return rows[0]?.report ?? null;
 }

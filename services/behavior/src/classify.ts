@@ -31,8 +31,9 @@ export function isPackageManagerArgv(argv: readonly string[]): boolean {
   if (/^(npm|npx|pnpm|pnpx|yarn|yarnpkg|corepack|pip|pip3(\.\d+)?)$/.test(prog)) return true;
   const script = argv[1] ?? '';
   if (/^node(js)?(\d+)?$/.test(prog)) {
-    // `node /usr/lib/node_modules/npm/bin/npm-cli.js ...`, `node /usr/bin/npm ...` (env shebang)
-    return /(^|\/)(npm|npx)(-cli\.js)?$|\/node_modules\/(npm|pnpm|yarn|corepack)\/|\/bin\/(pnpm|yarn)(\.c?js)?$/.test(script);
+    // `node /usr/lib/node_modules/npm/bin/npm-cli.js ...`, `node /usr/bin/npm ...` (env shebang).
+    // Not node-gyp from npm's own node_modules: that builds the package's code.
+    return /(^|\/)(npm|npx)(-cli\.js)?$|\/node_modules\/(pnpm|yarn|corepack)\/(bin|dist)\/[^/]+$|\/bin\/(pnpm|yarn|corepack)(\.c?js)?$/.test(script);
   }
   if (/^python(\d(\.\d+)?)?$/.test(prog)) {
     const m = argv.indexOf('-m');

@@ -630,7 +630,7 @@ export class PhaseModel {
         const dest = addr ?? remoteAddr(sock);
         if (dest === null) return;
         if (dest.port === 53) this.dnsFromPayload(proc, ev.args, 'first', ms, sock.protocol === 'tcp');
-        if (addr !== null) this.addDatagram(proc, 'sendto', sock, addr, result, ms);
+        if (addr !== null) this.addDatagram(proc, 'sendto', sock, fdVal, addr, result, ms);
         return;
       }
       // `sendmsg(18<UDP:[0.0.0.0:54372]>, {msg_name={sa_family=AF_INET, sin_port=htons(53), ...}, msg_iov=[{iov_base="...", iov_len=33}], ...}, 0) = 33`
@@ -640,7 +640,7 @@ export class PhaseModel {
         const dest = addr ?? remoteAddr(sock);
         if (dest === null) return;
         if (dest.port === 53) this.dnsFromPayload(proc, ev.args, 'iov', ms, sock.protocol === 'tcp');
-        if (addr !== null) this.addDatagram(proc, 'sendmsg', sock, addr, result, ms);
+        if (addr !== null) this.addDatagram(proc, 'sendmsg', sock, fdVal, addr, result, ms);
         return;
       }
       // `sendmmsg(3<UDP:[10.0.0.2:41000->10.0.0.1:53]>, [{msg_hdr={msg_name=NULL, ..., msg_iov=[{iov_base="...", ...}], ...}, msg_len=29}, ...], 2, MSG_NOSIGNAL) = 2`
@@ -728,12 +728,21 @@ export class PhaseModel {
   }
 
   /** Datagrams repeat (retries, floods): one entry per (pid, syscall, destination, result). */
-  private addDatagram(proc: Proc, syscall: string, sock: SocketInfo, addr: SockAddr, result: string, ms: number): void {
+  private addDatagram(proc: Proc, syscall: string, sock: SocketInfo, fdVal: TraceValue | undefined, addr: SockAddr, result: string, ms: number): void {
     if (addr.family === 'netlink') return this.fold('netlink', syscall);
     const key = `${proc.pid}|${syscall}|${addr.address}|${addr.port}|${result}`;
     if (this.udpSeen.has(key)) return;
     const conn = this.addConnection(proc, syscall, sock, addr, result, ms);
-    if (conn !== null) this.udpSeen.set(detach(key), conn);
+    if (conn === null) return;
+    this.udpSeen.set(detach(key), conn);
+    if (sock.protocol !== 'udp' && sock.protocol !== 'tcp') return;
+    // A bound socket's decoration already names the client port: `sendmsg(18<UDP:[0.0.0.0:54372]>, ...)`.
+    const info = fdVal?.kind === 'fd' ? parseFdDecoration(fdVal.decoration) : null;
+    if (info?.type === 'socket' && info.local !== undefined && info.local.port > 0) conn.sourcePort = info.local.port;
+    else {
+      if (sock.conn === undefined) this.awaitingPort++;
+      sock.conn = conn;
+    }
   }
 
   /** DNS question(s) in the payload the process sent to port 53 (the name even when offline). */
@@ -767,7 +776,8 @@ export class PhaseModel {
     const sock = this.sockets.get(owner)?.get(fd);
     if (sock?.conn === undefined) return;
     const info = parseFdDecoration(a.slice(lt + 1, end + 1));
-    if (info.type !== 'socket' || info.remote === undefined || info.local === undefined) return;
+    // Connected sockets show `local->remote`; a bound UDP socket shows its local end only.
+    if (info.type !== 'socket' || info.local === undefined || info.local.port === 0) return;
     sock.conn.sourcePort = info.local.port;
     sock.conn = undefined;
     this.awaitingPort--;

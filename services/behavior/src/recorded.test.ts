@@ -90,8 +90,10 @@ describe('recorded node script', async () => {
       '9040 connect tcp 127.0.0.1 37415 EINPROGRESS',
       '9040 connect tcp 192.0.2.10 4444 ENETUNREACH',
     ]);
-    // The client port came from the fd decoration of the later write().
+    // Client ports, from `-yy` decorations: the later write() on the TCP socket, and the bound
+    // UDP socket's own decoration on sendmsg (`18<UDP:[0.0.0.0:54372]>`).
     expect(b.network.connections[2].sourcePort).toBe(39086);
+    expect(b.network.connections[0].sourcePort).toBe(54372);
     expect(b.network.dns).toEqual([{ phase: 'install', name: 'example.invalid', type: 'A', pid: 9040, tMs: expect.any(Number) }]);
   });
 
@@ -131,6 +133,8 @@ describe('recorded python script', async () => {
       'sendto udp 192.0.2.10:53 ENETUNREACH',
     ]);
     expect(b.network.dns.map((d) => `${d.name} ${d.type} ${d.pid}`)).toEqual(['pypi.example AAAA 9059']);
+    // The UDP socket was unbound at sendto (`4<UDP:[55412]>`); its port shows on the later getpeername.
+    expect(b.network.connections[1].sourcePort).toBe(43276);
     expect(b.housekeeping?.find((h) => h.category === 'python-stdlib')?.count).toBeGreaterThan(20);
     expect(b.files.some((f) => f.path.startsWith('/usr/lib/python3'))).toBe(false);
   });

@@ -215,3 +215,26 @@ describe('decodeDnsQuery', () => {
     expect(decodeDnsQuery(Buffer.alloc(3))).toBeNull();
   });
 });
+
+describe('process edge cases', () => {
+  it('keeps both processes when a pid is reused, and adopts pids whose parent never said', async () => {
+    const text = `
+1 1.0 execve("/bin/sh", ["sh"], 0x1 /* 1 var */) = 0
+1 1.1 vfork() = 2
+2 1.2 execve("/bin/true", ["true"], 0x1 /* 1 var */) = 0
+2 1.3 +++ exited with 0 +++
+1 1.4 vfork() = 2
+2 1.5 execve("/bin/false", ["false"], 0x1 /* 1 var */) = 0
+2 1.6 +++ exited with 1 +++
+9 1.7 execve("/bin/orphan", ["orphan"], 0x1 /* 1 var */) = 0
+1 1.8 +++ exited with 0 +++
+`;
+    const b = await buildBehavior({ phases: [{ name: 'install', events: parseTraceText(text) }] });
+    expect(b.processes.map((p) => [p.pid, p.ppid, p.argv[0], p.exit?.code ?? null, p.outlived ?? false])).toEqual([
+      [1, null, 'sh', 0, false],
+      [2, 1, 'true', 0, false],
+      [2, 1, 'false', 1, false],
+      [9, null, 'orphan', null, true],
+    ]);
+  });
+});

@@ -94,6 +94,8 @@ const PROC_CALLS = new Set(['clone', 'clone3', 'fork', 'vfork']);
 export class PhaseModel {
   readonly counts = new Map<string, number>();
   private readonly procs = new Map<number, Proc>();
+  /** Finished processes whose pid was reused later in the phase. */
+  private readonly retired: Proc[] = [];
   /** Thread id → the process (thread group leader) it belongs to. */
   private readonly threadOf = new Map<number, number>();
   /** Events of pids whose creating clone has not returned yet (strace shows the child first). */
@@ -207,6 +209,12 @@ export class PhaseModel {
   private spawnCall(owner: number, ev: SyscallEvent): void {
     const child = ev.ret;
     if (child === null || child <= 0) return;
+    const old = this.procs.get(child);
+    if (old !== undefined && old.endMs !== null && !this.queued.has(child)) {
+      // Pid reused after an exit: keep the finished process, track the new one.
+      this.retired.push(old);
+      this.procs.delete(child);
+    }
     if (this.procs.has(child) || this.threadOf.has(child)) return;
     if (ev.name.startsWith('clone') && ev.args.includes('CLONE_THREAD')) {
       this.threadOf.set(child, owner);
@@ -814,7 +822,7 @@ export class PhaseModel {
     const root = this.rootPid !== null ? this.procs.get(this.rootPid) : undefined;
     const rootEnd = root?.endMs ?? null;
     const out: ProcessEntry[] = [];
-    for (const p of this.procs.values()) {
+    for (const p of [...this.retired, ...this.procs.values()]) {
       const e: ProcessEntry = {
         pid: p.pid,
         ppid: p.ppid,

@@ -16,11 +16,14 @@ export interface ArchiveFile {
  * (archive prefix → host dir), copied as they are: symlinks stay symlinks, never followed.
  */
 export function packArchive(files: ArchiveFile[], dirs: Record<string, string>): tar.Pack {
+  // Names are checked before anything is packed: a bad one throws here, synchronously.
+  const named = files.map((f) => ({ ...f, name: safeName(f.path) }));
+  const prefixes = Object.entries(dirs).map(([prefix, dir]) => [safeName(prefix), dir] as const);
   const pack = tar.pack();
   const seenDirs = new Set<string>();
   void (async () => {
-    for (const f of files) {
-      const name = safeName(f.path);
+    for (const f of named) {
+      const name = f.name;
       const parents = name.split('/').slice(0, -1);
       for (let i = 1; i <= parents.length; i++) {
         const dir = parents.slice(0, i).join('/');
@@ -30,7 +33,7 @@ export function packArchive(files: ArchiveFile[], dirs: Record<string, string>):
       }
       pack.entry({ name, mode: f.mode ?? 0o644 }, typeof f.content === 'string' ? Buffer.from(f.content) : f.content);
     }
-    for (const [prefix, dir] of Object.entries(dirs)) await addDir(pack, safeName(prefix), dir);
+    for (const [prefix, dir] of prefixes) await addDir(pack, prefix, dir);
     pack.finalize();
   })().catch((err) => pack.destroy(err as Error));
   return pack;

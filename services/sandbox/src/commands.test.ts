@@ -1,0 +1,29 @@
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StagedPackage } from '@vetbox/contracts';
+import { packageDirs, phaseCommand } from './commands.js';
+
+const npm: StagedPackage = { ecosystem: 'npm', name: 'left-pad', version: '1.3.0', source: 'registry', sha256: '', size: 0, dir: '/nope', archiveFile: 'left-pad-1.3.0.tgz', importNames: ['left-pad'], entryPoints: [] };
+
+describe('phase commands', () => {
+  it('npm: rebuild runs every lifecycle script offline; import loads the package', () => {
+    expect(phaseCommand('install', npm)).toEqual(['npm', 'rebuild', '--foreground-scripts', '--offline']);
+    expect(phaseCommand('import', npm)).toEqual(['node', '/opt/vetbox/bin/import-npm.cjs', 'left-pad']);
+    expect(packageDirs(npm, '/home/u', '/home/u/projects/x')).toEqual(['/home/u/projects/x/node_modules/left-pad']);
+  });
+
+  it('pypi: offline pip from dist/, --no-deps only when no dependency archives were staged', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vetbox-cmd-'));
+    await mkdir(path.join(dir, 'dist'));
+    await writeFile(path.join(dir, 'dist', 'foo-1.0.tar.gz'), '');
+    const py: StagedPackage = { ...npm, ecosystem: 'pypi', name: 'foo', version: '1.0', dir, archiveFile: 'dist/foo-1.0.tar.gz', importNames: [] };
+    const install = phaseCommand('install', py);
+    expect(install.slice(0, 4)).toEqual(['python3', '-m', 'pip', 'install']);
+    expect(install).toEqual(expect.arrayContaining(['--no-index', '--find-links', 'dist', '--no-build-isolation', '--no-deps', '--user', 'dist/foo-1.0.tar.gz']));
+    await writeFile(path.join(dir, 'dist', 'bar-2.0-py3-none-any.whl'), '');
+    expect(phaseCommand('install', py)).not.toContain('--no-deps');
+    expect(phaseCommand('import', py)).toEqual(['python3', '/opt/vetbox/bin/import-py.py', 'foo']);
+  });
+});

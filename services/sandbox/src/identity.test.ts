@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { homeSkeleton, plausibleHostname, randomIdentity } from './identity.js';
+
+describe('randomized sandbox identity', () => {
+  it('looks like a developer machine: user, home, project workdir, hostname', () => {
+    for (let i = 0; i < 50; i++) {
+      const id = randomIdentity();
+      expect(id.user).toMatch(/^[a-z][a-z.-]*[a-z]$/);
+      expect(id.home).toBe(`/home/${id.user}`);
+      expect(id.workdir).toMatch(new RegExp(`^${id.home}/projects/[a-z-]+$`));
+      expect(id.hostname).toMatch(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/);
+    }
+  });
+
+  it('varies between analyses (no fixed name to check for)', () => {
+    const users = new Set(Array.from({ length: 30 }, () => randomIdentity().user));
+    const hosts = new Set(Array.from({ length: 30 }, () => plausibleHostname()));
+    expect(users.size).toBeGreaterThan(5);
+    expect(hosts.size).toBeGreaterThan(5);
+  });
+
+  it('furnishes the home: git identity, history, other projects, config and cache folders', () => {
+    const id = randomIdentity();
+    const files = homeSkeleton(id);
+    const paths = files.map((f) => f.path);
+    expect(files.find((f) => f.path === '.gitconfig')?.content).toContain(`name = ${id.fullName}`);
+    expect(paths).toContain('.bash_history');
+    expect(paths.some((p) => p.startsWith('.config/'))).toBe(true);
+    expect(paths.some((p) => p.startsWith('.cache/'))).toBe(true);
+    expect(paths.filter((p) => p.startsWith('projects/') && p.endsWith('/package.json')).length).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -56,17 +56,22 @@ export function answerDns(
     if (answer) answers.push({ type: 'A', name: q.name, ttl: 60, class: 'IN', data: answer });
     recorder.addDns({ t: Date.now(), name: q.name, type: String(q.type), srcPort, answer });
   }
-  return dnsPacket.encode({
-    id: query.id,
-    type: 'response',
-    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE,
-    questions: query.questions,
-    answers,
-  });
+  try {
+    return dnsPacket.encode({
+      id: query.id,
+      type: 'response',
+      flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE,
+      questions: query.questions,
+      answers,
+    });
+  } catch {
+    return null;
+  }
 }
 
 export function startDnsServers(port: number, pool: FakeAddressPool, recorder: Recorder): Promise<void> {
   const udp = dgram.createSocket('udp4');
+  udp.on('error', () => {});
   udp.on('message', (msg, rinfo) => {
     const reply = answerDns(msg, rinfo.port, 'udp', pool, recorder);
     if (reply) udp.send(reply, rinfo.port, rinfo.address);

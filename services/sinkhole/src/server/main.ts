@@ -64,6 +64,9 @@ export function main(argv: string[]): void {
   if (argv[0] === '--dump') return dump(argv[1] ?? '');
   const config = JSON.parse(readFileSync(argv[0] ?? '', 'utf8')) as SinkholeServerConfig;
   process.on('SIGTERM', () => process.exit(0));
+  // Last line of defence against hostile input: log and keep recording.
+  process.on('uncaughtException', (err) => process.stderr.write(`sinkhole error: ${err.stack ?? err.message}\n`));
+  process.on('unhandledRejection', (err) => process.stderr.write(`sinkhole rejection: ${String(err)}\n`));
   serve(config).then(
     () => process.stdout.write(`${READY_LINE}\n`),
     (err: unknown) => {

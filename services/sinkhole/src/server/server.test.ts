@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
+import tls from 'node:tls';
 import path from 'node:path';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,5 +143,37 @@ describe('sinkhole server', () => {
     const udp = cap.streams.filter((s) => s.protocol === 'udp');
     expect(udp).toHaveLength(1);
     expect(Buffer.from(udp[0]!.dataBase64, 'base64').toString()).toBe('ping-0ping-1ping-2');
+  });
+
+  it('survives hostile input: broken TLS hellos, odd server names, garbage DNS', async () => {
+    const send = async (bytes: Buffer) => {
+      const sock = net.connect(ports.tcp, '127.0.0.1');
+      sock.on('error', () => {});
+      sock.resume();
+      sock.end(bytes);
+      await once(sock, 'close');
+    };
+    await send(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5]));
+    await send(Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x40, 0x00]), Buffer.alloc(64, 0xff)]));
+    const odd = tls.connect({ host: '127.0.0.1', port: ports.tcp, servername: `${'x'.repeat(60)}.${'y_'.repeat(30)}.example`, rejectUnauthorized: false });
+    odd.on('error', () => {});
+    odd.once('secureConnect', () => odd.end());
+    await once(odd, 'close');
+    const udp = dgram.createSocket('udp4');
+    udp.send(Buffer.from([0, 1, 2, 3, 0xff, 0xff, 0xff]), ports.dns, '127.0.0.1');
+    udp.send(Buffer.alloc(600, 0xc0), ports.dns, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 100));
+    udp.close();
+    // Still serving and still recording.
+    const status = await new Promise<number>((resolve) => {
+      http.get({ host: '127.0.0.1', port: ports.tcp, path: '/after', headers: { host: 'after.example' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+    });
+    expect(status).toBe(200);
+    const cap = await capture();
+    expect(cap.streams.some((s) => s.http.some((h) => h.path === '/after'))).toBe(true);
+    expect(cap.streams.filter((s) => s.kind === 'tls').length).toBeGreaterThanOrEqual(3);
   });
 });

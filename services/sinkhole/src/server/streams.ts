@@ -98,7 +98,10 @@ export class CatchAll {
   }
 
   listenTcp(port: number): Promise<void> {
-    const server = net.createServer({ pauseOnConnect: true }, (socket) => void this.onTcp(socket, port));
+    const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+      // Hostile input must never take the recorder down: a failed stream is just closed.
+      this.onTcp(socket, port).catch(() => socket.destroy());
+    });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '0.0.0.0', () => resolve());
@@ -108,6 +111,7 @@ export class CatchAll {
   listenUdp(port: number): Promise<void> {
     const flows = new Map<string, LiveStream>();
     const udp = dgram.createSocket('udp4');
+    udp.on('error', () => {});
     udp.on('message', (msg, rinfo) => {
       void this.ctx.originals.lookup('udp', port, rinfo.port).then((found) => {
         const dst = found ?? { address: '127.0.0.1', port };
@@ -163,13 +167,28 @@ export class CatchAll {
     const sni = parseClientHelloSni(hello);
     if (sni) live.record.sni = sni;
     const name = sni ?? live.record.hostname ?? live.record.dst.address;
+    let secureContext: tls.SecureContext;
+    try {
+      secureContext = this.ctx.minter.contextFor(name);
+    } catch {
+      // A name no certificate can carry: keep the hello, answer nothing.
+      this.ctx.recorder.appendData(live, hello, false);
+      return void socket.destroy();
+    }
     const secure = new tls.TLSSocket(replayable(socket, hello, count), {
       isServer: true,
-      secureContext: this.ctx.minter.contextFor(name),
+      secureContext,
       ALPNProtocols: ['http/1.1'],
     });
     secure.on('error', () => secure.destroy());
+    // A client that gives up (or never finishes) its handshake must not hold the stream open.
+    const abandon = () => secure.destroy();
+    const handshakeTimer = setTimeout(abandon, FIRST_BYTES_MS);
+    secure.once('end', abandon);
+    secure.once('close', () => clearTimeout(handshakeTimer));
     secure.once('secure', () => {
+      clearTimeout(handshakeTimer);
+      secure.off('end', abandon);
       void readFirst(secure, (b) => b.length > 0, FIRST_BYTES_MS).then((first) => {
         if (HTTP_METHOD.test(first.subarray(0, 16).toString('latin1'))) this.serveHttp(replayable(secure, first), live);
         else this.serveRaw(secure, first, live, true);

@@ -43,6 +43,9 @@ export interface Draft {
   detail?: string;
 }
 
+// `//`, `/./`, `/../` or a trailing slash: only then is normalizing needed.
+const NEEDS_NORMALIZING = /\/\/|\/\.{1,2}(\/|$)|.\/$/;
+
 const PIP_BUILD_TREE = /^\/tmp\/pip-(req-build|install|wheel|build-env|modern-metadata|metadata|ephem-wheel-cache|unpack)-[^/]+(\/|$)/;
 
 export const DEFAULT_REGISTRY_HOSTS: Record<PackageRef['ecosystem'], string[]> = {
@@ -92,6 +95,9 @@ export class RuleContext {
   private readonly byPid = new Map<number, { entry: ProcessEntry; index: number }>();
   private readonly homes: string[];
   private readonly packageAreas: string[];
+  // Rules ask about the same paths and processes many times over; behaviors run to 100k records.
+  private readonly absolutes = new Map<string, string>();
+  private readonly descriptions = new Map<number, string>();
 
   constructor(input: EvaluateInput) {
     this.input = input;
@@ -131,12 +137,15 @@ export class RuleContext {
 
   /** Absolute, normalized path; relative ones are resolved against the process's cwd. */
   absolute(path: string, pid?: number): string {
-    let p = path;
-    if (!p.startsWith('/')) {
-      const cwd = pid !== undefined ? this.process(pid)?.cwd : undefined;
-      p = `${cwd ?? this.sandbox.workdir}/${p}`;
+    if (path.startsWith('/') && !NEEDS_NORMALIZING.test(path)) return path;
+    const cwd = path.startsWith('/') ? '' : (pid !== undefined ? this.process(pid)?.cwd : undefined) ?? this.sandbox.workdir;
+    const key = `${cwd}\u0000${path}`;
+    let abs = this.absolutes.get(key);
+    if (abs === undefined) {
+      abs = normalizePath(cwd ? `${cwd}/${path}` : path);
+      this.absolutes.set(key, abs);
     }
-    return normalizePath(p);
+    return abs;
   }
 
   /** `~/...` for anything inside a home directory (this sandbox's, /root, /home/<anyone>). */
@@ -193,8 +202,13 @@ export class RuleContext {
   }
 
   describeProcess(pid: number): string {
-    const p = this.process(pid);
-    return p ? shortArgv(p.argv) : `pid ${pid}`;
+    let text = this.descriptions.get(pid);
+    if (text === undefined) {
+      const p = this.process(pid);
+      text = p ? shortArgv(p.argv) : `pid ${pid}`;
+      this.descriptions.set(pid, text);
+    }
+    return text;
   }
 }
 
@@ -211,6 +225,13 @@ export function normalizePath(path: string): string {
     else out.push(part);
   }
   return `/${out.join('/')}`;
+}
+
+/** Appends to the list kept under `key` (in place: rules collect thousands of entries). */
+export function appendTo<K, V>(map: Map<K, V[]>, key: K, ...values: V[]): void {
+  const list = map.get(key);
+  if (list) list.push(...values);
+  else map.set(key, [...values]);
 }
 
 /** A command line cut to a readable length for one-line summaries. */

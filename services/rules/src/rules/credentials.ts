@@ -1,5 +1,5 @@
 import type { CanaryLeak, EvidenceRef, PhaseName } from '@vetbox/contracts';
-import { shortArgv, isPackageManager, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { appendTo, shortArgv, isPackageManager, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { CREDENTIAL_STORES, classify } from '../paths.js';
 
 const LEAK_KIND: Record<CanaryLeak['channel'], EvidenceRef['kind']> = {
@@ -45,7 +45,7 @@ const OTHER_ENVIRON = /^\/proc\/(\d+)\/environ$/;
 /** credential-store-read: package processes opening secret stores. */
 export function credentialStoreRead(ctx: RuleContext): Draft[] {
   const byPhase = new Map<PhaseName, Evidence[]>();
-  const add = (phase: PhaseName, ev: Evidence) => byPhase.set(phase, [...(byPhase.get(phase) ?? []), ev]);
+  const add = (phase: PhaseName, ev: Evidence) => appendTo(byPhase, phase, ev);
 
   ctx.behavior.files.forEach((f, index) => {
     // A stat counts: in the sandbox most stores do not exist, so a stealer's probing is all there is to see.

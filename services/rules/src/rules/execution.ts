@@ -1,5 +1,5 @@
 import type { PhaseName, ProcessEntry, Severity } from '@vetbox/contracts';
-import { shortArgv, isToolchain, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { appendTo, shortArgv, isToolchain, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { hostMatches, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from '../hosts.js';
 
 const SHELL = /^(sh|bash|dash|zsh|ksh|mksh|ash|busybox|fish)$/;
@@ -233,7 +233,7 @@ export function droppedExecutableRun(ctx: RuleContext): Draft[] {
   });
 
   const byPhase = new Map<PhaseName, Evidence[]>();
-  const add = (phase: PhaseName, ...ev: Evidence[]) => byPhase.set(phase, [...(byPhase.get(phase) ?? []), ...ev]);
+  const add = (phase: PhaseName, ...ev: Evidence[]) => appendTo(byPhase, phase, ...ev);
   for (const { entry, index } of ctx.packageProcesses()) {
     const exe = entry.exe ?? '';
     if (/^\/memfd:|^\/proc\/(self|\d+)\/fd\/|\(deleted\)$/.test(exe)) {
@@ -273,7 +273,7 @@ const CHMOD_PLUS_X = /^(\+x|[ugoa]*\+[rwX]*x[rwX]*|[0-7]?[0-7]*[1357][0-7]*)$/;
 
 export function executableMadeOutsidePackage(ctx: RuleContext): Draft[] {
   const byPhase = new Map<PhaseName, Evidence[]>();
-  const add = (phase: PhaseName, ev: Evidence) => byPhase.set(phase, [...(byPhase.get(phase) ?? []), ev]);
+  const add = (phase: PhaseName, ev: Evidence) => appendTo(byPhase, phase, ev);
   const seen = new Set<string>();
   // Directories carry x bits as a matter of course: chmod 755 on one prepares nothing.
   const directories = new Set(ctx.behavior.files.filter((f) => f.op === 'mkdir').map((f) => ctx.absolute(f.path, f.pid)));

@@ -1,5 +1,5 @@
 import type { PhaseName, Severity } from '@vetbox/contracts';
-import { shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { appendTo, shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { classify, PERSISTENCE_LOCATIONS, SHELL_HISTORY, SYSTEM_AREAS } from '../paths.js';
 
 const WRITE_OPS = new Set(['write', 'create', 'rename', 'delete']);
@@ -52,7 +52,7 @@ function scriptsRun(ctx: RuleContext): Set<string> {
 /** anti-forensics: deleting or replacing evidence of what ran. */
 export function antiForensics(ctx: RuleContext): Draft[] {
   const byPhase = new Map<PhaseName, Evidence[]>();
-  const add = (phase: PhaseName, ev: Evidence) => byPhase.set(phase, [...(byPhase.get(phase) ?? []), ev]);
+  const add = (phase: PhaseName, ev: Evidence) => appendTo(byPhase, phase, ev);
   const ran = scriptsRun(ctx);
 
   ctx.behavior.files.forEach((f, index) => {

@@ -1,5 +1,5 @@
 import type { PhaseName } from '@vetbox/contracts';
-import { shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { appendTo, shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { classify, PERSISTENCE_LOCATIONS } from '../paths.js';
 
 const MODIFY_OPS = new Set(['write', 'create', 'rename', 'chmod']);
@@ -7,7 +7,7 @@ const MODIFY_OPS = new Set(['write', 'create', 'rename', 'chmod']);
 /** persistence: writing anything that makes code run again later. */
 export function persistence(ctx: RuleContext): Draft[] {
   const byPhase = new Map<PhaseName, Evidence[]>();
-  const add = (phase: PhaseName, ev: Evidence) => byPhase.set(phase, [...(byPhase.get(phase) ?? []), ev]);
+  const add = (phase: PhaseName, ev: Evidence) => appendTo(byPhase, phase, ev);
   const cited = new Set<string>();
 
   ctx.behavior.files.forEach((f, index) => {

@@ -1,5 +1,5 @@
 import type { PhaseName, Severity } from '@vetbox/contracts';
-import { shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { appendTo, shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { classify, STRONG_PROBES, WEAK_PROBES } from '../paths.js';
 
 const VIRT_TOOLS = /^(systemd-detect-virt|virt-what|dmidecode|imvirt|lshw|hostnamectl)$/;
@@ -55,7 +55,7 @@ const PROC_MEM = /^\/proc\/(\d+)\/mem$/;
 /** process-injection: reading or writing another process's memory. */
 export function processInjection(ctx: RuleContext): Draft[] {
   const byPhase = new Map<PhaseName, Evidence[]>();
-  const add = (phase: PhaseName, ev: Evidence) => byPhase.set(phase, [...(byPhase.get(phase) ?? []), ev]);
+  const add = (phase: PhaseName, ev: Evidence) => appendTo(byPhase, phase, ev);
 
   // Per-phase counts carry no pid, but neither the package managers nor the runtimes call these
   // (the tracer itself is not traced), so any call is the package's doing.

@@ -44,6 +44,31 @@ export const RELEASE_HOSTS: readonly string[] = [
   'bitbucket.org',
 ];
 
+/**
+ * Download hosts popular packages fetch their platform binaries from at install time (browsers
+ * for puppeteer/playwright/cypress, engines for prisma, CLIs). A GET from them is at most low;
+ * what the downloaded file then does is judged by the other rules.
+ */
+export const BINARY_HOSTS: Readonly<Record<string, string>> = {
+  'storage.googleapis.com': 'Chrome for Testing / Google-hosted binaries (puppeteer, chromedriver, grpc)',
+  'edgedl.me.gvt1.com': 'Chrome for Testing (puppeteer)',
+  'googlechromelabs.github.io': 'Chrome for Testing version index (puppeteer)',
+  'cdn.playwright.dev': 'Playwright browsers',
+  'playwright.download.prss.microsoft.com': 'Playwright browsers',
+  'playwright.azureedge.net': 'Playwright browsers',
+  'download.cypress.io': 'Cypress binary',
+  'cdn.cypress.io': 'Cypress binary',
+  'binaries.prisma.sh': 'Prisma engines',
+  'downloads.sentry-cdn.com': 'Sentry CLI',
+  'registry.npmmirror.com': 'npmmirror binary mirror',
+  'cdn.npmmirror.com': 'npmmirror binary mirror',
+};
+
+export function binaryHost(host: string): string | undefined {
+  const match = Object.keys(BINARY_HOSTS).find((d) => hostMatches(host, d));
+  return match ? BINARY_HOSTS[match] : undefined;
+}
+
 /** Build toolchain downloads (node-gyp fetching Node.js headers). */
 export const TOOLCHAIN_HOSTS: readonly string[] = ['nodejs.org', 'unofficial-builds.nodejs.org', 'electronjs.org'];
 

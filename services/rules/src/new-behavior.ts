@@ -1,7 +1,7 @@
 import type { Ecosystem, Finding, PhaseName, Severity } from '@vetbox/contracts';
 import { DEFAULT_REGISTRY_HOSTS, type Evidence } from './context.js';
 import { completeFinding, type Evaluation } from './evaluate.js';
-import { hostMatches, isExfilService, looksLikeDnsTunnel, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from './hosts.js';
+import { binaryHost, hostMatches, isExfilService, looksLikeDnsTunnel, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from './hosts.js';
 import { classify, CREDENTIAL_STORES, PERSISTENCE_LOCATIONS } from './paths.js';
 import { atLeast, score } from './scoring.js';
 
@@ -61,7 +61,7 @@ function judgeHost(entry: DiffEntryLike, opts: Required<NewBehaviorOptions>): Se
   const method = str(entry.detail.method)?.toUpperCase();
   if (method && !['GET', 'HEAD', 'OPTIONS'].includes(method)) return 'high';
   const known = [...RELEASE_HOSTS, ...TOOLCHAIN_HOSTS, ...opts.releaseHosts];
-  if (known.some((k) => hostMatches(host, k))) return 'low';
+  if (known.some((k) => hostMatches(host, k)) || binaryHost(host)) return 'low';
   return 'medium';
 }
 

@@ -1,6 +1,6 @@
 import type { PhaseName, ProcessEntry, Severity } from '@vetbox/contracts';
 import { appendTo, shortArgv, isToolchain, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
-import { hostMatches, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from '../hosts.js';
+import { binaryHost, hostMatches, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from '../hosts.js';
 
 const SHELL = /^(sh|bash|dash|zsh|ksh|mksh|ash|busybox|fish)$/;
 const INTERPRETER = /^(python[\d.]*|node|nodejs|perl[\d.]*|ruby[\d.]*|php[\d.]*|deno|bun|pwsh|powershell)$/;
@@ -145,7 +145,7 @@ function downloaderHit(ctx: RuleContext, p: ProcessEntry): Hit | undefined {
     if (UPLOAD_FLAGS.test(` ${text} `)) return { severity: 'high', why: `${prog} sends data (upload/post flags)` };
     const hosts = urlHosts(text);
     const known = [...RELEASE_HOSTS, ...TOOLCHAIN_HOSTS, ...ctx.releaseHosts];
-    if (hosts.length > 0 && hosts.every((h) => known.some((k) => hostMatches(h, k)))) {
+    if (hosts.length > 0 && hosts.every((h) => known.some((k) => hostMatches(h, k)) || binaryHost(h))) {
       return { severity: 'low', why: `${prog} downloads from a release host (${[...new Set(hosts)].join(', ')}); rated low` };
     }
     return { severity: 'medium', why: `${prog} downloads from ${urlHosts(text).join(', ') || 'an unnamed destination'}` };

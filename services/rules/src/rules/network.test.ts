@@ -59,6 +59,17 @@ describe('network-activity', () => {
     expect(run(b).verdict).toBe('benign');
   });
 
+  it('rates a browser download from a known binary host low, naming what is published there', () => {
+    const b = new BehaviorBuilder();
+    const node = b.child(b.lifecycle('node install.mjs'), ['node', 'install.mjs']);
+    b.dns('storage.googleapis.com', node);
+    b.connect(node, '142.250.0.207', 443, { hostname: 'storage.googleapis.com', sentBytes: 517 });
+    b.tls('storage.googleapis.com', node);
+    const [f] = fired(run(b, { name: 'puppeteer' }), 'network-activity');
+    expect(f?.severity).toBe('low');
+    expect(f?.explanation).toMatch(/Chrome for Testing/);
+  });
+
   it("rates the package's own declared release host low", () => {
     const b = new BehaviorBuilder();
     b.tls('downloads.demo-project.example', b.lifecycle('node install.js'));

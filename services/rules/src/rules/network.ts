@@ -1,6 +1,7 @@
 import type { PhaseName, Severity } from '@vetbox/contracts';
 import type { Draft, Evidence, RuleContext } from '../context.js';
 import {
+  binaryHost,
   hostMatches,
   isExfilService,
   isIpLiteral,
@@ -115,7 +116,9 @@ function releaseDownloadNote(ctx: RuleContext, d: Destination): string | undefin
   const known = ctx.releaseHosts.some((h) => hostMatches(d.host, h));
   const release = RELEASE_HOSTS.some((h) => hostMatches(d.host, h));
   const toolchain = TOOLCHAIN_HOSTS.some((h) => hostMatches(d.host, h));
-  if (!known && !release && !toolchain) return undefined;
+  const binaries = binaryHost(d.host);
+  if (!known && !release && !toolchain && !binaries) return undefined;
+  if (binaries && !known && !release) return `${d.host} is a known download host for platform binaries (${binaries})`;
   if (toolchain) return `${d.host} serves Node.js headers and toolchains (node-gyp fetches them to compile addons)`;
   const asset = d.httpPaths.map((p) => /^\/([^/]+\/[^/]+)\/releases\/download\//.exec(p)?.[1]).find(Boolean);
   if (asset) return `the request is a release asset of ${asset} on ${d.host}, which is how packages ship platform binaries`;

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CanaryKind } from '@vetbox/contracts';
 import { generateCanaries } from './generate.js';
@@ -28,7 +32,7 @@ describe('generateCanaries', () => {
       expect(CanaryKind.options).toContain(canary.kind);
       if (canary.file) {
         const file = byPath.get(canary.file.slice(home.length + 1))!;
-        for (const v of canary.values) expect(file.content).toContain(v);
+        for (const v of canary.values) expect(Buffer.from(file.content).includes(v), canary.kind).toBe(true);
       } else {
         expect(c.env[canary.planted]).toBe(canary.values[0]);
       }
@@ -58,5 +62,19 @@ describe('generateCanaries', () => {
     const outside = generateCanaries({ home, workdir: '/srv/app' });
     expect(outside.files.some((f) => f.path === '/srv/app/.env')).toBe(true);
     expect(outside.canaries.find((k) => k.kind === 'dotenv')!.planted).toBe('/srv/app/.env');
+  });
+
+  it('writes the browser cookie store as a real SQLite database (read back with sqlite3)', () => {
+    const file = c.files.find((f) => f.path === '.config/google-chrome/Default/Cookies')!;
+    const session = c.canaries.find((k) => k.kind === 'browser-cookies')!.values[0]!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cookies-'));
+    fs.writeFileSync(path.join(dir, 'Cookies'), file.content);
+    const out = execFileSync('python3', [
+      '-c',
+      'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); print(db.execute("pragma integrity_check").fetchone()[0]); ' +
+        'print("\\n".join("%s|%s|%s" % r for r in db.execute("select host_key,name,value from cookies order by rowid")))',
+      path.join(dir, 'Cookies'),
+    ]).toString();
+    expect(out.split('\n').slice(0, 3)).toEqual(['ok', `.github.com|user_session|${session}`, '.github.com|logged_in|yes']);
   });
 });

@@ -11,11 +11,13 @@ import {
   sshKeyPair,
   stripeSecretKey,
 } from './formats.js';
+import { sqliteDatabase, type SqlValue } from './sqlite.js';
 
 /** A file to plant: `path` is relative to the home, or absolute when outside it. */
 export interface CanaryFile {
   path: string;
-  content: string;
+  /** Text, or bytes for binary stores (the cookie database). */
+  content: string | Buffer;
   mode: number;
 }
 
@@ -47,6 +49,54 @@ export interface GenerateCanariesOptions {
   user?: string;
 }
 
+/** Chrome's microseconds since 1601-01-01. */
+function chromeTime(ms: number): bigint {
+  return (BigInt(ms) + 11_644_473_600_000n) * 1000n;
+}
+
+const COOKIES_SQL =
+  'CREATE TABLE cookies(creation_utc INTEGER NOT NULL,host_key TEXT NOT NULL,top_frame_site_key TEXT NOT NULL,' +
+  'name TEXT NOT NULL,value TEXT NOT NULL,encrypted_value BLOB NOT NULL,path TEXT NOT NULL,expires_utc INTEGER NOT NULL,' +
+  'is_secure INTEGER NOT NULL,is_httponly INTEGER NOT NULL,last_access_utc INTEGER NOT NULL,has_expires INTEGER NOT NULL,' +
+  'is_persistent INTEGER NOT NULL,priority INTEGER NOT NULL,samesite INTEGER NOT NULL,source_scheme INTEGER NOT NULL,' +
+  'source_port INTEGER NOT NULL,last_update_utc INTEGER NOT NULL)';
+
+function chromeCookies(session: string): Buffer {
+  const now = Date.now();
+  const row = (host: string, name: string, value: string, ageDays: number): SqlValue[] => [
+    chromeTime(now - ageDays * 86_400_000),
+    host,
+    '',
+    name,
+    value,
+    Buffer.alloc(0),
+    '/',
+    chromeTime(now + 14 * 86_400_000),
+    1,
+    1,
+    chromeTime(now - 3_600_000),
+    1,
+    1,
+    1,
+    0,
+    2,
+    443,
+    chromeTime(now - 3_600_000),
+  ];
+  return sqliteDatabase([
+    { name: 'meta', sql: 'CREATE TABLE meta(key LONGVARCHAR NOT NULL, value LONGVARCHAR)', rows: [['version', '21'], ['last_compatible_version', '18']] },
+    {
+      name: 'cookies',
+      sql: COOKIES_SQL,
+      rows: [
+        row('.github.com', 'user_session', session, 9),
+        row('.github.com', 'logged_in', 'yes', 9),
+        row('.npmjs.com', '_ga', `GA1.2.${1_000_000_000 + (now % 1_000_000_000)}.${Math.floor(now / 1000) - 86_400 * 40}`, 40),
+      ],
+    },
+  ]);
+}
+
 function preview(value: string): string {
   return value.length > 12 ? `${value.slice(0, 8)}…` : value;
 }
@@ -71,6 +121,10 @@ export function generateCanaries(opts: GenerateCanariesOptions): Canaries {
   const inHome = (p: string) => (p.startsWith(`${home}/`) ? p.slice(home.length + 1) : p);
   const files: CanaryFile[] = [];
   const canaries: PlantedCanary[] = [];
+  const plantBinary = (kind: CanaryKind, rel: string, content: Buffer, values: string[]) => {
+    files.push({ path: rel, content, mode: 0o600 });
+    canaries.push({ kind, planted: abs(rel), file: abs(rel), values, preview: preview(values[0]!) });
+  };
   const plantFile = (kind: CanaryKind, rel: string, content: string, values: string[], mode = 0o600) => {
     files.push({ path: rel, content, mode });
     canaries.push({ kind, planted: abs(rel), file: abs(rel), values, preview: preview(values[0]!) });
@@ -139,22 +193,9 @@ export function generateCanaries(opts: GenerateCanariesOptions): Canaries {
     [stripe, dbPassword],
   );
 
-  // A browser profile's cookie store, exported as JSON (what stealers look for by path).
+  // A browser profile's cookie store: a real SQLite database at Chrome's path on Linux.
   const cookie = sessionCookie();
-  const expires = Math.floor(Date.now() / 1000) + 14 * 24 * 3600;
-  plantFile(
-    'browser-cookies',
-    '.config/google-chrome/Default/Cookies',
-    JSON.stringify(
-      [
-        { host_key: '.github.com', name: 'user_session', value: cookie, path: '/', expires_utc: expires, is_secure: 1, is_httponly: 1 },
-        { host_key: '.github.com', name: 'logged_in', value: 'yes', path: '/', expires_utc: expires, is_secure: 1, is_httponly: 1 },
-      ],
-      null,
-      1,
-    ) + '\n',
-    [cookie],
-  );
+  plantBinary('browser-cookies', '.config/google-chrome/Default/Cookies', chromeCookies(cookie), [cookie]);
 
   return { env, files, canaries };
 }

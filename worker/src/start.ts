@@ -2,6 +2,7 @@ import type { Analyzer } from '@vetbox/contracts';
 import { VetboxError } from '@vetbox/contracts';
 import type { Env, Logger } from '@vetbox/config';
 import { createPrismaClient } from '@vetbox/db';
+import { DockerRuntime, reapOrphans } from '@vetbox/sandbox';
 import { createAnalysisWorker } from './worker.js';
 
 export interface RunningWorker {
@@ -29,9 +30,26 @@ async function loadAnalyzer(specifier: string): Promise<Analyzer> {
   return mod.analyze as Analyzer;
 }
 
+/**
+ * Before each analysis (and at startup), removes sandbox containers and networks whose worker
+ * process is gone — by label only (see @vetbox/sandbox reapOrphans). A job retaken from a
+ * SIGKILLed worker thus starts with that worker's container already removed.
+ */
+function dockerReaper(env: Env, logger: Logger): (analysisId: string) => Promise<void> {
+  const runtime = new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger });
+  return async (analysisId) => {
+    try {
+      await reapOrphans({ runtime, logger });
+    } catch (err) {
+      logger.warn({ analysisId, err: (err as Error).message }, 'reaping orphaned sandbox resources failed');
+    }
+  };
+}
+
 /** Starts the analysis worker with the real clients (the process entry calls this). */
 export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDeps = {}): Promise<RunningWorker> {
   const analyze = deps.analyze ?? (await loadAnalyzer(process.env.ANALYZER_MODULE ?? DEFAULT_ANALYZER_MODULE));
+  const reap = deps.reapAnalysis ?? dockerReaper(env, logger);
   const prisma = createPrismaClient({ databaseUrl: env.DATABASE_URL, maxConnections: Math.max(4, env.WORKER_CONCURRENCY * 2) });
   const worker = createAnalysisWorker({
     queueName: env.QUEUE_NAME,
@@ -43,9 +61,11 @@ export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDep
     retentionDays: env.ARTIFACT_RETENTION_DAYS,
     attempts: env.JOB_ATTEMPTS,
     shutdownGraceMs: env.SANDBOX_GRACE_MS + 5_000,
-    reapAnalysis: deps.reapAnalysis,
+    reapAnalysis: reap,
   });
   await worker.ready();
+  // Containers of workers that died on this host (a retaken job's old sandbox among them).
+  await reap('startup');
   logger.info({ queue: env.QUEUE_NAME, concurrency: env.WORKER_CONCURRENCY, workerId: worker.id }, 'worker started');
   return {
     async close() {

@@ -5,7 +5,7 @@ import type { Analyzer, AnalysisStatus } from '@vetbox/contracts';
 import type { Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
 import { AnalysisQueue, CancelSubscriber, bullConnection, createRedis } from '@vetbox/queue';
-import { markFailed } from '@vetbox/store';
+import { markFailed, purgeExpiredRawArtifacts } from '@vetbox/store';
 import { ABORT_CANCELLED, ABORT_SHUTDOWN, createProcessor } from './processor.js';
 import { reconcileLostJobs } from './reconcile.js';
 import { notifyAnalysisEnd } from './notify.js';
@@ -36,6 +36,8 @@ export interface AnalysisWorkerOptions {
   /** Only analyses older than this are considered lost (a submission in progress is not). */
   reconcileMinAgeMs?: number;
   reapAnalysis?: (analysisId: string) => Promise<void>;
+  /** Deletes raw evidence past its retention; 0 disables. Every worker may run it (idempotent). */
+  purgeIntervalMs?: number;
   /** Test hook / metrics: every final status this worker recorded. */
   onFinished?: (analysisId: string, status: AnalysisStatus) => void;
   workerId?: string;
@@ -115,10 +117,22 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
     void reconcile();
   }
 
+  let purgeTimer: NodeJS.Timeout | undefined;
+  const purgeEvery = opts.purgeIntervalMs ?? 3_600_000;
+  if (purgeEvery > 0) {
+    purgeTimer = setInterval(() => {
+      purgeExpiredRawArtifacts(opts.prisma)
+        .then((n) => n > 0 && log.info({ purged: n }, 'purged expired raw artifacts'))
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'raw artifact purge failed'));
+    }, purgeEvery);
+    purgeTimer.unref();
+  }
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       if (reconcileTimer) clearInterval(reconcileTimer);
+      if (purgeTimer) clearInterval(purgeTimer);
       const grace = opts.shutdownGraceMs ?? 10_000;
       const handBack = setTimeout(() => {
         log.info('shutdown grace over: handing running jobs back');

@@ -47,7 +47,8 @@ async function plainRun(staged: StagedPackage, analysisId: string): Promise<numb
 }
 
 async function tracedRun(staged: StagedPackage, analysisId: string, traceMode: 'full' | 'seccomp'): Promise<number> {
-  const r = await runSandbox({ analysisId, staged, traceMode, logger: quiet, limits: { graceMs: 1000 } });
+  const outDir = path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', traceMode);
+  const r = await runSandbox({ analysisId, staged, traceMode, logger: quiet, outDir, limits: { graceMs: 1000 } });
   for (const p of r.phases) if (p.status !== 'completed') throw new Error(`${traceMode} ${p.name}: ${p.status} ${p.reason ?? ''} ${p.stderrTail}`);
   return r.phases.reduce((sum, p) => sum + p.durationMs, 0);
 }
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     full.push(await tracedRun(staged, id('full'), 'full'));
     seccomp.push(await tracedRun(staged, id('seccomp'), 'seccomp'));
     const t0 = Date.now();
-    await runInSandbox({ analysisId: id('fixed'), cmd: ['true'], logger: quiet, limits: { graceMs: 0 } });
+    await runInSandbox({ analysisId: id('fixed'), cmd: ['true'], logger: quiet, outDir: path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', 'fixed'), limits: { graceMs: 0 } });
     fixed.push(Date.now() - t0);
   }
   report('sandbox', [

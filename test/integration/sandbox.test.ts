@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import { loadEnv } from '@vetbox/config';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, runSandbox, type PhaseResult } from '@vetbox/sandbox';
 import { FAKE_KEY, NPM_PAYLOAD, PY_PAYLOAD, stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
@@ -24,7 +26,10 @@ beforeAll(async () => {
 }, 600_000);
 
 afterEach(async () => {
-  for (const id of used.splice(0)) expect(await runtime.listByLabel(LABEL_ANALYSIS, id)).toEqual([]);
+  for (const id of used.splice(0)) {
+    expect(await runtime.listByLabel(LABEL_ANALYSIS, id)).toEqual([]);
+    await rm(path.join(loadEnv().DATA_DIR, 'sandbox', id), { recursive: true, force: true });
+  }
 });
 
 const trace = (p: PhaseResult): Promise<string> => readFile(p.trace, 'utf8');

@@ -1,5 +1,4 @@
-import { pino } from 'pino';
-import { loadEnv } from '@vetbox/config';
+import { createLogger } from '@vetbox/config';
 
 /** The subset of pino the sandbox logs through, so callers can hand in their own child logger. */
 export interface Logger {
@@ -11,6 +10,6 @@ export interface Logger {
 
 let fallback: Logger | undefined;
 export function defaultLogger(): Logger {
-  fallback ??= pino({ name: 'sandbox', level: loadEnv().LOG_LEVEL });
+  fallback ??= createLogger('sandbox');
   return fallback;
 }

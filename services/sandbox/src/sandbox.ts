@@ -139,6 +139,7 @@ export class Sandbox implements AsyncDisposable {
   private lastSnapshot = 'base';
   private baselineChanges = new Set<string>();
   private dead = false;
+  private detachAbort: () => void = () => undefined;
 
   private constructor(
     readonly id: string,
@@ -191,6 +192,7 @@ export class Sandbox implements AsyncDisposable {
     const sandbox = new Sandbox(id, identity, image, network, runtime, limits, opts, log, outDir);
     const onAbort = (): void => void sandbox.kill();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    sandbox.detachAbort = () => opts.signal?.removeEventListener('abort', onAbort);
     try {
       await runtime.start(id);
       await sandbox.prepare();
@@ -388,6 +390,7 @@ export class Sandbox implements AsyncDisposable {
   }
 
   async close(): Promise<void> {
+    this.detachAbort();
     await this.runtime.remove(this.id);
   }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TraceParserState, parseLine } from './line.js';
 import { parseTraceFile, parseTraceLines, parseTraceText } from './stream.js';
 import type { SyscallEvent, TraceEvent } from './types.js';
+import { parseFdDecoration } from './values.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
 
@@ -47,6 +48,18 @@ describe('parseLine: line styles', () => {
     const ev = one('5 2.0 write(1</dev/pts/0<char 136:0>>, "a) = 3 (b\\n", 10) = 10') as SyscallEvent;
     expect(ev.args).toBe('1</dev/pts/0<char 136:0>>, "a) = 3 (b\\n", 10');
     expect(ev.ret).toBe(10);
+  });
+
+  it('does not let a file name in a result decoration forge the result', () => {
+    const ev = one('5 2.0 openat(AT_FDCWD</w>, "/tmp/x) = -1 ENOENT (", O_RDONLY) = 3</tmp/x) = -1 ENOENT (>') as SyscallEvent;
+    expect(ev).toMatchObject({ args: 'AT_FDCWD</w>, "/tmp/x) = -1 ENOENT (", O_RDONLY', ret: 3, retDecoration: '/tmp/x) = -1 ENOENT (' });
+    expect(ev.errno).toBeUndefined();
+  });
+
+  it('is not fooled by a hostile file name: strace escapes <> in decorations (recorded line)', () => {
+    const ev = one('9 1.0 openat(AT_FDCWD</tmp/tr>, "x <unfinished ...>", O_RDONLY) = 3</tmp/tr/x \\74unfinished ...\\76>') as SyscallEvent;
+    expect(ev).toMatchObject({ name: 'openat', ret: 3, retDecoration: '/tmp/tr/x \\74unfinished ...\\76' });
+    expect(parseFdDecoration(ev.retDecoration!)).toEqual({ type: 'path', path: '/tmp/tr/x <unfinished ...>' });
   });
 
   it('decorates socket results (nested angle brackets too)', () => {

@@ -250,7 +250,14 @@ function parseResumed(
  * column with spaces (`exit_group(0)   = ?`).
  */
 function callWithResult(text: string, argStart: number, end: number, pid: number, time: number, name: string): SyscallEvent | null {
-  const eq = text.lastIndexOf(' = ', end - 3);
+  // A returned fd's decoration is file-system text (`= 3</tmp/x) = -1 ENOENT (>`): search for
+  // ` = ` only before it, so no file name can forge a result.
+  let searchEnd = end;
+  if (text.charCodeAt(end - 1) === CH_GT) {
+    const lt = matchAngleBack(text, end - 1, argStart);
+    if (lt > argStart) searchEnd = lt;
+  }
+  const eq = text.lastIndexOf(' = ', searchEnd - 3);
   if (eq < argStart) return null;
   let close = eq;
   while (close > argStart && text.charCodeAt(close - 1) === CH_SPACE) close--;
@@ -317,6 +324,20 @@ export function matchAngle(text: string, start: number, end: number = text.lengt
       depth--;
       if (depth === 0) return k;
     } else if (c === 92 /* \ */) k++; // strace escapes `<`/`>` in paths; skip escaped chars
+  }
+  return -1;
+}
+
+/** Index of the `<` opening the `>` at `close`, scanning back (the mirror of matchAngle). */
+function matchAngleBack(text: string, close: number, floor: number): number {
+  let depth = 0;
+  for (let k = close; k >= floor; k--) {
+    const c = text.charCodeAt(k);
+    if (c === CH_GT && text.charCodeAt(k - 1) !== CH_MINUS) depth++;
+    else if (c === CH_LT) {
+      depth--;
+      if (depth === 0) return k;
+    }
   }
   return -1;
 }

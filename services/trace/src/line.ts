@@ -55,7 +55,8 @@ function malformed(state: TraceParserState, line: string): void {
  * bad input.
  */
 export function parseLineInto(line: string, state: TraceParserState, out: TraceEvent[]): number {
-  return parseRange(line, 0, line.length, state, out);
+  const end = line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length; // CRLF
+  return parseRange(line, 0, end, state, out);
 }
 
 /**

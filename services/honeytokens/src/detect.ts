@@ -133,8 +133,10 @@ function byCapturePosition(a: CanaryLeak, b: CanaryLeak): number {
 function wasRead(canary: PlantedCanary, behavior: Behavior | undefined): boolean | null {
   if (!canary.file || !behavior) return null;
   const housekeeping = new Set(behavior.processes.filter((p) => p.housekeeping).map((p) => p.pid));
+  // The behavior model files O_RDWR opens under `write` (sqlite3 opens a cookie store that way),
+  // so both count as opened for reading.
   return behavior.files.some(
-    (f) => f.path === canary.file && f.op === 'read' && f.result === 'ok' && !housekeeping.has(f.pid),
+    (f) => f.path === canary.file && (f.op === 'read' || f.op === 'write') && f.result === 'ok' && !housekeeping.has(f.pid),
   );
 }
 

@@ -110,7 +110,8 @@ export class CatchAll {
 
   listenUdp(port: number): Promise<void> {
     const flows = new Map<string, LiveStream>();
-    const udp = dgram.createSocket('udp4');
+    // A large receive buffer (capped by the kernel's rmem_max) loses less of a flood.
+    const udp = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
     udp.on('error', () => {});
     udp.on('message', (msg, rinfo) => {
       void this.ctx.originals.lookup('udp', port, rinfo.port).then((found) => {

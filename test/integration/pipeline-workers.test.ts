@@ -11,6 +11,12 @@ import { WorkerProcess } from '../fixtures/pipeline/processes.js';
 import { TestRedis } from '../fixtures/pipeline/redis-server.js';
 import { containersOf, localSandboxImage } from '../fixtures/pipeline/container-analyzer.js';
 import { markCancelled } from '@vetbox/store';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { npmTarball } from '../fixtures/api/archives.js';
+import { ApiHarness } from '../fixtures/api/harness.js';
 
 // The stand-in analyzer runs a real labeled container in a local sandbox image when one exists.
 const IMAGE = localSandboxImage();
@@ -105,6 +111,26 @@ describe('pipeline: several worker processes', () => {
     await b.ready();
     await b.waitFor((e) => e.event === 'finished' && e.analysisId === analysis.id, 'completion on b');
     expect((await h.waitForStatus(analysis.id, ['completed'])).status).toBe('completed');
+  });
+
+  it('an upload is analyzed by a worker on "another host": its archive comes from PostgreSQL, not the API\'s disk', async () => {
+    const api = await new ApiHarness().start();
+    cleanups.push(() => api.close());
+    const otherDataDir = mkdtempSync(path.join(os.tmpdir(), 'vetbox-worker-host-'));
+    cleanups.push(async () => rmSync(otherDataDir, { recursive: true, force: true }));
+    const name = api.h.name('vbx-remote');
+    const res = await request(api.app).post('/v1/analyses').set(api.auth('submit')).attach('file', await npmTarball(name, '1.0.0'), 'p.tgz');
+    expect(res.status).toBe(202);
+    // The API host's copy is gone (another machine's disk, as far as the worker is concerned).
+    rmSync(path.join(api.dataDir, 'artifacts'), { recursive: true, force: true });
+
+    const w = new WorkerProcess({ QUEUE_NAME: api.h.queueName, REDIS_URL: api.h.redisUrl, DATABASE_URL, DATA_DIR: otherDataDir, FAKE_DURATION_MS: '100' });
+    cleanups.push(() => w.stop());
+    await w.ready();
+    const done = await api.h.waitForStatus(res.body.id, ['completed', 'failed']);
+    expect(done.errorMessage).toBeNull();
+    expect(done.status).toBe('completed');
+    expect(existsSync(path.join(otherDataDir, 'artifacts', done.artifact.sha256!, `${name}-1.0.0.tgz`))).toBe(true);
   });
 
   it('Redis restarted mid-run (append-only file on): nothing is lost, every analysis completes', async () => {

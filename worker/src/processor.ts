@@ -6,6 +6,7 @@ import type { PrismaClient } from '@vetbox/db';
 import { publishProgress } from '@vetbox/queue';
 import { completeAnalysis, getAnalysis, markCancelled, markFailed, markRequeued, markRunning, updateStage } from '@vetbox/store';
 import { toVetboxError } from './errors.js';
+import { materializeUpload } from './uploads.js';
 
 /** AbortSignal reasons the worker itself uses. */
 export const ABORT_CANCELLED = 'cancelled';
@@ -17,6 +18,8 @@ export interface ProcessorDeps {
   publisher: Redis;
   analyze: Analyzer;
   retentionDays: number;
+  /** Where uploads are written when the API host's copy is not on this host. */
+  dataDir: string;
   logger: Logger;
   /** Removes what an earlier attempt of this analysis left behind (containers, by label). */
   reapAnalysis?: (analysisId: string) => Promise<void>;
@@ -64,8 +67,9 @@ export function createProcessor(deps: ProcessorDeps) {
     const startedAt = Date.now();
     try {
       await deps.reapAnalysis?.(id);
+      const local = await materializeUpload(prisma, data, deps.dataDir);
       const analyzeStarted = Date.now();
-      const result = await deps.analyze(data, {
+      const result = await deps.analyze(local, {
         signal: abort,
         attempt,
         onStage: (stage, percent) => progress.report('running', stage, percent),

@@ -59,6 +59,7 @@ export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDep
     logger,
     concurrency: env.WORKER_CONCURRENCY,
     retentionDays: env.ARTIFACT_RETENTION_DAYS,
+    dataDir: env.DATA_DIR,
     attempts: env.JOB_ATTEMPTS,
     shutdownGraceMs: env.SANDBOX_GRACE_MS + 5_000,
     reapAnalysis: reap,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'bullmq';
 import type { Analyzer, AnalysisStatus } from '@vetbox/contracts';
-import type { Logger } from '@vetbox/config';
+import { loadEnv, type Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
 import { AnalysisQueue, CancelSubscriber, bullConnection, createRedis } from '@vetbox/queue';
 import { markFailed, purgeExpiredRawArtifacts } from '@vetbox/store';
@@ -19,6 +19,8 @@ export interface AnalysisWorkerOptions {
   concurrency: number;
   /** Raw evidence retention (ARTIFACT_RETENTION_DAYS). */
   retentionDays: number;
+  /** This host's DATA_DIR (uploads are materialized under artifacts/); default: the config's. */
+  dataDir?: string;
   /** Tries for re-adding lost jobs (the queue's JOB_ATTEMPTS). */
   attempts: number;
   /**
@@ -74,6 +76,7 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
     publisher,
     analyze: opts.analyze,
     retentionDays: opts.retentionDays,
+    dataDir: opts.dataDir ?? loadEnv().DATA_DIR,
     logger: log,
     reapAnalysis: opts.reapAnalysis,
     onFinished,

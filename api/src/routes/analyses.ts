@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { Router, type Request, type Response } from 'express';
 import {
   ListAnalysesQuery,
@@ -173,8 +173,10 @@ async function submitUpload(s: ApiServices, req: Request, res: Response): Promis
       const existing = await findExistingAnalysis(s.prisma, artifact, s.analyzerVersion);
       if (existing) return respondSubmitted(res, existing, true);
     }
+    // The bytes go to PostgreSQL (workers on other hosts read them there) and to the local store.
+    const blob = await readFile(upload.tempPath);
     artifact.storedPath = await storeValidatedUpload(s.dataDir, upload.tempPath, inspected.sha256, inspected.fileName);
-    const outcome = await submitAnalysis(s.prisma, { artifact, analyzerVersion: s.analyzerVersion, force, apiKeyId: req.apiKey?.id });
+    const outcome = await submitAnalysis(s.prisma, { artifact, analyzerVersion: s.analyzerVersion, force, apiKeyId: req.apiKey?.id, blob });
     await enqueue(s, outcome);
     respondSubmitted(res, outcome.analysis, outcome.deduplicated);
   } finally {

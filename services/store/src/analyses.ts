@@ -1,6 +1,6 @@
 import { AnalysisJob, type ErrorCode, type PhaseName, type Stage } from '@vetbox/contracts';
 import type { Analysis, Artifact, Package, Prisma, PrismaClient } from '@vetbox/db';
-import { dedupKey, findOrCreateArtifact, type ArtifactInput } from './artifacts.js';
+import { dedupKey, findOrCreateArtifact, saveArtifactBlob, type ArtifactInput } from './artifacts.js';
 import { IN_FLIGHT, type Db } from './db.js';
 
 export type AnalysisWithArtifact = Analysis & { artifact: Artifact & { package: Package } };
@@ -15,6 +15,8 @@ export interface SubmitInput {
   apiKeyId?: string | null;
   phases?: PhaseName[];
   baselineAnalysisId?: string;
+  /** Uploads: the validated archive's bytes, kept in the database for workers on any host. */
+  blob?: Buffer;
 }
 
 export interface SubmitOutcome {
@@ -35,6 +37,7 @@ export async function submitAnalysis(prisma: PrismaClient, input: SubmitInput): 
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${dedupKey(input.artifact)}, 0))`;
     const artifact = await findOrCreateArtifact(tx, input.artifact);
+    if (input.blob) await saveArtifactBlob(tx, artifact.id, input.blob);
     if (!input.force) {
       const existing = await findReusableAnalysis(tx, artifact.id, input.analyzerVersion);
       if (existing) return { analysis: existing, deduplicated: true, job: null };

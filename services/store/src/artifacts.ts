@@ -64,3 +64,22 @@ export function dedupKey(input: ArtifactInput): string {
   if (input.source === 'upload') parts.push(input.sha256 ?? '');
   return JSON.stringify(parts);
 }
+
+/** Stores an upload's bytes once (identical bytes are the same artifact). */
+export async function saveArtifactBlob(db: Db, artifactId: string, data: Buffer): Promise<void> {
+  const existing = await db.artifactBlob.findUnique({ where: { artifactId }, select: { artifactId: true } });
+  if (existing) return;
+  await db.artifactBlob.create({ data: { artifactId, data: new Uint8Array(data), size: data.length } });
+}
+
+/** The stored bytes of an uploaded artifact, found by its identity; null when none is stored. */
+export async function readUploadBlob(
+  db: Db,
+  key: { ecosystem: Ecosystem; name: string; version: string; sha256: string },
+): Promise<Buffer | null> {
+  const row = await db.artifactBlob.findFirst({
+    where: { artifact: { source: 'upload', version: key.version, sha256: key.sha256, package: { ecosystem: key.ecosystem, name: key.name } } },
+    select: { data: true },
+  });
+  return row ? Buffer.from(row.data) : null;
+}

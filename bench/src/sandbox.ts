@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   await ensureSandboxImage(new DockerRuntime({ logger: quiet }), { build: true });
   const staged = stage();
   // Interleaved repetitions (median) so a burst of load on a shared machine skews all three alike.
-  const reps = Math.max(1, Number(process.env.BENCH_REPS ?? 3));
+  const reps = Math.max(1, Number(process.env.BENCH_REPS ?? 5));
   const plain: number[] = [];
   const full: number[] = [];
   const seccomp: number[] = [];

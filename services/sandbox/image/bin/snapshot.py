@@ -39,11 +39,21 @@ def walk(roots):
     return state
 
 
+def open_regular(path):
+    """Opens a regular file without following a link or blocking on a FIFO: the user may swap
+    the file for a symlink (to /dev/zero, say) between our lstat and this open."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError("not a regular file")
+    return os.fdopen(fd, "rb")
+
+
 def looks_executable(path, mode):
     if mode & 0o111 or path.endswith(SCRIPT_EXT):
         return True
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             head = f.read(4)
         return head.startswith(b"#!") or head == b"\x7fELF"
     except OSError:
@@ -63,9 +73,14 @@ def describe(path, hashed):
     if hashed[0] < MAX_HASHED and st.st_size <= MAX_HASH_BYTES and looks_executable(path, st.st_mode):
         h = hashlib.sha256()
         try:
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
+            with open_regular(path) as f:
+                left = MAX_HASH_BYTES
+                while left > 0:
+                    chunk = f.read(min(1 << 20, left))
+                    if not chunk:
+                        break
                     h.update(chunk)
+                    left -= len(chunk)
             info["sha256"] = h.hexdigest()
             hashed[0] += 1
         except OSError:

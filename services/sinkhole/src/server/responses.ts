@@ -19,7 +19,7 @@ export interface PlannedResponse {
  * A small, plausible 200 so that a downloader goes on to its next step: a script for script
  * paths, JSON for APIs, HTML otherwise. The bodies do nothing themselves.
  */
-export function plausibleResponse(host: string, path: string, canned: CannedResponse[]): PlannedResponse {
+export function plausibleResponse(host: string, path: string, canned: CannedResponse[], accept = ''): PlannedResponse {
   const bareHost = host.replace(/:\d+$/, '').toLowerCase();
   const barePath = path.split('?')[0] ?? path;
   const hit = canned.find((c) => c.path === barePath && (c.host === undefined || c.host.toLowerCase() === bareHost));
@@ -42,6 +42,8 @@ export function plausibleResponse(host: string, path: string, canned: CannedResp
     case 'txt':
       return { status: 200, contentType: 'text/plain', body: 'ok\n' };
     default:
+      // API clients (registries, webhooks) ask for JSON and choke on HTML.
+      if (/json/i.test(accept)) return { status: 200, contentType: 'application/json', body: '{"ok":true}\n' };
       return { status: 200, contentType: 'text/html; charset=utf-8', body: '<!doctype html><html><body>ok</body></html>\n' };
   }
 }

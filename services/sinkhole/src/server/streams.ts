@@ -237,7 +237,7 @@ export class CatchAll {
     req.on('data', (chunk: Buffer) => this.ctx.recorder.appendBody(entry, chunk));
     req.on('error', () => res.destroy());
     req.on('end', () => {
-      const answer = plausibleResponse(host, entry.path, this.ctx.canned);
+      const answer = plausibleResponse(host, entry.path, this.ctx.canned, entry.headers.accept);
       res.writeHead(answer.status, {
         'content-type': answer.contentType,
         'content-length': Buffer.byteLength(answer.body),

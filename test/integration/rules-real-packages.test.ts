@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildBehavior } from '@vetbox/behavior';
-import type { PhaseReport, StagedPackage } from '@vetbox/contracts';
+import type { Behavior, PhaseReport, StagedPackage } from '@vetbox/contracts';
 import { fetchNpm, stage } from '@vetbox/fetch';
 import { evaluate, type Evaluation } from '@vetbox/rules';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, runSandbox, type SandboxRunResult } from '@vetbox/sandbox';
@@ -31,7 +31,7 @@ afterAll(async () => {
   await Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-async function detonate(staged: StagedPackage, homeFiles = honeyKey): Promise<{ run: SandboxRunResult; result: Evaluation }> {
+async function detonate(staged: StagedPackage, homeFiles = honeyKey): Promise<{ run: SandboxRunResult; result: Evaluation; behavior: Behavior }> {
   const analysisId = `test-rules-${randomUUID()}`;
   used.push(analysisId);
   const run = await runSandbox({ analysisId, staged, homeFiles, limits });
@@ -52,7 +52,7 @@ async function detonate(staged: StagedPackage, homeFiles = honeyKey): Promise<{ 
   }));
   const pkg = { ecosystem: staged.ecosystem, name: staged.name, version: staged.version, sha256: staged.sha256 || '0'.repeat(64), source: staged.source };
   const result = evaluate({ package: pkg, behavior, canaries: [], sandbox: run.sandbox, phases: reports });
-  return { run, result };
+  return { run, result, behavior };
 }
 
 function describeResult(name: string, run: SandboxRunResult, result: Evaluation): string {
@@ -93,6 +93,39 @@ describe('rules on real packages: popular install scripts come out benign', () =
       expect(result.findings.every((f) => f.severity === 'low' || f.severity === 'info'), text).toBe(true);
     }, 400_000);
   }
+});
+
+describe('rules on real behavior: ordinary PyPI builds come out benign', () => {
+  it('an sdist with a C extension compiled by setuptools during pip install', async () => {
+    const staged = await stagePypiSdist({
+      name: 'cext-demo',
+      setupPy: [
+        'from setuptools import setup, Extension',
+        "setup(name='cext-demo', version='1.0.0', py_modules=['cext_demo'],",
+        "      ext_modules=[Extension('_cext_demo', sources=['_cext_demo.c'])])",
+        '',
+      ].join('\n'),
+      files: {
+        'cext_demo.py': 'from _cext_demo import answer\n',
+        '_cext_demo.c': [
+          '#include <Python.h>',
+          'static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }',
+          'static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};',
+          'static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "_cext_demo", NULL, -1, methods};',
+          'PyMODINIT_FUNC PyInit__cext_demo(void) { return PyModule_Create(&mod); }',
+          '',
+        ].join('\n'),
+      },
+      importNames: ['cext_demo'],
+    });
+    cleanup.push(staged.dir);
+    const { run, result, behavior } = await detonate(staged);
+    const text = describeResult('cext-demo', run, result);
+    console.log(text);
+    // The build really ran: a compiler was spawned by setup.py.
+    expect(behavior.processes.some((p) => /(^|\/)(x86_64-linux-gnu-)?gcc(-\d+)?$|cc1$/.test(p.argv[0] ?? '')), text).toBe(true);
+    expect(result.verdict, text).toBe('benign');
+  }, 300_000);
 });
 
 describe('rules on real behavior: imitation malware comes out malicious', () => {

@@ -118,4 +118,23 @@ describe('network-activity', () => {
     expect(f?.title).toBe('Contacts 8.8.8.8 during install');
     expect(f?.severity).toBe('high');
   });
+
+  it('rates a listening socket on all interfaces medium, but not a loopback-only server', () => {
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('node x.js');
+    b.connect(node, '127.0.0.1', 37415, { syscall: 'listen', result: 'ok' });
+    expect(fired(run(b), 'network-activity')).toEqual([]);
+    b.connect(node, '0.0.0.0', 31337, { syscall: 'listen', result: 'ok' });
+    const [f] = fired(run(b), 'network-activity');
+    expect(f?.severity).toBe('medium');
+    expect(f?.evidence[0]?.summary).toContain('port 31337');
+  });
+
+  it('does not call a sinkhole-answered address (198.18.0.0/15) hard-coded', () => {
+    const b = new BehaviorBuilder();
+    b.connect(b.lifecycle('node x.js'), '198.18.0.7', 443);
+    const [f] = fired(run(b), 'network-activity');
+    expect(f?.severity).toBe('high');
+    expect(f?.explanation).not.toMatch(/hard-coded/);
+  });
 });

@@ -144,14 +144,44 @@ function judge(ctx: RuleContext, d: Destination): { severity: Severity; detail: 
   const poolNote = pool.length > 0 ? ` Port ${pool.join(', ')} is also a common mining-pool / reverse-shell port.` : '';
   if (d.uploaded) return { severity: 'high', detail: `Data was sent to ${d.host}.${poolNote}` };
   if (d.contacted) {
-    const ip = isIpLiteral(d.host) ? ' The address is hard-coded (no DNS lookup), typical of command-and-control.' : '';
+    // 198.18.0.0/15 is what the sinkhole answers lookups with: such an address was a name.
+    const ip = isIpLiteral(d.host) && !/^198\.1[89]\./.test(d.host) ? ' The address is hard-coded (no DNS lookup), typical of command-and-control.' : '';
     return { severity: 'high', detail: `A connection to ${d.host} was attempted.${ip}${poolNote}` };
   }
   return { severity: 'medium', detail: `Only a DNS lookup of ${d.host} was seen (no connection).` };
 }
 
-/** network-activity: one finding per destination host and phase. */
+/** A socket listening on all interfaces: something that waits for a remote party (a bind shell). */
+function listeners(ctx: RuleContext): Draft[] {
+  const byPhase = new Map<PhaseName, Evidence[]>();
+  ctx.behavior.network.connections.forEach((c, index) => {
+    if (c.syscall !== 'listen' || c.protocol === 'unix' || (c.family && IGNORED_FAMILIES.has(c.family))) return;
+    if (!/^(0\.0\.0\.0|::|\*|)$/.test(c.address)) return; // loopback-only servers are internal plumbing
+    const list = byPhase.get(c.phase) ?? [];
+    list.push({
+      kind: 'connection',
+      index,
+      summary: `${ctx.describeProcess(c.pid)} listens on ${c.protocol.toUpperCase()} port ${c.port ?? '?'} on all interfaces`,
+      key: `listen:${c.protocol}:${c.port ?? ''}`,
+    });
+    byPhase.set(c.phase, list);
+  });
+  return [...byPhase].map(([phase, evidence]) => ({
+    rule: 'network-activity',
+    severity: 'medium' as Severity,
+    phase,
+    evidence,
+    title: `Opens a listening socket during ${phase}`,
+    detail: 'A socket listening on all interfaces waits for a remote party to connect: the shape of a bind shell or backdoor.',
+  }));
+}
+
+/** network-activity: one finding per destination host and phase, plus listening sockets. */
 export function networkActivity(ctx: RuleContext): Draft[] {
+  return [...destinationFindings(ctx), ...listeners(ctx)];
+}
+
+function destinationFindings(ctx: RuleContext): Draft[] {
   return collectDestinations(ctx).map((d) => {
     const { severity, detail } = judge(ctx, d);
     const verb = d.contacted ? 'Contacts' : 'Looks up';

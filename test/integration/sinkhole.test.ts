@@ -356,6 +356,28 @@ describe('sinkhole lifecycle', () => {
     expect(await runtime.listByLabel(LABEL_ANALYSIS, analysisId)).toEqual([]);
   });
 
+  it('concurrent analyses each see only their own sandbox traffic', async () => {
+    const ids = [`test-sinkhole-${randomUUID()}`, `test-sinkhole-${randomUUID()}`];
+    used.push(...ids);
+    // allSettled: both analyses finish (and clean up) before anything is asserted.
+    const settled = await Promise.allSettled(
+      ids.map(async (analysisId, i) => {
+        await using sinkhole = await startSinkhole({ analysisId, image });
+        await runInSandbox({ analysisId, cmd: `curl -s -m 5 http://only-${i}.example/x >/dev/null; echo done`, network: sinkhole.network, timeoutMs: 30_000, limits });
+        return await sinkhole.collect();
+      }),
+    );
+    const captures = settled.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    });
+    captures.forEach((capture, i) => {
+      const hosts = capture.streams.flatMap((s) => s.http.map((h) => h.host));
+      expect(hosts).toEqual([`only-${i}.example`]);
+      expect(capture.dns.every((q) => q.name === `only-${i}.example`)).toBe(true);
+    });
+  });
+
   it('a sinkhole that cannot start throws a VetboxError and leaves nothing behind', async () => {
     const analysisId = `test-sinkhole-${randomUUID()}`;
     used.push(analysisId);

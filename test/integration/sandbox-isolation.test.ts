@@ -69,10 +69,15 @@ describe('sandbox isolation: network', () => {
   it('runs unprivileged under the randomized identity, with no capabilities and no writable image paths', async () => {
     const r = await runInSandbox({
       analysisId: newId(),
-      cmd: 'hostname; whoami; id -u; grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status; touch /usr/local/x /etc/x /opt/x 2>/dev/null; echo touch=$?; ls -A ~ | tr "\\n" " "',
+      cmd: 'hostname; whoami; id -u; grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status; touch /usr/local/x /etc/x /opt/x 2>/dev/null; echo touch=$?; ls -A ~ | tr "\\n" " "; echo; echo "$AWS_ACCESS_KEY_ID"; cat ~/.aws/credentials',
+      env: { AWS_ACCESS_KEY_ID: 'AKIAVETBOXCANARY0001' },
+      homeFiles: [{ path: '.aws/credentials', content: '[default]\naws_access_key_id = AKIAVETBOXCANARY0002\n', mode: 0o600 }],
       limits: { graceMs: 200 },
     });
-    const [hostname, user, uid, capEff, nnp, touch, home] = r.stdoutTail.trim().split('\n');
+    const [hostname, user, uid, capEff, nnp, touch, home, envKey, fileHeader, fileKey] = r.stdoutTail.trim().split('\n');
+    // Honeytokens: the environment variable and the planted file reach the traced code.
+    expect(envKey).toBe('AKIAVETBOXCANARY0001');
+    expect(`${fileHeader}\n${fileKey}`).toBe('[default]\naws_access_key_id = AKIAVETBOXCANARY0002');
     expect(hostname).toBe(r.sandbox.hostname);
     expect(user).toBe(r.sandbox.user);
     expect(uid).toBe('1000');

@@ -60,8 +60,8 @@ describe('sandbox: imitation malware', () => {
     expect(install.stdoutTail).toContain('node install.js');
     expectPayloadActions(await trace(install));
     // The honeytoken was planted in the randomized home and its content was read.
-    expect(await trace(install)).toContain(`read(17<${r.sandbox.home}/.ssh/id_rsa>`.slice(0, 5));
-    expect(await trace(install)).toContain('vetbox-test-canary-not-a-key');
+    const installTrace = await trace(install);
+    expect(installTrace).toMatch(new RegExp(`read\\(\\d+<${r.sandbox.home}/\\.ssh/id_rsa>, "-----BEGIN OPENSSH PRIVATE KEY-----\\\\nvetbox-test-canary-not-a-key`));
     const imp = phase(r.phases, 'import');
     expect(imp.status).toBe('completed');
     expect(await trace(imp)).not.toContain('192.0.2.10", 8080');
@@ -103,6 +103,18 @@ describe('sandbox: imitation malware', () => {
     const imp = phase(r.phases, 'import');
     expect(imp.status).toBe('completed');
     expectPayloadActions(await trace(imp));
+  });
+
+  it('ESM-only package: import() fallback loads it and its payload runs in the import phase', async () => {
+    const staged = await stageNpm({ name: 'esm-only', files: { 'index.mjs': "import fs from 'node:fs';\ntry { fs.readFileSync(process.env.HOME + '/.ssh/id_rsa'); } catch {}\nexport default 1;\n" } });
+    // Rewrite the manifest as ESM-only: exports with an import condition and no require entry.
+    const manifest = path.join(staged.dir, 'node_modules', 'esm-only', 'package.json');
+    await writeFile(manifest, JSON.stringify({ name: 'esm-only', version: '1.0.0', type: 'module', exports: { '.': { import: './index.mjs' } } }));
+    const r = await runSandbox({ analysisId: newId(), staged, homeFiles: honeyKey, limits });
+    const imp = phase(r.phases, 'import');
+    expect(imp.status, imp.stderrTail).toBe('completed');
+    expect(imp.stdoutTail).toContain('vetbox-import ok esm-only (import)');
+    expect(await trace(imp)).toMatch(/openat\([^\n]*"[^"\n]*\/\.ssh\/id_rsa"[^\n]*= \d+/);
   });
 
   it('import runs even when install failed, and install failure is data', async () => {

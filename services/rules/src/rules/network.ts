@@ -185,11 +185,13 @@ function destinationFindings(ctx: RuleContext): Draft[] {
   return collectDestinations(ctx).map((d) => {
     const { severity, detail } = judge(ctx, d);
     const verb = d.contacted ? 'Contacts' : 'Looks up';
+    // DNS-tunnel names run to hundreds of characters: the title stays readable, evidence has it all.
+    const host = d.host.length > 64 ? `…${d.host.slice(-63)}` : d.host;
     return {
       rule: 'network-activity',
       severity,
       phase: d.phase,
-      title: `${verb} ${d.host} during ${d.phase}`,
+      title: `${verb} ${host} during ${d.phase}`,
       detail,
       evidence: d.evidence,
     };

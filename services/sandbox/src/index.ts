@@ -5,6 +5,7 @@ export {
   SANDBOX_UID,
   STRACE_BASE_ARGS,
   STRACE_SECCOMP_ARGS,
+  STRACE_SECCOMP_FILE_SYSCALLS,
   parseDriverOutput,
   statusOf,
   type SandboxOptions,

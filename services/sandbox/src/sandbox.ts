@@ -34,14 +34,27 @@ export const SANDBOX_UID = 1000;
 export const STRACE_BASE_ARGS = ['-f', '-ttt', '-yy', '-s', '4096'];
 
 /**
- * Optional faster tracing: seccomp-bpf stops only on the listed syscalls. The set keeps what the
- * trace parser reads: files, processes, network, and the fd calls that show data moving over
- * sockets or shells wired to them (read/write/dup2/...).
+ * Faster tracing (SANDBOX_TRACE_MODE=seccomp, the default): seccomp-bpf stops only on the listed
+ * syscalls. Kept: every file syscall that opens, executes, creates, changes or probes access to a
+ * path (the %file class minus the stat family and readlink/getcwd, which npm and pip issue by the
+ * thousand and the behavior model does not use: they were 60% of the lines), processes, network,
+ * credentials, and the fd calls that show data moving over sockets or shells wired to them.
  */
+export const STRACE_SECCOMP_FILE_SYSCALLS = [
+  'open', 'openat', 'openat2', 'creat', 'execve', 'execveat', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2',
+  'mkdir', 'mkdirat', 'rmdir', 'chmod', 'fchmod', 'fchmodat', 'chown', 'fchown', 'fchownat', 'lchown', 'symlink',
+  'symlinkat', 'link', 'linkat', 'truncate', 'mknod', 'mknodat', 'utimensat', 'access', 'faccessat', 'faccessat2',
+  'mount', 'umount2', 'chroot', 'setxattr', 'lsetxattr', 'inotify_add_watch', 'chdir', 'fchdir',
+];
 export const STRACE_SECCOMP_ARGS = [
   '--seccomp-bpf',
   '-e',
-  'trace=%file,%process,%network,%creds,read,write,readv,writev,dup,dup2,dup3,pipe,pipe2,memfd_create,sendfile,splice,ptrace,prctl,kill,tkill,tgkill,chdir,fchdir,uname',
+  `trace=${[
+    ...STRACE_SECCOMP_FILE_SYSCALLS,
+    '%process', '%network', '%creds',
+    'read', 'write', 'readv', 'writev', 'dup', 'dup2', 'dup3', 'pipe', 'pipe2', 'memfd_create', 'sendfile', 'splice',
+    'ptrace', 'prctl', 'kill', 'tkill', 'tgkill', 'uname',
+  ].join(',')}`,
 ];
 
 export type SandboxNetwork = { mode: 'none' } | { mode: 'container'; containerId: string };

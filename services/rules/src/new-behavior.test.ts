@@ -71,6 +71,8 @@ describe('new-behavior', () => {
           entry('files', 'write <workdir>/node_modules/demo-pkg/dist/x.js', { op: 'write', path: '<workdir>/node_modules/demo-pkg/dist/x.js' }),
           entry('files', 'read /etc/passwd', { op: 'read', path: '/etc/passwd' }),
           entry('files', 'write ~/.npmrc', { op: 'read', path: '~/.npmrc.bak' }),
+          entry('hosts', 'udp:10.255.255.53:53', { protocol: 'udp', address: '10.255.255.53', port: 53 }),
+          entry('hosts', 'tcp:127.0.0.1:9229', { protocol: 'tcp', address: '127.0.0.1', port: 9229 }),
         ]),
       ),
     ).toBeNull();

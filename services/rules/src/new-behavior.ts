@@ -1,7 +1,7 @@
 import type { Ecosystem, Finding, PhaseName, Severity } from '@vetbox/contracts';
 import { DEFAULT_REGISTRY_HOSTS, type Evidence } from './context.js';
 import { completeFinding, type Evaluation } from './evaluate.js';
-import { binaryHost, hostMatches, isExfilService, looksLikeDnsTunnel, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from './hosts.js';
+import { binaryHost, hostMatches, isExfilService, isLoopback, isPrivateAddress, looksLikeDnsTunnel, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from './hosts.js';
 import { classify, CREDENTIAL_STORES, PERSISTENCE_LOCATIONS } from './paths.js';
 import { atLeast, score } from './scoring.js';
 
@@ -57,6 +57,9 @@ function hostOf(entry: DiffEntryLike): string | undefined {
 function judgeHost(entry: DiffEntryLike, opts: Required<NewBehaviorOptions>): Severity | undefined {
   const host = hostOf(entry);
   if (!host || opts.registryHosts.some((r) => hostMatches(host, r))) return undefined;
+  // The sandbox's own resolver and loopback are plumbing, as in network-activity.
+  const address = str(entry.detail.address);
+  if (address && !str(entry.detail.hostname) && (isLoopback(address) || (entry.detail.port === 53 && isPrivateAddress(address)))) return undefined;
   if (isExfilService(host) || looksLikeDnsTunnel(host)) return 'high';
   const method = str(entry.detail.method)?.toUpperCase();
   if (method && !['GET', 'HEAD', 'OPTIONS'].includes(method)) return 'high';

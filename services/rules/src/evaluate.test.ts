@@ -85,4 +85,23 @@ describe('evaluate: findings and verdict', () => {
     expect(run(new BehaviorBuilder(), { name: 'lodahs' }).lookalikeOf).toBe('lodash');
     expect(run(new BehaviorBuilder(), { name: 'lodash' }).lookalikeOf).toBeUndefined();
   });
+
+  it("cites a pipeline once, not once per forked subshell that kept the shell's argv", () => {
+    const b = new BehaviorBuilder();
+    const sh = b.lifecycle('echo ZWNobyBoaQ== | base64 -d | sh');
+    b.child(sh, ['sh', '-c', 'echo ZWNobyBoaQ== | base64 -d | sh']);
+    b.child(sh, ['sh', '-c', 'echo ZWNobyBoaQ== | base64 -d | sh']);
+    const [f] = fired(run(b), 'shell-execution');
+    expect(f?.evidence).toHaveLength(1);
+  });
+
+  it('caps cited evidence at 50 and says how many more there are', () => {
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('node x.js');
+    for (let i = 0; i < 60; i++) b.write(node, `${HOME}/Documents/file-${i}.txt`);
+    const [f] = fired(run(b), 'write-outside-package');
+    expect(f?.evidence).toHaveLength(51);
+    expect(f?.evidence[50]).toEqual({ kind: 'file', summary: '… and 10 more' });
+  });
 });
+

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SEVERITY_ORDER, type EvidenceRef, type Finding, type Verdict } from '@vetbox/contracts';
 import { ruleInfo } from './catalog.js';
-import { RuleContext, type Draft, type EvaluateInput } from './context.js';
+import { RuleContext, type Draft, type EvaluateInput, type Evidence } from './context.js';
 import { credentialExfiltration, credentialStoreRead } from './rules/credentials.js';
 import {
   downloaderExecution,
@@ -57,12 +57,27 @@ export function evidenceHash(rule: string, keys: readonly string[]): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`;
 }
 
+/**
+ * Drops evidence that reads exactly like an earlier entry of the same kind: a shell's forked
+ * subshells keep its argv, so one pipeline otherwise shows up once per fork.
+ */
+function distinctEvidence(evidence: readonly Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return evidence.filter((e) => {
+    const id = `${e.kind}\u0000${e.summary}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
 export function completeFinding(draft: Draft): Finding {
   const info = ruleInfo(draft.rule);
-  const kept = draft.evidence.slice(0, MAX_EVIDENCE);
+  const distinct = distinctEvidence(draft.evidence);
+  const kept = distinct.slice(0, MAX_EVIDENCE);
   const evidence: EvidenceRef[] = kept.map(({ key: _key, ...ref }) => ref);
-  if (draft.evidence.length > MAX_EVIDENCE) {
-    evidence.push({ kind: kept[0]!.kind, summary: `… and ${draft.evidence.length - MAX_EVIDENCE} more` });
+  if (distinct.length > MAX_EVIDENCE) {
+    evidence.push({ kind: kept[0]!.kind, summary: `… and ${distinct.length - MAX_EVIDENCE} more` });
   }
   return {
     rule: draft.rule,

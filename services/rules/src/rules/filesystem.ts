@@ -29,9 +29,8 @@ export function writeOutsidePackage(ctx: RuleContext): Draft[] {
     rule: 'write-outside-package',
     severity: g.severity,
     phase,
-    evidence: g.evidence.slice(0, 50),
-    detail:
-      g.evidence.length > 50 ? `${g.evidence.length} paths written; the first 50 are cited.` : `${g.evidence.length} path(s) written.`,
+    evidence: g.evidence,
+    detail: `${g.evidence.length} path(s) written.`,
   }));
 }
 

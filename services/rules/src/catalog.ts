@@ -168,7 +168,7 @@ const catalog = [
     severities: ['high'],
     title: 'Accesses the memory of other processes',
     explanation:
-      'Code in the sandbox called ptrace or process_vm_readv/writev, or opened another process\'s /proc/<pid>/mem. That is ' +
+      'Code in the sandbox called ptrace or process_vm_readv/writev, or opened another process\'s `/proc/<pid>/mem`. That is ' +
       'how secrets are scraped from CI runners and how code is injected into other programs; no install script needs it.',
   },
   {

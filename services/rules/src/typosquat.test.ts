@@ -17,6 +17,7 @@ describe('checkTyposquat', () => {
     ['axiosjs', 'axios', 'affix'],
     ['node-express', 'express', 'affix'],
     ['express2', 'express', 'affix'],
+    ['noderequest', 'request', 'affix'],
     ['@lodash/lodash', 'lodash', 'scope'],
     ['typescriptt', 'typescript', 'doubled-letter'],
     ['webpack-clii', 'webpack-cli', 'doubled-letter'],

@@ -90,6 +90,7 @@ const AFFIXES: Array<{ affix: string; at: 'prefix' | 'suffix' }> = [
   { affix: 'js-', at: 'prefix' },
   { affix: '-node', at: 'suffix' },
   { affix: 'node-', at: 'prefix' },
+  { affix: 'node', at: 'prefix' },
   { affix: '2', at: 'suffix' },
   { affix: '-python', at: 'suffix' },
   { affix: 'python-', at: 'prefix' },

@@ -46,7 +46,7 @@ async function plainRun(staged: StagedPackage, analysisId: string): Promise<numb
   }
 }
 
-async function tracedRun(staged: StagedPackage, analysisId: string, traceMode: 'full' | 'seccomp'): Promise<number> {
+async function tracedRun(staged: StagedPackage, analysisId: string, traceMode: 'full' | 'seccomp' | 'lean'): Promise<number> {
   const outDir = path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', traceMode);
   const r = await runSandbox({ analysisId, staged, traceMode, logger: quiet, outDir, limits: { graceMs: 1000 } });
   for (const p of r.phases) if (p.status !== 'completed') throw new Error(`${traceMode} ${p.name}: ${p.status} ${p.reason ?? ''} ${p.stderrTail}`);
@@ -63,12 +63,14 @@ async function main(): Promise<void> {
   const plain: number[] = [];
   const full: number[] = [];
   const seccomp: number[] = [];
+  const lean: number[] = [];
   const fixed: number[] = [];
   for (let i = 0; i < reps; i++) {
     const id = (what: string) => `bench-sandbox-${what}-${process.pid}-${i}`;
     plain.push(await plainRun(staged, id('plain')));
     full.push(await tracedRun(staged, id('full'), 'full'));
     seccomp.push(await tracedRun(staged, id('seccomp'), 'seccomp'));
+    lean.push(await tracedRun(staged, id('lean'), 'lean'));
     const t0 = Date.now();
     await runInSandbox({ analysisId: id('fixed'), cmd: ['true'], logger: quiet, outDir: path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', 'fixed'), limits: { graceMs: 0 } });
     fixed.push(Date.now() - t0);
@@ -77,16 +79,19 @@ async function main(): Promise<void> {
     summarize('plain install+import', plain),
     summarize('traced full', full),
     summarize('traced seccomp', seccomp),
+    summarize('traced lean', lean),
     summarize('sandbox create→remove', fixed),
   ]);
-  const [p, f, s] = [median(plain), median(full), median(seccomp)];
+  const [p, f, s, l] = [median(plain), median(full), median(seccomp), median(lean)];
   const mode = loadEnv().SANDBOX_TRACE_MODE;
   console.log(`package: ${PKG} (install + import), median of ${reps} interleaved runs`);
   console.log(`plain (untraced, same image and user): ${p} ms`);
   console.log(`traced, strace -f every syscall:        ${f} ms  (${(f / p).toFixed(2)}x)`);
-  console.log(`traced, strace --seccomp-bpf (subset):  ${s} ms  (${(s / p).toFixed(2)}x)`);
+  console.log(`traced, seccomp (default subset):       ${s} ms  (${(s / p).toFixed(2)}x)`);
+  console.log(`traced, lean (seccomp minus stat family): ${l} ms  (${(l / p).toFixed(2)}x)`);
   console.log(`trace mode in use (SANDBOX_TRACE_MODE): ${mode}`);
-  console.log(`sandbox-overhead: ${((mode === 'seccomp' ? s : f) / p).toFixed(2)}x`);
+  const inUse = mode === 'full' ? f : mode === 'lean' ? l : s;
+  console.log(`sandbox-overhead: ${(inUse / p).toFixed(2)}x`);
   console.log(`sandbox-fixed: ${median(fixed)} ms`);
 }
 

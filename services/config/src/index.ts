@@ -33,8 +33,8 @@ export const EnvSchema = z.object({
   SANDBOX_DISK_MB: int(1024),
   SANDBOX_PHASE_TIMEOUT_MS: int(180_000),
   SANDBOX_GRACE_MS: int(3_000),
-  /** seccomp: strace --seccomp-bpf on the syscalls the trace parser reads (~1.5x); full: every syscall (~2.5x). */
-  SANDBOX_TRACE_MODE: z.enum(['seccomp', 'full']).default('seccomp'),
+  /** seccomp: strace --seccomp-bpf on the syscalls the behavior model reads; lean: the same without the stat family (faster, blind to stat probes); full: every syscall. */
+  SANDBOX_TRACE_MODE: z.enum(['seccomp', 'lean', 'full']).default('seccomp'),
   NPM_REGISTRY_URL: z.string().url().default('https://registry.npmjs.org'),
   PYPI_URL: z.string().url().default('https://pypi.org'),
   UPLOAD_MAX_BYTES: int(50 * 1024 * 1024),

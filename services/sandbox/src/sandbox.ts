@@ -35,30 +35,41 @@ export const STRACE_BASE_ARGS = ['-f', '-ttt', '-yy', '-s', '4096'];
 
 /**
  * Faster tracing (SANDBOX_TRACE_MODE=seccomp, the default): seccomp-bpf stops only on the listed
- * syscalls. Kept: every file syscall that opens, executes, creates, changes or probes access to a
- * path (the %file class minus the stat family and readlink/getcwd, which npm and pip issue by the
- * thousand and the behavior model does not use: they were 60% of the lines), processes, network,
- * credentials, and the fd calls that show data moving over sockets or shells wired to them.
+ * syscalls. Kept: every file syscall the behavior model reads — open/exec/create/change and the
+ * stat/access/readlink probes (sandbox and secret-file probes are rules) — plus a few more that
+ * change files; dropped from %file: getcwd, statfs, getxattr/listxattr and the like. Then
+ * processes, network, credentials, and the fd calls that show data moving over sockets (write
+ * lines carry the socket's ports, which join the trace to the sinkhole) or shells wired to them.
  */
 export const STRACE_SECCOMP_FILE_SYSCALLS = [
-  'open', 'openat', 'openat2', 'creat', 'execve', 'execveat', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2',
+  'open', 'openat', 'openat2', 'creat', 'stat', 'lstat', 'newfstatat', 'statx', 'access', 'faccessat', 'faccessat2',
+  'readlink', 'readlinkat', 'execve', 'execveat', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2',
   'mkdir', 'mkdirat', 'rmdir', 'chmod', 'fchmod', 'fchmodat', 'chown', 'fchown', 'fchownat', 'lchown', 'symlink',
-  'symlinkat', 'link', 'linkat', 'truncate', 'mknod', 'mknodat', 'utimensat', 'access', 'faccessat', 'faccessat2',
-  'mount', 'umount2', 'chroot', 'setxattr', 'lsetxattr', 'inotify_add_watch', 'chdir', 'fchdir',
+  'symlinkat', 'link', 'linkat', 'truncate', 'mknod', 'mknodat', 'utimensat', 'mount', 'umount2', 'chroot',
+  'setxattr', 'lsetxattr', 'inotify_add_watch', 'chdir', 'fchdir',
 ];
-export const STRACE_SECCOMP_ARGS = [
+const SECCOMP_OTHER_SYSCALLS = [
+  '%process', '%network', '%creds',
+  'read', 'write', 'readv', 'writev', 'dup', 'dup2', 'dup3', 'pipe', 'pipe2', 'memfd_create', 'sendfile', 'splice',
+  'ptrace', 'prctl', 'kill', 'tkill', 'tgkill', 'uname',
+];
+/** The stat family and readlink: ~60% of an npm/pip trace's lines, used only for probe rules. */
+export const STAT_SYSCALLS = ['stat', 'lstat', 'newfstatat', 'statx', 'readlink', 'readlinkat'];
+export const STRACE_SECCOMP_ARGS = ['--seccomp-bpf', '-e', `trace=${[...STRACE_SECCOMP_FILE_SYSCALLS, ...SECCOMP_OTHER_SYSCALLS].join(',')}`];
+/** `lean`: seccomp without the stat family — faster, but blind to stat-based existence probes (access() probes remain). */
+export const STRACE_LEAN_ARGS = [
   '--seccomp-bpf',
   '-e',
-  `trace=${[
-    ...STRACE_SECCOMP_FILE_SYSCALLS,
-    '%process', '%network', '%creds',
-    'read', 'write', 'readv', 'writev', 'dup', 'dup2', 'dup3', 'pipe', 'pipe2', 'memfd_create', 'sendfile', 'splice',
-    'ptrace', 'prctl', 'kill', 'tkill', 'tgkill', 'uname',
-  ].join(',')}`,
+  `trace=${[...STRACE_SECCOMP_FILE_SYSCALLS.filter((c) => !STAT_SYSCALLS.includes(c)), ...SECCOMP_OTHER_SYSCALLS].join(',')}`,
 ];
 
+/** strace arguments (after STRACE_BASE_ARGS) for a trace mode. */
+export function straceModeArgs(mode: TraceMode): string[] {
+  return mode === 'full' ? [] : mode === 'lean' ? STRACE_LEAN_ARGS : STRACE_SECCOMP_ARGS;
+}
+
 export type SandboxNetwork = { mode: 'none' } | { mode: 'container'; containerId: string };
-export type TraceMode = 'full' | 'seccomp';
+export type TraceMode = 'full' | 'seccomp' | 'lean';
 
 export interface HomeFile {
   /** Relative to the user's home. */
@@ -299,7 +310,7 @@ export class Sandbox implements AsyncDisposable {
       timeoutMs,
       graceMs: opts.graceMs ?? this.limits.graceMs,
       tracePath,
-      straceArgs: [...STRACE_BASE_ARGS, ...((this.opts.traceMode ?? loadEnv().SANDBOX_TRACE_MODE) === 'seccomp' ? STRACE_SECCOMP_ARGS : [])],
+      straceArgs: [...STRACE_BASE_ARGS, ...straceModeArgs(this.opts.traceMode ?? loadEnv().SANDBOX_TRACE_MODE)],
       tailBytes: 8192,
     };
     const hostStart = Date.now();

@@ -8,7 +8,8 @@
  * under a second (it runs once per analysis, after the sandbox, which takes seconds).
  */
 import { emptyBehavior, type Behavior, type SandboxInfo } from '@vetbox/contracts';
-import { checkTyposquat, evaluate } from '@vetbox/rules';
+import { readFileSync } from 'node:fs';
+import { buildPopularIndex, checkTyposquat, checkTyposquatIn, evaluate } from '@vetbox/rules';
 import { measure, report, type Sample } from './harness.js';
 
 const home = '/home/bench';
@@ -79,6 +80,18 @@ for (const records of [1_000, 10_000, 100_000]) {
 }
 
 report('rules', samples);
+
+// Precision survey: legitimate names (ranks 2,501–5,000) checked against the top 2,500.
+for (const eco of ['npm', 'pypi'] as const) {
+  const lines = readFileSync(new URL(`../../services/rules/data/${eco}-top5000.tsv`, import.meta.url), 'utf8').trim().split('\n');
+  const index = buildPopularIndex(eco, lines.slice(0, 2500).join('\n'));
+  const bySeverity: Record<string, number> = {};
+  for (const line of lines.slice(2500)) {
+    const hit = checkTyposquatIn(index, eco, line.split('\t')[0]!);
+    if (hit) bySeverity[hit.severity] = (bySeverity[hit.severity] ?? 0) + 1;
+  }
+  console.log(`typosquat survey ${eco}: of ${lines.length - 2500} legitimate names, medium ${bySeverity.medium ?? 0}, low ${bySeverity.low ?? 0}`);
+}
 const warm = samples.find((s) => s.label.startsWith('typosquat npm'))!;
 const big = samples.find((s) => s.label.includes('100000'))!;
 console.log(`rules: typosquat ${warm.meanMs} ms/name, evaluate(100k records) ${big.meanMs} ms`);

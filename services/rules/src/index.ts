@@ -1,6 +1,14 @@
 export { evaluate, evidenceHash, type Evaluation } from './evaluate.js';
 export { RULES, ruleInfo, type RuleCategory, type RuleId, type RuleInfo } from './catalog.js';
-export { checkTyposquat, normalizeName, type TyposquatMatch, type TyposquatTechnique } from './typosquat.js';
+export {
+  buildPopularIndex,
+  checkTyposquat,
+  checkTyposquatIn,
+  normalizeName,
+  type PopularIndex,
+  type TyposquatMatch,
+  type TyposquatTechnique,
+} from './typosquat.js';
 export { score, SEVERITY_POINTS, VERDICT_BANDS } from './scoring.js';
 export { DEFAULT_REGISTRY_HOSTS, type EvaluateInput } from './context.js';
 export {

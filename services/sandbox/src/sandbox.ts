@@ -181,7 +181,10 @@ export class Sandbox implements AsyncDisposable {
     const env = loadEnv();
     const log = opts.logger ?? defaultLogger();
     const runtime = opts.runtime ?? new DockerRuntime({ logger: log });
-    const limits = { ...limitsFromEnv(env), ...opts.limits };
+    const given = Object.fromEntries(Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<SandboxLimits>;
+    const limits = { ...limitsFromEnv(env), ...given };
+    // The trace tmpfs counts against the memory limit too: keep it to a quarter of it.
+    if (given.traceMb === undefined) limits.traceMb = Math.max(16, Math.min(512, Math.floor(limits.memoryMb / 4)));
     const image = opts.image ?? sandboxImage();
     const network = opts.network ?? { mode: 'none' };
     throwIfAborted(opts.signal);

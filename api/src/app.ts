@@ -3,6 +3,8 @@ import express, { type Express, type RequestHandler, type Router } from 'express
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '@vetbox/config';
+import type { VetboxError } from '@vetbox/contracts';
+import { toVetboxError } from '@vetbox/store';
 import { createMetrics } from './metrics.js';
 import { openApiRoutes } from './openapi.js';
 import { errorHandler, notFoundHandler, problemType, sendProblem } from './problem.js';
@@ -50,6 +52,12 @@ function rejectOversizedJson(limit: number): RequestHandler {
   };
 }
 
+/** Database and Redis outages answer 503 with their code instead of an anonymous 500. */
+function classifyInfrastructureError(err: unknown): VetboxError | undefined {
+  const classified = toVetboxError(err);
+  return classified.code === 'INTERNAL' ? undefined : classified;
+}
+
 // Accept a caller's request id only if it is short and plain; otherwise make one.
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -85,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
   }
   for (const router of deps.routers ?? []) app.use(router);
   app.use(notFoundHandler);
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, deps.services ? classifyInfrastructureError : undefined));
   return app;
 }
 
@@ -106,4 +114,4 @@ export { buildOpenApiDocument } from './openapi.js';
 export { httpRegistryLookup } from './registry.js';
 export { parseOrThrow } from './validate.js';
 export type { ApiServices, InspectedUpload, RegistryLookup } from './services.js';
-export { createApiServices, type ApiServiceHandles } from './wiring.js';
+export { API_BULL_OVERRIDES, API_QUEUE_TIMEOUT_MS, API_REDIS_OVERRIDES, createApiServices, type ApiServiceHandles } from './wiring.js';

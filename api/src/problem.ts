@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
-import { isVetboxError, type ErrorCode } from '@vetbox/contracts';
+import { isVetboxError, type ErrorCode, type VetboxError } from '@vetbox/contracts';
 import { HttpProblem, type HttpProblemCode } from './http-problem.js';
 
 /** RFC 9457 problem details: every error the API returns has this shape. */
@@ -73,9 +73,14 @@ interface HttpishError {
 }
 
 /** Last middleware: VetboxErrors keep their code; body-parser errors keep their 4xx; the rest is 500. */
-export function errorHandler(log: { error(obj: object, msg: string): void }): ErrorRequestHandler {
-  return (err: unknown, req, res, next) => {
-    if (res.headersSent) return next(err);
+export function errorHandler(
+  log: { error(obj: object, msg: string): void },
+  /** Turns a library error into a VetboxError when it has a known meaning (a database outage). */
+  classify?: (err: unknown) => VetboxError | undefined,
+): ErrorRequestHandler {
+  return (rawErr: unknown, req, res, next) => {
+    if (res.headersSent) return next(rawErr);
+    const err = (!isVetboxError(rawErr) && !(rawErr instanceof HttpProblem) && classify?.(rawErr)) || rawErr;
     if (err instanceof HttpProblem) {
       for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
       return sendProblem(res, {

@@ -16,9 +16,16 @@ function perKeyRateLimit(s: ApiServices) {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (req) => req.apiKey?.id ?? 'anonymous',
+    // Redis away: reads from PostgreSQL keep working unlimited rather than all failing.
+    passOnStoreError: true,
     store: new RedisStore({
       prefix: `vetbox:rl:${s.queue.name}:`,
-      sendCommand: (command: string, ...args: string[]) => s.redis.call(command, ...args) as Promise<RedisReply>,
+      // While Redis is away the counter is skipped (passOnStoreError) without waiting; the
+      // script loads at startup may wait for the first connection.
+      sendCommand: (command: string, ...args: string[]) =>
+        s.redis.status === 'ready' || command === 'SCRIPT'
+          ? (s.redis.call(command, ...args) as Promise<RedisReply>)
+          : Promise.reject(new Error('Redis unavailable')),
     }),
     handler: (_req, _res, next, options) => {
       next(new HttpProblem(429, 'RATE_LIMITED', `rate limit of ${options.limit} requests per minute for this API key exceeded; retry later`));

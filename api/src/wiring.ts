@@ -5,6 +5,18 @@ import { AnalysisQueue, ProgressSubscriber, bullConnection, createRedis } from '
 import { httpRegistryLookup } from './registry.js';
 import type { ApiServices } from './services.js';
 
+/**
+ * The API's own Redis commands (publishing) give up after one reconnect attempt instead of
+ * waiting for Redis to return: an HTTP request should not hang on an outage. (Rate-limit
+ * counters skip Redis entirely while it is away: see v1.ts.)
+ */
+export const API_REDIS_OVERRIDES = { maxRetriesPerRequest: 1 } as const;
+/** BullMQ's producer connection: it needs its offline queue; calls are bounded by API_QUEUE_TIMEOUT_MS. */
+export const API_BULL_OVERRIDES = { maxRetriesPerRequest: 2 } as const;
+
+/** How long a submission waits for Redis before answering 503. */
+export const API_QUEUE_TIMEOUT_MS = 3_000;
+
 export interface ApiServiceHandles {
   services: ApiServices;
   /** Closes the queue and the Redis connections it opened (not the Prisma client it was given). */
@@ -25,9 +37,10 @@ async function resolveAnalyzerVersion(): Promise<string> {
 
 /** The real dependencies of the /v1 API for a process (server.ts calls this). */
 export async function createApiServices(env: Env, logger: Logger, prisma: PrismaClient): Promise<ApiServiceHandles> {
-  const redis = createRedis(env.REDIS_URL);
+  // Requests fail fast (503) while Redis is away instead of waiting for it to return.
+  const redis = createRedis(env.REDIS_URL, API_REDIS_OVERRIDES);
   redis.on('error', () => {});
-  const queue = new AnalysisQueue({ name: env.QUEUE_NAME, connection: bullConnection(env.REDIS_URL), publisher: redis, attempts: env.JOB_ATTEMPTS });
+  const queue = new AnalysisQueue({ name: env.QUEUE_NAME, connection: bullConnection(env.REDIS_URL, API_BULL_OVERRIDES), publisher: redis, attempts: env.JOB_ATTEMPTS, commandTimeoutMs: API_QUEUE_TIMEOUT_MS });
   const progress = new ProgressSubscriber(createRedis(env.REDIS_URL), env.QUEUE_NAME);
   const services: ApiServices = {
     prisma,

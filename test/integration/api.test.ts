@@ -417,3 +417,47 @@ describe('api: rate limits', () => {
     }
   });
 });
+
+describe('api: Redis outage', () => {
+  it('reads keep answering from PostgreSQL; submissions fail fast with 503 REDIS_UNAVAILABLE; back to normal after', async () => {
+    const { TestRedis } = await import('../fixtures/pipeline/redis-server.js');
+    const redis = new TestRedis(true);
+    await redis.start();
+    const local = await new ApiHarness({ redisUrl: redis.url, rateLimitPerMinute: 1000 }).start();
+    try {
+      const first = local.h.name('vbx-outage');
+      local.registry.add('npm', first, '1.0.0');
+      const ok = await request(local.app).post('/v1/analyses').set(local.auth('submit')).send({ ecosystem: 'npm', name: first, version: '1.0.0' });
+      expect(ok.status).toBe(202);
+
+      await redis.stop();
+      expect((await request(local.app).get(`/v1/analyses/${ok.body.id}`).set(local.auth('read'))).status).toBe(200);
+      const second = local.h.name('vbx-outage');
+      local.registry.add('npm', second, '1.0.0');
+      const t0 = Date.now();
+      const down = await request(local.app).post('/v1/analyses').set(local.auth('submit')).send({ ecosystem: 'npm', name: second, version: '1.0.0' });
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      // Not left "queued" forever: the analysis that could not be queued is failed with the reason.
+      const orphan = await local.h.prisma.analysis.findFirst({ where: { artifact: { package: { name: second } } } });
+      expect(orphan).toMatchObject({ status: 'failed', errorCode: 'REDIS_UNAVAILABLE' });
+
+      await redis.start();
+      const deadline = Date.now() + 10_000;
+      let again = await request(local.app).post('/v1/analyses').set(local.auth('submit')).send({ ecosystem: 'npm', name: second, version: '1.0.0' });
+      while (again.status !== 202 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        again = await request(local.app).post('/v1/analyses').set(local.auth('submit')).send({ ecosystem: 'npm', name: second, version: '1.0.0' });
+      }
+      expect(again.status).toBe(202);
+      // The first job survived the restart (append-only file).
+      expect(await local.h.queue.has(ok.body.id)).toBe(true);
+    } finally {
+      // Closing obliterates the queue: Redis must be up for that.
+      await redis.start().catch(() => {});
+      await local.close();
+      await redis.dispose();
+    }
+  });
+});

@@ -4,8 +4,7 @@ import { AnalysisJob, isTransient, type Analyzer, type AnalysisStatus, type Prog
 import type { Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
 import { publishProgress } from '@vetbox/queue';
-import { completeAnalysis, getAnalysis, markCancelled, markFailed, markRequeued, markRunning, updateStage } from '@vetbox/store';
-import { toVetboxError } from './errors.js';
+import { completeAnalysis, getAnalysis, markCancelled, markFailed, markRequeued, markRunning, toVetboxError, updateStage } from '@vetbox/store';
 import { materializeUpload } from './uploads.js';
 
 /** AbortSignal reasons the worker itself uses. */

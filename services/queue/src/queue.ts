@@ -18,6 +18,11 @@ export interface AnalysisQueueOptions {
   attempts: number;
   /** First retry delay; later ones double (exponential backoff). */
   backoffMs?: number;
+  /**
+   * Producer calls (add, cancel, counts) give up after this long while Redis is unreachable:
+   * BullMQ itself waits for the reconnect, which an HTTP request should not. Unset: wait.
+   */
+  commandTimeoutMs?: number;
 }
 
 export interface EnqueueOptions {
@@ -75,18 +80,32 @@ export class AnalysisQueue {
       });
     }
     try {
-      await this.bull.add(JOB_NAME, parsed.data, {
-        jobId: parsed.data.analysisId,
-        ...(options.priority ? { priority: options.priority } : {}),
-      });
+      await this.bounded(
+        this.bull.add(JOB_NAME, parsed.data, {
+          jobId: parsed.data.analysisId,
+          ...(options.priority ? { priority: options.priority } : {}),
+        }),
+      );
     } catch (err) {
-      throw new VetboxError('REDIS_UNAVAILABLE', 'could not add the analysis to the queue', { cause: err });
+      throw new VetboxError('REDIS_UNAVAILABLE', 'could not add the analysis to the queue: Redis is unavailable', { cause: err });
     }
+  }
+
+  /** Rejects with REDIS_UNAVAILABLE once commandTimeoutMs passes (the operation itself may still land later). */
+  private bounded<T>(op: Promise<T>): Promise<T> {
+    const ms = this.opts.commandTimeoutMs;
+    if (!ms) return op;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new VetboxError('REDIS_UNAVAILABLE', `Redis did not answer within ${ms} ms`)), ms);
+    });
+    op.catch(() => {});
+    return Promise.race([op, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Whether BullMQ holds a job for this analysis in any state. */
   async has(analysisId: string): Promise<boolean> {
-    return (await this.bull.getJob(analysisId)) !== undefined;
+    return (await this.bounded(this.bull.getJob(analysisId))) !== undefined;
   }
 
   /**
@@ -96,6 +115,10 @@ export class AnalysisQueue {
    * sees the status and skips it.
    */
   async cancel(analysisId: string): Promise<CancelOutcome> {
+    return this.bounded(this.cancelUnbounded(analysisId));
+  }
+
+  private async cancelUnbounded(analysisId: string): Promise<CancelOutcome> {
     const job = await this.bull.getJob(analysisId);
     if (job) {
       const state = await job.getState();
@@ -114,7 +137,7 @@ export class AnalysisQueue {
   }
 
   async counts(): Promise<QueueCounts> {
-    const c = await this.bull.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+    const c = await this.bounded(this.bull.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'));
     return {
       waiting: c.waiting ?? 0,
       active: c.active ?? 0,

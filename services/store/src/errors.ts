@@ -12,6 +12,8 @@ interface ErrorLike {
 }
 
 /**
+ * Infrastructure errors from the clients we use (Prisma, ioredis, sockets) as VetboxErrors, so
+ * the worker's retry mapping and the API's status mapping see codes, not library classes.
  * Every failure of a job becomes a VetboxError, whose code then decides retry or final in the
  * one place that decides it (contracts `isTransient`). Unknown errors are INTERNAL: final, since
  * retrying a bug only repeats it.
@@ -32,7 +34,7 @@ function classify(e: ErrorLike, message: string): ErrorCode {
     if (/connect|terminat|timeout|Connection/i.test(message)) return 'DATABASE_UNAVAILABLE';
     return 'INTERNAL';
   }
-  if (name === 'MaxRetriesPerRequestError' || /Connection is closed|Redis/i.test(message)) return 'REDIS_UNAVAILABLE';
+  if (name === 'MaxRetriesPerRequestError' || /Connection is closed|Redis|enableOfflineQueue|Stream isn't writeable/i.test(message)) return 'REDIS_UNAVAILABLE';
   if (typeof e.code === 'string' && NET_ERRNO.has(e.code)) {
     if (/docker\.sock/.test(message)) return 'DOCKER_UNAVAILABLE';
     if (/:5432\b/.test(message)) return 'DATABASE_UNAVAILABLE';

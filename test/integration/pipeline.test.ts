@@ -128,6 +128,22 @@ describe('pipeline: queue, worker, store', () => {
     expect(await h.prisma.artifact.count({ where: { package: { name: artifact.name } } })).toBe(1);
   });
 
+  it('PyPI names are one package whatever their spelling (PEP 503)', async () => {
+    const { h } = await setup(createFakeAnalyzer({ durationMs: 20 }));
+    const base = h.name('vbx_Py').replace(/-/g, '_');
+    const canonical = h.track(base.toLowerCase().replace(/[-_.]+/g, '-'));
+    const first = await h.submit({ ecosystem: 'pypi', name: base, version: '1.0', source: 'registry' });
+    const second = await h.submit({ ecosystem: 'pypi', name: canonical.toUpperCase().replace(/-/g, '.'), version: '1.0', source: 'registry' });
+    expect(second).toMatchObject({ deduplicated: true });
+    expect(second.analysis.id).toBe(first.analysis.id);
+    expect(first.analysis.artifact.package.name).toBe(canonical);
+    expect(first.job?.artifact.name).toBe(canonical);
+    await h.waitForStatus(first.analysis.id, ['completed']);
+    const { packageVersions, latestReportFor } = await import('@vetbox/store');
+    expect((await packageVersions(h.prisma, 'pypi', base))?.versions).toHaveLength(1);
+    expect(await latestReportFor(h.prisma, 'pypi', canonical.toUpperCase(), '1.0')).not.toBeNull();
+  });
+
   it('concurrent identical submissions create exactly one analysis', async () => {
     const { h } = await setup(createFakeAnalyzer({ durationMs: 100 }));
     const artifact = h.artifact();

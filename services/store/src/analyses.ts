@@ -1,6 +1,6 @@
 import { AnalysisJob, type ErrorCode, type PhaseName, type Stage } from '@vetbox/contracts';
 import type { Analysis, Artifact, Package, Prisma, PrismaClient } from '@vetbox/db';
-import { dedupKey, findOrCreateArtifact, saveArtifactBlob, type ArtifactInput } from './artifacts.js';
+import { canonicalPackageName, dedupKey, findOrCreateArtifact, saveArtifactBlob, type ArtifactInput } from './artifacts.js';
 import { IN_FLIGHT, type Db } from './db.js';
 
 export type AnalysisWithArtifact = Analysis & { artifact: Artifact & { package: Package } };
@@ -172,7 +172,7 @@ export async function findExistingAnalysis(db: Db, input: ArtifactInput, analyze
     where: {
       version: input.version,
       source: input.source,
-      package: { ecosystem: input.ecosystem, name: input.name },
+      package: { ecosystem: input.ecosystem, name: canonicalPackageName(input.ecosystem, input.name) },
       ...(input.source === 'upload' ? { sha256: input.sha256 ?? null } : {}),
     },
     select: { id: true },

@@ -13,7 +13,17 @@ export interface ArtifactInput {
   storedPath?: string;
 }
 
-export async function upsertPackage(db: Db, ecosystem: Ecosystem, name: string): Promise<Package> {
+/**
+ * The one spelling a package is stored under: PyPI names compare case-insensitively with runs of
+ * `-`, `_`, `.` equal (PEP 503), so `Django`, `django` and `DJANGO` are one package. npm names are
+ * already canonical (lowercase is enforced).
+ */
+export function canonicalPackageName(ecosystem: Ecosystem, name: string): string {
+  return ecosystem === 'pypi' ? name.toLowerCase().replace(/[-_.]+/g, '-') : name;
+}
+
+export async function upsertPackage(db: Db, ecosystem: Ecosystem, rawName: string): Promise<Package> {
+  const name = canonicalPackageName(ecosystem, rawName);
   return db.package.upsert({
     where: { ecosystem_name: { ecosystem, name } },
     create: { ecosystem, name },
@@ -60,7 +70,7 @@ export async function findOrCreateArtifact(db: Db, input: ArtifactInput): Promis
 
 /** One string per artifact identity, used for the advisory lock around dedup. */
 export function dedupKey(input: ArtifactInput): string {
-  const parts = [input.ecosystem, input.name, input.version, input.source];
+  const parts = [input.ecosystem, canonicalPackageName(input.ecosystem, input.name), input.version, input.source];
   if (input.source === 'upload') parts.push(input.sha256 ?? '');
   return JSON.stringify(parts);
 }
@@ -78,7 +88,9 @@ export async function readUploadBlob(
   key: { ecosystem: Ecosystem; name: string; version: string; sha256: string },
 ): Promise<Buffer | null> {
   const row = await db.artifactBlob.findFirst({
-    where: { artifact: { source: 'upload', version: key.version, sha256: key.sha256, package: { ecosystem: key.ecosystem, name: key.name } } },
+    where: {
+      artifact: { source: 'upload', version: key.version, sha256: key.sha256, package: { ecosystem: key.ecosystem, name: canonicalPackageName(key.ecosystem, key.name) } },
+    },
     select: { data: true },
   });
   return row ? Buffer.from(row.data) : null;

@@ -2,6 +2,7 @@ import type { AnalysisList, AnalysisSummary, Ecosystem, ListAnalysesQuery, Packa
 import { SEVERITY_ORDER } from '@vetbox/contracts';
 import type { Prisma } from '@vetbox/db';
 import { withArtifact, type AnalysisWithArtifact } from './analyses.js';
+import { canonicalPackageName } from './artifacts.js';
 import type { Db } from './db.js';
 
 const TOP_FINDINGS = 5;
@@ -99,7 +100,13 @@ export async function listAnalyses(db: Db, q: ListAnalysesQuery, cursor: Cursor 
           artifact: {
             ...(q.version ? { version: q.version } : {}),
             ...(q.ecosystem || q.name
-              ? { package: { ...(q.ecosystem ? { ecosystem: q.ecosystem } : {}), ...(q.name ? { name: q.name } : {}) } }
+              ? {
+                  package: {
+                    ...(q.ecosystem ? { ecosystem: q.ecosystem } : {}),
+                    // Without an ecosystem, either spelling may be stored: match both.
+                    ...(q.name ? (q.ecosystem ? { name: canonicalPackageName(q.ecosystem, q.name) } : { name: { in: [...new Set([q.name, canonicalPackageName('pypi', q.name)])] } }) : {}),
+                  },
+                }
               : {}),
           },
         }
@@ -125,7 +132,7 @@ export async function listAnalyses(db: Db, q: ListAnalysesQuery, cursor: Cursor 
 
 /** Every analyzed version of a package, newest analysis first, with its latest verdict. */
 export async function packageVersions(db: Db, ecosystem: Ecosystem, name: string): Promise<PackageVersions | null> {
-  const pkg = await db.package.findUnique({ where: { ecosystem_name: { ecosystem, name } } });
+  const pkg = await db.package.findUnique({ where: { ecosystem_name: { ecosystem, name: canonicalPackageName(ecosystem, name) } } });
   if (!pkg) return null;
   const rows = await db.analysis.findMany({
     where: { artifact: { packageId: pkg.id } },
@@ -147,5 +154,5 @@ export async function packageVersions(db: Db, ecosystem: Ecosystem, name: string
       createdAt: a.createdAt.toISOString(),
     });
   }
-  return { ecosystem, name, versions };
+  return { ecosystem, name: pkg.name, versions };
 }

@@ -3,6 +3,7 @@ import type { Prisma, PrismaClient } from '@vetbox/db';
 import type { Db } from './db.js';
 import { saveRawArtifacts } from './raw.js';
 import { isUuid } from './analyses.js';
+import { canonicalPackageName } from './artifacts.js';
 
 export interface CompleteInput {
   report: Report;
@@ -91,7 +92,7 @@ export async function latestReportFor(
   version: string,
 ): Promise<{ analysisId: string; report: Report } | null> {
   const analysis = await db.analysis.findFirst({
-    where: { status: 'completed', artifact: { version, package: { ecosystem, name } }, report: { isNot: null } },
+    where: { status: 'completed', artifact: { version, package: { ecosystem, name: canonicalPackageName(ecosystem, name) } }, report: { isNot: null } },
     orderBy: [{ finishedAt: 'desc' }, { createdAt: 'desc' }],
     select: { id: true, report: { select: { report: true } } },
   });

@@ -84,8 +84,15 @@ export function createProcessor(deps: ProcessorDeps) {
         timings,
       });
       if (!stored) {
-        log.info('analysis was cancelled while running; result discarded');
-        return await finishCancelled(deps, progress, id);
+        // Cancelled while the sandbox ran, or finished by another worker that retook the job
+        // while this one was unresponsive: either way this result is not the record.
+        const current = await prisma.analysis.findUnique({ where: { id }, select: { status: true } });
+        if (current?.status === 'cancelled') {
+          log.info('analysis was cancelled while running; result discarded');
+          return await finishCancelled(deps, progress, id);
+        }
+        log.warn({ status: current?.status }, 'analysis already ended elsewhere; result discarded');
+        return { outcome: 'skipped', status: current?.status ?? 'missing' };
       }
       progress.report('completed', 'done', 100, result.report.verdict);
       await progress.settled();

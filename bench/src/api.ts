@@ -1,5 +1,7 @@
 // npm run bench:api: latency and throughput of the API on loopback (autocannon), in-process,
-// against the real Redis and PostgreSQL. Prints figures, never asserts. Last lines:
+// against the real Redis and PostgreSQL. Prints figures, never asserts.
+// Each endpoint runs twice: unthrottled (the most it serves with BENCH_CONNECTIONS connections;
+// the last lines), then at a fixed offered load of BENCH_RATE req/s (the goal's 500 by default):
 //   api-report: <N> req/s p99 <N> ms        GET /v1/analyses/{id}/report of a stored report
 //   api-submit-dedup: <N> req/s p99 <N> ms  POST /v1/analyses of an already-analyzed package
 import { randomUUID } from 'node:crypto';
@@ -19,6 +21,7 @@ import { syntheticReport } from './lib/synthetic-report.ts';
 const env = loadEnv();
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const RATE = Number(process.env.BENCH_RATE ?? 500);
 const ANALYZER = `bench-${randomUUID().slice(0, 8)}`;
 const logger = createLogger('bench-api', { level: 'warn' });
 const AUTOCANNON = path.join(path.dirname(createRequire(import.meta.url).resolve('autocannon/package.json')), 'autocannon.js');
@@ -61,8 +64,9 @@ const headers = { authorization: `Bearer ${key}` };
  * autocannon in its own process, so the load generator does not share the API's event loop
  * (this machine has two cores: one for each).
  */
-async function cannon(title: string, opts: { method: 'GET' | 'POST'; path: string; body?: string }) {
+async function cannon(title: string, opts: { method: 'GET' | 'POST'; path: string; body?: string; rate?: number }) {
   const args = ['-j', '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-m', opts.method, '-H', `authorization=Bearer ${key}`];
+  if (opts.rate) args.push('-R', String(opts.rate));
   if (opts.body) args.push('-H', 'content-type=application/json', '-b', opts.body);
   args.push(`${base}${opts.path}`);
   const out = await new Promise<string>((resolve, reject) => {
@@ -90,16 +94,19 @@ try {
   samples.push(await measure(`GET report ${Math.round(reportBytes / 1024)} KB (sequential)`, get(`/v1/analyses/${outcome.analysis.id}/report`), { runs: 300, warmup: 20 }));
   report('api', samples);
 
-  const reportRun = await cannon('api-report', { method: 'GET', path: `/v1/analyses/${outcome.analysis.id}/report` });
-  const dedupRun = await cannon('api-submit-dedup', {
-    method: 'POST',
-    path: '/v1/analyses',
-    body: JSON.stringify({ ecosystem: 'npm', name: pkgName, version: '1.0.0' }),
-  });
-  console.log(`\nautocannon: ${CONNECTIONS} connections, ${DURATION_S} s each, report of ${Math.round(reportBytes / 1024)} KB`);
-  for (const r of [reportRun, dedupRun]) console.log(`  ${r.title}: ${r.total} requests, p50 ${r.p50} ms`);
-  console.log(`api-report: ${Math.round(reportRun.rps)} req/s p99 ${reportRun.p99} ms`);
-  console.log(`api-submit-dedup: ${Math.round(dedupRun.rps)} req/s p99 ${dedupRun.p99} ms`);
+  const reportPath = `/v1/analyses/${outcome.analysis.id}/report`;
+  const submitBody = JSON.stringify({ ecosystem: 'npm', name: pkgName, version: '1.0.0' });
+  const runs = {
+    reportMax: await cannon('api-report', { method: 'GET', path: reportPath }),
+    submitMax: await cannon('api-submit-dedup', { method: 'POST', path: '/v1/analyses', body: submitBody }),
+    report: await cannon('api-report', { method: 'GET', path: reportPath, rate: RATE }),
+    submit: await cannon('api-submit-dedup', { method: 'POST', path: '/v1/analyses', body: submitBody, rate: RATE }),
+  };
+  console.log(`\nautocannon: ${CONNECTIONS} connections, ${DURATION_S} s per run, report of ${Math.round(reportBytes / 1024)} KB`);
+  for (const r of [runs.reportMax, runs.submitMax]) console.log(`  ${r.title} unthrottled: ${Math.round(r.rps)} req/s p50 ${r.p50} ms p99 ${r.p99} ms`);
+  for (const r of [runs.report, runs.submit]) console.log(`  ${r.title} at ${RATE} req/s offered: p50 ${r.p50} ms p99 ${r.p99} ms`);
+  console.log(`api-report: ${Math.round(runs.reportMax.rps)} req/s p99 ${runs.reportMax.p99} ms`);
+  console.log(`api-submit-dedup: ${Math.round(runs.submitMax.rps)} req/s p99 ${runs.submitMax.p99} ms`);
 } finally {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));

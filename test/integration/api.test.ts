@@ -88,6 +88,9 @@ describe('api: submit, follow, read', () => {
     const report = await request(api.app).get(`/v1/analyses/${body.id}/report`).set(api.auth('read'));
     expect(report.status).toBe(200);
     expect(Report.parse(report.body)).toMatchObject({ analysisId: body.id, verdict: 'suspicious' });
+    expect(report.headers.etag).toBeTruthy();
+    const notModified = await request(api.app).get(`/v1/analyses/${body.id}/report`).set(api.auth('read')).set('If-None-Match', report.headers.etag);
+    expect(notModified.status).toBe(304);
 
     const again = await submitRegistry(name);
     expect(again.status).toBe(200);

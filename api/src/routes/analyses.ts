@@ -13,7 +13,7 @@ import {
   TERMINAL,
   analysisLinks,
   decodeCursor,
-  findExistingAnalysis,
+  findExistingAnalysisRef,
   getAnalysis,
   getAnalysisSummary,
   getRawArtifact,
@@ -31,6 +31,7 @@ import {
 import { requireRole } from '../auth.js';
 import { HttpProblem, notFound } from '../http-problem.js';
 import type { ApiServices } from '../services.js';
+import { ReportCache } from '../report-cache.js';
 import { receiveUpload, storeValidatedUpload } from '../upload.js';
 import { parseOrThrow } from '../validate.js';
 
@@ -47,7 +48,7 @@ export function analysesRoutes(s: ApiServices): Router {
     const body = parseOrThrow(SubmitAnalysisBody, req.body, 'analysis request');
     const artifact: ArtifactInput = { ecosystem: body.ecosystem, name: body.name, version: body.version, source: 'registry' };
     if (!body.force) {
-      const existing = await findExistingAnalysis(s.prisma, artifact, s.analyzerVersion);
+      const existing = await findExistingAnalysisRef(s.prisma, artifact, s.analyzerVersion);
       if (existing) return respondSubmitted(res, existing, true);
     }
     if (!(await s.registry.versionExists(body.ecosystem, body.name, body.version))) {
@@ -70,12 +71,22 @@ export function analysesRoutes(s: ApiServices): Router {
     res.json(await getAnalysisSummary(s.prisma, analysis));
   });
 
+  const reports = new ReportCache();
   router.get('/v1/analyses/:id/report', requireRole('read'), async (req, res) => {
     const id = req.params.id as string;
-    const report = await getReportJson(s.prisma, id);
-    if (report) {
-      res.setHeader('Cache-Control', 'private, max-age=60');
-      res.type('application/json').send(report);
+    let cached = reports.get(id);
+    if (!cached) {
+      const json = await getReportJson(s.prisma, id);
+      if (json) cached = reports.set(id, json);
+    }
+    if (cached) {
+      res.setHeader('Cache-Control', 'private, max-age=30');
+      res.setHeader('ETag', cached.etag);
+      if (req.fresh) {
+        res.status(304).end();
+        return;
+      }
+      res.type('application/json').send(cached.json);
       return;
     }
     const analysis = await mustGet(s, id);
@@ -138,7 +149,7 @@ async function mustGet(s: ApiServices, id: string): Promise<AnalysisWithArtifact
   return analysis;
 }
 
-function respondSubmitted(res: Response, analysis: AnalysisWithArtifact, deduplicated: boolean): void {
+function respondSubmitted(res: Response, analysis: { id: string; status: AnalysisStatus }, deduplicated: boolean): void {
   const links = analysisLinks(analysis.id);
   const body: SubmitAnalysisResponse = { id: analysis.id, status: analysis.status, deduplicated, links };
   res.setHeader('Location', links.self);
@@ -170,7 +181,7 @@ async function submitUpload(s: ApiServices, req: Request, res: Response): Promis
       size: inspected.size,
     };
     if (!force) {
-      const existing = await findExistingAnalysis(s.prisma, artifact, s.analyzerVersion);
+      const existing = await findExistingAnalysisRef(s.prisma, artifact, s.analyzerVersion);
       if (existing) return respondSubmitted(res, existing, true);
     }
     // The bytes go to PostgreSQL (workers on other hosts read them there) and to the local store.

@@ -168,18 +168,49 @@ export function isUuid(id: string): boolean {
  * submission, if one exists (no package or artifact rows are created when there is none).
  */
 export async function findExistingAnalysis(db: Db, input: ArtifactInput, analyzerVersion: string): Promise<AnalysisWithArtifact | null> {
-  const artifacts = await db.artifact.findMany({
+  const rows = await db.analysis.findMany({
     where: {
-      version: input.version,
-      source: input.source,
-      package: { ecosystem: input.ecosystem, name: canonicalPackageName(input.ecosystem, input.name) },
-      ...(input.source === 'upload' ? { sha256: input.sha256 ?? null } : {}),
+      analyzerVersion,
+      status: { in: ['completed', ...IN_FLIGHT] },
+      artifact: {
+        version: input.version,
+        source: input.source,
+        package: { ecosystem: input.ecosystem, name: canonicalPackageName(input.ecosystem, input.name) },
+        ...(input.source === 'upload' ? { sha256: input.sha256 ?? null } : {}),
+      },
     },
-    select: { id: true },
+    orderBy: { createdAt: 'desc' },
+    include: withArtifact,
+    take: 5,
   });
-  for (const a of artifacts) {
-    const found = await findReusableAnalysis(db, a.id, analyzerVersion);
-    if (found) return found;
-  }
-  return null;
+  // Prefer a finished answer over one still running (as findReusableAnalysis does).
+  return rows.find((a) => a.status === 'completed') ?? rows[0] ?? null;
+}
+
+/**
+ * The dedup answer as one indexed SQL query returning only what a submission's response needs
+ * (id and status): the hot path of resubmissions, e.g. CI re-vetting an unchanged lockfile.
+ * Same rule as findExistingAnalysis: completed preferred, then the newest in flight.
+ */
+export async function findExistingAnalysisRef(
+  db: Db,
+  input: ArtifactInput,
+  analyzerVersion: string,
+): Promise<{ id: string; status: 'queued' | 'running' | 'completed' } | null> {
+  const sha256 = input.source === 'upload' ? (input.sha256 ?? '') : null;
+  const rows = await db.$queryRaw<Array<{ id: string; status: 'queued' | 'running' | 'completed' }>>`
+    SELECT a.id::text AS id, a.status::text AS status
+      FROM "Analysis" a
+      JOIN "Artifact" ar ON ar.id = a."artifactId"
+      JOIN "Package" p ON p.id = ar."packageId"
+     WHERE p.ecosystem = ${input.ecosystem}::"Ecosystem"
+       AND p.name = ${canonicalPackageName(input.ecosystem, input.name)}
+       AND ar.version = ${input.version}
+       AND ar.source = ${input.source}::"ArtifactSource"
+       AND (${sha256}::text IS NULL OR ar.sha256 = ${sha256}::text)
+       AND a."analyzerVersion" = ${analyzerVersion}
+       AND a.status IN ('completed', 'queued', 'running')
+     ORDER BY (a.status = 'completed') DESC, a."createdAt" DESC
+     LIMIT 1`;
+  return rows[0] ?? null;
 }

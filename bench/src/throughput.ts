@@ -87,7 +87,7 @@ const done = (id: string) => new Promise<void>((resolve) => (finished.has(id) ? 
 async function submit(i: number) {
   const artifact = await smallPackage(i);
   const t0 = performance.now();
-  const outcome = await submitAnalysis(prisma, { artifact, analyzerVersion: `bench-${queueName}` });
+  const outcome = await submitAnalysis(prisma, { artifact, analyzerVersion: `bench-${queueName}`, queue: queueName });
   await queue.enqueue(outcome.job!);
   return { id: outcome.analysis.id, t0 };
 }

@@ -9,7 +9,8 @@ import { jobFor, listInFlight } from '@vetbox/store';
  * no-op because the job id is the analysis id. Returns how many were re-added.
  */
 export async function reconcileLostJobs(prisma: PrismaClient, queue: AnalysisQueue, opts: { minAgeMs: number }): Promise<number> {
-  const candidates = await listInFlight(prisma, opts.minAgeMs);
+  // Only this queue's analyses: other deployments (or tests) may share the database.
+  const candidates = await listInFlight(prisma, queue.name, opts.minAgeMs);
   let added = 0;
   for (const analysis of candidates) {
     if (await queue.has(analysis.id)) continue;

@@ -31,6 +31,22 @@ async function loadAnalyzer(specifier: string): Promise<Analyzer> {
 }
 
 /**
+ * Without a pipeline the worker must not take jobs (it could only fail them): it stays up, says
+ * why, and leaves the queue to a worker that has one. Only for the default module; an
+ * ANALYZER_MODULE that was set explicitly and does not load stops the process.
+ */
+function idleWorker(env: Env, logger: Logger, err: unknown): RunningWorker {
+  logger.error({ err: (err as Error).message, queue: env.QUEUE_NAME }, 'no analysis pipeline: this worker takes no jobs');
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  logger.info({ queue: env.QUEUE_NAME, analyzing: false }, 'worker started');
+  return {
+    async close() {
+      clearInterval(keepAlive);
+    },
+  };
+}
+
+/**
  * Before each analysis (and at startup), removes sandbox containers and networks whose worker
  * process is gone — by label only (see @vetbox/sandbox reapOrphans). A job retaken from a
  * SIGKILLed worker thus starts with that worker's container already removed.
@@ -48,7 +64,15 @@ function dockerReaper(env: Env, logger: Logger): (analysisId: string) => Promise
 
 /** Starts the analysis worker with the real clients (the process entry calls this). */
 export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDeps = {}): Promise<RunningWorker> {
-  const analyze = deps.analyze ?? (await loadAnalyzer(process.env.ANALYZER_MODULE ?? DEFAULT_ANALYZER_MODULE));
+  let analyze = deps.analyze;
+  if (!analyze) {
+    try {
+      analyze = await loadAnalyzer(process.env.ANALYZER_MODULE ?? DEFAULT_ANALYZER_MODULE);
+    } catch (err) {
+      if (process.env.ANALYZER_MODULE) throw err;
+      return idleWorker(env, logger, err);
+    }
+  }
   const reap = deps.reapAnalysis ?? dockerReaper(env, logger);
   const prisma = createPrismaClient({ databaseUrl: env.DATABASE_URL, maxConnections: Math.max(4, env.WORKER_CONCURRENCY * 2) });
   const worker = createAnalysisWorker({

@@ -54,7 +54,7 @@ export function analysesRoutes(s: ApiServices): Router {
     if (!(await s.registry.versionExists(body.ecosystem, body.name, body.version))) {
       throw new VetboxError('PACKAGE_NOT_FOUND', `${body.ecosystem} package ${body.name}@${body.version} does not exist on the registry`);
     }
-    const outcome = await submitAnalysis(s.prisma, { artifact, analyzerVersion: s.analyzerVersion, force: body.force, apiKeyId: req.apiKey?.id });
+    const outcome = await submitAnalysis(s.prisma, { artifact, analyzerVersion: s.analyzerVersion, queue: s.queue.name, force: body.force, apiKeyId: req.apiKey?.id });
     await enqueue(s, outcome);
     respondSubmitted(res, outcome.analysis, outcome.deduplicated);
   });
@@ -187,7 +187,7 @@ async function submitUpload(s: ApiServices, req: Request, res: Response): Promis
     // The bytes go to PostgreSQL (workers on other hosts read them there) and to the local store.
     const blob = await readFile(upload.tempPath);
     artifact.storedPath = await storeValidatedUpload(s.dataDir, upload.tempPath, inspected.sha256, inspected.fileName);
-    const outcome = await submitAnalysis(s.prisma, { artifact, analyzerVersion: s.analyzerVersion, force, apiKeyId: req.apiKey?.id, blob });
+    const outcome = await submitAnalysis(s.prisma, { artifact, analyzerVersion: s.analyzerVersion, queue: s.queue.name, force, apiKeyId: req.apiKey?.id, blob });
     await enqueue(s, outcome);
     respondSubmitted(res, outcome.analysis, outcome.deduplicated);
   } finally {

@@ -17,6 +17,8 @@ export interface SubmitInput {
   baselineAnalysisId?: string;
   /** Uploads: the validated archive's bytes, kept in the database for workers on any host. */
   blob?: Buffer;
+  /** The queue the job goes to (recovery re-adds lost jobs there, and only there). */
+  queue?: string;
 }
 
 export interface SubmitOutcome {
@@ -50,6 +52,7 @@ export async function submitAnalysis(prisma: PrismaClient, input: SubmitInput): 
         priority: input.priority ?? 1,
         apiKeyId: input.apiKeyId ?? null,
         baselineId: input.baselineAnalysisId ?? null,
+        queue: input.queue ?? null,
       },
       include: withArtifact,
     });
@@ -148,9 +151,9 @@ export async function markCancelled(db: Db, id: string): Promise<CancelResult> {
  * Analyses owed a result that are older than `olderThanMs`: after Redis lost its data, these are
  * the jobs to add again (adding is idempotent: the job id is the analysis id).
  */
-export async function listInFlight(db: Db, olderThanMs: number, limit = 500): Promise<AnalysisWithArtifact[]> {
+export async function listInFlight(db: Db, queue: string, olderThanMs: number, limit = 500): Promise<AnalysisWithArtifact[]> {
   return db.analysis.findMany({
-    where: { status: { in: [...IN_FLIGHT] }, createdAt: { lt: new Date(Date.now() - olderThanMs) } },
+    where: { queue, status: { in: [...IN_FLIGHT] }, createdAt: { lt: new Date(Date.now() - olderThanMs) } },
     orderBy: { createdAt: 'asc' },
     include: withArtifact,
     take: limit,

@@ -26,6 +26,8 @@ const MULTIPART_SLACK = 64 * 1024;
 export async function receiveUpload(req: Request, opts: { dataDir: string; maxBytes: number }): Promise<ReceivedUpload> {
   const declared = Number(req.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > opts.maxBytes + MULTIPART_SLACK) {
+    // Do not read the body to keep the connection alive: close it after the answer.
+    req.res?.setHeader('Connection', 'close');
     throw tooLarge(opts.maxBytes, declared);
   }
   const dir = path.join(opts.dataDir, 'uploads');
@@ -46,11 +48,14 @@ export async function receiveUpload(req: Request, opts: { dataDir: string; maxBy
     const fields: Record<string, string> = {};
     let file: Promise<{ size: number; truncated: boolean; name: string }> | undefined;
     let failed = false;
+    let fileStream: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
     const fail = (err: Error) => {
       if (failed) return;
       failed = true;
       req.unpipe(bb);
-      // Drain what the client still sends so it can read our answer.
+      fileStream?.destroy?.();
+      // Drain what the client still sends so it can read our answer, then close the connection.
+      req.res?.setHeader('Connection', 'close');
       req.resume();
       void rm(tempPath, { force: true }).finally(() => reject(err));
     };
@@ -64,6 +69,7 @@ export async function receiveUpload(req: Request, opts: { dataDir: string; maxBy
         fail(new VetboxError('INVALID_INPUT', `unexpected file field "${fieldName.slice(0, 50)}": send the archive as "file"`));
         return;
       }
+      fileStream = stream;
       let size = 0;
       let truncated = false;
       stream.on('data', (chunk: Buffer) => (size += chunk.length));

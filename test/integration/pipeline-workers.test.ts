@@ -133,6 +133,18 @@ describe('pipeline: several worker processes', () => {
     expect(existsSync(path.join(otherDataDir, 'artifacts', done.artifact.sha256!, `${name}-1.0.0.tgz`))).toBe(true);
   });
 
+  it('SIGTERM with a job that finishes within the grace period: it completes there, then the worker exits', async () => {
+    const h = harness();
+    const a = worker(h, { FAKE_DURATION_MS: '1500', SHUTDOWN_GRACE_MS: '10000' });
+    await a.ready();
+    const { analysis } = await h.submit(h.artifact());
+    await a.waitFor((e) => e.event === 'start' && e.analysisId === analysis.id, 'start');
+    a.kill('SIGTERM');
+    expect(await a.exit()).toBe(0);
+    expect(a.events.find((e) => e.event === 'finished' && e.analysisId === analysis.id)?.status).toBe('completed');
+    expect((await h.waitForStatus(analysis.id, ['completed'])).attempts).toBe(1);
+  });
+
   it('Redis restarted mid-run (append-only file on): nothing is lost, every analysis completes', async () => {
     const redis = new TestRedis(true);
     cleanups.push(() => redis.dispose());

@@ -208,6 +208,20 @@ describe('pipeline: queue, worker, store', () => {
     expect((await h.waitForStatus(queued.analysis.id, ['cancelled'])).startedAt).toBeNull();
   });
 
+  it('a job whose payload fails validation is failed with INVALID_INPUT, never run', async () => {
+    let runs = 0;
+    const { h } = await setup(createFakeAnalyzer({ durationMs: 20, onStart: () => (runs += 1) }));
+    const { submitAnalysis } = await import('@vetbox/store');
+    const { analysis } = await submitAnalysis(h.prisma, { artifact: h.artifact(), analyzerVersion: FAKE_ANALYZER_VERSION, queue: h.queueName });
+    // Bypasses the producer's validation, as a foreign or corrupted producer would.
+    await h.queue.bull.add('analyze', { analysisId: analysis.id, artifact: { ecosystem: 'rubygems', name: 'x' } }, { jobId: analysis.id });
+    const failed = await h.waitForStatus(analysis.id, ['failed', 'completed']);
+    expect(failed).toMatchObject({ status: 'failed', errorCode: 'INVALID_INPUT' });
+    expect(failed.errorMessage).toMatch(/artifact\.ecosystem/);
+    expect(runs).toBe(0);
+    await expect(h.queue.enqueue({ analysisId: analysis.id } as never)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
   it('rescoreAll re-runs rules over stored reports and updates verdict, score and findings', async () => {
     const { h } = await setup(createFakeAnalyzer({ durationMs: 20, verdict: 'suspicious' }));
     const { analysis } = await h.submit(h.artifact());

@@ -6,7 +6,7 @@ import type { Logger } from '@vetbox/config';
 import type { VetboxError } from '@vetbox/contracts';
 import { toVetboxError } from '@vetbox/store';
 import { createMetrics } from './metrics.js';
-import { openApiRoutes } from './openapi.js';
+import { openApiRoutes, type OpenApiExtension } from './openapi.js';
 import { errorHandler, notFoundHandler, problemType, sendProblem } from './problem.js';
 import type { ReadinessProbe } from './readiness.js';
 import { healthRoutes } from './routes/health.js';
@@ -26,6 +26,8 @@ export interface AppDeps {
    * authenticated (`req.apiKey`) and rate limited; guard them with `requireRole`.
    */
   services?: ApiServices;
+  /** Documents the routes in `routers` in /openapi.json (see OpenApiExtension). */
+  openapi?: readonly OpenApiExtension[];
 }
 
 const JSON_LIMIT_BYTES = 1024 * 1024;
@@ -87,7 +89,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: JSON_LIMIT_BYTES }));
   app.use(healthRoutes(deps.readiness, deps.readinessTimeoutMs));
   if (deps.services && metrics) {
-    app.use(openApiRoutes());
+    app.use(openApiRoutes(deps.openapi));
     app.use(metrics.router);
     app.use(v1Router(deps.services));
   }
@@ -110,7 +112,7 @@ export {
 export { startServer, type RunningServer } from './server.js';
 export { requireRole, roleAllows, type AuthenticatedKey } from './auth.js';
 export { HttpProblem, notFound } from './http-problem.js';
-export { buildOpenApiDocument } from './openapi.js';
+export { buildOpenApiDocument, type OpenApiDocument, type OpenApiExtension, type OpenApiHelpers } from './openapi.js';
 export { httpRegistryLookup } from './registry.js';
 export { parseOrThrow } from './validate.js';
 export type { ApiServices, InspectedUpload, RegistryLookup } from './services.js';

@@ -36,14 +36,33 @@ const PackageParams = z.object({ ecosystem: Ecosystem, name: z.string().meta({ d
  * The OpenAPI document, generated from the same zod schemas (contracts) that validate requests
  * and describe responses: the document cannot drift from what the code accepts.
  */
-let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | undefined;
+export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
-export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
-  cached ??= generate();
+/** What other routers (batches, diffs) use to document themselves in the same style. */
+export interface OpenApiHelpers {
+  /** `[{ bearer: [] }]`: the path needs an API key. */
+  security: Array<Record<string, string[]>>;
+  /** A problem+json response with this description. */
+  problem: (description: string) => ReturnType<typeof problem>;
+  /** 401, 403 and 429 problem responses. */
+  authErrors: typeof authErrors;
+  /** The shared named components (Problem, AnalysisSummary, Report, ...). */
+  schemas: typeof named;
+}
+
+/** Registers more paths and components (e.g. `/v1/batches`) into the API's document. */
+export type OpenApiExtension = (registry: OpenAPIRegistry, helpers: OpenApiHelpers) => void;
+
+let cached: OpenApiDocument | undefined;
+
+/** The document of the /v1 API, plus whatever `extensions` add (built once per app). */
+export function buildOpenApiDocument(extensions: readonly OpenApiExtension[] = []): OpenApiDocument {
+  if (extensions.length > 0) return generate(extensions);
+  cached ??= generate([]);
   return cached;
 }
 
-function generate(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+function generate(extensions: readonly OpenApiExtension[]): OpenApiDocument {
   const r = new OpenAPIRegistry();
   const bearer = r.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer vbx_...`' });
   const security = [{ [bearer.name]: [] }];
@@ -175,6 +194,8 @@ function generate(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
   r.registerPath({ method: 'get', path: '/readyz', summary: 'Readiness: Redis, PostgreSQL (and Docker)', responses: { 200: { description: 'Ready' }, 503: problem('A dependency is down') } });
   r.registerPath({ method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain; version=0.0.4' } } });
 
+  for (const extend of extensions) extend(r, { security, problem, authErrors, schemas: named });
+
   return new OpenApiGeneratorV31(r.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
@@ -187,8 +208,8 @@ function generate(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
 }
 
 /** GET /openapi.json and the docs page at /docs (assets served from swagger-ui-dist, no CDN). */
-export function openApiRoutes(): Router {
-  const doc = buildOpenApiDocument();
+export function openApiRoutes(extensions: readonly OpenApiExtension[] = []): Router {
+  const doc = buildOpenApiDocument(extensions);
   const router = Router();
   router.get('/openapi.json', (_req, res) => {
     res.json(doc);

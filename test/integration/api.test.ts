@@ -364,6 +364,28 @@ describe('api: documents, metrics, headers', () => {
     expect(init.text).toContain('/v1/analyses');
   });
 
+  it('other routers document themselves through an OpenAPI extension, in the same style', async () => {
+    const { z } = await import('zod');
+    const extended = createApp({
+      logger: api.services.logger,
+      readiness: [],
+      services: api.services,
+      openapi: [
+        (r, { security, problem, authErrors, schemas }) =>
+          r.registerPath({
+            method: 'get',
+            path: '/v1/batches/{id}',
+            security,
+            request: { params: z.object({ id: z.uuid() }) },
+            responses: { 200: { description: 'a batch', content: { 'application/json': { schema: z.object({ items: z.array(schemas.AnalysisSummary) }) } } }, 404: problem('no batch'), ...authErrors() },
+          }),
+      ],
+    });
+    const doc = (await request(extended).get('/openapi.json')).body;
+    expect(doc.paths['/v1/batches/{id}'].get.responses['404'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem');
+    expect(doc.paths['/v1/analyses']).toBeDefined();
+  });
+
   it('GET /metrics: queue depth, analyses by status and verdict, stage durations, sandbox failures', async () => {
     const r = await submitRegistry(api.h.name('vbx-metrics'));
     await waitDone(r.body.id);

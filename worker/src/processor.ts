@@ -1,10 +1,10 @@
-import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AnalysisJob, isTransient, type Analyzer, type AnalysisStatus, type ProgressEvent, type Stage, type Verdict } from '@vetbox/contracts';
+import { AnalysisJob, isTransient, type Analyzer, type AnalysisStatus, type ProgressEvent, type Report, type Stage, type Verdict } from '@vetbox/contracts';
 import type { Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
 import { publishProgress } from '@vetbox/queue';
-import { completeAnalysis, getAnalysis, markCancelled, markFailed, markRequeued, markRunning, toVetboxError, updateStage } from '@vetbox/store';
+import { completeAnalysis, getAnalysis, getReport, markCancelled, markFailed, markRequeued, markRunning, toVetboxError, updateStage } from '@vetbox/store';
 import { materializeUpload } from './uploads.js';
 
 /** AbortSignal reasons the worker itself uses. */
@@ -30,6 +30,9 @@ export type ProcessOutcome =
   | { outcome: 'completed'; verdict: Verdict; score: number }
   | { outcome: 'cancelled' }
   | { outcome: 'skipped'; status: string };
+
+/** How long a job whose baseline analysis has not finished yet waits before it looks again. */
+const BASELINE_RECHECK_MS = 3_000;
 
 /** Progress writes are at most this frequent per analysis (stage changes always go through). */
 const PROGRESS_WRITE_INTERVAL_MS = 500;
@@ -61,6 +64,16 @@ export function createProcessor(deps: ProcessorDeps) {
       return { outcome: 'skipped', status: current?.status ?? 'missing' };
     }
 
+    const baseline = await loadBaseline(prisma, data.baselineAnalysisId);
+    if (baseline === 'pending') {
+      // The baseline (the previous version) runs first; this job steps aside instead of holding
+      // a worker slot, so a single worker cannot deadlock waiting for itself.
+      log.info({ baselineAnalysisId: data.baselineAnalysisId }, 'baseline analysis not finished yet; job delayed');
+      await markRequeued(prisma, id);
+      await job.moveToDelayed(Date.now() + BASELINE_RECHECK_MS, token);
+      throw new DelayedError();
+    }
+
     const progress = new ProgressReporter(deps, job, id, log);
     progress.report('running', 'fetch', 0);
     const startedAt = Date.now();
@@ -71,6 +84,7 @@ export function createProcessor(deps: ProcessorDeps) {
       const result = await deps.analyze(local, {
         signal: abort,
         attempt,
+        ...(baseline ? { baseline } : {}),
         onStage: (stage, percent) => progress.report('running', stage, percent),
       });
       const analyzeMs = Date.now() - analyzeStarted;
@@ -133,6 +147,20 @@ export function createProcessor(deps: ProcessorDeps) {
       throw error;
     }
   };
+}
+
+/**
+ * The report a job is to be compared with: `pending` while that analysis is still queued or
+ * running; undefined when there is none or it ended without a report (the analysis then runs
+ * without a comparison rather than failing).
+ */
+async function loadBaseline(prisma: PrismaClient, baselineId: string | undefined): Promise<Report | 'pending' | undefined> {
+  if (!baselineId) return undefined;
+  const base = await prisma.analysis.findUnique({ where: { id: baselineId }, select: { status: true } });
+  if (!base) return undefined;
+  if (base.status === 'queued' || base.status === 'running') return 'pending';
+  if (base.status !== 'completed') return undefined;
+  return (await getReport(prisma, baselineId)) ?? undefined;
 }
 
 async function isCancelled(prisma: PrismaClient, id: string): Promise<boolean> {

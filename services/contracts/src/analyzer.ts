@@ -13,6 +13,11 @@ export interface AnalyzeContext {
   onStage(stage: Stage, percent: number): void;
   /** 1 for the first try; retries of transient failures count up. */
   attempt: number;
+  /**
+   * The report of the analysis named by `job.baselineAnalysisId`, loaded by the caller: the
+   * pipeline diffs against it and adds a `new-behavior` finding for what this version added.
+   */
+  baseline?: Report;
 }
 
 /** Raw evidence kept beside the report (compressed by the store, expired by retention). */

@@ -243,6 +243,33 @@ export const CanaryReport = z.object({
 });
 export type CanaryReport = z.infer<typeof CanaryReport>;
 
+/** One behavior item that a version added or dropped relative to its baseline (see @vetbox/diff). */
+export const BaselineDiffEntry = z.object({
+  category: z.enum(['hosts', 'processes', 'files', 'canaries', 'findings']),
+  key: z.string(),
+  summary: z.string(),
+  phases: z.array(PhaseName),
+  detail: z.record(z.string(), z.unknown()),
+});
+export type BaselineDiffEntry = z.infer<typeof BaselineDiffEntry>;
+
+const BaselineDiffSide = z.object({
+  hosts: z.array(BaselineDiffEntry),
+  processes: z.array(BaselineDiffEntry),
+  files: z.array(BaselineDiffEntry),
+  canaries: z.array(BaselineDiffEntry),
+  findings: z.array(BaselineDiffEntry),
+});
+
+/** The earlier version this analysis was compared with, and what changed. Kept so a rescore can re-judge it. */
+export const BaselineComparison = z.object({
+  analysisId: z.string().optional(),
+  version: z.string(),
+  added: BaselineDiffSide,
+  removed: BaselineDiffSide,
+});
+export type BaselineComparison = z.infer<typeof BaselineComparison>;
+
 export const Report = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
   analyzer: z.object({ version: z.string() }),
@@ -260,6 +287,8 @@ export const Report = z.object({
   sandbox: SandboxInfo.optional(),
   /** Typosquatting and other static facts about the name. */
   lookalikeOf: z.string().optional(),
+  /** Set when the analysis ran with a baseline (`--baseline previous`, `baseline: previous`). */
+  baseline: BaselineComparison.optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type Report = z.infer<typeof Report>;

@@ -8,6 +8,8 @@ export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
   staged: StagedPackage;
   /** Run in this order (default: install, import). */
   phases?: PhaseName[];
+  /** Called as each phase starts (progress reporting); never awaited. */
+  onPhase?: (phase: PhaseName, index: number, total: number) => void;
 }
 
 export interface SandboxRunResult {
@@ -25,7 +27,8 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
   const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir });
   try {
     const results: PhaseResult[] = [];
-    for (const phase of phases) {
+    for (const [index, phase] of phases.entries()) {
+      opts.onPhase?.(phase, index, phases.length);
       if (phase === 'import' && !(await importableFilesPresent(sandbox, opts.staged))) {
         results.push(skipped(phase, 'install left no files to import'));
         continue;

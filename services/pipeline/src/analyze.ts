@@ -1,0 +1,141 @@
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseReport, type RawEvidence } from '@vetbox/contracts';
+import { buildBehavior } from '@vetbox/behavior';
+import { loadEnv, type Logger } from '@vetbox/config';
+import { stage } from '@vetbox/fetch';
+import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
+import { DockerRuntime, ensureSandboxImage, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
+import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
+import { acquire } from './acquire.js';
+import { judge } from './judge.js';
+import { ANALYZER_VERSION } from './version.js';
+
+export interface PipelineOptions {
+  runtime?: SandboxRuntime;
+  /** Sandbox (and sinkhole) image; default: the current tag, which must exist (`npm run setup`). */
+  image?: string;
+  /** Where per-analysis work directories are made; default DATA_DIR/work. Always cleaned up. */
+  workRoot?: string;
+  registryUrl?: string;
+  pypiUrl?: string;
+  limits?: Partial<SandboxLimits>;
+  /** Canned sinkhole answers (tests: a stage-2 payload for a downloader). */
+  canned?: CannedResponse[];
+  logger?: Logger;
+}
+
+/** Progress percent at the start of each stage the pipeline reports. */
+const PROGRESS = { fetch: 2, install: 20, import: 55, parse: 75, rules: 90 } as const;
+
+/**
+ * The whole analysis of one artifact: fetch (host, no package code) → stage → sinkhole +
+ * canaries → install and import traced in the sandbox → behavior → leak detection → rules →
+ * report. Everything it creates (containers, the sinkhole, work files) is removed on every path;
+ * the traces and the sinkhole capture come back as raw evidence for the store.
+ */
+export function createAnalyzer(options: PipelineOptions = {}): Analyzer {
+  return (job, ctx) => analyzeJob(job, ctx, options);
+}
+
+/** The pipeline with its defaults: what the worker loads (ANALYZER_MODULE) and `vetbox analyze --local` runs. */
+export const analyze: Analyzer = createAnalyzer();
+
+async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: PipelineOptions): Promise<AnalyzeResult> {
+  const env = loadEnv();
+  const { signal } = ctx;
+  const log = options.logger?.child({ analysisId: job.analysisId });
+  const workRoot = options.workRoot ?? path.join(env.DATA_DIR, 'work');
+  await mkdir(workRoot, { recursive: true });
+  const workDir = await mkdtemp(path.join(workRoot, `${safeName(job.analysisId)}-`));
+  try {
+    ctx.onStage('fetch', PROGRESS.fetch);
+    const registryUrl = options.registryUrl ?? env.NPM_REGISTRY_URL;
+    const artifact = await acquire(job, {
+      downloadDir: path.join(workDir, 'download'),
+      registryUrl,
+      pypiUrl: options.pypiUrl ?? env.PYPI_URL,
+      signal,
+    });
+    const staged = await stage(artifact, workDir, { registryUrl, signal });
+    throwIfAborted(signal);
+
+    const runtime = options.runtime ?? new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger: log });
+    const image = options.image ?? (await ensureSandboxImage(runtime));
+    const identity = randomIdentity();
+    const sinkhole = await startSinkhole({ analysisId: job.analysisId, image, runtime, hostname: identity.hostname, canned: options.canned });
+    let run: Awaited<ReturnType<typeof runSandbox>>;
+    let capture: Awaited<ReturnType<typeof sinkhole.collect>>;
+    const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user });
+    try {
+      run = await runSandbox({
+        analysisId: job.analysisId,
+        staged,
+        identity,
+        phases: job.phases,
+        runtime,
+        image,
+        limits: options.limits,
+        network: sinkhole.network,
+        env: canaries.env,
+        homeFiles: canaries.files,
+        caCertPem: sinkhole.caCertPem,
+        outDir: path.join(workDir, 'traces'),
+        signal,
+        logger: log,
+        onPhase: (phase) => ctx.onStage(phase, PROGRESS[phase]),
+      });
+      capture = await sinkhole.collect();
+    } finally {
+      await sinkhole.stop();
+    }
+    throwIfAborted(signal);
+
+    ctx.onStage('parse', PROGRESS.parse);
+    const traced = run.phases.filter((p) => p.trace);
+    const behavior = await buildBehavior({
+      phases: traced.map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
+      sandbox: run.sandbox,
+      capture,
+      fileChanges: run.phases.flatMap((p) => p.fileChanges),
+    });
+
+    ctx.onStage('rules', PROGRESS.rules);
+    const phases: PhaseReport[] = run.phases.map((p) => ({
+      name: p.name,
+      status: p.status,
+      exitCode: p.exitCode,
+      durationMs: p.durationMs,
+      stdoutTail: p.stdoutTail,
+      stderrTail: p.stderrTail,
+      ...(p.reason ? { reason: p.reason } : {}),
+    }));
+    const report = judge({
+      analysisId: job.analysisId,
+      analyzerVersion: ANALYZER_VERSION,
+      package: { ecosystem: staged.ecosystem, name: staged.name, version: staged.version, sha256: staged.sha256, source: staged.source, size: staged.size },
+      behavior,
+      canaries: detectLeaks(canaries.canaries, capture, behavior),
+      sandbox: run.sandbox,
+      phases,
+      baseline: ctx.baseline,
+    });
+    const raw: RawEvidence[] = [
+      ...(await Promise.all(traced.map(async (p) => ({ kind: 'strace', phase: p.name, data: await readFile(p.trace) })))),
+      { kind: 'sinkhole-capture', phase: null, data: Buffer.from(JSON.stringify(capture)) },
+    ];
+    log?.info({ verdict: report.verdict, score: report.score, findings: report.findings.length }, 'analysis finished');
+    return { report, raw };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new VetboxError('CANCELLED', `analysis aborted: ${String(signal.reason ?? 'cancelled')}`);
+}
+
+/** Analysis ids become directory names: keep them to a safe alphabet. */
+function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80) || 'analysis';
+}

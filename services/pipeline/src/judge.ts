@@ -1,0 +1,61 @@
+import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo } from '@vetbox/contracts';
+import { diffReports } from '@vetbox/diff';
+import { evaluate, withBaseline, type Evaluation } from '@vetbox/rules';
+
+export interface JudgeInput {
+  analysisId: string;
+  analyzerVersion: string;
+  package: PackageRef;
+  behavior: Behavior;
+  canaries: CanaryReport[];
+  sandbox: SandboxInfo;
+  phases: PhaseReport[];
+  /** The earlier version's report: what this one adds becomes the `new-behavior` finding. */
+  baseline?: Report;
+}
+
+/**
+ * Rules over the behavior exactly as it will be stored, so `rescore` (which only has the stored
+ * report) reaches the same verdict the analysis did.
+ */
+export function judge(input: JudgeInput): Report {
+  const draft = toReport(input, evaluate(input));
+  if (!input.baseline) return Report.parse(draft);
+  const diff = diffReports(input.baseline, draft);
+  const baseline: BaselineComparison = {
+    ...(input.baseline.analysisId ? { analysisId: input.baseline.analysisId } : {}),
+    version: input.baseline.package.version,
+    added: diff.added,
+    removed: diff.removed,
+  };
+  return Report.parse({ ...draft, ...verdictOf(withBaseline(evaluate(input), diff, { ecosystem: input.package.ecosystem })), baseline });
+}
+
+/** Re-evaluates a stored report with the current rules (and its stored baseline diff, if any). */
+export function rescoreReport(report: Report): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
+  if (!report.sandbox) throw new TypeError('a report without sandbox information cannot be rescored');
+  const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases };
+  let evaluation = evaluate(input);
+  if (report.baseline) evaluation = withBaseline(evaluation, { added: report.baseline.added }, { ecosystem: report.package.ecosystem });
+  return verdictOf(evaluation);
+}
+
+function verdictOf(e: Evaluation): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
+  return { verdict: e.verdict, score: e.score, findings: e.findings, summary: e.summary };
+}
+
+function toReport(input: JudgeInput, e: Evaluation): Report {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    analyzer: { version: input.analyzerVersion },
+    analysisId: input.analysisId,
+    createdAt: new Date().toISOString(),
+    package: input.package,
+    ...verdictOf(e),
+    phases: input.phases,
+    behavior: input.behavior,
+    canaries: input.canaries,
+    sandbox: input.sandbox,
+    ...(e.lookalikeOf ? { lookalikeOf: e.lookalikeOf } : {}),
+  };
+}

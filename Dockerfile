@@ -9,7 +9,7 @@ ENV TURBO_TELEMETRY_DISABLED=1 \
 COPY . .
 RUN npm ci --no-audit --no-fund \
  && node scripts/prisma.mjs generate \
- && npx turbo run build --filter=@vetbox/api... --filter=@vetbox/worker... --filter=vetbox... \
+ && npx turbo run build --filter=@vetbox/api... --filter=@vetbox/worker... --filter=vetbox... --filter=@vetbox/web \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

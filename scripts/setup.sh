@@ -260,7 +260,7 @@ main() {
   run_step api-key "Local API key" step_api_key
   echo
   echo "setup done in $(elapsed_since "$SETUP_STARTED")."
-  echo "  npm start        API on http://127.0.0.1:3000 (GET /healthz, /readyz) and the worker"
+  echo "  npm start        API and web UI on http://127.0.0.1:3000 (GET /healthz, /readyz) and the worker"
   echo "  npm test         the whole suite against these services"
   echo "  npx vetbox --help"
   echo "  admin API key:   .vetbox/api-key     logs: $LOG_DIR/"

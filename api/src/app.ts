@@ -12,6 +12,7 @@ import type { ReadinessProbe } from './readiness.js';
 import { healthRoutes } from './routes/health.js';
 import type { ApiServices } from './services.js';
 import { v1Router } from './v1.js';
+import { webUiRouter } from './web-ui.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -28,6 +29,11 @@ export interface AppDeps {
   services?: ApiServices;
   /** Documents the routes in `routers` in /openapi.json (see OpenApiExtension). */
   openapi?: readonly OpenApiExtension[];
+  /**
+   * The built web UI served at `/` (default: the repo's web/dist); `false` serves no UI. A
+   * missing directory makes `/` explain how to build it.
+   */
+  webDistDir?: string | false;
 }
 
 const JSON_LIMIT_BYTES = 1024 * 1024;
@@ -68,7 +74,19 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(helmet());
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // The UI and /docs load only their own scripts, styles and fonts: nothing from the internet.
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'font-src': ["'self'", 'data:'],
+          // Same-origin assets over plain HTTP (a LAN address, docker-compose) must not be rewritten to https.
+          'upgrade-insecure-requests': null,
+        },
+      },
+    }),
+  );
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -94,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
     app.use(v1Router(deps.services));
   }
   for (const router of deps.routers ?? []) app.use(router);
+  if (deps.webDistDir !== false) app.use(webUiRouter(deps.webDistDir));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger, deps.services ? classifyInfrastructureError : undefined));
   return app;
@@ -115,5 +134,6 @@ export { HttpProblem, notFound } from './http-problem.js';
 export { buildOpenApiDocument, type OpenApiDocument, type OpenApiExtension, type OpenApiHelpers } from './openapi.js';
 export { httpRegistryLookup } from './registry.js';
 export { parseOrThrow } from './validate.js';
+export { DEFAULT_WEB_DIST_DIR, webUiRouter } from './web-ui.js';
 export type { ApiServices, InspectedUpload, RegistryLookup } from './services.js';
 export { API_BULL_OVERRIDES, API_QUEUE_TIMEOUT_MS, API_REDIS_OVERRIDES, createApiServices, type ApiServiceHandles } from './wiring.js';

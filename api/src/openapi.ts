@@ -3,7 +3,7 @@ import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
 import * as contracts from '@vetbox/contracts';
-import { Ecosystem, ListAnalysesQuery } from '@vetbox/contracts';
+import { DiffQuery, Ecosystem, ListAnalysesQuery } from '@vetbox/contracts';
 
 // Named components ($ref'd from the paths): zod's own `.meta({ id })`, made once per process
 // because ids in zod's global registry must be unique.
@@ -17,6 +17,7 @@ const named = {
   ProgressEvent: contracts.ProgressEvent.meta({ id: 'ProgressEvent' }),
   RawArtifactInfo: contracts.RawArtifactInfo.meta({ id: 'RawArtifactInfo' }),
   CreateApiKeyBody: contracts.CreateApiKeyBody.meta({ id: 'CreateApiKeyBody' }),
+  AnalysisDiff: contracts.AnalysisDiff.meta({ id: 'AnalysisDiff' }),
   Problem: contracts.Problem.meta({ id: 'Problem' }),
 };
 
@@ -67,14 +68,14 @@ function generate(extensions: readonly OpenApiExtension[]): OpenApiDocument {
   const bearer = r.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer vbx_...`' });
   const security = [{ [bearer.name]: [] }];
 
-  const { AnalysisList, AnalysisSummary, CreateApiKeyBody, PackageVersions, ProgressEvent, RawArtifactInfo, Report, SubmitAnalysisBody, SubmitAnalysisResponse } = named;
+  const { AnalysisDiff, AnalysisList, AnalysisSummary, CreateApiKeyBody, PackageVersions, ProgressEvent, RawArtifactInfo, Report, SubmitAnalysisBody, SubmitAnalysisResponse } = named;
 
   r.registerPath({
     method: 'post',
     path: '/v1/analyses',
     summary: 'Submit a package for analysis',
     description:
-      'A registry release as JSON, or an archive (npm .tgz, sdist, wheel) as multipart/form-data with a `file` part (and optional `force` field). The archive is validated before anything is queued. Answers 202 for a new analysis, 200 with the existing one when the same artifact was already analyzed (or is being analyzed) by this analyzer version, unless `force`.',
+      'A registry release as JSON, or an archive (npm .tgz, sdist, wheel) as multipart/form-data with a `file` part (and optional `force` field). The archive is validated before anything is queued. Answers 202 for a new analysis, 200 with the existing one when the same artifact was already analyzed (or is being analyzed) by this analyzer version, unless `force`. `baseline: "previous"` (a `baseline` form field for uploads) first submits (or reuses) the analysis of the previous version — the release before it on the registry; for uploads the highest analyzed version below it — and links it as the new analysis\'s baseline (`baseline` in the answer; null when there is no earlier version).',
     security,
     request: {
       body: {
@@ -82,7 +83,11 @@ function generate(extensions: readonly OpenApiExtension[]): OpenApiDocument {
         content: {
           'application/json': { schema: SubmitAnalysisBody },
           'multipart/form-data': {
-            schema: z.object({ file: z.string().meta({ format: 'binary' }), force: z.enum(['true', 'false']).optional() }),
+            schema: z.object({
+              file: z.string().meta({ format: 'binary' }),
+              force: z.enum(['true', 'false']).optional(),
+              baseline: z.enum(['previous']).optional().meta({ description: 'Compare with the highest analyzed version of the same package below this one' }),
+            }),
           },
         },
       },
@@ -132,6 +137,23 @@ function generate(extensions: readonly OpenApiExtension[]): OpenApiDocument {
     security,
     request: { params: IdParam },
     responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: ProgressEvent } } }, 404: problem('No such analysis'), ...authErrors() },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/analyses/{id}/diff',
+    summary: 'Behavior diff: what this analysis does that another one (or the previous version) did not',
+    description:
+      'Both analyses must be completed analyses of the same package. `against=previous` picks the completed analysis of the highest lower version (a stable one when this version is stable). Hosts, processes (argv normalized), files read and written (temp names, random ids, pids and timestamps masked), canaries and findings, each added or removed; `changes` lists them all, added first.',
+    security,
+    request: { params: IdParam, query: DiffQuery },
+    responses: {
+      200: json('The diff (`empty` when nothing changed)', AnalysisDiff),
+      400: problem('`against` is neither an analysis id nor `previous`'),
+      404: problem('No such analysis, or no completed analysis of a lower version (`previous`)'),
+      409: problem('One of the two analyses has not completed'),
+      422: problem('The analyses are of different packages, or the version cannot be ordered (`previous`)'),
+      ...authErrors(),
+    },
   });
   r.registerPath({
     method: 'delete',

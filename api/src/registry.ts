@@ -1,4 +1,5 @@
 import { VetboxError, type Ecosystem } from '@vetbox/contracts';
+import { previousVersion } from '@vetbox/fetch';
 import type { RegistryLookup } from './services.js';
 
 export interface HttpRegistryOptions {
@@ -49,6 +50,14 @@ export function httpRegistryLookup(opts: HttpRegistryOptions): RegistryLookup {
       const exists = typeof reported === 'string' && (reported === version || ecosystem === 'pypi');
       if (exists) known.add(cacheKey);
       return exists;
+    },
+    previousVersion(ecosystem: Ecosystem, name: string, version: string, signal?: AbortSignal) {
+      return previousVersion(ecosystem, name, version, {
+        registryUrl: opts.npmRegistryUrl,
+        pypiUrl: opts.pypiUrl,
+        metadataTimeoutMs: opts.timeoutMs ?? 10_000,
+        ...(signal ? { signal } : {}),
+      });
     },
   };
 }

@@ -18,6 +18,12 @@ export interface InspectedUpload {
 /** Does this exact version exist on its registry? Throws REGISTRY_UNAVAILABLE when it cannot tell. */
 export interface RegistryLookup {
   versionExists(ecosystem: Ecosystem, name: string, version: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * The release before `version` on the registry (`previousVersion` in @vetbox/fetch); null for
+   * a first release. PACKAGE_NOT_FOUND when `version` is not a release, REGISTRY_UNAVAILABLE when
+   * the registry cannot be asked.
+   */
+  previousVersion(ecosystem: Ecosystem, name: string, version: string, signal?: AbortSignal): Promise<string | null>;
 }
 
 /** Everything the /v1 routes need; tests build it with their own queue name and clients. */

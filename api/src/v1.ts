@@ -4,6 +4,7 @@ import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { authenticate } from './auth.js';
 import { HttpProblem } from './http-problem.js';
 import { analysesRoutes } from './routes/analyses.js';
+import { diffRoutes } from './routes/diff.js';
 import { keysRoutes } from './routes/keys.js';
 import { packagesRoutes } from './routes/packages.js';
 import type { ApiServices } from './services.js';
@@ -39,6 +40,7 @@ export function v1Router(s: ApiServices): Router {
   router.use('/v1', authenticate(s.prisma));
   if (s.rateLimitPerMinute > 0) router.use('/v1', perKeyRateLimit(s));
   router.use(analysesRoutes(s));
+  router.use(diffRoutes(s));
   router.use(packagesRoutes(s));
   router.use(keysRoutes(s));
   return router;

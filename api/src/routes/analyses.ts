@@ -5,6 +5,7 @@ import {
   SubmitAnalysisBody,
   VetboxError,
   type AnalysisStatus,
+  type BaselineRef,
   type ProgressEvent,
   type SubmitAnalysisResponse,
 } from '@vetbox/contracts';
@@ -12,6 +13,7 @@ import { publishProgress, sendWebhookInBackground } from '@vetbox/queue';
 import {
   TERMINAL,
   analysisLinks,
+  artifactInputOf,
   decodeCursor,
   findExistingAnalysisRef,
   getAnalysis,
@@ -30,6 +32,7 @@ import {
 } from '@vetbox/store';
 import { requireRole } from '../auth.js';
 import { HttpProblem, notFound } from '../http-problem.js';
+import { previousAnalyzed } from '../previous.js';
 import type { ApiServices } from '../services.js';
 import { ReportCache } from '../report-cache.js';
 import { receiveUpload, storeValidatedUpload } from '../upload.js';
@@ -47,16 +50,29 @@ export function analysesRoutes(s: ApiServices): Router {
     }
     const body = parseOrThrow(SubmitAnalysisBody, req.body, 'analysis request');
     const artifact: ArtifactInput = { ecosystem: body.ecosystem, name: body.name, version: body.version, source: 'registry' };
+    const wantsBaseline = body.baseline === 'previous';
     if (!body.force) {
       const existing = await findExistingAnalysisRef(s.prisma, artifact, s.analyzerVersion);
-      if (existing) return respondSubmitted(res, existing, true);
+      if (existing) return respondSubmitted(res, existing, true, wantsBaseline ? await existingBaseline(s, existing.id) : undefined);
     }
-    if (!(await s.registry.versionExists(body.ecosystem, body.name, body.version))) {
+    let baseline: BaselineRef | null | undefined;
+    if (wantsBaseline) {
+      // The packument answers both questions: is this a release, and which one came before it.
+      const previous = await s.registry.previousVersion(body.ecosystem, body.name, body.version);
+      baseline = previous === null ? null : await submitBaseline(s, { ecosystem: body.ecosystem, name: body.name, version: previous, source: 'registry' }, req.apiKey?.id);
+    } else if (!(await s.registry.versionExists(body.ecosystem, body.name, body.version))) {
       throw new VetboxError('PACKAGE_NOT_FOUND', `${body.ecosystem} package ${body.name}@${body.version} does not exist on the registry`);
     }
-    const outcome = await submitAnalysis(s.prisma, { artifact, analyzerVersion: s.analyzerVersion, queue: s.queue.name, force: body.force, apiKeyId: req.apiKey?.id });
+    const outcome = await submitAnalysis(s.prisma, {
+      artifact,
+      analyzerVersion: s.analyzerVersion,
+      queue: s.queue.name,
+      force: body.force,
+      apiKeyId: req.apiKey?.id,
+      ...(baseline ? { baselineAnalysisId: baseline.id } : {}),
+    });
     await enqueue(s, outcome);
-    respondSubmitted(res, outcome.analysis, outcome.deduplicated);
+    respondSubmitted(res, outcome.analysis, outcome.deduplicated, baseline);
   });
 
   router.get('/v1/analyses', requireRole('read'), async (req, res) => {
@@ -149,11 +165,28 @@ async function mustGet(s: ApiServices, id: string): Promise<AnalysisWithArtifact
   return analysis;
 }
 
-function respondSubmitted(res: Response, analysis: { id: string; status: AnalysisStatus }, deduplicated: boolean): void {
+function respondSubmitted(res: Response, analysis: { id: string; status: AnalysisStatus }, deduplicated: boolean, baseline?: BaselineRef | null): void {
   const links = analysisLinks(analysis.id);
-  const body: SubmitAnalysisResponse = { id: analysis.id, status: analysis.status, deduplicated, links };
+  const body: SubmitAnalysisResponse = { id: analysis.id, status: analysis.status, deduplicated, links, ...(baseline !== undefined ? { baseline } : {}) };
   res.setHeader('Location', links.self);
   res.status(deduplicated ? 200 : 202).json(body);
+}
+
+/**
+ * `baseline: "previous"`: the baseline is submitted (or found, by the same dedup as any
+ * submission) before the analysis that names it, so the worker can wait for its report.
+ */
+async function submitBaseline(s: ApiServices, artifact: ArtifactInput, apiKeyId: string | undefined): Promise<BaselineRef> {
+  const outcome = await submitAnalysis(s.prisma, { artifact, analyzerVersion: s.analyzerVersion, queue: s.queue.name, apiKeyId });
+  await enqueue(s, outcome);
+  return { id: outcome.analysis.id, version: outcome.analysis.artifact.version, status: outcome.analysis.status, deduplicated: outcome.deduplicated };
+}
+
+/** A deduplicated answer reports the baseline its analysis was submitted with (null: none). */
+async function existingBaseline(s: ApiServices, analysisId: string): Promise<BaselineRef | null> {
+  const analysis = await getAnalysis(s.prisma, analysisId);
+  const base = analysis?.baselineId ? await getAnalysis(s.prisma, analysis.baselineId) : null;
+  return base ? { id: base.id, version: base.artifact.version, status: base.status, deduplicated: true } : null;
 }
 
 /** A new analysis goes to the queue; if Redis refuses, it is failed rather than left queued forever. */
@@ -171,6 +204,7 @@ async function submitUpload(s: ApiServices, req: Request, res: Response): Promis
   const upload = await receiveUpload(req, { dataDir: s.dataDir, maxBytes: s.uploadMaxBytes });
   try {
     const force = parseForce(upload.fields.force);
+    const wantsBaseline = parseBaseline(upload.fields.baseline);
     const inspected = await s.inspectUpload(upload.tempPath, upload.originalName);
     const artifact: ArtifactInput = {
       ecosystem: inspected.ecosystem,
@@ -182,14 +216,29 @@ async function submitUpload(s: ApiServices, req: Request, res: Response): Promis
     };
     if (!force) {
       const existing = await findExistingAnalysisRef(s.prisma, artifact, s.analyzerVersion);
-      if (existing) return respondSubmitted(res, existing, true);
+      if (existing) return respondSubmitted(res, existing, true, wantsBaseline ? await existingBaseline(s, existing.id) : undefined);
+    }
+    let baseline: BaselineRef | null | undefined;
+    if (wantsBaseline) {
+      // Uploads have no registry history: the highest version below this one that was analyzed
+      // (or is being analyzed) here, from any source, re-submitted so today's analyzer covers it.
+      const previous = await previousAnalyzed(s.prisma, artifact.ecosystem, artifact.name, artifact.version, ['completed', 'queued', 'running']);
+      baseline = previous.kind === 'found' ? await submitBaseline(s, artifactInputOf(previous.analysis), req.apiKey?.id) : null;
     }
     // The bytes go to PostgreSQL (workers on other hosts read them there) and to the local store.
     const blob = await readFile(upload.tempPath);
     artifact.storedPath = await storeValidatedUpload(s.dataDir, upload.tempPath, inspected.sha256, inspected.fileName);
-    const outcome = await submitAnalysis(s.prisma, { artifact, analyzerVersion: s.analyzerVersion, queue: s.queue.name, force, apiKeyId: req.apiKey?.id, blob });
+    const outcome = await submitAnalysis(s.prisma, {
+      artifact,
+      analyzerVersion: s.analyzerVersion,
+      queue: s.queue.name,
+      force,
+      apiKeyId: req.apiKey?.id,
+      blob,
+      ...(baseline ? { baselineAnalysisId: baseline.id } : {}),
+    });
     await enqueue(s, outcome);
-    respondSubmitted(res, outcome.analysis, outcome.deduplicated);
+    respondSubmitted(res, outcome.analysis, outcome.deduplicated, baseline);
   } finally {
     await rm(upload.tempPath, { force: true });
   }
@@ -199,6 +248,12 @@ function parseForce(value: string | undefined): boolean {
   if (value === undefined || value === '' || value === 'false') return false;
   if (value === 'true') return true;
   throw new VetboxError('INVALID_INPUT', 'invalid upload: force: expected "true" or "false"');
+}
+
+function parseBaseline(value: string | undefined): boolean {
+  if (value === undefined || value === '') return false;
+  if (value === 'previous') return true;
+  throw new VetboxError('INVALID_INPUT', 'invalid upload: baseline: expected "previous"');
 }
 
 function notifyEnd(s: ApiServices, id: string, status: AnalysisStatus): void {

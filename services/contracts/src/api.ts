@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AnalysisStatus, ApiRole, ArtifactSource, Ecosystem, Severity, Verdict } from './enums.js';
+import { AnalysisStatus, ApiRole, ArtifactSource, Ecosystem, PhaseName, Severity, Verdict } from './enums.js';
 import { VERSION_RE } from './requests.js';
 
 /** Response shapes of the REST API (`/v1`), shared by the API, the CLI and the web UI. */
@@ -41,11 +41,25 @@ export const AnalysisList = z.object({
 });
 export type AnalysisList = z.infer<typeof AnalysisList>;
 
+/** The analysis a `baseline: "previous"` submission is compared with (submitted or reused first). */
+export const BaselineRef = z.object({
+  id: z.string(),
+  version: z.string(),
+  status: AnalysisStatus,
+  deduplicated: z.boolean(),
+});
+export type BaselineRef = z.infer<typeof BaselineRef>;
+
 export const SubmitAnalysisResponse = z.object({
   id: z.string(),
   status: AnalysisStatus,
   deduplicated: z.boolean(),
   links: z.record(z.string(), z.string()),
+  /**
+   * `baseline: "previous"` only: the baseline analysis, or null when there is no earlier version
+   * (a first release; an upload with no analyzed version below it).
+   */
+  baseline: BaselineRef.nullable().optional(),
 });
 export type SubmitAnalysisResponse = z.infer<typeof SubmitAnalysisResponse>;
 
@@ -76,6 +90,57 @@ export const PackageVersions = z.object({
   versions: z.array(PackageVersionEntry),
 });
 export type PackageVersions = z.infer<typeof PackageVersions>;
+
+/** `GET /v1/analyses/{id}/diff?against=<analysisId>|previous`. */
+export const DiffQuery = z.object({
+  against: z
+    .string()
+    .regex(/^(previous|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i, 'expected an analysis id or "previous"')
+    .meta({ description: 'The analysis to compare with, or `previous`: the completed analysis of the highest lower version of the same package' }),
+});
+export type DiffQuery = z.infer<typeof DiffQuery>;
+
+export const DiffCategory = z.enum(['hosts', 'processes', 'files', 'canaries', 'findings']);
+export type DiffCategory = z.infer<typeof DiffCategory>;
+
+/** One behavior present on one side only (the shape @vetbox/diff produces). */
+export const DiffEntry = z.object({
+  category: DiffCategory,
+  /** Normalized identity: temp names, random ids, pids and timestamps are masked. */
+  key: z.string(),
+  summary: z.string(),
+  phases: z.array(PhaseName),
+  /** Per category: op and path, method and host, rule and severity, canary kind, ... */
+  detail: z.record(z.string(), z.unknown()),
+});
+export type DiffEntry = z.infer<typeof DiffEntry>;
+
+export const DiffSide = z.object({
+  hosts: z.array(DiffEntry),
+  processes: z.array(DiffEntry),
+  files: z.array(DiffEntry),
+  canaries: z.array(DiffEntry),
+  findings: z.array(DiffEntry),
+});
+export type DiffSide = z.infer<typeof DiffSide>;
+
+export const DiffAnalysisRef = z.object({ id: z.string(), version: z.string(), verdict: Verdict.nullable() });
+
+export const AnalysisDiff = z.object({
+  package: z.object({ ecosystem: Ecosystem, name: z.string() }),
+  /** The older analysis (`against`). */
+  base: DiffAnalysisRef,
+  /** The analysis named in the path. */
+  target: DiffAnalysisRef,
+  /** What the target does that the base did not. */
+  added: DiffSide,
+  /** What the base did that the target no longer does. */
+  removed: DiffSide,
+  /** Every change in one list, added ones first. */
+  changes: z.array(DiffEntry.extend({ change: z.enum(['added', 'removed']) })),
+  empty: z.boolean(),
+});
+export type AnalysisDiff = z.infer<typeof AnalysisDiff>;
 
 export const RawArtifactInfo = z.object({
   id: z.string(),

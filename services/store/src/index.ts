@@ -6,3 +6,4 @@ export * from './keys.js';
 export * from './queries.js';
 export * from './raw.js';
 export * from './reports.js';
+export * from './versions.js';

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router } from 'express';
+
+/** web/dist as seen from api/src (tests) and api/dist (production): both sit two levels down. */
+export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/**
+ * The report viewer's client-side routes (web/src/router.tsx). Only these get index.html, so a
+ * mistyped API path or a missing asset still answers a problem+json 404 instead of a page.
+ */
+const UI_ROUTE = /^\/(?:analyses(?:\/[^/]+)?\/?|packages\/(?:npm|pypi)\/.+|batches\/[^/]+\/?)?$/;
+
+const NOT_BUILT_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>vetbox: web UI not built</title></head>
+<body>
+<h1>The vetbox web UI is not built</h1>
+<p>The API is running (see <a href="/docs">/docs</a> and <a href="/healthz">/healthz</a>), but
+<code>web/dist</code> does not exist. Build it with <code>npm run setup</code>, or with
+<code>npx turbo run build --filter=@vetbox/web</code>, then reload this page.</p>
+</body></html>
+`;
+
+/**
+ * Serves the built web UI (Vite output) at `/`: hashed assets with a long cache, index.html for
+ * every UI route (deep links such as /analyses/{id} work on reload). Mounted after the API, so
+ * /v1, /openapi.json, /docs and the health routes never reach it.
+ */
+export function webUiRouter(distDir: string = DEFAULT_WEB_DIST_DIR): Router {
+  const router = Router();
+  const indexHtml = path.join(distDir, 'index.html');
+  // File names under assets/ carry a content hash: they never change in place.
+  router.use('/assets', express.static(path.join(distDir, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: true }));
+  router.get(UI_ROUTE, (_req, res) => {
+    // Checked per request: building the UI while the API runs needs no restart.
+    if (!existsSync(indexHtml)) {
+      res.status(503).type('html').setHeader('Cache-Control', 'no-store').send(NOT_BUILT_HTML);
+      return;
+    }
+    // Always revalidated, so a rebuilt UI (new asset hashes) is picked up at once.
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(indexHtml);
+  });
+  return router;
+}

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import type { Report } from '@vetbox/contracts';
+import type { CliContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { rescoreReport } from '../rescore.js';
+import { reportFailure } from '../run.js';
+
+/** `vetbox rescore`: re-judge every stored report with the rules this checkout has (after a rules change). */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('rescore')
+    .description('re-run the current rules over the stored behavior of every completed analysis (needs DATABASE_URL)')
+    .option('--json', 'print { scanned, changed, invalid, verdictChanged, transitions } as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      process.exitCode = await runRescore(ctx, opts);
+    });
+}
+
+export async function runRescore(ctx: CliContext, opts: { json?: boolean }): Promise<number> {
+  const [{ createPrismaClient }, { rescoreAll }] = await Promise.all([import('@vetbox/db'), import('@vetbox/store')]);
+  const prisma = createPrismaClient({ databaseUrl: ctx.env.DATABASE_URL });
+  try {
+    // rescoreAll counts every changed report; verdict changes are what the reader acts on.
+    const transitions = new Map<string, number>();
+    const judge = (report: Report) => {
+      const next = rescoreReport(report);
+      if (next.verdict !== report.verdict) {
+        const key = `${report.verdict} → ${next.verdict}`;
+        transitions.set(key, (transitions.get(key) ?? 0) + 1);
+      }
+      return next;
+    };
+    const summary = await rescoreAll(prisma, judge, {
+      onProgress: (s) => {
+        if (!opts.json) ctx.stderr.write(`scanned ${s.scanned} reports, ${s.changed} changed so far\n`);
+      },
+    });
+    const verdictChanged = [...transitions.values()].reduce((a, b) => a + b, 0);
+    if (opts.json) {
+      ctx.stdout.write(`${JSON.stringify({ ...summary, verdictChanged, transitions: Object.fromEntries(transitions) })}\n`);
+    } else {
+      ctx.stdout.write(`Rescored ${summary.scanned} reports: ${verdictChanged} changed verdict (${summary.changed} updated in all, counting score and findings).\n`);
+      for (const [change, n] of transitions) ctx.stdout.write(`  ${change}: ${n}\n`);
+      if (summary.invalid > 0) ctx.stdout.write(`${summary.invalid} stored reports no longer match the report schema and were left as they are.\n`);
+    }
+    return EXIT.benign;
+  } catch (err) {
+    return reportFailure(ctx, 'rescore', err);
+  } finally {
+    await prisma.$disconnect();
+  }
+}

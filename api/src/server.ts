@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { createLogger, loadEnv, type Env, type Logger } from '@vetbox/config';
 import { createPrismaClient } from '@vetbox/db';
 import { createApp } from './app.js';
+import { batchesOpenApi, batchesRoutes } from './routes/batches.js';
 import { dockerProbe, postgresProbe, redisProbe } from './readiness.js';
 import { createApiServices } from './wiring.js';
 
@@ -37,6 +38,8 @@ export async function startServer(
   const app = createApp({
     logger,
     services: api.services,
+    routers: [batchesRoutes(api.services)],
+    openapi: [batchesOpenApi],
     // READYZ_DOCKER=false: for an API that has no Docker socket (docker-compose), where only
     // the worker talks to Docker.
     readiness: [

@@ -91,6 +91,34 @@ export class AnalysisQueue {
     }
   }
 
+  /**
+   * Adds many jobs in pipelined chunks (BullMQ addBulk: one round trip per chunk), each with its
+   * analysis id as job id, so re-adding is a no-op. Used by batches, where thousands of analyses
+   * are queued at once; the time limit applies per chunk.
+   */
+  async enqueueBulk(jobs: readonly AnalysisJob[], options: EnqueueOptions & { chunkSize?: number } = {}): Promise<void> {
+    const parsed = jobs.map((job) => {
+      const result = AnalysisJob.safeParse(job);
+      if (!result.success) {
+        throw new VetboxError('INVALID_INPUT', `analysis job rejected: ${result.error.issues[0]?.message ?? 'invalid'}`, { details: { issues: result.error.issues } });
+      }
+      return result.data;
+    });
+    const chunkSize = Math.max(1, options.chunkSize ?? 1_000);
+    for (let start = 0; start < parsed.length; start += chunkSize) {
+      const chunk = parsed.slice(start, start + chunkSize).map((data) => ({
+        name: JOB_NAME,
+        data,
+        opts: { jobId: data.analysisId, ...(options.priority ? { priority: options.priority } : {}) },
+      }));
+      try {
+        await this.bounded(this.bull.addBulk(chunk));
+      } catch (err) {
+        throw new VetboxError('REDIS_UNAVAILABLE', 'could not add the analyses to the queue: Redis is unavailable', { cause: err });
+      }
+    }
+  }
+
   /** Rejects with REDIS_UNAVAILABLE once commandTimeoutMs passes (the operation itself may still land later). */
   private bounded<T>(op: Promise<T>): Promise<T> {
     const ms = this.opts.commandTimeoutMs;

@@ -1,5 +1,6 @@
 export * from './analyses.js';
 export * from './artifacts.js';
+export * from './batches.js';
 export * from './db.js';
 export * from './errors.js';
 export * from './keys.js';

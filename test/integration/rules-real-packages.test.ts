@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildBehavior } from '@vetbox/behavior';
 import type { Behavior, PhaseReport, StagedPackage } from '@vetbox/contracts';
-import { fetchNpm, stage } from '@vetbox/fetch';
+import { createAnalyzer } from '@vetbox/pipeline';
 import { evaluate, type Evaluation } from '@vetbox/rules';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, runSandbox, type SandboxRunResult } from '@vetbox/sandbox';
 import { FAKE_KEY, NPM_PAYLOAD, PY_PAYLOAD, stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
@@ -77,20 +77,23 @@ const POPULAR: string[] = [
   'sharp@0.33.5',
 ];
 
+// Through the production pipeline (registry fetch, sinkhole, canaries, both phases): the
+// verdict a user would get from `vetbox analyze npm:<spec>`.
 describe('rules on real packages: popular install scripts come out benign', () => {
   for (const spec of POPULAR) {
     it(spec, async () => {
       const at = spec.lastIndexOf('@');
-      const artifact = await fetchNpm(spec.slice(0, at), spec.slice(at + 1));
-      if (artifact.dir) cleanup.push(artifact.dir);
-      const work = await tempDir('rules-real');
-      cleanup.push(work);
-      const staged = await stage(artifact, work);
-      const { run, result } = await detonate(staged);
-      const text = describeResult(spec, run, result);
+      const analysisId = `test-rules-real-${randomUUID()}`;
+      used.push(analysisId);
+      const job = { analysisId, artifact: { ecosystem: 'npm' as const, name: spec.slice(0, at), version: spec.slice(at + 1), source: 'registry' as const }, phases: ['install' as const, 'import' as const], force: false };
+      const { report } = await createAnalyzer({ runtime, limits })(job, { signal: new AbortController().signal, attempt: 1, onStage: () => {} });
+      const phases = report.phases.map((p) => `${p.name}:${p.status}`).join(' ');
+      const findings = report.findings.map((f) => `  ${f.rule}(${f.severity}) ${f.evidence.map((e) => e.summary).slice(0, 3).join(' | ')}`);
+      const text = [`${spec}: ${report.verdict} ${report.score} [${phases}]`, ...findings].join('\n');
       console.log(text);
-      expect(result.verdict, text).toBe('benign');
-      expect(result.findings.every((f) => f.severity === 'low' || f.severity === 'info'), text).toBe(true);
+      expect(report.verdict, text).toBe('benign');
+      expect(report.findings.every((f) => f.severity === 'low' || f.severity === 'info'), text).toBe(true);
+      expect(report.canaries.every((c) => !c.leaked), text).toBe(true);
     }, 400_000);
   }
 });

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { VetboxError, type AnalysisJob } from '@vetbox/contracts';
 import { fetchNpm, fetchPypi, inspectUpload, type FetchedArtifact } from '@vetbox/fetch';
@@ -40,8 +41,9 @@ async function inspectStoredUpload(job: AnalysisJob): Promise<FetchedArtifact> {
   return inspectUpload(stored, path.basename(stored));
 }
 
-function download(job: AnalysisJob, opts: AcquireOptions): Promise<FetchedArtifact> {
+async function download(job: AnalysisJob, opts: AcquireOptions): Promise<FetchedArtifact> {
   const { ecosystem, name, version } = job.artifact;
+  await mkdir(opts.downloadDir, { recursive: true });
   const common = { destDir: opts.downloadDir, signal: opts.signal };
   return ecosystem === 'npm'
     ? fetchNpm(name, version, { ...common, registryUrl: opts.registryUrl })

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Report, VetboxError, type AnalysisStatus, type AnalysisSummary, type ProgressEvent } from '@vetbox/contracts';
+import { Report, VetboxError, type AnalysisStatus, type AnalysisSummary, type ProgressEvent, type SubmitAnalysisResponse } from '@vetbox/contracts';
 import type { BehaviorDiff } from '@vetbox/diff';
 import type { Target } from './target.js';
+
+/** The server's diff (contracts AnalysisDiff) carries the same added/removed/changes as @vetbox/diff. */
+export type ServedDiff = Pick<BehaviorDiff, 'added' | 'removed' | 'changes' | 'empty'> & Record<string, unknown>;
 
 const TERMINAL: readonly AnalysisStatus[] = ['completed', 'failed', 'cancelled'];
 
@@ -68,7 +71,7 @@ export class ApiClient {
   }
 
   /** POST /v1/analyses: JSON for registry packages, multipart `file` for archives. Returns the analysis id. */
-  async submit(target: Target, opts: SubmitOptions = {}): Promise<{ id: string; deduplicated: boolean }> {
+  async submit(target: Target, opts: SubmitOptions = {}): Promise<SubmitAnalysisResponse> {
     let init: RequestInit;
     if (target.kind === 'registry') {
       const body = { ecosystem: target.ecosystem, name: target.name, version: target.version, ...opts };
@@ -80,8 +83,7 @@ export class ApiClient {
       form.append('file', await fs.openAsBlob(target.path), path.basename(target.path));
       init = { method: 'POST', body: form };
     }
-    const res = await this.json<{ id: string; deduplicated: boolean }>('/v1/analyses', init);
-    return { id: res.id, deduplicated: res.deduplicated };
+    return this.json<SubmitAnalysisResponse>('/v1/analyses', init);
   }
 
   async summary(id: string, signal?: AbortSignal): Promise<AnalysisSummary> {
@@ -95,15 +97,16 @@ export class ApiClient {
     return parsed.data;
   }
 
-  /** GET /v1/analyses/{target}/diff?against={base}; null when the server has no such route. */
-  async diff(baseId: string, targetId: string): Promise<BehaviorDiff | null> {
+  /**
+   * GET /v1/analyses/{target}/diff?against={base}. `unavailable` when the server cannot answer it
+   * (an older server without the route, or two different packages, which it refuses with 422)
+   * and the caller should compare the reports itself.
+   */
+  async diff(baseId: string, targetId: string): Promise<{ diff: ServedDiff } | { unavailable: string }> {
     const res = await this.request(`/v1/analyses/${encodeURIComponent(targetId)}/diff?against=${encodeURIComponent(baseId)}`);
-    if (res.status === 404 || res.status === 405) {
-      await res.body?.cancel();
-      return null;
-    }
+    if (res.status === 404 || res.status === 405 || res.status === 422) return { unavailable: `${res.status} ${await problemText(res)}` };
     if (!res.ok) throw new ApiError(res.status, `diff answered ${res.status}: ${await problemText(res)}`);
-    return (await res.json()) as BehaviorDiff;
+    return { diff: (await res.json()) as ServedDiff };
   }
 
   /**

@@ -96,6 +96,8 @@ export class Runner {
     const label = describeTarget(target);
     const submitted = await client.submit(target, this.opts.baseline ? { baseline: this.opts.baseline } : {});
     this.progress(`${label}: analysis ${submitted.id}${submitted.deduplicated ? ' (already analyzed with this analyzer version)' : ''}\n`);
+    if (submitted.baseline) this.progress(`${label}: baseline is ${submitted.baseline.version} (analysis ${submitted.baseline.id})\n`);
+    else if (submitted.baseline === null) this.progress(`${label}: no earlier version to compare with; analyzing without a baseline\n`);
     const onStage = stagePrinter((l) => this.progress(l), label);
     const summary = await client.waitForEnd(submitted.id, { signal: this.signal, onProgress: (e) => onStage(e.stage, e.percent) });
     const failure = failureOf(summary);

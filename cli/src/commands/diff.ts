@@ -4,6 +4,7 @@ import { diffReports, type BehaviorDiff } from '@vetbox/diff';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatDiff } from '../format/diff.js';
+import type { ServedDiff } from '../remote.js';
 import { interruptSignal, reportFailure, Runner, stdoutToStderr, type RunDeps } from '../run.js';
 import { parsePhases, parseTarget } from '../target.js';
 
@@ -26,7 +27,7 @@ export async function runDiff(ctx: CliContext, specA: string, specB: string, opt
     const [a, b] = [parseTarget(specA), parseTarget(specB)];
     const phases = opts.phases ? parsePhases(opts.phases) : [...PHASES];
     const runner = new Runner(ctx, { local: Boolean(opts.local), phases, server: opts.server }, interrupt.signal, deps);
-    let diff: BehaviorDiff;
+    let diff: BehaviorDiff | ServedDiff;
     let labels: { base: string; target: string };
     if (opts.local) {
       // One after the other: two sandboxes at once would halve each one's CPU and time budget.
@@ -37,8 +38,8 @@ export async function runDiff(ctx: CliContext, specA: string, specB: string, opt
       const base = await runner.remote(a);
       const target = await runner.remote(b);
       const served = await runner.client().diff(base.id, target.id);
-      if (!served) ctx.stderr.write('note: the server has no diff route; comparing the two reports here\n');
-      diff = served ?? diffReports(base.report, target.report);
+      if ('unavailable' in served) ctx.stderr.write(`note: the server did not diff these (${served.unavailable}); comparing the two reports here\n`);
+      diff = 'diff' in served ? served.diff : diffReports(base.report, target.report);
       labels = { base: label(base.report), target: label(target.report) };
     }
     ctx.stdout.write(opts.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff, labels));

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { Report } from '@vetbox/contracts';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { rescoreReport } from '../rescore.js';
 import { reportFailure } from '../run.js';
 
 /** `vetbox rescore`: re-judge every stored report with the rules this checkout has (after a rules change). */
@@ -17,7 +16,8 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 export async function runRescore(ctx: CliContext, opts: { json?: boolean }): Promise<number> {
-  const [{ createPrismaClient }, { rescoreAll }] = await Promise.all([import('@vetbox/db'), import('@vetbox/store')]);
+  // Loaded here, not at CLI start: the rules and Prisma are only needed by this command.
+  const [{ createPrismaClient }, { rescoreAll }, { rescoreReport }] = await Promise.all([import('@vetbox/db'), import('@vetbox/store'), import('../rescore.js')]);
   const prisma = createPrismaClient({ databaseUrl: ctx.env.DATABASE_URL });
   try {
     // rescoreAll counts every changed report; verdict changes are what the reader acts on.

@@ -7,7 +7,7 @@ function entryLine(sign: '+' | '-', e: DiffEntry): string {
 }
 
 /** `vetbox diff` without --json: what the target added (+) first, then what it dropped (-). */
-export function formatDiff(diff: BehaviorDiff, labels: { base: string; target: string }): string {
+export function formatDiff(diff: Pick<BehaviorDiff, 'added' | 'removed' | 'empty'>, labels: { base: string; target: string }): string {
   const added = DIFF_CATEGORIES.flatMap((c) => diff.added[c]);
   const removed = DIFF_CATEGORIES.flatMap((c) => diff.removed[c]);
   const lines = [

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AnalysisJob, VetboxError, type Analyzer, type AnalyzeContext, type PhaseName, type Report, type Stage } from '@vetbox/contracts';
+import type { Env } from '@vetbox/config';
 import type { Target } from './target.js';
 
 /** What @vetbox/pipeline exports for in-process runs. */
@@ -10,12 +11,14 @@ export interface LocalPipeline {
 
 /**
  * Loaded on first use: the pipeline pulls in the sandbox, sinkhole and Docker client, which
- * commands that only talk to the API never need.
+ * commands that only talk to the API never need. Its Docker-action log lines go to stderr at
+ * `warn` unless LOG_LEVEL is set, so a local run shows progress lines, not a log.
  */
-export async function loadPipeline(): Promise<LocalPipeline> {
-  const specifier = '@vetbox/pipeline';
-  const mod = (await import(specifier)) as { analyze: Analyzer; ANALYZER_VERSION: string };
-  return { analyze: mod.analyze, version: mod.ANALYZER_VERSION };
+export async function loadPipeline(env: Env): Promise<LocalPipeline> {
+  const [{ createAnalyzer, ANALYZER_VERSION }, { createLogger }] = await Promise.all([import('@vetbox/pipeline'), import('@vetbox/config')]);
+  const level = process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn';
+  const logger = createLogger('vetbox-local', { level, destination: process.stderr });
+  return { analyze: createAnalyzer({ logger }), version: ANALYZER_VERSION };
 }
 
 /** A job as the worker would receive it, with an id that cannot collide with stored analyses. */

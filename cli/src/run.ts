@@ -15,7 +15,7 @@ export interface RunOptions {
 
 /** Seams for tests; the defaults are the real pipeline and API client. */
 export interface RunDeps {
-  loadPipeline?: () => Promise<LocalPipeline>;
+  loadPipeline?: (env: CliContext['env']) => Promise<LocalPipeline>;
   client?: (server: string, apiKey: string | undefined) => ApiClient;
 }
 
@@ -35,7 +35,7 @@ export class Runner {
   }
 
   private loadPipeline(): Promise<LocalPipeline> {
-    this.pipeline ??= (this.deps.loadPipeline ?? loadPipeline)().catch((err: unknown) => {
+    this.pipeline ??= (this.deps.loadPipeline ?? loadPipeline)(this.ctx.env).catch((err: unknown) => {
       const code = (err as { code?: string }).code;
       if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
         throw new VetboxError('INTERNAL', `the in-process pipeline (@vetbox/pipeline) is not available: run npm run build (${(err as Error).message})`);

@@ -62,8 +62,9 @@ export function parseTarget(spec: string, cwd = process.cwd()): Target {
   return { kind: 'archive', path: file };
 }
 
+/** How progress lines name a target (archives by file name: their full path is noise). */
 export function describeTarget(target: Target): string {
-  if (target.kind === 'archive') return target.path;
+  if (target.kind === 'archive') return path.basename(target.path);
   return target.ecosystem === 'npm' ? `npm:${target.name}@${target.version}` : `pypi:${target.name}==${target.version}`;
 }
 

@@ -19,14 +19,15 @@ describe('formatReport', () => {
   it('leads with verdict, score, package and summary', () => {
     const [first, second] = text.split('\n');
     expect(first).toBe('MALICIOUS  score 97/100  npm:imitation-stealer@1.0.1  (uploaded archive, sha256 3f2a9c1d7e5b…, 612 B)');
-    expect(second).toBe('Sent planted credentials (env-npm) to collector.example during install.');
+    expect(second).toBe('malicious: credential-exfiltration (critical), credential-store-read (high), network-activity (high)');
   });
 
   it('lists findings with severity, rule, title and evidence', () => {
     expect(text).toContain('Findings (3)');
     expect(text).toMatch(/CRITICAL {2}credential-exfiltration {2}A planted credential left the sandbox {2}\[install\]/);
-    expect(text).toContain('- NPM_TOKEN canary sent base64 in an HTTP POST body to collector.example');
-    expect(text).toContain('- read ~/.npmrc');
+    expect(text).toContain('- env-npm canary (NPM_TOKEN) leaked via http to collector.example (base64)');
+    expect(text).toContain('- node collect.js read ~/.npmrc');
+    expect(text).toMatch(/HIGH {6}network-activity {2}Contacts collector\.example during install/);
     // Severity order is the report's own (critical first).
     expect(text.indexOf('credential-exfiltration')).toBeLessThan(text.indexOf('network-activity'));
   });
@@ -45,7 +46,9 @@ describe('formatReport', () => {
   it('shows DNS, connections with hostname, and HTTP requests', () => {
     expect(text).toContain('DNS lookups (1)');
     expect(text).toMatch(/install {2}collector\.example {2}A/);
-    expect(text).toMatch(/install {2}tcp {2}198\.18\.0\.7:80 {2}collector\.example {2}EINPROGRESS {2}sent 2\.3 KiB/);
+    expect(text).toContain('Connections (2)');
+    expect(text).toMatch(/install {2}udp {2}10\.255\.255\.53:53 +ok/);
+    expect(text).toMatch(/install {2}tcp {2}198\.18\.0\.7:80 +collector\.example {2}EINPROGRESS {2}sent 2\.3 KiB/);
     expect(text).toMatch(/install {2}http {2}POST collector\.example\/c {2}body 2\.1 KiB/);
   });
 

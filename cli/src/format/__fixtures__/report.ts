@@ -22,7 +22,7 @@ export const maliciousReport: Report = {
   },
   verdict: 'malicious',
   score: 97,
-  summary: 'Sent planted credentials (env-npm) to collector.example during install.',
+  summary: 'malicious: credential-exfiltration (critical), credential-store-read (high), network-activity (high)',
   findings: [
     {
       rule: 'credential-exfiltration',
@@ -31,8 +31,8 @@ export const maliciousReport: Report = {
       explanation: 'A planted credential left the sandbox.',
       phase: 'install',
       evidence: [
-        { kind: 'canary', index: 0, summary: 'NPM_TOKEN canary sent base64 in an HTTP POST body to collector.example' },
-        { kind: 'http', index: 0, summary: 'POST http://collector.example/c (2.1 KiB body)' },
+        { kind: 'canary', index: 0, summary: 'env-npm canary (NPM_TOKEN) leaked via http to collector.example (base64)' },
+        { kind: 'http', index: 0, summary: 'HTTP to collector.example carried the env-npm value (base64)' },
       ],
       evidenceHash: 'sha256:9d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4',
     },
@@ -42,15 +42,18 @@ export const maliciousReport: Report = {
       title: 'Package code read a credential store',
       explanation: 'The package opened a file where tools keep secrets.',
       phase: 'install',
-      evidence: [{ kind: 'file', index: 1, summary: 'read ~/.npmrc' }],
+      evidence: [{ kind: 'file', index: 1, summary: 'node collect.js read ~/.npmrc' }],
     },
     {
       rule: 'network-activity',
-      severity: 'medium',
-      title: 'Network activity during install or import',
-      explanation: 'The package contacted a host other than the registry.',
+      severity: 'high',
+      title: 'Contacts collector.example during install',
+      explanation: 'The package looked up or contacted a host other than the package registry. Data was sent to collector.example.',
       phase: 'install',
-      evidence: [{ kind: 'dns', index: 0, summary: 'DNS lookup of collector.example' }],
+      evidence: [
+        { kind: 'dns', index: 0, summary: 'DNS A lookup of collector.example' },
+        { kind: 'connection', index: 1, summary: 'node collect.js: TCP connect to collector.example (198.18.0.7):80 → EINPROGRESS, sent 2310 bytes' },
+      ],
     },
   ],
   phases: [
@@ -74,7 +77,8 @@ export const maliciousReport: Report = {
     network: {
       dns: [{ phase: 'install', name: 'collector.example', type: 'A', pid: 119 }],
       connections: [
-        { phase: 'install', pid: 119, protocol: 'tcp', family: 'inet', syscall: 'connect', address: '198.18.0.7', port: 80, hostname: 'collector.example', result: 'EINPROGRESS', sentBytes: 2310 },
+        { phase: 'install', pid: 119, protocol: 'udp', family: 'inet', syscall: 'connect', address: '10.255.255.53', port: 53, result: 'ok', sourcePort: 45571 },
+        { phase: 'install', pid: 119, protocol: 'tcp', family: 'inet', syscall: 'connect', address: '198.18.0.7', port: 80, hostname: 'collector.example', result: 'EINPROGRESS', sentBytes: 2310, sourcePort: 54068 },
       ],
       http: [
         {
@@ -82,7 +86,7 @@ export const maliciousReport: Report = {
           method: 'POST',
           host: 'collector.example',
           path: '/c',
-          headers: { 'content-type': 'text/plain' },
+          headers: { host: 'collector.example', connection: 'keep-alive', 'content-length': '2150' },
           bodyPreview: 'TlBNX1RPS0VOPW5wbV9jYW5hcnk=',
           bodyBytes: 2150,
           pid: 119,
@@ -99,8 +103,10 @@ export const maliciousReport: Report = {
       planted: 'NPM_TOKEN',
       read: null,
       leaked: true,
-      evidence: [{ encoding: 'base64', channel: 'http', destination: 'collector.example', phase: 'install', pid: 119, index: 0 }],
-      valuePreview: 'npm_7Hc',
+      evidence: [
+        { encoding: 'base64', channel: 'http', destination: 'collector.example', phase: 'install', pid: 119, index: 0, layers: ['base64'], capture: { list: 'streams', index: 0, http: 0, part: 'body' } },
+      ],
+      valuePreview: 'npm_7Hc1…',
     },
     { kind: 'npmrc', planted: '~/.npmrc', read: true, leaked: false, evidence: [] },
     { kind: 'ssh-key', planted: '~/.ssh/id_ed25519', read: false, leaked: false, evidence: [] },

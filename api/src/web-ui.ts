@@ -32,6 +32,8 @@ export function webUiRouter(distDir: string = DEFAULT_WEB_DIST_DIR): Router {
   const indexHtml = path.join(distDir, 'index.html');
   // File names under assets/ carry a content hash: they never change in place.
   router.use('/assets', express.static(path.join(distDir, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: true }));
+  // Unhashed files at the root (favicon.svg, from web/public).
+  router.use(express.static(distDir, { index: false, maxAge: '1h', fallthrough: true }));
   router.get(UI_ROUTE, (_req, res) => {
     // Checked per request: building the UI while the API runs needs no restart.
     if (!existsSync(indexHtml)) {

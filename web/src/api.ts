@@ -1,4 +1,4 @@
-import type { Report } from '@vetbox/contracts';
+import type { AnalysisDiff, AnalysisList, AnalysisSummary, PackageVersions, Report, SubmitAnalysisResponse } from '@vetbox/contracts';
 
 /** The key lives in sessionStorage: it survives reloads and deep links, not the browser session. */
 const KEY_STORAGE = 'vetbox.apiKey';
@@ -42,34 +42,26 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   return (await res.json()) as T;
 }
 
-export interface AnalysisSummary {
-  id: string;
-  status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-  stage?: string;
-  progress?: number;
-  verdict?: 'malicious' | 'suspicious' | 'benign' | 'error' | null;
-  score?: number | null;
-  summary?: string | null;
-  package: { ecosystem: 'npm' | 'pypi'; name: string; version: string; source?: string; sha256?: string | null };
-  createdAt: string;
-  startedAt?: string | null;
-  finishedAt?: string | null;
-  error?: { code: string; message: string } | null;
-  topFindings?: Array<{ rule: string; severity: string; title: string }>;
-}
-
-export interface AnalysisList {
-  items: AnalysisSummary[];
-  nextCursor?: string | null;
-}
+// Response shapes come from the contracts package the API itself answers with (type-only: no
+// zod in the bundle), so the UI cannot drift from the API.
+export type { AnalysisDiff, AnalysisList, AnalysisSummary, PackageVersions, SubmitAnalysisResponse } from '@vetbox/contracts';
 
 export interface ListFilters {
-  name?: string;
+  /** Part of a package name, any case. */
+  q?: string;
   ecosystem?: string;
   verdict?: string;
   rule?: string;
+  /** A calendar day (YYYY-MM-DD, the date input's value): analyses from its local midnight on. */
   since?: string;
   cursor?: string;
+}
+
+/** The API takes an ISO instant; the date input gives a day. */
+function sinceInstant(day: string | undefined): string | undefined {
+  if (!day) return undefined;
+  const d = new Date(`${day}T00:00:00`);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
 function query(params: Record<string, string | undefined>): string {
@@ -80,11 +72,11 @@ function query(params: Record<string, string | undefined>): string {
 }
 
 export const api = {
-  listAnalyses: (f: ListFilters) => request<AnalysisList>(`/v1/analyses${query({ ...f, limit: '50' })}`),
+  listAnalyses: (f: ListFilters) => request<AnalysisList>(`/v1/analyses${query({ ...f, since: sinceInstant(f.since), limit: '50' })}`),
   getAnalysis: (id: string) => request<AnalysisSummary>(`/v1/analyses/${encodeURIComponent(id)}`),
   getReport: (id: string) => request<Report>(`/v1/analyses/${encodeURIComponent(id)}/report`),
   submitSpec: (body: { ecosystem: string; name: string; version: string; force?: boolean }) =>
-    request<{ id: string; status: string }>(`/v1/analyses`, {
+    request<SubmitAnalysisResponse>(`/v1/analyses`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
@@ -92,30 +84,14 @@ export const api = {
   submitFile: (file: File) => {
     const form = new FormData();
     form.append('file', file);
-    return request<{ id: string; status: string }>(`/v1/analyses`, { method: 'POST', body: form });
+    return request<SubmitAnalysisResponse>(`/v1/analyses`, { method: 'POST', body: form });
   },
   cancel: (id: string) => request<unknown>(`/v1/analyses/${encodeURIComponent(id)}`, { method: 'DELETE' }),
-  packageVersions: (ecosystem: string, name: string) =>
-    request<{ ecosystem: string; name: string; versions: Array<{ version: string; analysisId: string; verdict: string | null; score: number | null; status: string; createdAt: string }> }>(
-      `/v1/packages/${encodeURIComponent(ecosystem)}/${encodeURIComponent(name)}`,
-    ),
-  diff: (id: string, against: string) => request<DiffResponse>(`/v1/analyses/${encodeURIComponent(id)}/diff${query({ against })}`),
+  packageVersions: (ecosystem: string, name: string) => request<PackageVersions>(`/v1/packages/${encodeURIComponent(ecosystem)}/${encodeURIComponent(name)}`),
+  /** What `id` does that `against` (an analysis id, or `previous`) did not. */
+  diff: (id: string, against: string) => request<AnalysisDiff>(`/v1/analyses/${encodeURIComponent(id)}/diff${query({ against })}`),
   getBatch: (id: string) => request<BatchView>(`/v1/batches/${encodeURIComponent(id)}`),
 };
-
-export interface DiffEntryView {
-  category: string;
-  key: string;
-  summary: string;
-  phases: string[];
-  change?: 'added' | 'removed';
-}
-export interface DiffResponse {
-  base: { analysisId?: string; version: string };
-  target: { analysisId?: string; version: string };
-  changes: DiffEntryView[];
-  empty: boolean;
-}
 
 export interface BatchView {
   id: string;

@@ -66,6 +66,8 @@ export type SubmitAnalysisResponse = z.infer<typeof SubmitAnalysisResponse>;
 export const ListAnalysesQuery = z.object({
   ecosystem: Ecosystem.optional(),
   name: z.string().min(1).max(214).regex(/^[^\u0000-\u001f\u007f]+$/, 'control characters are not allowed').optional(),
+  /** Search: package names containing this, any case (the UI's search box); `name` is exact. */
+  q: z.string().min(1).max(214).regex(/^[^\u0000-\u001f\u007f]+$/, 'control characters are not allowed').optional(),
   version: z.string().min(1).max(128).regex(VERSION_RE, 'not a valid version string').optional(),
   verdict: Verdict.optional(),
   status: AnalysisStatus.optional(),

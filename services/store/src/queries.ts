@@ -112,11 +112,19 @@ export async function listAnalyses(db: Db, q: ListAnalysesQuery, cursor: Cursor 
         }
       : {}),
   };
+  // Search by part of the name: PyPI names are stored canonical, so `-`/`_`/`.` all match either.
+  const search: Prisma.AnalysisWhereInput = q.q
+    ? {
+        OR: [...new Set([q.q, canonicalPackageName('pypi', q.q)])].map((part) => ({
+          artifact: { package: { name: { contains: part, mode: 'insensitive' as const } } },
+        })),
+      }
+    : {};
   const page: Prisma.AnalysisWhereInput = cursor
     ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] }
     : {};
   const rows = await db.analysis.findMany({
-    where: { AND: [where, page] },
+    where: { AND: [where, search, page] },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: q.limit + 1,
     include: withArtifact,

@@ -9,7 +9,7 @@ const RUNNING = new Set(['queued', 'running']);
 function filtersFromUrl(): ListFilters {
   const q = new URLSearchParams(window.location.search);
   return {
-    name: q.get('name') ?? undefined,
+    q: q.get('q') ?? undefined,
     ecosystem: q.get('ecosystem') ?? undefined,
     verdict: q.get('verdict') ?? undefined,
     rule: q.get('rule') ?? undefined,
@@ -104,7 +104,7 @@ export function ListPage() {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
     const next: ListFilters = {};
-    for (const k of ['name', 'ecosystem', 'verdict', 'rule', 'since'] as const) {
+    for (const k of ['q', 'ecosystem', 'verdict', 'rule', 'since'] as const) {
       const v = String(form.get(k) ?? '').trim();
       if (v) next[k] = v;
     }
@@ -121,7 +121,7 @@ export function ListPage() {
         <form className="filters" onSubmit={applyFilters} role="search">
           <label>
             Name
-            <input name="name" defaultValue={filters.name} placeholder="search by name" />
+            <input name="q" type="search" defaultValue={filters.q} placeholder="search by name" />
           </label>
           <label>
             Ecosystem

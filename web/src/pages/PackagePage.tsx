@@ -1,12 +1,17 @@
 import { useState } from 'react';
-import { api, type DiffResponse } from '../api';
+import { api, type AnalysisDiff } from '../api';
 import { useLoad } from '../hooks';
 import { Link } from '../router';
 import { Empty, ErrorNote, Section, Skeleton, VerdictBadge, formatTime } from '../components/ui';
 
-function DiffView({ diff }: { diff: DiffResponse }) {
+function DiffView({ diff }: { diff: AnalysisDiff }) {
   if (diff.empty) return <Empty>No behavior change between {diff.base.version} and {diff.target.version}.</Empty>;
+  const added = diff.changes.filter((c) => c.change === 'added').length;
   return (
+    <>
+    <p className="muted" data-testid="diff-summary">
+      {diff.base.version} → {diff.target.version}: {added} added, {diff.changes.length - added} removed
+    </p>
     <ul className="diff" data-testid="diff">
       {diff.changes.map((c, i) => (
         <li key={i} className={c.change === 'added' ? 'added' : 'removed'}>
@@ -18,6 +23,7 @@ function DiffView({ diff }: { diff: DiffResponse }) {
         </li>
       ))}
     </ul>
+    </>
   );
 }
 
@@ -25,7 +31,7 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
   const versions = useLoad(() => api.packageVersions(ecosystem, name), [ecosystem, name]);
   const [base, setBase] = useState('');
   const [target, setTarget] = useState('');
-  const [diff, setDiff] = useState<DiffResponse>();
+  const [diff, setDiff] = useState<AnalysisDiff>();
   const [diffError, setDiffError] = useState<Error>();
 
   const compare = async () => {
@@ -38,6 +44,8 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
   };
 
   const rows = versions.data?.versions ?? [];
+  // Only completed analyses have a report to compare.
+  const comparable = rows.filter((v) => v.status === 'completed');
   return (
     <>
       <h1>
@@ -78,14 +86,14 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
           </div>
         )}
       </Section>
-      {rows.length >= 2 && (
+      {comparable.length >= 2 && (
         <Section id="diff" title="Behavior diff">
           <div className="filters">
             <label>
               From
               <select value={base} onChange={(e) => setBase(e.target.value)}>
                 <option value="">choose a version</option>
-                {rows.map((v) => (
+                {comparable.map((v) => (
                   <option key={v.analysisId} value={v.analysisId}>
                     {v.version}
                   </option>
@@ -96,7 +104,7 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
               To
               <select value={target} onChange={(e) => setTarget(e.target.value)}>
                 <option value="">choose a version</option>
-                {rows.map((v) => (
+                {comparable.map((v) => (
                   <option key={v.analysisId} value={v.analysisId}>
                     {v.version}
                   </option>

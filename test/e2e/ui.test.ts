@@ -1,0 +1,240 @@
+/**
+ * The report viewer end to end in headless Chromium (Debian's /usr/bin/chromium driven by
+ * playwright-core; no browser download): the real API (startServer on an ephemeral port) serving
+ * web/dist, an in-process worker running the real @vetbox/pipeline in the Docker sandbox, real
+ * Redis and PostgreSQL, a private queue. Screenshots of every page land in test/artifacts/ui/.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '@vetbox/api';
+import { createLogger, loadEnv } from '@vetbox/config';
+import type { Report } from '@vetbox/contracts';
+import { analyze } from '@vetbox/pipeline';
+import { DockerRuntime, ensureSandboxImage } from '@vetbox/sandbox';
+import { createApiKey, getReport } from '@vetbox/store';
+import { createAnalysisWorker, type AnalysisWorker } from '@vetbox/worker';
+import { PipelineHarness } from '../fixtures/pipeline/harness.js';
+import { envStealer, harmless, npmrcThief, writeNpmArchive } from '../fixtures/pipeline/imitation.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const WEB = path.join(REPO, 'web');
+const SHOTS = path.join(REPO, 'test', 'artifacts', 'ui');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ANALYSIS_TIMEOUT_MS = 240_000;
+
+const logger = createLogger('e2e-ui', { level: 'silent' });
+const suffix = randomUUID().slice(0, 8);
+const names = { stealer: `vbx-e2e-stealer-${suffix}`, benign: `vbx-e2e-tidy-${suffix}` };
+
+let dir = '';
+let server: RunningServer;
+let worker: AnalysisWorker;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let apiKey = '';
+let apiKeyId = '';
+/** A private queue on the shared Redis and PostgreSQL; removes the queue and these packages at the end. */
+const h = new PipelineHarness();
+const prisma = h.prisma;
+Object.values(names).forEach((n) => h.track(n));
+const pageErrors: string[] = [];
+
+/** web/dist must be the current UI: rebuilt when any source file is newer than it. */
+function ensureWebBuilt(): void {
+  const index = path.join(WEB, 'dist', 'index.html');
+  const newest = (d: string): number =>
+    Math.max(...readdirSync(d, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(d, e.name)) : statSync(path.join(d, e.name)).mtimeMs)));
+  const sources = Math.max(newest(path.join(WEB, 'src')), statSync(path.join(WEB, 'index.html')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync('npx', ['--no-install', 'vite', 'build', '--logLevel', 'warn'], { cwd: WEB, stdio: 'inherit' });
+}
+
+async function shot(p: Page, name: string): Promise<void> {
+  await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The upload form, as a user fills it: choose "Upload an archive", pick the file, Analyze. */
+async function uploadThroughForm(p: Page, file: string): Promise<string> {
+  await p.getByLabel('Upload an archive').check();
+  await p.getByLabel(/^Archive/).setInputFiles(file);
+  await p.getByRole('button', { name: 'Analyze' }).click();
+  await p.waitForURL(/\/analyses\/[0-9a-f-]{36}$/);
+  return p.url().split('/').pop()!;
+}
+
+async function waitForVerdict(p: Page, verdict: string): Promise<void> {
+  await p.getByTestId('verdict-banner').getByTestId('verdict-badge').filter({ hasText: verdict }).waitFor({ timeout: ANALYSIS_TIMEOUT_MS });
+  // The report's sections render once the report is loaded.
+  await p.locator('#findings').waitFor();
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  ensureWebBuilt();
+  const runtime = new DockerRuntime({ logger });
+  await ensureSandboxImage(runtime, { build: true });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vetbox-e2e-ui-'));
+  const env = loadEnv({ ...process.env, PORT: '0', HOST: '127.0.0.1', QUEUE_NAME: h.queueName, DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent', READYZ_DOCKER: 'false', RATE_LIMIT_PER_MINUTE: '0' });
+  server = await startServer(env, logger);
+  worker = createAnalysisWorker({ queueName: h.queueName, redisUrl: env.REDIS_URL, prisma, analyze, logger, concurrency: 1, retentionDays: 1, attempts: 2, reconcileIntervalMs: 0, dataDir: env.DATA_DIR });
+  await worker.ready();
+  const created = await createApiKey(prisma, { name: `e2e-ui-${suffix}`, role: 'submit' });
+  apiKey = created.key;
+  apiKeyId = created.record.id;
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(`${msg.text()} ${msg.location().url}`);
+  });
+}, 900_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await worker?.close();
+  await server?.close();
+  if (apiKeyId) await prisma.apiKey.deleteMany({ where: { id: apiKeyId } });
+  await h.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('web UI in headless Chromium', () => {
+  let stealerId = '';
+  let benignId = '';
+
+  it('signs in through the form field labeled "API key"; a wrong key is refused', async () => {
+    await page.goto(`${server.url}/`);
+    await shot(page, '01-login');
+    await page.getByLabel('API key').fill('vbx_not-a-real-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not accepted');
+    await page.getByLabel('API key').fill(apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Analyses' }).waitFor();
+    await shot(page, '02-list-empty');
+  });
+
+  it('an uploaded env stealer runs live, completes malicious, and its finding names the leaked canary', async () => {
+    const file = await writeNpmArchive(path.join(dir, 'uploads'), envStealer(names.stealer, '1.0.0'));
+    stealerId = await uploadThroughForm(page, file);
+    // Live progress while it runs (the worker takes it within a second or two).
+    await page.getByRole('progressbar').waitFor({ timeout: 10_000 }).catch(() => {});
+    await shot(page, '03-analysis-running');
+    await waitForVerdict(page, 'malicious');
+    await expect.poll(() => page.getByTestId('verdict-reason').textContent()).not.toBe('');
+
+    const report = (await getReport(prisma, stealerId)) as Report;
+    const leaked = report.canaries.filter((c) => c.leaked).map((c) => c.kind);
+    expect(leaked.length, 'the report records a leaked canary').toBeGreaterThan(0);
+    const finding = page.getByTestId('finding').filter({ hasText: 'credential-exfiltration' });
+    await expect.poll(() => finding.count()).toBe(1);
+    const text = (await finding.textContent()) ?? '';
+    expect(leaked.some((kind) => text.includes(kind)), `finding text names one of ${leaked.join(', ')}: ${text}`).toBe(true);
+    // Critical findings come first.
+    expect(await page.getByTestId('finding').first().textContent()).toContain('critical');
+    // The leaked canary is highlighted where it was found, with its encoding.
+    expect(await page.getByTestId('canary-leaked').count()).toBeGreaterThan(0);
+    expect((await page.getByTestId('canary-hit').allTextContents()).join(' ')).toContain('base64');
+    expect(await page.locator('#network').textContent()).toContain('collector.example');
+    await shot(page, '04-analysis-malicious');
+
+    // A deep link loads the same page from the server (SPA fallback) with the key kept for the session.
+    await page.goto(`${server.url}/analyses/${stealerId}`);
+    await waitForVerdict(page, 'malicious');
+  }, ANALYSIS_TIMEOUT_MS + 60_000);
+
+  it('a benign upload completes benign', async () => {
+    await page.goto(`${server.url}/`);
+    const file = await writeNpmArchive(path.join(dir, 'uploads'), harmless(names.benign, '1.0.0'));
+    benignId = await uploadThroughForm(page, file);
+    await waitForVerdict(page, 'benign');
+    expect(await page.getByTestId('finding').filter({ hasText: /critical|high/ }).count()).toBe(0);
+    await shot(page, '05-analysis-benign');
+  }, ANALYSIS_TIMEOUT_MS + 60_000);
+
+  it('filters the list by name, verdict and rule', async () => {
+    await page.goto(`${server.url}/`);
+    const rows = page.getByTestId('analysis-row');
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(2);
+    await shot(page, '06-list');
+
+    const filters = page.getByRole('search');
+    await filters.getByLabel('Name').fill(`e2e-stealer-${suffix}`);
+    await filters.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain(names.stealer);
+    expect(page.url()).toContain(`q=e2e-stealer-${suffix}`);
+
+    await filters.getByLabel('Name').fill(suffix);
+    await filters.getByLabel('Verdict').selectOption('benign');
+    await filters.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => rows.allTextContents()).toEqual([expect.stringContaining(names.benign)]);
+
+    await filters.getByLabel('Verdict').selectOption('');
+    await filters.getByLabel('Rule').fill('credential-exfiltration');
+    await filters.getByLabel('Since').fill(new Date().toISOString().slice(0, 10));
+    await filters.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => rows.allTextContents()).toEqual([expect.stringContaining(names.stealer)]);
+    expect(pageErrors.filter((e) => !e.includes('401'))).toEqual([]);
+    await shot(page, '07-list-filtered');
+  });
+
+  it('the package page lists versions and diffs a malicious update against the version before it', async () => {
+    await page.goto(`${server.url}/`);
+    const file = await writeNpmArchive(path.join(dir, 'uploads'), npmrcThief(names.benign, '1.0.1'));
+    const updateId = await uploadThroughForm(page, file);
+    await waitForVerdict(page, 'malicious');
+
+    await page.getByTestId('verdict-banner').getByRole('link', { name: `npm:${names.benign}` }).click();
+    await page.waitForURL(`**/packages/npm/${names.benign}`);
+    const versions = page.locator('#versions tbody tr');
+    await expect.poll(() => versions.count()).toBe(2);
+    await page.getByLabel('From').selectOption(benignId);
+    await page.getByLabel('To').selectOption(updateId);
+    await page.getByRole('button', { name: 'Compare' }).click();
+    const diff = page.getByTestId('diff');
+    await diff.waitFor();
+    const text = (await diff.textContent()) ?? '';
+    expect(text).toContain('telemetry.tidy-helper.example');
+    expect(text).toContain('.npmrc');
+    await shot(page, '08-package-diff');
+  }, ANALYSIS_TIMEOUT_MS + 60_000);
+
+  it('is readable on a phone-size viewport', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    try {
+      const p = await phone.newPage();
+      await p.goto(`${server.url}/`);
+      await p.getByLabel('API key').fill(apiKey);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('heading', { name: 'Analyses' }).waitFor();
+      await p.getByTestId('analysis-row').first().waitFor();
+      // Strings: the test's tsconfig has no DOM types.
+      const overflow = () => p.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as Promise<number>;
+      // What sticks out, named for the failure message.
+      const offenders = () =>
+        p.evaluate(`[...document.querySelectorAll('body *')]
+          .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.table-wrap, pre'))
+          .slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 60)).join(' | ')`) as Promise<string>;
+      expect(await overflow(), `no horizontal page scroll on the list: ${await offenders()}`).toBeLessThanOrEqual(0);
+      await shot(p, '09-phone-list');
+      await p.goto(`${server.url}/analyses/${stealerId}`);
+      await waitForVerdict(p, 'malicious');
+      expect(await overflow(), `no horizontal page scroll on the report: ${await offenders()}`).toBeLessThanOrEqual(0);
+      await shot(p, '10-phone-analysis');
+    } finally {
+      await phone.close();
+    }
+  });
+});

@@ -456,7 +456,7 @@ export function batchesRoutes(s: ApiServices, options: BatchRouteOptions = {}): 
       res.type('text/csv; charset=utf-8').send(toCsv(report));
     } else if (format === 'sarif') {
       res.setHeader('Content-Disposition', `attachment; filename="${base}.sarif"`);
-      res.type('application/sarif+json').send(`${JSON.stringify(toSarif(report, { include, informationUri: 'https://github.com/vetbox/vetbox' }), null, 2)}\n`);
+      res.type('application/sarif+json').send(`${JSON.stringify(toSarif(report, { include }), null, 2)}\n`);
     } else {
       res.setHeader('Content-Disposition', `attachment; filename="${base}.json"`);
       res.type('application/json').send(toJson(report));

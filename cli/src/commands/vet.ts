@@ -36,7 +36,7 @@ interface CreatedBatch {
   policy: { failOn: string; exceptions: number };
 }
 
-interface BatchView {
+export interface BatchView {
   id: string;
   total: number;
   done: number;

@@ -124,9 +124,16 @@ export function reportFailure(ctx: CliContext, command: string, err: unknown): n
   if (err instanceof VetboxError) message = `${err.code}: ${err.message}`;
   else if (err instanceof ApiError) message = err.message;
   else if (err instanceof Error && err.name === 'AbortError') message = 'interrupted';
+  // Prisma's messages open with the calling source code; the cause is the last line.
+  else if (err instanceof Error && err.name.startsWith('PrismaClient')) message = `database: ${lastLine(err.message)}`;
   else message = err instanceof Error ? err.message : String(err);
   ctx.stderr.write(`vetbox ${command}: ${message}\n`);
   return EXIT.error;
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim());
+  return (lines.at(-1) ?? text).trim().slice(0, 300);
 }
 
 /**

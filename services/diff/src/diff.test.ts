@@ -112,4 +112,23 @@ describe('normalizeText', () => {
     expect(normalizeText('log-1732650000123.txt', ctx)).toBe('log-<n>.txt');
     expect(normalizeText('~/.config/gh/hosts.yml', ctx)).toBe('~/.config/gh/hosts.yml');
   });
+
+  it('maps mkstemp-style random segments, and keeps names people write', () => {
+    // Seen for real: bcrypt's build writes build/Release/node-addon-api/st<random>.
+    expect(normalizeText('<workdir>/build/Release/node-addon-api/stmUjdN', {})).toBe('<workdir>/build/Release/node-addon-api/<tmp>');
+    expect(normalizeText('<workdir>/build/Release/node-addon-api/stwXI5Ju', {})).toBe('<workdir>/build/Release/node-addon-api/<tmp>');
+    expect(normalizeText('<workdir>/build/Release/node-addon-api/st5e0acI', {})).toBe('<workdir>/build/Release/node-addon-api/<tmp>');
+    for (const kept of ['/bin/sha256sum', '/src/CMakeLists', '/pkg/Makefile', '/pkg/README', '/pkg/LICENSE', '/lib/readFile', '/lib/HttpClient2', '/x/index.js']) {
+      expect(normalizeText(kept, {})).toBe(kept);
+    }
+  });
+
+  it("maps the package's own version in release URLs and paths", () => {
+    const ctx = { version: '5.1.1' };
+    expect(normalizeText('github.com/kelektiv/node.bcrypt.js/releases/download/v5.1.1/bcrypt_lib-v5.1.1-napi-v3-linux-x64-glibc.tar.gz', ctx)).toBe(
+      'github.com/kelektiv/node.bcrypt.js/releases/download/v<version>/bcrypt_lib-v<version>-napi-v3-linux-x64-glibc.tar.gz',
+    );
+    // A version without a dot is too short to replace safely.
+    expect(normalizeText('/a/1/b', { version: '1' })).toBe('/a/1/b');
+  });
 });

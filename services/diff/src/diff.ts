@@ -125,7 +125,7 @@ function collectFindings(findings: readonly Finding[], map: EntryMap): void {
 }
 
 export function behaviorEntries(report: Report): EntryMap {
-  const ctx = contextFromSandbox(report.sandbox);
+  const ctx = { ...contextFromSandbox(report.sandbox), version: report.package.version };
   const map: EntryMap = new Map();
   collectHosts(report, ctx, map);
   collectProcesses(report, ctx, map);

@@ -10,6 +10,8 @@ export interface NormalizeContext {
   workdir?: string;
   user?: string;
   hostname?: string;
+  /** The analyzed package's own version: release URLs and paths embed it (`.../v5.1.1/...`). */
+  version?: string;
 }
 
 export function contextFromSandbox(sandbox: SandboxInfo | undefined): NormalizeContext {
@@ -25,6 +27,21 @@ const TMP_NAME = /(\/(?:tmp|var\/tmp|dev\/shm)\/)[^/\s]+/g;
 const PROC_PID = /\/proc\/\d+\//g;
 // Long digit runs: timestamps, pids embedded in names, ports chosen at random.
 const LONG_NUMBER = /\d{5,}/g;
+// A short letters-and-digits path segment, the shape mkstemp-style random names take.
+const SHORT_SEGMENT = /(?<=\/)[A-Za-z0-9]{6,10}(?=$|[/\s])/g;
+// Words as people write them: camelCase, PascalCase, ALLCAPS, optionally numbered.
+const WORDLIKE = /^(?:[A-Z]+|[A-Z]*(?:[A-Z]?[a-z]+)+)[0-9]*$/;
+
+/** `stmUjdN`, `st5e0acI`: mixed case that no naming convention (camelCase, Pascal, CAPS) produces. */
+function looksRandom(segment: string): boolean {
+  return /[A-Z]/.test(segment.slice(1)) && /[a-z]/.test(segment) && !WORDLIKE.test(segment);
+}
+
+/** Versions like `1.2.3` or `5.1.1`; a bare `1` would match far too much. */
+function versionPlaceholder(text: string, version: string | undefined): string {
+  if (!version || !/\d+\.\d+/.test(version)) return text;
+  return text.split(version).join('<version>');
+}
 
 function replaceLiteral(text: string, literal: string | undefined, placeholder: string): string {
   if (!literal || literal.length < 2) return text;
@@ -38,8 +55,10 @@ export function normalizeText(text: string, ctx: NormalizeContext): string {
   out = replaceLiteral(out, ctx.home, '~');
   out = replaceLiteral(out, ctx.user, '<user>');
   out = replaceLiteral(out, ctx.hostname, '<hostname>');
+  out = versionPlaceholder(out, ctx.version);
   out = out.replace(UUID, '<uuid>');
   out = out.replace(TMP_NAME, '$1<tmp>');
+  out = out.replace(SHORT_SEGMENT, (seg) => (looksRandom(seg) ? '<tmp>' : seg));
   out = out.replace(PROC_PID, '/proc/<pid>/');
   out = out.replace(HEX_ID, '<id>');
   out = out.replace(LONG_NUMBER, '<n>');

@@ -2,6 +2,7 @@
 // queue its analyses, in-process against the real Redis and PostgreSQL. Prints figures, never asserts.
 //   1. a fresh lockfile: 5,000 new analyses written in bulk and added to the queue (addBulk)
 //   2. the same lockfile again: every entry answered by the analyses of run 1 (nothing queued)
+//   3. the lockfile grown by 100 packages: 5,000 answered at once, 100 queued
 // Everything runs on its own queue name and analyzer version (no worker picks the jobs up,
 // nothing deduplicates against real data) and is removed at the end.
 // Last line: `batch-5000: <N> s` (run 1, request sent → every analysis queued).
@@ -82,6 +83,10 @@ try {
   const second = await post(lockfile);
   console.error(`again: ${second.body.queued} queued, ${second.body.linked} linked in ${second.ms.toFixed(0)} ms`);
 
+  // syntheticPackageLock names entries by index: the first ENTRIES of a longer lockfile are run 1's.
+  const grown = await post(syntheticPackageLock(ENTRIES + 100, { prefix }));
+  console.error(`grown by 100: ${grown.body.queued} queued, ${grown.body.linked} linked in ${grown.ms.toFixed(0)} ms`);
+
   const t = performance.now();
   const view = await fetch(`${base}/v1/batches/${second.body.id}`, { headers: { authorization: `Bearer ${key}` } });
   const viewMs = performance.now() - t;
@@ -91,6 +96,7 @@ try {
   const samples: Sample[] = [
     { ...summarize(`batch-${ENTRIES} fresh (all queued)`, [first.ms]), queued: first.body.queued, linked: first.body.linked },
     { ...summarize(`batch-${ENTRIES} again (deduplicated)`, [second.ms]), queued: second.body.queued, linked: second.body.linked },
+    { ...summarize(`batch-${ENTRIES + 100} mostly analysed`, [grown.ms]), queued: grown.body.queued, linked: grown.body.linked },
     { ...summarize(`GET batch of ${ENTRIES} items`, [viewMs]), queued: 0, linked: 0 },
   ];
   report('batch', samples);

@@ -63,9 +63,10 @@ async function shot(p: Page, name: string): Promise<void> {
 }
 
 /** The upload form, as a user fills it: choose "Upload an archive", pick the file, Analyze. */
-async function uploadThroughForm(p: Page, file: string): Promise<string> {
+async function uploadThroughForm(p: Page, file: string, opts: { comparePrevious?: boolean } = {}): Promise<string> {
   await p.getByLabel('Upload an archive').check();
   await p.getByLabel(/^Archive/).setInputFiles(file);
+  if (opts.comparePrevious) await p.getByLabel('Compare with the previous version').check();
   await p.getByRole('button', { name: 'Analyze' }).click();
   await p.waitForURL(/\/analyses\/[0-9a-f-]{36}$/);
   return p.url().split('/').pop()!;
@@ -190,25 +191,35 @@ describe('web UI in headless Chromium', () => {
     await shot(page, '07-list-filtered');
   });
 
-  it('the package page lists versions and diffs a malicious update against the version before it', async () => {
+  it('a malicious update submitted with "compare with the previous version" shows what it added; the package page diffs any two versions', async () => {
     await page.goto(`${server.url}/`);
     const file = await writeNpmArchive(path.join(dir, 'uploads'), npmrcThief(names.benign, '1.0.1'));
-    const updateId = await uploadThroughForm(page, file);
+    const updateId = await uploadThroughForm(page, file, { comparePrevious: true });
     await waitForVerdict(page, 'malicious');
+    // The worker compared it with the analyzed 1.0.0 (the baseline the API linked).
+    const baseline = page.locator('#baseline');
+    await baseline.waitFor();
+    expect(await baseline.getByRole('heading').textContent()).toContain('Compared with 1.0.0');
+    const added = (await baseline.getByTestId('diff').textContent()) ?? '';
+    expect(added).toContain('telemetry.tidy-helper.example');
+    expect(added).toContain('.npmrc');
+    expect(await page.getByTestId('finding').filter({ hasText: 'new-behavior' }).count()).toBe(1);
+    await shot(page, '08-analysis-update-vs-baseline');
 
     await page.getByTestId('verdict-banner').getByRole('link', { name: `npm:${names.benign}` }).click();
     await page.waitForURL(`**/packages/npm/${names.benign}`);
     const versions = page.locator('#versions tbody tr');
     await expect.poll(() => versions.count()).toBe(2);
-    await page.getByLabel('From').selectOption(benignId);
-    await page.getByLabel('To').selectOption(updateId);
+    // The two newest versions are preselected, older → newer.
+    expect(await page.getByLabel('From').inputValue()).toBe(benignId);
+    expect(await page.getByLabel('To').inputValue()).toBe(updateId);
     await page.getByRole('button', { name: 'Compare' }).click();
     const diff = page.getByTestId('diff');
     await diff.waitFor();
     const text = (await diff.textContent()) ?? '';
     expect(text).toContain('telemetry.tidy-helper.example');
     expect(text).toContain('.npmrc');
-    await shot(page, '08-package-diff');
+    await shot(page, '09-package-diff');
   }, ANALYSIS_TIMEOUT_MS + 60_000);
 
   it('is readable on a phone-size viewport', async () => {
@@ -228,11 +239,11 @@ describe('web UI in headless Chromium', () => {
           .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.table-wrap, pre'))
           .slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 60)).join(' | ')`) as Promise<string>;
       expect(await overflow(), `no horizontal page scroll on the list: ${await offenders()}`).toBeLessThanOrEqual(0);
-      await shot(p, '09-phone-list');
+      await shot(p, '10-phone-list');
       await p.goto(`${server.url}/analyses/${stealerId}`);
       await waitForVerdict(p, 'malicious');
       expect(await overflow(), `no horizontal page scroll on the report: ${await offenders()}`).toBeLessThanOrEqual(0);
-      await shot(p, '10-phone-analysis');
+      await shot(p, '11-phone-analysis');
     } finally {
       await phone.close();
     }

@@ -75,14 +75,16 @@ export const api = {
   listAnalyses: (f: ListFilters) => request<AnalysisList>(`/v1/analyses${query({ ...f, since: sinceInstant(f.since), limit: '50' })}`),
   getAnalysis: (id: string) => request<AnalysisSummary>(`/v1/analyses/${encodeURIComponent(id)}`),
   getReport: (id: string) => request<Report>(`/v1/analyses/${encodeURIComponent(id)}/report`),
-  submitSpec: (body: { ecosystem: string; name: string; version: string; force?: boolean }) =>
+  submitSpec: (body: { ecosystem: string; name: string; version: string; force?: boolean; baseline?: 'previous' }) =>
     request<SubmitAnalysisResponse>(`/v1/analyses`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     }),
-  submitFile: (file: File) => {
+  submitFile: (file: File, opts: { force?: boolean; baseline?: 'previous' } = {}) => {
     const form = new FormData();
+    if (opts.force) form.append('force', 'true');
+    if (opts.baseline) form.append('baseline', opts.baseline);
     form.append('file', file);
     return request<SubmitAnalysisResponse>(`/v1/analyses`, { method: 'POST', body: form });
   },
@@ -93,15 +95,28 @@ export const api = {
   getBatch: (id: string) => request<BatchView>(`/v1/batches/${encodeURIComponent(id)}`),
 };
 
+/** GET /v1/batches/{id} (api/src/routes/batches.ts): the parts the batch page shows. */
 export interface BatchView {
   id: string;
   status: string;
   total: number;
   done: number;
+  /** By effective verdict (after policy exceptions), plus `pending`. */
   counts: Record<string, number>;
   pass?: boolean | null;
-  items: Array<{ ecosystem: string; name: string; version: string; analysisId?: string | null; status?: string; verdict?: string | null; topFindings?: Array<{ rule: string; severity: string }> }>;
-  skipped?: Array<{ name?: string; raw?: string; line?: number; reason: string }>;
+  /** One line: the policy outcome and why. */
+  summary?: string;
+  items: Array<{
+    ecosystem: string;
+    name: string;
+    version: string;
+    analysisId?: string | null;
+    status?: string;
+    verdict?: string | null;
+    effectiveVerdict?: string | null;
+    topFindings?: Array<{ rule: string; severity: string; title?: string }>;
+  }>;
+  skipped?: Array<{ name?: string; raw?: string; line?: number; reason: string; message?: string }>;
 }
 
 /** Download a JSON document through fetch, since an <a href> cannot carry the bearer key. */

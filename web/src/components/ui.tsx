@@ -71,3 +71,27 @@ export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+export interface DiffChange {
+  category: string;
+  summary: string;
+  phases: string[];
+  change: 'added' | 'removed';
+}
+
+/** Behavior changes between two versions, added ones first (the API already orders them). */
+export function DiffList({ changes }: { changes: DiffChange[] }) {
+  return (
+    <ul className="diff" data-testid="diff">
+      {changes.map((c, i) => (
+        <li key={i} className={c.change}>
+          <span className="sign" aria-label={c.change}>
+            {c.change === 'added' ? '+' : '−'}
+          </span>{' '}
+          <span className="muted">{c.category}</span> {c.summary}
+          {c.phases.length ? <span className="muted"> · {c.phases.join(', ')}</span> : null}
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -3,7 +3,7 @@ import type { EvidenceRef, ProcessEntry, Report } from '@vetbox/contracts';
 import { api, downloadJson, type AnalysisSummary } from '../api';
 import { useLoad } from '../hooks';
 import { Link } from '../router';
-import { Empty, ErrorNote, ProgressBar, Section, SeverityBadge, Skeleton, VerdictBadge, formatMs, formatTime } from '../components/ui';
+import { DiffList, Empty, ErrorNote, ProgressBar, Section, SeverityBadge, Skeleton, VerdictBadge, formatMs, formatTime, type DiffChange } from '../components/ui';
 
 const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
 const CREDENTIAL_PATH =
@@ -23,6 +23,9 @@ const ANCHOR: Record<EvidenceRef['kind'], string> = {
 };
 
 function evidenceHref(ref: EvidenceRef): string | null {
+  // A diff entry lives in the baseline section; package facts have no row of their own.
+  if (ref.kind === 'diff') return '#baseline';
+  if (ref.kind === 'package') return null;
   return ref.index === undefined ? null : `#${ANCHOR[ref.kind]}-${ref.index}`;
 }
 
@@ -82,6 +85,27 @@ function Findings({ report }: { report: Report }) {
           ))}
         </ol>
       )}
+    </Section>
+  );
+}
+
+const DIFF_ORDER = ['hosts', 'processes', 'files', 'canaries', 'findings'] as const;
+
+/** What this version does that its baseline (the version before it) did not, stored in the report. */
+function BaselineDiff({ report }: { report: Report }) {
+  const b = report.baseline;
+  if (!b) return null;
+  const changes: DiffChange[] = [
+    ...DIFF_ORDER.flatMap((c) => b.added[c].map((e) => ({ ...e, change: 'added' as const }))),
+    ...DIFF_ORDER.flatMap((c) => b.removed[c].map((e) => ({ ...e, change: 'removed' as const }))),
+  ];
+  return (
+    <Section id="baseline" title={`Compared with ${b.version}`} count={changes.length}>
+      <p className="muted">
+        {b.analysisId ? <Link href={`/analyses/${b.analysisId}`}>The analysis of {b.version}</Link> : `Version ${b.version}`} is the baseline: + is behavior this
+        version added, − behavior it dropped.
+      </p>
+      {changes.length === 0 ? <Empty>No behavior change since {b.version}.</Empty> : <DiffList changes={changes} />}
     </Section>
   );
 }
@@ -446,13 +470,14 @@ export function AnalysisPage({ id }: { id: string }) {
       {r && (
         <div className="report">
           <nav className="toc" aria-label="Report sections">
-            {['findings', 'processes', 'network', 'canaries', 'files', 'changes', 'timeline', 'phases'].map((s) => (
+            {['findings', ...(r.baseline ? ['baseline'] : []), 'processes', 'network', 'canaries', 'files', 'changes', 'timeline', 'phases'].map((s) => (
               <a key={s} href={`#${s}`}>
                 {s}
               </a>
             ))}
           </nav>
           <Findings report={r} />
+          <BaselineDiff report={r} />
           <ProcessTree report={r} />
           <Network report={r} />
           <Canaries report={r} />

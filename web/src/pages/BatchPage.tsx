@@ -15,6 +15,7 @@ export function BatchPage({ id }: { id: string }) {
         {b.pass === true ? <span className="badge badge-benign">policy passes</span> : b.pass === false ? <span className="badge badge-malicious">policy fails</span> : null}
       </h1>
       <div className="card">
+        {b.summary ? <p data-testid="batch-summary">{b.summary}</p> : null}
         <ProgressBar percent={b.total ? (100 * b.done) / b.total : 100} label={`${b.done} of ${b.total} analyzed`} />
         <ul className="counts">
           {Object.entries(b.counts).map(([verdict, n]) => (
@@ -43,7 +44,8 @@ export function BatchPage({ id }: { id: string }) {
                   </td>
                   <td>{item.version}</td>
                   <td>
-                    <VerdictBadge verdict={item.verdict} status={item.status} />
+                    <VerdictBadge verdict={item.effectiveVerdict ?? item.verdict} status={item.status} />
+                    {item.effectiveVerdict && item.verdict && item.effectiveVerdict !== item.verdict ? <span className="muted"> (was {item.verdict}, excepted)</span> : null}
                   </td>
                   <td>{item.topFindings?.map((f) => f.rule).join(', ') || '—'}</td>
                 </tr>
@@ -57,7 +59,7 @@ export function BatchPage({ id }: { id: string }) {
           <ul className="mono-list">
             {b.skipped.map((s, i) => (
               <li key={i}>
-                line {s.line ?? '?'}: <code>{s.name ?? s.raw}</code> — {s.reason}
+                line {s.line ?? '?'}: <code>{s.name ?? s.raw}</code> — {s.message ?? s.reason}
               </li>
             ))}
           </ul>

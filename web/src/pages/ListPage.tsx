@@ -23,6 +23,7 @@ function SubmitForm({ onSubmitted }: { onSubmitted: (id: string) => void }) {
   const [name, setName] = useState('');
   const [version, setVersion] = useState('');
   const [force, setForce] = useState(false);
+  const [compare, setCompare] = useState(false);
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -32,7 +33,11 @@ function SubmitForm({ onSubmitted }: { onSubmitted: (id: string) => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      const res = mode === 'registry' ? await api.submitSpec({ ecosystem, name: name.trim(), version: version.trim(), force }) : await api.submitFile(file!);
+      const baseline = compare ? ('previous' as const) : undefined;
+      const res =
+        mode === 'registry'
+          ? await api.submitSpec({ ecosystem, name: name.trim(), version: version.trim(), force, ...(baseline ? { baseline } : {}) })
+          : await api.submitFile(file!, { force, baseline });
       onSubmitted(res.id);
     } catch (err) {
       setError((err as Error).message);
@@ -70,9 +75,6 @@ function SubmitForm({ onSubmitted }: { onSubmitted: (id: string) => void }) {
             Version
             <input value={version} onChange={(e) => setVersion(e.target.value)} required placeholder="1.3.0" />
           </label>
-          <label className="inline">
-            <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} /> Re-run even if analyzed
-          </label>
         </div>
       ) : (
         <div className="row">
@@ -82,6 +84,14 @@ function SubmitForm({ onSubmitted }: { onSubmitted: (id: string) => void }) {
           </label>
         </div>
       )}
+      <div className="row">
+        <label className="inline">
+          <input type="checkbox" checked={compare} onChange={(e) => setCompare(e.target.checked)} /> Compare with the previous version
+        </label>
+        <label className="inline">
+          <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} /> Re-run even if analyzed
+        </label>
+      </div>
       <button type="submit" disabled={busy}>
         {busy ? 'Submitting…' : 'Analyze'}
       </button>

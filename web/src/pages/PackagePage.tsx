@@ -2,27 +2,17 @@ import { useState } from 'react';
 import { api, type AnalysisDiff } from '../api';
 import { useLoad } from '../hooks';
 import { Link } from '../router';
-import { Empty, ErrorNote, Section, Skeleton, VerdictBadge, formatTime } from '../components/ui';
+import { DiffList, Empty, ErrorNote, Section, Skeleton, VerdictBadge, formatTime } from '../components/ui';
 
 function DiffView({ diff }: { diff: AnalysisDiff }) {
   if (diff.empty) return <Empty>No behavior change between {diff.base.version} and {diff.target.version}.</Empty>;
   const added = diff.changes.filter((c) => c.change === 'added').length;
   return (
     <>
-    <p className="muted" data-testid="diff-summary">
-      {diff.base.version} → {diff.target.version}: {added} added, {diff.changes.length - added} removed
-    </p>
-    <ul className="diff" data-testid="diff">
-      {diff.changes.map((c, i) => (
-        <li key={i} className={c.change === 'added' ? 'added' : 'removed'}>
-          <span className="sign" aria-label={c.change}>
-            {c.change === 'added' ? '+' : '−'}
-          </span>{' '}
-          <span className="muted">{c.category}</span> {c.summary}
-          {c.phases.length ? <span className="muted"> · {c.phases.join(', ')}</span> : null}
-        </li>
-      ))}
-    </ul>
+      <p className="muted" data-testid="diff-summary">
+        {diff.base.version} → {diff.target.version}: {added} added, {diff.changes.length - added} removed
+      </p>
+      <DiffList changes={diff.changes} />
     </>
   );
 }
@@ -37,7 +27,7 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
   const compare = async () => {
     setDiffError(undefined);
     try {
-      setDiff(await api.diff(target, base));
+      setDiff(await api.diff(to, from));
     } catch (err) {
       setDiffError(err as Error);
     }
@@ -46,6 +36,9 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
   const rows = versions.data?.versions ?? [];
   // Only completed analyses have a report to compare.
   const comparable = rows.filter((v) => v.status === 'completed');
+  // Until the reader picks, compare the two most recently analyzed versions (older → newer).
+  const from = base || comparable[1]?.analysisId || '';
+  const to = target || comparable[0]?.analysisId || '';
   return (
     <>
       <h1>
@@ -91,7 +84,7 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
           <div className="filters">
             <label>
               From
-              <select value={base} onChange={(e) => setBase(e.target.value)}>
+              <select value={from} onChange={(e) => setBase(e.target.value)}>
                 <option value="">choose a version</option>
                 {comparable.map((v) => (
                   <option key={v.analysisId} value={v.analysisId}>
@@ -102,7 +95,7 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
             </label>
             <label>
               To
-              <select value={target} onChange={(e) => setTarget(e.target.value)}>
+              <select value={to} onChange={(e) => setTarget(e.target.value)}>
                 <option value="">choose a version</option>
                 {comparable.map((v) => (
                   <option key={v.analysisId} value={v.analysisId}>
@@ -111,7 +104,7 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
                 ))}
               </select>
             </label>
-            <button type="button" disabled={!base || !target || base === target} onClick={() => void compare()}>
+            <button type="button" disabled={!from || !to || from === to} onClick={() => void compare()}>
               Compare
             </button>
           </div>

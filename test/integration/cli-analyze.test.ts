@@ -130,6 +130,33 @@ describe('vetbox analyze --local', () => {
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toMatch(/BAD_ARCHIVE: .*junk\.tgz is not a usable package archive/);
   }, 120_000);
+  it('Ctrl-C stops a local run: exit 3, and its containers are gone', async () => {
+    const tgz = await npmTgz('cli-slow-1.0.0.tgz', { name: 'cli-slow', version: '1.0.0', main: 'index.js', scripts: { postinstall: 'node -e "setTimeout(() => {}, 120000)"' } }, {
+      'index.js': 'module.exports = 1;\n',
+    });
+    // node directly (not npx), so the SIGINT reaches the CLI itself as a terminal's Ctrl-C would.
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'cli', 'dist', 'main.js'), 'analyze', tgz, '--local', '--json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const installing = new Promise<void>((resolve) =>
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (/install \(\d+%\)/.test(stderr)) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await installing;
+    const id = /analysis (local-[0-9a-f-]+)/.exec(stderr)![1];
+    analyses.push(id);
+    // The postinstall is running in the sandbox by now.
+    for (let i = 0; i < 40 && (await runtime.listByLabel(LABEL_ANALYSIS, id)).length < 2; i++) await new Promise((r) => setTimeout(r, 250));
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(3);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('interrupted: stopping the analysis');
+    expect(stderr).toMatch(/vetbox analyze: CANCELLED/);
+  }, 120_000);
 });
 
 describe('vetbox diff --local', () => {

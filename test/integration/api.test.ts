@@ -1,7 +1,9 @@
 /**
  * Every /v1 endpoint and role, through supertest on the real app with the real Redis and
  * PostgreSQL and an in-process worker. The worker runs the STAND-IN analyzer
- * (test/fixtures/pipeline/fake-analyzer.ts; the lead switches it to the real pipeline).
+ * (test/fixtures/pipeline/fake-analyzer.ts): these tests are about the API, and a stand-in
+ * gives them verdicts and timings on demand. The real pipeline behind the API is exercised by
+ * test/integration/pipeline-real.test.ts and the browser tests.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';

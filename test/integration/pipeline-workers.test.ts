@@ -1,8 +1,8 @@
 /**
  * Several worker processes sharing one queue (Redis) and one database: what happens when a
  * worker dies, is stopped, or Redis restarts under them. Workers are child processes running the
- * real worker with the STAND-IN analyzer (test/fixtures/pipeline/fake-analyzer.ts; the lead
- * switches it to the real pipeline once @vetbox/pipeline exists).
+ * real worker. Most use a stand-in analyzer (test/fixtures/pipeline/fake-analyzer.ts) because
+ * they need its timing under control; the SIGKILL case also runs with the real pipeline.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { getReport } from '@vetbox/store';
@@ -11,7 +11,11 @@ import { WorkerProcess } from '../fixtures/pipeline/processes.js';
 import { TestRedis } from '../fixtures/pipeline/redis-server.js';
 import { containersOf, localSandboxImage } from '../fixtures/pipeline/container-analyzer.js';
 import { markCancelled } from '@vetbox/store';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { ANALYZER_VERSION } from '@vetbox/pipeline';
+import { submitAnalysis } from '@vetbox/store';
+import { npmArchive } from '../fixtures/pipeline/imitation.js';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -75,6 +79,45 @@ describe('pipeline: several worker processes', () => {
     if (IMAGE) expect(containersOf(id)).toEqual([]);
     else console.warn('no local vetbox-sandbox image: container part of this test not exercised');
   });
+
+  it.skipIf(!IMAGE)('the real pipeline: a worker SIGKILLed mid-sandbox; the second worker reaps its sandbox and sinkhole and completes', async () => {
+    const h = harness();
+    const a = worker(h, { REAL_PIPELINE: '1' });
+    await a.ready();
+    const name = h.name('vbx-real-kill');
+    const archive = await npmArchive({
+      name,
+      version: '1.0.0',
+      scripts: { postinstall: 'node -e "setTimeout(() => {}, 8000)"' },
+      files: { 'index.js': 'module.exports = 1;\n' },
+    });
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'vetbox-kill-')), `${name}-1.0.0.tgz`);
+    writeFileSync(file, archive);
+    cleanups.push(async () => rmSync(path.dirname(file), { recursive: true, force: true }));
+    const sha256 = createHash('sha256').update(archive).digest('hex');
+    const outcome = await submitAnalysis(h.prisma, {
+      artifact: { ecosystem: 'npm', name, version: '1.0.0', source: 'upload', sha256, size: archive.length, storedPath: file },
+      blob: archive,
+      analyzerVersion: ANALYZER_VERSION,
+      queue: h.queueName,
+    });
+    await h.queue.enqueue(outcome.job!);
+    const id = outcome.analysis.id;
+    await waitFor(async () => (await h.waitForStatus(id, ['running'], 60_000)).stage === 'install', 'the install phase', 60_000);
+    await waitFor(() => containersOf(id).length === 2, 'sandbox and sinkhole containers', 30_000);
+    a.kill('SIGKILL');
+    await a.exit();
+    expect(containersOf(id)).toHaveLength(2);
+
+    const b = worker(h, { REAL_PIPELINE: '1' });
+    await b.ready();
+    const finished = await b.waitFor((e) => e.event === 'finished' && e.analysisId === id, 'completion on the second worker', 120_000);
+    expect(finished.status).toBe('completed');
+    const report = await getReport(h.prisma, id);
+    expect(report?.verdict).toBe('benign');
+    expect(report?.phases.map((p) => p.status)).toEqual(['completed', 'completed']);
+    expect(containersOf(id)).toEqual([]);
+  }, 240_000);
 
   it.skipIf(!IMAGE)('cancelling a running analysis stops its container within seconds', async () => {
     const h = harness();

@@ -1,7 +1,7 @@
 /**
  * Queue → worker → store on the real Redis and PostgreSQL, with one in-process worker.
- * The analyzer is the stand-in from test/fixtures/pipeline/fake-analyzer.ts (marked there);
- * the lead switches these to the real pipeline once @vetbox/pipeline exists.
+ * The analyzer is the stand-in from test/fixtures/pipeline/fake-analyzer.ts (timing and verdicts
+ * on demand); the real pipeline through a worker is in pipeline-real.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@vetbox/config';

@@ -263,3 +263,45 @@ describe('batches: roles', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/batches', '/v1/batches/{id}', '/v1/batches/{id}/events', '/v1/batches/{id}/export']));
   });
 });
+
+describe('batches: concurrency and outages', () => {
+  it('two identical batches at once share one analysis per package version', async () => {
+    const lock = syntheticPackageLock(300, { prefix: `${prefix}-race` });
+    const [a, b] = await Promise.all([0, 1].map(() => request(api.app).post('/v1/batches').set(api.auth('submit')).type('text/plain').send(lock)));
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(a.body.queued + b.body.queued).toBe(300);
+    expect(a.body.linked + b.body.linked).toBe(300);
+    const perVersion = await api.h.prisma.analysis.groupBy({
+      by: ['artifactId'],
+      where: { artifact: { package: { OR: [{ name: { startsWith: `${prefix}-race` } }, { name: { startsWith: `@${prefix}-race` } }] } } },
+      _count: true,
+    });
+    expect(perVersion).toHaveLength(300);
+    expect(perVersion.every((g) => g._count === 1)).toBe(true);
+    const artifacts = await api.h.prisma.artifact.count({ where: { package: { OR: [{ name: { startsWith: `${prefix}-race` } }, { name: { startsWith: `@${prefix}-race` } }] } } });
+    expect(artifacts).toBe(300);
+  });
+
+  it('Redis down: 503 REDIS_UNAVAILABLE, the batch is not kept and its new analyses are failed, not left queued', async () => {
+    const { TestRedis } = await import('../fixtures/pipeline/redis-server.js');
+    const redis = new TestRedis(true);
+    await redis.start();
+    const local = await new ApiHarness({ redisUrl: redis.url, batches: {} }).start();
+    try {
+      await redis.stop();
+      const name = `${prefix}-outage`;
+      const t0 = Date.now();
+      const down = await request(local.app).post('/v1/batches').set(local.auth('submit')).type('text/plain').send(`npm:${name}@1.0.0\n`);
+      expect(down.status, JSON.stringify(down.body)).toBe(503);
+      expect(down.body).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(await local.h.prisma.batch.count({ where: { apiKeyId: { in: local.keyIds } } })).toBe(0);
+      const orphan = await local.h.prisma.analysis.findFirst({ where: { artifact: { package: { name } } } });
+      expect(orphan).toMatchObject({ status: 'failed', errorCode: 'REDIS_UNAVAILABLE' });
+    } finally {
+      await redis.start().catch(() => {});
+      await local.close();
+      await redis.dispose();
+    }
+  });
+});

@@ -105,7 +105,10 @@ afterAll(async () => {
   await browser?.close();
   await worker?.close();
   await server?.close();
-  if (apiKeyId) await prisma.apiKey.deleteMany({ where: { id: apiKeyId } });
+  if (apiKeyId) {
+    await prisma.batch.deleteMany({ where: { apiKeyId } });
+    await prisma.apiKey.deleteMany({ where: { id: apiKeyId } });
+  }
   await h.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -222,6 +225,45 @@ describe('web UI in headless Chromium', () => {
     await shot(page, '09-package-diff');
   }, ANALYSIS_TIMEOUT_MS + 60_000);
 
+  it('the batch page shows progress, counts by verdict, the policy outcome and the items', async () => {
+    // An allowlist naming the three analyzed uploads: every item links to its existing analysis.
+    const allowlist = [`npm:${names.stealer}@1.0.0`, `npm:${names.benign}@1.0.0`, `npm:${names.benign}@1.0.1`].join('\n');
+    const res = await fetch(`${server.url}/v1/batches?filename=allowlist.txt`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'text/plain' },
+      body: allowlist,
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    await page.goto(`${server.url}/batches/${id}`);
+    await expect.poll(() => page.getByRole('progressbar').getAttribute('aria-valuenow'), { timeout: 60_000 }).toBe('100');
+    const rows = page.locator('#items tbody tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await rows.filter({ hasText: names.stealer }).getByTestId('verdict-badge').textContent()).toBe('malicious');
+    expect(await page.getByTestId('batch-summary').textContent()).toMatch(/fail/i);
+    await rows.filter({ hasText: names.stealer }).getByRole('link').click();
+    await page.waitForURL(`**/analyses/${stealerId}`);
+    await page.goBack();
+    await rows.first().waitFor();
+    await shot(page, '10-batch');
+  }, 120_000);
+
+  it('the API docs linked from the header render under the same Content-Security-Policy', async () => {
+    const errors: string[] = [];
+    const p = await context.newPage();
+    p.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(msg.text());
+    });
+    try {
+      await p.goto(`${server.url}/docs/`);
+      await p.getByText('/v1/analyses/{id}/diff').first().waitFor();
+      expect(errors.filter((e) => /Content Security Policy|Refused/i.test(e))).toEqual([]);
+      await shot(p, '13-api-docs');
+    } finally {
+      await p.close();
+    }
+  });
+
   it('is readable on a phone-size viewport', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     try {
@@ -239,11 +281,11 @@ describe('web UI in headless Chromium', () => {
           .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.table-wrap, pre'))
           .slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 60)).join(' | ')`) as Promise<string>;
       expect(await overflow(), `no horizontal page scroll on the list: ${await offenders()}`).toBeLessThanOrEqual(0);
-      await shot(p, '10-phone-list');
+      await shot(p, '11-phone-list');
       await p.goto(`${server.url}/analyses/${stealerId}`);
       await waitForVerdict(p, 'malicious');
       expect(await overflow(), `no horizontal page scroll on the report: ${await offenders()}`).toBeLessThanOrEqual(0);
-      await shot(p, '11-phone-analysis');
+      await shot(p, '12-phone-analysis');
     } finally {
       await phone.close();
     }

@@ -167,9 +167,11 @@ describe('POST /v1/analyses with baseline: "previous"', () => {
     const name = api.h.name('vbx-base-missing');
     api.registry.add('npm', name, '1.0.0');
     const before = await api.jobCount();
-    const res = await request(api.app).post('/v1/analyses').set(api.auth('submit')).send({ ecosystem: 'npm', name, version: '9.9.9', baseline: 'previous' });
-    expect(res.status).toBe(404);
-    expect(res.body).toMatchObject({ code: 'PACKAGE_NOT_FOUND' });
+    for (const version of ['9.9.9', 'latest']) {
+      const res = await request(api.app).post('/v1/analyses').set(api.auth('submit')).send({ ecosystem: 'npm', name, version, baseline: 'previous' });
+      expect(res.status, version).toBe(404);
+      expect(res.body).toMatchObject({ code: 'PACKAGE_NOT_FOUND' });
+    }
     expect(await api.jobCount()).toBe(before);
   });
 

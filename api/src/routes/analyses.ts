@@ -55,13 +55,14 @@ export function analysesRoutes(s: ApiServices): Router {
       const existing = await findExistingAnalysisRef(s.prisma, artifact, s.analyzerVersion);
       if (existing) return respondSubmitted(res, existing, true, wantsBaseline ? await existingBaseline(s, existing.id) : undefined);
     }
+    // Asked first even with a baseline: the packument would also resolve dist-tags (`latest`).
+    if (!(await s.registry.versionExists(body.ecosystem, body.name, body.version))) {
+      throw new VetboxError('PACKAGE_NOT_FOUND', `${body.ecosystem} package ${body.name}@${body.version} does not exist on the registry`);
+    }
     let baseline: BaselineRef | null | undefined;
     if (wantsBaseline) {
-      // The packument answers both questions: is this a release, and which one came before it.
       const previous = await s.registry.previousVersion(body.ecosystem, body.name, body.version);
       baseline = previous === null ? null : await submitBaseline(s, { ecosystem: body.ecosystem, name: body.name, version: previous, source: 'registry' }, req.apiKey?.id);
-    } else if (!(await s.registry.versionExists(body.ecosystem, body.name, body.version))) {
-      throw new VetboxError('PACKAGE_NOT_FOUND', `${body.ecosystem} package ${body.name}@${body.version} does not exist on the registry`);
     }
     const outcome = await submitAnalysis(s.prisma, {
       artifact,

@@ -24,6 +24,8 @@ beforeAll(async () => {
   }).start();
 });
 afterAll(async () => {
+  // The worker first: deleting packages under analyses it is completing would deadlock.
+  await api.worker?.close();
   await api.h.prisma.package.deleteMany({ where: { OR: [{ name: { startsWith: prefix } }, { name: { startsWith: `@${prefix}` } }] } });
   await api.close();
 });

@@ -37,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.closeAllConnections();
   await new Promise((r) => server?.close(r));
+  await api.worker?.close();
   await api.h.prisma.package.deleteMany({ where: { name: { startsWith: prefix } } });
   await api.close();
   fs.rmSync(dir, { recursive: true, force: true });

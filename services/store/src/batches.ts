@@ -72,7 +72,7 @@ export async function createBatch(prisma: PrismaClient, input: CreateBatchInput)
   try {
     for (let start = 0; start < input.entries.length; start += chunkSize) {
       const chunk = input.entries.slice(start, start + chunkSize);
-      const result = await prisma.$transaction((tx) => addChunk(tx, batch.id, chunk, input), { timeout: 60_000 });
+      const result = await withDeadlockRetry(() => prisma.$transaction((tx) => addChunk(tx, batch.id, chunk, input), { timeout: 60_000 }));
       jobs.push(...result.jobs);
       linked += result.linked;
     }
@@ -81,6 +81,22 @@ export async function createBatch(prisma: PrismaClient, input: CreateBatchInput)
     throw err;
   }
   return { batch, jobs, linked };
+}
+
+/**
+ * A chunk is one transaction, so running it again after PostgreSQL aborted it as a deadlock
+ * victim is safe (rows are written in a consistent order, so this should stay rare).
+ */
+async function withDeadlockRetry<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const text = `${(err as { code?: string }).code ?? ''} ${(err as Error).message ?? ''}`;
+      if (attempt >= attempts || !/deadlock detected|40P01|P2034/.test(text)) throw err;
+      await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
+    }
+  }
 }
 
 /**
@@ -135,7 +151,9 @@ async function addChunk(tx: Prisma.TransactionClient, batchId: string, chunk: re
     const mVersion = missing.map((e) => e.version);
     await tx.$executeRaw`
       INSERT INTO "Package" (id, ecosystem, name)
-      SELECT gen_random_uuid(), t.eco::"Ecosystem", t.name FROM unnest(${mEco}::text[], ${mName}::text[]) AS t(eco, name)
+      SELECT gen_random_uuid(), t.eco::"Ecosystem", t.name
+        FROM (SELECT DISTINCT eco, name FROM unnest(${mEco}::text[], ${mName}::text[]) AS u(eco, name)) t
+       ORDER BY t.eco, t.name
       ON CONFLICT (ecosystem, name) DO NOTHING`;
     // Registry artifacts are identified by package and version (sha256 is learned at fetch time).
     const artifacts = await tx.$queryRaw<Array<{ i: number; id: string | null; packageId: string }>>`

@@ -90,6 +90,24 @@ describe('formatReport', () => {
     expect(out).toContain('… 7 more lookups');
   });
 
+  it('lists what changed since the baseline, added first', () => {
+    const entry = (category: 'hosts' | 'files', summary: string) => ({ category, key: summary, summary, phases: ['install' as const], detail: {} });
+    const empty = { hosts: [], processes: [], files: [], canaries: [], findings: [] };
+    const compared: Report = {
+      ...maliciousReport,
+      baseline: {
+        version: '1.0.0',
+        added: { ...empty, hosts: [entry('hosts', 'DNS lookup of collector.example')], files: [entry('files', 'read ~/.npmrc')] },
+        removed: { ...empty, files: [entry('files', 'read ~/old.txt')] },
+      },
+    };
+    expect(Report.safeParse(compared).error).toBeUndefined();
+    const out = formatReport(compared);
+    expect(out).toContain('compared with 1.0.0');
+    expect(out).toContain('Since 1.0.0: 2 added, 1 removed\n  + hosts      DNS lookup of collector.example\n  + files      read ~/.npmrc\n  - files      read ~/old.txt\n');
+    expect(formatReport(maliciousReport)).not.toContain('Since ');
+  });
+
   it('shows an analysis error', () => {
     const failed: Report = { ...benignReport, verdict: 'error', error: { code: 'SANDBOX_FAILED', message: 'container exited\n\u001b[31m' } };
     expect(formatReport(failed)).toContain('Error: SANDBOX_FAILED: container exited\\n\\x1b[31m');

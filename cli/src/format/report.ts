@@ -157,6 +157,19 @@ function canaries(r: Report): string[] {
   return lines;
 }
 
+/** What this version does that its baseline did not (`--baseline previous`), added first. */
+function baseline(r: Report, max: number): string[] {
+  if (!r.baseline) return [];
+  const categories = ['hosts', 'processes', 'files', 'canaries', 'findings'] as const;
+  const added = categories.flatMap((c) => r.baseline!.added[c]);
+  const removed = categories.flatMap((c) => r.baseline!.removed[c]);
+  const lines = [`Since ${clean(r.baseline.version)}: ${added.length} added, ${removed.length} removed`];
+  const rows = [...added.map((e) => `  + ${e.category.padEnd(9)}  ${clean(e.summary, 160)}`), ...removed.map((e) => `  - ${e.category.padEnd(9)}  ${clean(e.summary, 160)}`)];
+  lines.push(...rows.slice(0, max));
+  if (rows.length > max) lines.push(`  … ${rows.length - max} more`);
+  return lines;
+}
+
 /** The readable summary `vetbox analyze` prints without --json. */
 export function formatReport(report: Report, opts: FormatOptions = {}): string {
   const sections = [
@@ -166,6 +179,7 @@ export function formatReport(report: Report, opts: FormatOptions = {}): string {
     processes(report, opts.maxProcesses ?? 40),
     network(report, opts.maxNetworkRows ?? 30),
     canaries(report),
+    baseline(report, opts.maxNetworkRows ?? 30),
   ].filter((s) => s.length > 0);
   return `${sections.map((s) => s.join('\n')).join('\n\n')}\n`;
 }

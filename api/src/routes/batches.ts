@@ -540,58 +540,59 @@ async function streamBatchEvents(s: ApiServices, req: Request, res: Response, id
 // ---------------------------------------------------------------------------------------------
 // OpenAPI
 
-export const batchesOpenApi: OpenApiExtension = (r, { security, problem, authErrors }) => {
-  const IdParam = z.object({ id: z.uuid().meta({ description: 'Batch id' }) });
-  const Skipped = z.object({ raw: z.string(), name: z.string().optional(), line: z.number().int(), reason: z.string(), message: z.string() });
-  const Counts = z.object({ malicious: z.number().int(), suspicious: z.number().int(), benign: z.number().int(), error: z.number().int(), pending: z.number().int() });
-  const Links = z.object({ self: z.string(), events: z.string(), export: z.string() });
-  const Created = z
-    .object({
-      id: z.uuid(),
-      status: z.enum(['running', 'completed']),
-      format: z.string(),
-      formatVersion: z.string().optional(),
-      fileName: z.string().nullable(),
-      total: z.number().int().meta({ description: 'Distinct package versions' }),
-      queued: z.number().int().meta({ description: 'New analyses queued (at batch priority)' }),
-      linked: z.number().int().meta({ description: 'Entries answered by an existing analysis' }),
-      policy: z.object({ failOn: FailOn, failOnError: z.boolean(), exceptions: z.number().int() }),
-      skipped: z.array(Skipped),
-      links: Links,
-    })
-    .meta({ id: 'BatchCreated' });
-  const Item = z.object({
-    ecosystem: z.enum(['npm', 'pypi']),
-    name: z.string(),
-    version: z.string(),
-    line: z.number().int().optional(),
-    analysisId: z.string().optional(),
-    status: z.string().meta({ description: 'Analysis status' }),
-    policyStatus: z.enum(['failed', 'passed', 'excepted', 'pending', 'error']),
-    verdict: z.string().nullable(),
-    effectiveVerdict: z.string().nullable().meta({ description: 'Verdict once policy exceptions removed findings' }),
-    source: z.enum(['registry', 'upload']).nullable(),
-    topFindings: z.array(z.object({ rule: z.string(), severity: z.string(), title: z.string().optional() })),
-    exceptedFindings: z.array(z.object({ rule: z.string(), severity: z.string(), reason: z.string(), expires: z.string() })),
-  });
-  const View = z
-    .object({
-      id: z.uuid(),
-      status: z.enum(['running', 'completed']),
-      format: z.string(),
-      fileName: z.string().nullable(),
-      total: z.number().int(),
-      done: z.number().int(),
-      counts: Counts,
-      pass: z.boolean().nullable().meta({ description: 'null while analyses are pending' }),
-      outcome: z.enum(['pass', 'fail', 'incomplete']),
-      summary: z.string(),
-      items: z.array(Item),
-      skipped: z.array(Skipped),
-      links: Links,
-    })
-    .meta({ id: 'Batch' });
+// Response schemas, made once per process: `.meta({ id })` registers them in zod's global registry.
+const IdParam = z.object({ id: z.uuid().meta({ description: 'Batch id' }) });
+const Skipped = z.object({ raw: z.string(), name: z.string().optional(), line: z.number().int(), reason: z.string(), message: z.string() });
+const Counts = z.object({ malicious: z.number().int(), suspicious: z.number().int(), benign: z.number().int(), error: z.number().int(), pending: z.number().int() });
+const Links = z.object({ self: z.string(), events: z.string(), export: z.string() });
+const Created = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(['running', 'completed']),
+    format: z.string(),
+    formatVersion: z.string().optional(),
+    fileName: z.string().nullable(),
+    total: z.number().int().meta({ description: 'Distinct package versions' }),
+    queued: z.number().int().meta({ description: 'New analyses queued (at batch priority)' }),
+    linked: z.number().int().meta({ description: 'Entries answered by an existing analysis' }),
+    policy: z.object({ failOn: FailOn, failOnError: z.boolean(), exceptions: z.number().int() }),
+    skipped: z.array(Skipped),
+    links: Links,
+  })
+  .meta({ id: 'BatchCreated' });
+const Item = z.object({
+  ecosystem: z.enum(['npm', 'pypi']),
+  name: z.string(),
+  version: z.string(),
+  line: z.number().int().optional(),
+  analysisId: z.string().optional(),
+  status: z.string().meta({ description: 'Analysis status' }),
+  policyStatus: z.enum(['failed', 'passed', 'excepted', 'pending', 'error']),
+  verdict: z.string().nullable(),
+  effectiveVerdict: z.string().nullable().meta({ description: 'Verdict once policy exceptions removed findings' }),
+  source: z.enum(['registry', 'upload']).nullable(),
+  topFindings: z.array(z.object({ rule: z.string(), severity: z.string(), title: z.string().optional() })),
+  exceptedFindings: z.array(z.object({ rule: z.string(), severity: z.string(), reason: z.string(), expires: z.string() })),
+});
+const View = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(['running', 'completed']),
+    format: z.string(),
+    fileName: z.string().nullable(),
+    total: z.number().int(),
+    done: z.number().int(),
+    counts: Counts,
+    pass: z.boolean().nullable().meta({ description: 'null while analyses are pending' }),
+    outcome: z.enum(['pass', 'fail', 'incomplete']),
+    summary: z.string(),
+    items: z.array(Item),
+    skipped: z.array(Skipped),
+    links: Links,
+  })
+  .meta({ id: 'Batch' });
 
+export const batchesOpenApi: OpenApiExtension = (r, { security, problem, authErrors }) => {
   r.registerPath({
     method: 'post',
     path: '/v1/batches',

@@ -207,6 +207,13 @@ describe('web UI in headless Chromium', () => {
     expect(added).toContain('telemetry.tidy-helper.example');
     expect(added).toContain('.npmrc');
     expect(await page.getByTestId('finding').filter({ hasText: 'new-behavior' }).count()).toBe(1);
+    // File accesses are grouped by operation; the credential filter leaves the ~/.npmrc read.
+    expect(await page.getByTestId('file-group').count()).toBeGreaterThan(1);
+    await page.getByLabel('Credential paths only').check();
+    const files = page.locator('#files li');
+    await expect.poll(async () => (await files.allTextContents()).some((t) => t.includes('.npmrc'))).toBe(true);
+    expect(await page.locator('#files li:not(.credential)').count()).toBe(0);
+    await page.getByLabel('Credential paths only').uncheck();
     await shot(page, '08-analysis-update-vs-baseline');
 
     await page.getByTestId('verdict-banner').getByRole('link', { name: `npm:${names.benign}` }).click();

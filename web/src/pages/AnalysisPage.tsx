@@ -303,6 +303,14 @@ function Canaries({ report }: { report: Report }) {
   );
 }
 
+/** Accesses grouped by operation (reads, writes, execs, ...), credential paths first in each group. */
+function groupByOp<T extends { op: string; path: string }>(files: T[]): Array<[string, T[]]> {
+  const groups = new Map<string, T[]>();
+  for (const f of files) groups.set(f.op, [...(groups.get(f.op) ?? []), f]);
+  const credentialFirst = (a: T, b: T) => Number(CREDENTIAL_PATH.test(b.path)) - Number(CREDENTIAL_PATH.test(a.path));
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([op, list]) => [op, [...list].sort(credentialFirst)]);
+}
+
 function Files({ report }: { report: Report }) {
   const [filter, setFilter] = useState('');
   const [op, setOp] = useState('');
@@ -337,23 +345,30 @@ function Files({ report }: { report: Report }) {
         {shown.length === 0 ? (
           <Empty>No file accesses match.</Empty>
         ) : (
-          <ul className="mono-list files">
-            {shown.slice(0, 2000).map((f) => (
-              <li key={f.i} id={`file-${f.i}`} className={CREDENTIAL_PATH.test(f.path) ? 'credential' : ''}>
-                <span className="op">{f.op}</span> <code>{f.path}</code>
-                {f.target ? (
-                  <>
-                    {' '}
-                    → <code>{f.target}</code>
-                  </>
-                ) : null}{' '}
-                <span className="muted">
-                  {f.phase} · pid {f.pid} · {f.result}
-                  {f.count && f.count > 1 ? ` · ×${f.count}` : ''}
-                </span>
-              </li>
-            ))}
-          </ul>
+          groupByOp(shown.slice(0, 2000)).map(([groupOp, group]) => (
+            <div key={groupOp} data-testid="file-group">
+              <h3>
+                {groupOp} <span className="count">{group.length}</span>
+              </h3>
+              <ul className="mono-list files">
+                {group.map((f) => (
+                  <li key={f.i} id={`file-${f.i}`} className={CREDENTIAL_PATH.test(f.path) ? 'credential' : ''}>
+                    <span className="op">{f.op}</span> <code>{f.path}</code>
+                    {f.target ? (
+                      <>
+                        {' '}
+                        → <code>{f.target}</code>
+                      </>
+                    ) : null}{' '}
+                    <span className="muted">
+                      {f.phase} · pid {f.pid} · {f.result}
+                      {f.count && f.count > 1 ? ` · ×${f.count}` : ''}
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ))
         )}
       </Section>
       <Section id="changes" title="Filesystem changes" count={changes.length}>

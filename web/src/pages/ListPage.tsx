@@ -173,9 +173,13 @@ export function ListPage() {
                 <tr>
                   <th scope="col">Package</th>
                   <th scope="col">Version</th>
-                  <th scope="col">Ecosystem</th>
+                  <th scope="col" className="wide-only">
+                    Ecosystem
+                  </th>
                   <th scope="col">Verdict</th>
-                  <th scope="col">Score</th>
+                  <th scope="col" className="wide-only">
+                    Score
+                  </th>
                   <th scope="col">Submitted</th>
                 </tr>
               </thead>
@@ -186,12 +190,12 @@ export function ListPage() {
                       <Link href={`/analyses/${a.id}`}>{a.package.name}</Link>
                     </td>
                     <td>{a.package.version}</td>
-                    <td>{a.package.ecosystem}</td>
+                    <td className="wide-only">{a.package.ecosystem}</td>
                     <td>
                       <VerdictBadge verdict={a.verdict} status={a.status} />
                       {RUNNING.has(a.status) && a.stage ? <span className="muted"> {a.stage}</span> : null}
                     </td>
-                    <td>{a.score ?? '—'}</td>
+                    <td className="wide-only">{a.score ?? '—'}</td>
                     <td>{formatTime(a.createdAt)}</td>
                   </tr>
                 ))}

@@ -99,7 +99,11 @@ export class Runner {
     if (submitted.baseline) this.progress(`${label}: baseline is ${submitted.baseline.version} (analysis ${submitted.baseline.id})\n`);
     else if (submitted.baseline === null) this.progress(`${label}: no earlier version to compare with; analyzing without a baseline\n`);
     const onStage = stagePrinter((l) => this.progress(l), label);
-    const summary = await client.waitForEnd(submitted.id, { signal: this.signal, onProgress: (e) => onStage(e.stage, e.percent) });
+    const summary = await client.waitForEnd(submitted.id, { signal: this.signal, onProgress: (e) => onStage(e.stage, e.percent) }).catch((err: unknown) => {
+      if (!this.signal.aborted) throw err;
+      // Ctrl-C stops this client only; `DELETE /v1/analyses/{id}` is what cancels the analysis.
+      throw new VetboxError('CANCELLED', `stopped following analysis ${submitted.id}; it goes on on the server (${new URL(`/v1/analyses/${submitted.id}`, this.opts.server).href})`);
+    });
     const failure = failureOf(summary);
     if (failure) throw failure;
     return { id: submitted.id, report: await client.report(submitted.id) };
@@ -107,11 +111,11 @@ export class Runner {
 }
 
 /** Ctrl-C aborts the run (the pipeline stops and removes its containers); a second one exits at once. */
-export function interruptSignal(ctx: CliContext): { signal: AbortSignal; dispose(): void } {
+export function interruptSignal(ctx: CliContext, local: boolean): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(EXIT.error);
-    ctx.stderr.write('interrupted: stopping the analysis (Ctrl-C again to quit now)\n');
+    ctx.stderr.write(`interrupted: ${local ? 'stopping the analysis' : 'no longer following the analysis'} (Ctrl-C again to quit now)\n`);
     controller.abort(new VetboxError('CANCELLED', 'interrupted'));
   };
   process.on('SIGINT', onSigint);

@@ -16,7 +16,7 @@ export interface AnalyzeOptions {
 
 /** The whole command, returning its exit code (verdict-based; 3 for every failure). */
 export async function runAnalyze(ctx: CliContext, spec: string, opts: AnalyzeOptions, deps: RunDeps = {}): Promise<number> {
-  const interrupt = interruptSignal(ctx);
+  const interrupt = interruptSignal(ctx, Boolean(opts.local));
   try {
     const target = parseTarget(spec);
     if (opts.baseline !== undefined && opts.baseline !== 'previous') {

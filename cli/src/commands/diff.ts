@@ -22,7 +22,7 @@ function label(report: Report): string {
 
 /** Exit 0 when both analyses finished (whatever they found), 3 otherwise. */
 export async function runDiff(ctx: CliContext, specA: string, specB: string, opts: DiffOptions, deps: RunDeps = {}): Promise<number> {
-  const interrupt = interruptSignal(ctx);
+  const interrupt = interruptSignal(ctx, Boolean(opts.local));
   try {
     const [a, b] = [parseTarget(specA), parseTarget(specB)];
     const phases = opts.phases ? parsePhases(opts.phases) : [...PHASES];

@@ -91,6 +91,7 @@ describe('vetbox vet (stand-in analyzer)', () => {
     expect(failing.stdout).toMatch(/FAILED\s+malicious\s+npm:.*-evil-upload@1\.0\.0\s+4\s+credential-store-read \(high\)/);
     expect(failing.stdout).toMatch(/^FAIL: 1 failed, 2 passed/m);
     expect(failing.stderr).toMatch(/\d+\/3 \(\d+%\)/);
+    expect(failing.stderr).toContain(`details: ${url}/batches/`);
     const sarif = JSON.parse(fs.readFileSync(sarifPath, 'utf8'));
     expect(sarifErrors(sarif)).toEqual([]);
     expect(sarif.runs[0].results).toEqual([

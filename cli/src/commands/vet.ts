@@ -272,6 +272,7 @@ export async function runVet(ctx: CliContext, lockfile: string, opts: VetOptions
       ctx.stdout.write(document);
       if (opts.format !== 'text') ctx.stderr.write(summary);
     }
+    ctx.stderr.write(`details: ${new URL(`/batches/${created.id}`, opts.server).href}\n`);
     return view.outcome === 'pass' ? VET_EXIT.pass : VET_EXIT.fail;
   } catch (err) {
     bar?.finish();

@@ -192,6 +192,19 @@ describe('batches: create, follow, read, export', () => {
     for (const item of view.items) expect(lines[item.line! - 1]).toContain(item.name.startsWith('@') ? item.name.split('/')[1] : item.name);
   });
 
+  it('a requirements.txt: PyPI names stored in their PEP 503 form, unpinned lines skipped', async () => {
+    const text = [`${prefix}_Py.Alpha==1.0.0 \\`, '    --hash=sha256:' + 'a'.repeat(64), `${prefix}-py-beta==2.0`, `${prefix}-py-gamma>=1.0`, ''].join('\n');
+    const res = await request(api.app).post('/v1/batches?filename=requirements.txt').set(api.auth('submit')).type('text/plain').send(text);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ format: 'requirements', total: 2, queued: 2, skipped: [expect.objectContaining({ line: 4, reason: 'not-pinned' })] });
+    const view = await waitBatch(res.body.id);
+    expect(view.items.map((i) => [i.name, i.version, i.line])).toEqual([
+      [`${prefix}-py-alpha`, '1.0.0', 1],
+      [`${prefix}-py-beta`, '2.0', 3],
+    ]);
+    expect(view.pass).toBe(true);
+  });
+
   it('a package-lock sent as the JSON body itself is detected and located', async () => {
     const lock = syntheticPackageLock(2, { prefix: `${prefix}-js` });
     const res = await request(api.app).post('/v1/batches?filename=package-lock.json').set(api.auth('submit')).send(JSON.parse(lock));

@@ -224,10 +224,17 @@ describe('batches: create, follow, read, export', () => {
     expect(view.items[0]).toMatchObject({ analysisId: up.body.id, source: 'upload', verdict: 'malicious' });
     expect(view.pass).toBe(false);
 
+    // Another key's upload does not vouch for the name: a registry analysis is queued instead.
+    const otherKey = await request(api.app).post('/v1/batches').set(api.auth('admin')).type('text/plain').send(`npm:${name}@3.1.4\n`);
+    expect(otherKey.body).toMatchObject({ total: 1, queued: 1, linked: 0 });
+
     // In a lockfile the same name means the registry release, never an upload.
     const lock = JSON.stringify({ name: 'x', lockfileVersion: 3, packages: { '': { name: 'x' }, [`node_modules/${name}`]: { version: '3.1.4' } } }, null, 2);
     const fromLock = await request(api.app).post('/v1/batches').set(api.auth('submit')).type('text/plain').send(lock);
-    expect(fromLock.body).toMatchObject({ total: 1, queued: 1, linked: 0 });
+    expect(fromLock.body).toMatchObject({ total: 1, queued: 0, linked: 1 });
+    const lockView = (await request(api.app).get(`/v1/batches/${fromLock.body.id}`).set(api.auth('read'))).body as BatchView;
+    expect(lockView.items[0]).toMatchObject({ source: 'registry' });
+    expect(lockView.items[0].analysisId).not.toBe(up.body.id);
   });
 });
 

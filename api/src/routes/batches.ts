@@ -408,7 +408,7 @@ export function batchesRoutes(s: ApiServices, options: BatchRouteOptions = {}): 
       analyzerVersion: s.analyzerVersion,
       queue: s.queue.name,
       priority: BATCH_PRIORITY,
-      allowUploads: parsed.format === 'allowlist',
+      uploadsBy: parsed.format === 'allowlist' ? (req.apiKey?.id ?? null) : null,
     });
     try {
       await s.queue.enqueueBulk(created.jobs, { priority: BATCH_PRIORITY });

@@ -28,10 +28,12 @@ export interface CreateBatchInput {
   queue: string;
   priority: number;
   /**
-   * Also let an analysed upload answer an entry (allowlists: `npm:<name>@<version>` may name an
-   * uploaded archive). A registry analysis of the same version is preferred when both exist.
+   * Also let an analysed upload made with this API key answer an entry (allowlists:
+   * `npm:<name>@<version>` may name an uploaded archive). Only the submitter's own uploads: anyone
+   * can upload anything under any name, and another key's upload must not vouch for a name.
+   * A registry analysis of the same version is preferred when both exist.
    */
-  allowUploads?: boolean;
+  uploadsBy?: string | null;
   /** Rows per transaction (each holds one advisory lock per row); default 500. */
   chunkSize?: number;
 }
@@ -137,9 +139,9 @@ async function addChunk(tx: Prisma.TransactionClient, batchId: string, chunk: re
       FROM unnest(${ecosystems}::text[], ${names}::text[], ${versions}::text[]) WITH ORDINALITY AS k(eco, name, version, i)
       JOIN "Package" p ON p.ecosystem = k.eco::"Ecosystem" AND p.name = k.name
       JOIN "Artifact" ar ON ar."packageId" = p.id AND ar.version = k.version
-                        AND (ar.source = 'registry' OR ${input.allowUploads === true})
       JOIN "Analysis" a ON a."artifactId" = ar.id AND a."analyzerVersion" = ${input.analyzerVersion}
                        AND a.status IN ('completed', 'queued', 'running')
+                       AND (ar.source = 'registry' OR a."apiKeyId" = ${input.uploadsBy ?? null}::uuid)
      ORDER BY k.i, (ar.source = 'registry') DESC, (a.status = 'completed') DESC, a."createdAt" DESC`;
   const analysisOf = new Map<number, string>(existing.map((r) => [r.i - 1, r.id]));
 

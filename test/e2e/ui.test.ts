@@ -18,7 +18,7 @@ import { createLogger, loadEnv } from '@vetbox/config';
 import type { Report } from '@vetbox/contracts';
 import { analyze } from '@vetbox/pipeline';
 import { DockerRuntime, ensureSandboxImage } from '@vetbox/sandbox';
-import { createApiKey, getReport } from '@vetbox/store';
+import { createApiKey, getReport, revokeApiKey } from '@vetbox/store';
 import { createAnalysisWorker, type AnalysisWorker } from '@vetbox/worker';
 import { PipelineHarness } from '../fixtures/pipeline/harness.js';
 import { envStealer, harmless, npmrcThief, writeNpmArchive } from '../fixtures/pipeline/imitation.js';
@@ -295,6 +295,25 @@ describe('web UI in headless Chromium', () => {
       await shot(p, '12-phone-analysis');
     } finally {
       await phone.close();
+    }
+  });
+
+  it('a key revoked mid-session sends the reader back to the sign-in form', async () => {
+    const { key, record } = await createApiKey(prisma, { name: `e2e-ui-revoked-${suffix}`, role: 'read' });
+    const ctx = await browser.newContext();
+    try {
+      const p = await ctx.newPage();
+      await p.goto(`${server.url}/analyses/${stealerId}`);
+      await p.getByLabel('API key').fill(key);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await waitForVerdict(p, 'malicious');
+      await revokeApiKey(prisma, record.id);
+      await p.getByRole('link', { name: 'Analyses' }).click();
+      await p.getByLabel('API key').waitFor();
+      expect(await p.evaluate('sessionStorage.length')).toBe(0);
+    } finally {
+      await ctx.close();
+      await prisma.apiKey.deleteMany({ where: { id: record.id } });
     }
   });
 });

@@ -3,6 +3,9 @@ import type { AnalysisDiff, AnalysisList, AnalysisSummary, PackageVersions, Repo
 /** The key lives in sessionStorage: it survives reloads and deep links, not the browser session. */
 const KEY_STORAGE = 'vetbox.apiKey';
 
+/** Fired on window when the API refuses the stored key. */
+export const SIGNED_OUT_EVENT = 'vetbox:signed-out';
+
 export function getApiKey(): string | null {
   return sessionStorage.getItem(KEY_STORAGE);
 }
@@ -28,6 +31,11 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   headers.set('Accept', 'application/json');
   const res = await fetch(path, { ...init, headers });
   if (!res.ok) {
+    // A key revoked (or mistyped) mid-session: back to the sign-in form.
+    if (res.status === 401 && key) {
+      setApiKey(null);
+      window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+    }
     let title = res.statusText;
     let detail = '';
     try {

@@ -1,6 +1,6 @@
-import { StrictMode, useState } from 'react';
+import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { getApiKey, setApiKey } from './api';
+import { SIGNED_OUT_EVENT, getApiKey, setApiKey } from './api';
 import { Link, matchRoute, usePath } from './router';
 import { Login } from './pages/Login';
 import { ListPage } from './pages/ListPage';
@@ -28,6 +28,11 @@ function Page({ path }: { path: string }) {
 function App() {
   const path = usePath();
   const [signedIn, setSignedIn] = useState(() => getApiKey() !== null);
+  useEffect(() => {
+    const onSignedOut = () => setSignedIn(false);
+    window.addEventListener(SIGNED_OUT_EVENT, onSignedOut);
+    return () => window.removeEventListener(SIGNED_OUT_EVENT, onSignedOut);
+  }, []);
   if (!signedIn) return <Login onLogin={() => setSignedIn(true)} />;
   return (
     <>

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -152,6 +152,12 @@ describe('web UI in headless Chromium', () => {
     expect((await page.getByTestId('canary-hit').allTextContents()).join(' ')).toContain('base64');
     expect(await page.locator('#network').textContent()).toContain('collector.example');
     await shot(page, '04-analysis-malicious');
+
+    // The raw JSON download is the stored report.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download raw JSON' }).click()]);
+    const saved = path.join(dir, 'report.json');
+    await download.saveAs(saved);
+    expect(JSON.parse(readFileSync(saved, 'utf8'))).toMatchObject({ verdict: 'malicious', package: { name: names.stealer } });
 
     // A deep link loads the same page from the server (SPA fallback) with the key kept for the session.
     await page.goto(`${server.url}/analyses/${stealerId}`);

@@ -1,6 +1,6 @@
 import { useMemo, useState, type ReactElement } from 'react';
 import type { EvidenceRef, ProcessEntry, Report } from '@vetbox/contracts';
-import { api, downloadJson, type AnalysisSummary } from '../api';
+import { api, downloadJson, type AnalysisDiff, type AnalysisSummary } from '../api';
 import { useLoad } from '../hooks';
 import { Link } from '../router';
 import { DiffList, Empty, ErrorNote, ProgressBar, Section, SeverityBadge, Skeleton, VerdictBadge, formatMs, formatTime, type DiffChange } from '../components/ui';
@@ -106,6 +106,46 @@ function BaselineDiff({ report }: { report: Report }) {
         version added, − behavior it dropped.
       </p>
       {changes.length === 0 ? <Empty>No behavior change since {b.version}.</Empty> : <DiffList changes={changes} />}
+    </Section>
+  );
+}
+
+/** No baseline in the report: compare on demand with the previous analyzed version (`against=previous`). */
+function ComparePrevious({ id }: { id: string }) {
+  const [diff, setDiff] = useState<AnalysisDiff>();
+  const [error, setError] = useState<Error>();
+  const [busy, setBusy] = useState(false);
+  const run = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      setDiff(await api.diff(id, 'previous'));
+    } catch (err) {
+      setError(err as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Section id="baseline" title={diff ? `Compared with ${diff.base.version}` : 'Compared with the previous version'} count={diff?.changes.length}>
+      {!diff && (
+        <button type="button" className="secondary" onClick={() => void run()} disabled={busy}>
+          {busy ? 'Comparing…' : 'Compare with the previous analyzed version'}
+        </button>
+      )}
+      <ErrorNote error={error} />
+      {diff &&
+        (diff.empty ? (
+          <Empty>No behavior change since {diff.base.version}.</Empty>
+        ) : (
+          <>
+            <p className="muted">
+              <Link href={`/analyses/${diff.base.id}`}>The analysis of {diff.base.version}</Link> is the baseline: + is behavior this version added, − behavior it
+              dropped.
+            </p>
+            <DiffList changes={diff.changes} />
+          </>
+        ))}
     </Section>
   );
 }
@@ -485,14 +525,14 @@ export function AnalysisPage({ id }: { id: string }) {
       {r && (
         <div className="report">
           <nav className="toc" aria-label="Report sections">
-            {['findings', ...(r.baseline ? ['baseline'] : []), 'processes', 'network', 'canaries', 'files', 'changes', 'timeline', 'phases'].map((s) => (
+            {['findings', 'baseline', 'processes', 'network', 'canaries', 'files', 'changes', 'timeline', 'phases'].map((s) => (
               <a key={s} href={`#${s}`}>
                 {s}
               </a>
             ))}
           </nav>
           <Findings report={r} />
-          <BaselineDiff report={r} />
+          {r.baseline ? <BaselineDiff report={r} /> : <ComparePrevious id={a.id} />}
           <ProcessTree report={r} />
           <Network report={r} />
           <Canaries report={r} />

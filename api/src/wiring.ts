@@ -37,6 +37,9 @@ async function resolveAnalyzerVersion(): Promise<string> {
 
 /** The real dependencies of the /v1 API for a process (server.ts calls this). */
 export async function createApiServices(env: Env, logger: Logger, prisma: PrismaClient): Promise<ApiServiceHandles> {
+  // Before any Redis client exists: their first commands may fail (Redis down) while this import
+  // is still loading, and a rejection nobody awaits yet would end the process.
+  const analyzerVersion = await resolveAnalyzerVersion();
   // Requests fail fast (503) while Redis is away instead of waiting for it to return.
   const redis = createRedis(env.REDIS_URL, API_REDIS_OVERRIDES);
   redis.on('error', () => {});
@@ -48,7 +51,7 @@ export async function createApiServices(env: Env, logger: Logger, prisma: Prisma
     queue,
     progress,
     logger,
-    analyzerVersion: await resolveAnalyzerVersion(),
+    analyzerVersion,
     registry: httpRegistryLookup({ npmRegistryUrl: env.NPM_REGISTRY_URL, pypiUrl: env.PYPI_URL }),
     inspectUpload: (path, originalName) => inspectUpload(path, originalName, { limits: { maxCompressedBytes: env.UPLOAD_MAX_BYTES, maxUnpackedBytes: env.ARCHIVE_MAX_UNPACKED_BYTES } }),
     dataDir: env.DATA_DIR,

@@ -6,6 +6,7 @@ import type { PrismaClient } from '@vetbox/db';
 import { publishProgress } from '@vetbox/queue';
 import { completeAnalysis, getAnalysis, getReport, markCancelled, markFailed, markRequeued, markRunning, toVetboxError, updateStage } from '@vetbox/store';
 import { materializeUpload } from './uploads.js';
+import { resolvePreviousBaseline, type BaselineDeps } from './baseline.js';
 
 /** AbortSignal reasons the worker itself uses. */
 export const ABORT_CANCELLED = 'cancelled';
@@ -22,6 +23,8 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Removes what an earlier attempt of this analysis left behind (containers, by label). */
   reapAnalysis?: (analysisId: string) => Promise<void>;
+  /** For `baseline: previous` jobs: where the worker submits the previous release. */
+  baselines?: Omit<BaselineDeps, 'prisma'>;
   /** Called once an analysis reached a final status (webhooks). Never awaited by the job. */
   onFinished?: (analysisId: string, status: AnalysisStatus) => void;
 }
@@ -52,7 +55,7 @@ export function createProcessor(deps: ProcessorDeps) {
       if (job.id) await markFailed(prisma, job.id, 'INVALID_INPUT', message).catch(() => false);
       throw new UnrecoverableError(message);
     }
-    const data = parsed.data;
+    let data = parsed.data;
     const id = data.analysisId;
     const log = logger.child({ analysisId: id, jobId: job.id, attempt: job.attemptsMade + 1 });
     const abort = signal ?? new AbortController().signal;
@@ -64,6 +67,15 @@ export function createProcessor(deps: ProcessorDeps) {
       return { outcome: 'skipped', status: current?.status ?? 'missing' };
     }
 
+    if (data.baseline === 'previous' && !data.baselineAnalysisId && deps.baselines) {
+      try {
+        data = await resolvePreviousBaseline({ prisma, ...deps.baselines }, data, abort);
+        if (data.baselineAnalysisId) await job.updateData(data);
+      } catch (err) {
+        // No baseline is no reason to fail the analysis itself: it runs without a comparison.
+        log.warn({ err: (err as Error).message }, 'could not resolve the previous version; analyzing without a baseline');
+      }
+    }
     const baseline = await loadBaseline(prisma, data.baselineAnalysisId);
     if (baseline === 'pending') {
       // The baseline (the previous version) runs first; this job steps aside instead of holding

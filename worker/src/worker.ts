@@ -38,6 +38,9 @@ export interface AnalysisWorkerOptions {
   /** Only analyses older than this are considered lost (a submission in progress is not). */
   reconcileMinAgeMs?: number;
   reapAnalysis?: (analysisId: string) => Promise<void>;
+  /** Registries asked for the previous release (`baseline: previous` jobs); default from the environment. */
+  registryUrl?: string;
+  pypiUrl?: string;
   /** Deletes raw evidence past its retention; 0 disables. Every worker may run it (idempotent). */
   purgeIntervalMs?: number;
   /** Test hook / metrics: every final status this worker recorded. */
@@ -79,6 +82,7 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
     dataDir: opts.dataDir ?? loadEnv().DATA_DIR,
     logger: log,
     reapAnalysis: opts.reapAnalysis,
+    baselines: { queue, queueName: opts.queueName, registryUrl: opts.registryUrl ?? loadEnv().NPM_REGISTRY_URL, pypiUrl: opts.pypiUrl ?? loadEnv().PYPI_URL },
     onFinished,
   });
 

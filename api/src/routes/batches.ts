@@ -65,7 +65,7 @@ export const CreateBatchBody = z
     filename: z.string().max(FILE_NAME_MAX).optional().meta({ description: 'Its path in the repository (breaks format ties, names SARIF locations)' }),
     policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().meta({ description: 'vetbox.policy.yaml as YAML text, or the same as an object' }),
     failOn: FailOn.optional().meta({ description: 'Overrides the policy\'s failOn' }),
-    baseline: z.string().max(200).optional().meta({ description: 'A label or previous batch id this batch compares with (stored)' }),
+    baseline: z.string().max(200).optional().meta({ description: '`previous`: every analysis the batch queues is compared with the release before it on the registry (the worker finds, analyzes and diffs it; a `new-behavior` finding names what was added). Other values are stored as a label.' }),
   })
   .strict();
 

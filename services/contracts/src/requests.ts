@@ -56,6 +56,12 @@ export const AnalysisJob = z.object({
   phases: z.array(PhaseName).default(['install', 'import']),
   force: z.boolean().default(false),
   baselineAnalysisId: z.string().optional(),
+  /**
+   * Compare with the previous version, to be found by the worker (batches with
+   * `baseline: previous`, where thousands of registry lookups cannot happen at submission).
+   * Ignored once `baselineAnalysisId` is set.
+   */
+  baseline: z.enum(['previous']).optional(),
 });
 export type AnalysisJob = z.infer<typeof AnalysisJob>;
 

@@ -194,6 +194,7 @@ async function addChunk(tx: Prisma.TransactionClient, batchId: string, chunk: re
         artifact: { ecosystem: e.ecosystem, name: e.name, version: e.version, source: 'registry' },
         phases: ['install', 'import'],
         force: false,
+        ...(input.baseline === 'previous' ? { baseline: 'previous' as const } : {}),
       });
     });
   }

@@ -8,10 +8,11 @@ export interface CliResult {
   stderr: string;
 }
 
+/** `env` is added to this process's environment. */
 export function runVetbox(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   const timeoutMs = opts.timeoutMs ?? 280_000;
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'vetbox', ...args], { cwd: REPO_ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['--no-install', 'vetbox', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

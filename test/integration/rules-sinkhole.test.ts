@@ -5,13 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildBehavior } from '@vetbox/behavior';
-import type { PhaseReport, StagedPackage } from '@vetbox/contracts';
+import type { Report, StagedPackage } from '@vetbox/contracts';
 import { fetchNpm, stage } from '@vetbox/fetch';
-import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
-import { evaluate, type Evaluation } from '@vetbox/rules';
-import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, randomIdentity, runSandbox } from '@vetbox/sandbox';
-import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
+import { detonate as detonateStaged } from '@vetbox/pipeline';
+import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage } from '@vetbox/sandbox';
+import type { CannedResponse } from '@vetbox/sinkhole';
 import { stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
 
 const runtime = new DockerRuntime();
@@ -32,44 +30,11 @@ afterAll(async () => {
   await Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** sinkhole → canaries → sandbox in its namespace → collect → behavior → leaks → rules. */
-async function detonate(staged: StagedPackage, canned: CannedResponse[] = []): Promise<{ result: Evaluation; text: string }> {
+/** As production detonates: sinkhole, canaries, sandbox in its namespace, behavior, leaks, rules. */
+async function detonate(staged: StagedPackage, canned: CannedResponse[] = []): Promise<{ result: Report; text: string }> {
   const analysisId = `test-rules-sinkhole-${randomUUID()}`;
   used.push(analysisId);
-  const identity = randomIdentity();
-  await using sinkhole = await startSinkhole({ analysisId, image, canned, hostname: identity.hostname });
-  const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user });
-  const run = await runSandbox({
-    analysisId,
-    staged,
-    identity,
-    limits,
-    network: sinkhole.network,
-    env: canaries.env,
-    homeFiles: canaries.files,
-    caCertPem: sinkhole.caCertPem,
-  });
-  const capture = await sinkhole.collect();
-  const behavior = await buildBehavior({
-    phases: run.phases
-      .filter((p) => p.trace)
-      .map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
-    sandbox: run.sandbox,
-    capture,
-    fileChanges: run.phases.flatMap((p) => p.fileChanges),
-  });
-  const reports = detectLeaks(canaries.canaries, capture, behavior);
-  const phases: PhaseReport[] = run.phases.map((p) => ({
-    name: p.name,
-    status: p.status,
-    exitCode: p.exitCode,
-    durationMs: p.durationMs,
-    stdoutTail: p.stdoutTail,
-    stderrTail: p.stderrTail,
-    reason: p.reason,
-  }));
-  const pkg = { ecosystem: staged.ecosystem, name: staged.name, version: staged.version, sha256: staged.sha256 || '0'.repeat(64), source: staged.source };
-  const result = evaluate({ package: pkg, behavior, canaries: reports, sandbox: run.sandbox, phases });
+  const { report: result } = await detonateStaged(staged, { analysisId, image, canned, limits });
   const text = [
     `${staged.name}: ${result.verdict} ${result.score} — ${result.summary}`,
     ...result.findings.map((f) => `  ${f.rule}(${f.severity}) ${f.title}: ${f.evidence.slice(0, 3).map((e) => e.summary).join(' | ')}`),
@@ -78,7 +43,7 @@ async function detonate(staged: StagedPackage, canned: CannedResponse[] = []): P
   return { result, text };
 }
 
-function expectRules(result: Evaluation, text: string, ids: string[]): void {
+function expectRules(result: Report, text: string, ids: string[]): void {
   expect(result.verdict, text).toBe('malicious');
   const fired = new Set(result.findings.map((f) => f.rule));
   for (const id of ids) expect(fired, text).toContain(id);

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseReport, type RawEvidence } from '@vetbox/contracts';
+import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseName, type PhaseReport, type RawEvidence, type Report, type StagedPackage } from '@vetbox/contracts';
 import { buildBehavior } from '@vetbox/behavior';
 import { loadEnv, type Logger } from '@vetbox/config';
 import { stage } from '@vetbox/fetch';
@@ -44,7 +44,6 @@ export const analyze: Analyzer = createAnalyzer();
 async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: PipelineOptions): Promise<AnalyzeResult> {
   const env = loadEnv();
   const { signal } = ctx;
-  const log = options.logger?.child({ analysisId: job.analysisId });
   const workRoot = options.workRoot ?? path.join(env.DATA_DIR, 'work');
   await mkdir(workRoot, { recursive: true });
   const workDir = await mkdtemp(path.join(workRoot, `${safeName(job.analysisId)}-`));
@@ -60,30 +59,60 @@ async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: Pipeli
     const staged = await stage(artifact, workDir, { registryUrl, signal });
     throwIfAborted(signal);
 
-    const runtime = options.runtime ?? new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger: log });
-    const image = options.image ?? (await ensureSandboxImage(runtime));
+    return await detonate(staged, { ...options, analysisId: job.analysisId, phases: job.phases, signal, onStage: ctx.onStage, baseline: ctx.baseline });
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+export interface DetonateOptions extends PipelineOptions {
+  analysisId: string;
+  phases?: PhaseName[];
+  signal?: AbortSignal;
+  onStage?: AnalyzeContext['onStage'];
+  /** The previous version's report: its diff is stored and judged (`new-behavior`). */
+  baseline?: Report;
+}
+
+/**
+ * The part of an analysis after staging: sinkhole + canaries → install and import traced in the
+ * sandbox → behavior → leak detection → rules → report. Tests that build staged packages by hand
+ * detonate them exactly as production does. Containers, the sinkhole and the trace directory are
+ * removed on every path; the staged directory stays the caller's.
+ */
+export async function detonate(staged: StagedPackage, opts: DetonateOptions): Promise<AnalyzeResult> {
+  const env = loadEnv();
+  const signal = opts.signal ?? new AbortController().signal;
+  const onStage = opts.onStage ?? (() => {});
+  const log = opts.logger?.child({ analysisId: opts.analysisId });
+  const workRoot = opts.workRoot ?? path.join(env.DATA_DIR, 'work');
+  await mkdir(workRoot, { recursive: true });
+  const traceDir = await mkdtemp(path.join(workRoot, `${safeName(opts.analysisId)}-traces-`));
+  try {
+    const runtime = opts.runtime ?? new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger: log });
+    const image = opts.image ?? (await ensureSandboxImage(runtime));
     const identity = randomIdentity();
-    const sinkhole = await startSinkhole({ analysisId: job.analysisId, image, runtime, hostname: identity.hostname, canned: options.canned });
+    const sinkhole = await startSinkhole({ analysisId: opts.analysisId, image, runtime, hostname: identity.hostname, canned: opts.canned });
     let run: Awaited<ReturnType<typeof runSandbox>>;
     let capture: Awaited<ReturnType<typeof sinkhole.collect>>;
     const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user });
     try {
       run = await runSandbox({
-        analysisId: job.analysisId,
+        analysisId: opts.analysisId,
         staged,
         identity,
-        phases: job.phases,
+        phases: opts.phases,
         runtime,
         image,
-        limits: options.limits,
+        limits: opts.limits,
         network: sinkhole.network,
         env: canaries.env,
         homeFiles: canaries.files,
         caCertPem: sinkhole.caCertPem,
-        outDir: path.join(workDir, 'traces'),
+        outDir: traceDir,
         signal,
         logger: log,
-        onPhase: (phase) => ctx.onStage(phase, PROGRESS[phase]),
+        onPhase: (phase) => onStage(phase, PROGRESS[phase]),
       });
       capture = await sinkhole.collect();
     } finally {
@@ -91,7 +120,7 @@ async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: Pipeli
     }
     throwIfAborted(signal);
 
-    ctx.onStage('parse', PROGRESS.parse);
+    onStage('parse', PROGRESS.parse);
     const traced = run.phases.filter((p) => p.trace);
     const behavior = await buildBehavior({
       phases: traced.map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
@@ -100,7 +129,7 @@ async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: Pipeli
       fileChanges: run.phases.flatMap((p) => p.fileChanges),
     });
 
-    ctx.onStage('rules', PROGRESS.rules);
+    onStage('rules', PROGRESS.rules);
     const phases: PhaseReport[] = run.phases.map((p) => ({
       name: p.name,
       status: p.status,
@@ -111,14 +140,14 @@ async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: Pipeli
       ...(p.reason ? { reason: p.reason } : {}),
     }));
     const report = judge({
-      analysisId: job.analysisId,
+      analysisId: opts.analysisId,
       analyzerVersion: ANALYZER_VERSION,
       package: { ecosystem: staged.ecosystem, name: staged.name, version: staged.version, sha256: staged.sha256, source: staged.source, size: staged.size },
       behavior,
       canaries: detectLeaks(canaries.canaries, capture, behavior),
       sandbox: run.sandbox,
       phases,
-      baseline: ctx.baseline,
+      baseline: opts.baseline,
     });
     const raw: RawEvidence[] = [
       ...(await Promise.all(traced.map(async (p) => ({ kind: 'strace', phase: p.name, data: await readFile(p.trace) })))),
@@ -127,7 +156,7 @@ async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: Pipeli
     log?.info({ verdict: report.verdict, score: report.score, findings: report.findings.length }, 'analysis finished');
     return { report, raw };
   } finally {
-    await rm(workDir, { recursive: true, force: true });
+    await rm(traceDir, { recursive: true, force: true });
   }
 }
 

@@ -13,5 +13,8 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,
+    // Services log every container they create at info; in tests that buries the failures.
+    // Tests that read logs set their own level (LOG_LEVEL=info for `npm start`, own loggers).
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
   },
 });

@@ -25,7 +25,7 @@ describe('npm start', () => {
     const service = await startNode(
       path.join(REPO_ROOT, 'scripts', 'start.mjs'),
       // Its own queue: this worker must not take jobs other tests enqueue.
-      { PORT: '0', LOG_FORMAT: 'json', QUEUE_NAME: `test-start-${randomUUID()}` },
+      { PORT: '0', LOG_FORMAT: 'json', LOG_LEVEL: 'info', QUEUE_NAME: `test-start-${randomUUID()}` },
       ['"api listening"', '"worker started"'],
       60_000,
     );

@@ -11,9 +11,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type autocannon from 'autocannon';
 import { createLogger, loadEnv } from '@vetbox/config';
-import { createApp, httpRegistryLookup, type ApiServices } from '@vetbox/api';
+import { createApp, createApiServices, type ApiServices } from '@vetbox/api';
 import { createPrismaClient } from '@vetbox/db';
-import { AnalysisQueue, ProgressSubscriber, bullConnection, createRedis } from '@vetbox/queue';
 import { completeAnalysis, createApiKey, markRunning, submitAnalysis } from '@vetbox/store';
 import { measure, measureConcurrent, report, type Sample } from './harness.ts';
 import { syntheticReport } from './lib/synthetic-report.ts';
@@ -27,10 +26,7 @@ const logger = createLogger('bench-api', { level: 'warn' });
 const AUTOCANNON = path.join(path.dirname(createRequire(import.meta.url).resolve('autocannon/package.json')), 'autocannon.js');
 
 const prisma = createPrismaClient({ databaseUrl: env.DATABASE_URL, maxConnections: 20 });
-const redis = createRedis(env.REDIS_URL);
 const queueName = `bench-${randomUUID()}`;
-const queue = new AnalysisQueue({ name: queueName, connection: bullConnection(env.REDIS_URL), publisher: redis, attempts: 1 });
-const progress = new ProgressSubscriber(createRedis(env.REDIS_URL), queueName);
 const pkgName = `vetbox-bench-${randomUUID().slice(0, 8)}`;
 const { key, record } = await createApiKey(prisma, { name: 'bench', role: 'submit' });
 
@@ -40,20 +36,16 @@ await markRunning(prisma, outcome.analysis.id, 1);
 const stored = syntheticReport(pkgName, '1.0.0', ANALYZER);
 await completeAnalysis(prisma, outcome.analysis.id, { report: stored, raw: [], retentionDays: 1 });
 
+// The API's own wiring (Redis overrides, queue time limits), on this run's queue and analyzer version.
+const api = await createApiServices({ ...env, QUEUE_NAME: queueName }, logger, prisma);
 const services: ApiServices = {
-  prisma,
-  redis,
-  queue,
-  progress,
-  logger,
+  ...api.services,
   analyzerVersion: ANALYZER,
-  registry: httpRegistryLookup({ npmRegistryUrl: env.NPM_REGISTRY_URL, pypiUrl: env.PYPI_URL }),
   inspectUpload: () => Promise.reject(new Error('no uploads in this benchmark')),
-  dataDir: env.DATA_DIR,
-  uploadMaxBytes: env.UPLOAD_MAX_BYTES,
   // High enough never to trigger, but the per-key Redis counter stays on the measured path.
   rateLimitPerMinute: 100_000_000,
 };
+const { queue } = services;
 const app = createApp({ logger, readiness: [], services });
 const server = app.listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
@@ -113,8 +105,6 @@ try {
   await prisma.package.deleteMany({ where: { name: pkgName } });
   await prisma.apiKey.delete({ where: { id: record.id } });
   await queue.obliterate().catch(() => {});
-  await queue.close();
-  await progress.close();
-  await redis.quit();
+  await api.close();
   await prisma.$disconnect();
 }

@@ -9,10 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createLogger, loadEnv } from '@vetbox/config';
-import { batchesOpenApi, batchesRoutes, createApp, httpRegistryLookup, type ApiServices } from '@vetbox/api';
+import { batchesOpenApi, batchesRoutes, createApp, createApiServices, type ApiServices } from '@vetbox/api';
 import { createPrismaClient } from '@vetbox/db';
 import { syntheticPackageLock } from '@vetbox/lockfiles';
-import { AnalysisQueue, ProgressSubscriber, bullConnection, createRedis } from '@vetbox/queue';
 import { createApiKey } from '@vetbox/store';
 import { report, summarize, type Sample } from './harness.ts';
 
@@ -25,24 +24,17 @@ const queueName = `bench-batch-${randomUUID()}`;
 const logger = createLogger('bench-batch', { level: 'warn' });
 
 const prisma = createPrismaClient({ databaseUrl: env.DATABASE_URL });
-const redis = createRedis(env.REDIS_URL);
-const queue = new AnalysisQueue({ name: queueName, connection: bullConnection(env.REDIS_URL), publisher: redis, attempts: 1 });
-const progress = new ProgressSubscriber(createRedis(env.REDIS_URL), queueName);
 const { key, record } = await createApiKey(prisma, { name: 'bench-batch', role: 'submit' });
 
+// The API's own wiring (Redis overrides, queue time limits), on this run's queue and analyzer version.
+const api = await createApiServices({ ...env, QUEUE_NAME: queueName }, logger, prisma);
 const services: ApiServices = {
-  prisma,
-  redis,
-  queue,
-  progress,
-  logger,
+  ...api.services,
   analyzerVersion,
-  registry: httpRegistryLookup({ npmRegistryUrl: env.NPM_REGISTRY_URL, pypiUrl: env.PYPI_URL }),
   inspectUpload: () => Promise.reject(new Error('no uploads in this benchmark')),
-  dataDir: env.DATA_DIR,
-  uploadMaxBytes: env.UPLOAD_MAX_BYTES,
   rateLimitPerMinute: 0,
 };
+const { queue } = services;
 const app = createApp({ logger, readiness: [], services, routers: [batchesRoutes(services)], openapi: [batchesOpenApi], webDistDir: false });
 const server = app.listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
@@ -107,9 +99,7 @@ try {
   await prisma.package.deleteMany({ where: { OR: [{ name: { startsWith: prefix } }, { name: { startsWith: `@${prefix}` } }] } });
   await prisma.apiKey.delete({ where: { id: record.id } });
   await queue.obliterate().catch(() => {});
-  await queue.close();
-  await progress.close();
-  await redis.quit().catch(() => {});
+  await api.close();
   await prisma.$disconnect();
 }
 console.log(`batch-${ENTRIES}: ${firstSeconds.toFixed(2)} s`);

@@ -5,7 +5,6 @@
  * "evil" come out malicious, the rest benign.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_PRIORITY } from '@vetbox/queue';
@@ -58,26 +57,7 @@ async function waitBatch(id: string): Promise<BatchView> {
   }
 }
 
-async function readEvents(path: string): Promise<Array<[string, Record<string, unknown>]>> {
-  const server = api.app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  try {
-    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, { headers: api.auth('read'), signal: AbortSignal.timeout(30_000) });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const text = await res.text();
-    return text
-      .split('\n\n')
-      .filter((block) => block.startsWith('event:'))
-      .map((block) => {
-        const [eventLine, dataLine] = block.split('\n');
-        return [eventLine.slice('event: '.length), JSON.parse(dataLine.slice('data: '.length))] as [string, Record<string, unknown>];
-      });
-  } finally {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
-}
+const readEvents = (urlPath: string) => api.readEvents(urlPath);
 
 const allowlist = (names: string[]) => ['# reviewed dependencies', ...names.map((n) => `npm:${n}@1.0.0`), `npm:${prefix}-ranged@^1.0.0`, 'not a package line', ''].join('\n');
 

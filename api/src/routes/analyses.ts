@@ -34,6 +34,7 @@ import { requireRole } from '../auth.js';
 import { HttpProblem, notFound } from '../http-problem.js';
 import { previousAnalyzed } from '../previous.js';
 import type { ApiServices } from '../services.js';
+import { openEventStream } from '../sse.js';
 import { ReportCache } from '../report-cache.js';
 import { receiveUpload, storeValidatedUpload } from '../upload.js';
 import { parseOrThrow } from '../validate.js';
@@ -278,34 +279,16 @@ async function streamEvents(s: ApiServices, req: Request, res: Response, id: str
   await mustGet(s, id);
   const buffered: ProgressEvent[] = [];
   let live = false;
-  let done = false;
-  const timers: NodeJS.Timeout[] = [];
   const off = s.progress.on(id, (e) => (live ? forward(e) : buffered.push(e)));
-  const cleanup = () => {
-    done = true;
-    off();
-    for (const t of timers) clearInterval(t);
-  };
-  req.on('close', cleanup);
-
-  res.writeHead(200, {
-    'Content-Type': 'text/event-stream; charset=utf-8',
-    'Cache-Control': 'no-cache, no-transform',
-    Connection: 'keep-alive',
-    'X-Accel-Buffering': 'no',
-  });
-  const send = (event: string, data: unknown) => {
-    if (!done) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  };
+  const stream = openEventStream(req, res, off);
   const finish = async () => {
-    if (done) return;
+    if (stream.closed) return;
     const final = await getAnalysis(s.prisma, id);
-    if (final) send('end', await getAnalysisSummary(s.prisma, final));
-    cleanup();
-    res.end();
+    if (final) stream.send('end', await getAnalysisSummary(s.prisma, final));
+    stream.end();
   };
   function forward(e: ProgressEvent) {
-    send('progress', e);
+    stream.send('progress', e);
     if (isTerminal(e.status)) void finish().catch(() => res.end());
   }
   const fromRow = (a: AnalysisWithArtifact): ProgressEvent => ({
@@ -318,22 +301,20 @@ async function streamEvents(s: ApiServices, req: Request, res: Response, id: str
 
   await s.progress.whenReady();
   const current = await mustGet(s, id);
-  send('progress', fromRow(current));
+  stream.send('progress', fromRow(current));
   if (isTerminal(current.status)) return finish();
   live = true;
   for (const e of buffered.splice(0)) forward(e);
 
-  timers.push(setInterval(() => res.write(': keep-alive\n\n'), s.sseHeartbeatMs ?? 15_000));
-  timers.push(
-    setInterval(() => {
-      void getAnalysis(s.prisma, id)
-        .then((a) => {
-          if (a && isTerminal(a.status) && !done) {
-            send('progress', fromRow(a));
-            return finish();
-          }
-        })
-        .catch(() => {});
-    }, 5_000),
-  );
+  stream.heartbeat(s.sseHeartbeatMs ?? 15_000);
+  stream.every(5_000, () => {
+    void getAnalysis(s.prisma, id)
+      .then((a) => {
+        if (a && isTerminal(a.status) && !stream.closed) {
+          stream.send('progress', fromRow(a));
+          return finish();
+        }
+      })
+      .catch(() => {});
+  });
 }

@@ -37,6 +37,7 @@ import { requireRole } from '../auth.js';
 import { notFound } from '../http-problem.js';
 import type { OpenApiExtension } from '../openapi.js';
 import type { ApiServices } from '../services.js';
+import { openEventStream } from '../sse.js';
 
 export interface BatchRouteOptions {
   /** Largest lockfile accepted, in bytes (default 16 MiB). */
@@ -479,52 +480,37 @@ async function streamBatchEvents(s: ApiServices, req: Request, res: Response, id
   const exists = isUuid(id) && (await s.prisma.batch.findUnique({ where: { id }, select: { id: true } })) !== null;
   if (!exists) throw notFound(`no batch ${id}`);
   const analyses = new Set(await batchAnalysisIds(s.prisma, id));
-  let done = false;
   let lastDone = -1;
   let scheduled: NodeJS.Timeout | undefined;
-  const timers: NodeJS.Timeout[] = [];
   const off = s.progress.on('*', (event) => {
     if (analyses.has(event.analysisId) && ENDED.has(event.status)) schedule();
   });
-  const cleanup = () => {
-    done = true;
+  const stream = openEventStream(req, res, () => {
     off();
     if (scheduled) clearTimeout(scheduled);
-    for (const t of timers) clearInterval(t);
-  };
-  req.on('close', cleanup);
-  res.writeHead(200, {
-    'Content-Type': 'text/event-stream; charset=utf-8',
-    'Cache-Control': 'no-cache, no-transform',
-    Connection: 'keep-alive',
-    'X-Accel-Buffering': 'no',
   });
-  const send = (event: string, data: unknown) => {
-    if (!done) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  };
   let checking = false;
   const check = async () => {
-    if (done || checking) return;
+    if (stream.closed || checking) return;
     checking = true;
     try {
       const c = await getBatchCounts(s.prisma, id);
-      if (!c || done) return;
+      if (!c || stream.closed) return;
       if (c.done === lastDone && c.done < c.total) return;
       lastDone = c.done;
       const e = await load(s, id);
       const summary = summaryView(e);
-      send('progress', { id, total: summary.total, done: summary.done, counts: summary.counts, pass: summary.pass });
+      stream.send('progress', { id, total: summary.total, done: summary.done, counts: summary.counts, pass: summary.pass });
       if (summary.done >= summary.total) {
-        send('end', summary);
-        cleanup();
-        res.end();
+        stream.send('end', summary);
+        stream.end();
       }
     } finally {
       checking = false;
     }
   };
   function schedule() {
-    if (scheduled || done) return;
+    if (scheduled || stream.closed) return;
     scheduled = setTimeout(() => {
       scheduled = undefined;
       void check().catch(() => {});
@@ -532,9 +518,9 @@ async function streamBatchEvents(s: ApiServices, req: Request, res: Response, id
   }
   await s.progress.whenReady();
   await check();
-  if (done) return;
-  timers.push(setInterval(() => res.write(': keep-alive\n\n'), s.sseHeartbeatMs ?? 15_000));
-  timers.push(setInterval(() => void check().catch(() => {}), pollMs));
+  if (stream.closed) return;
+  stream.heartbeat(s.sseHeartbeatMs ?? 15_000);
+  stream.every(pollMs, () => void check().catch(() => {}));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -101,6 +101,33 @@ describe('diffReports', () => {
   });
 });
 
+describe('generated file names', () => {
+  const withWrite = (version: string, user: string, names: string[]) =>
+    report(version, user, (r) => {
+      for (const name of names) {
+        r.behavior.files.push({ phase: 'install', pid: 150, path: `${r.sandbox!.workdir}/node_modules/left-padder/build/${name}`, op: 'write', result: 'ok' });
+      }
+    });
+
+  it('treats a temp file written under another random name, even a word-shaped one, as the same behavior', () => {
+    // Seen in CI: binutils' stXXXXXX produced `stygVcqm`, which reads like camelCase.
+    const diff = diffReports(withWrite('5.1.0', 'alice7', ['st5e0acI']), withWrite('5.1.1', 'mbrown', ['stygVcqm']));
+    expect(diff.changes).toEqual([]);
+  });
+
+  it('still shows the extra files when the new version writes more of them, and other directories', () => {
+    const diff = diffReports(withWrite('1.0.0', 'alice7', ['stAb12Cd']), withWrite('1.0.1', 'mbrown', ['stygVcqm', 'stQwErTy']));
+    expect(diff.added.files).toHaveLength(1);
+    expect(diff.removed.files).toEqual([]);
+    const elsewhere = report('1.0.1', 'mbrown', (r) => {
+      r.behavior.files.push({ phase: 'install', pid: 150, path: `${r.sandbox!.home}/.config/autostart/stygVcqm`, op: 'write', result: 'ok' });
+    });
+    expect(diffReports(withWrite('1.0.0', 'alice7', ['stAb12Cd']), elsewhere).added.files.map((e) => e.key)).toEqual([
+      'write ~/.config/autostart/stygVcqm',
+    ]);
+  });
+});
+
 describe('normalizeText', () => {
   it('maps run-specific parts to placeholders', () => {
     const ctx = { home: '/home/kim', workdir: '/home/kim/project', user: 'kim', hostname: 'dev-box-1a2b' };

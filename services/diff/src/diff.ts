@@ -148,12 +148,41 @@ function subtract(from: EntryMap, other: EntryMap): DiffSide {
   return side;
 }
 
+// The last path segment when it has the shape of a generated name (mkstemp `stXXXXXX`, 6-10
+// letters and digits) or was already normalized to <tmp>.
+const GENERATED_LAST_SEGMENT = /\/(?:<tmp>|[A-Za-z0-9]{6,10})$/;
+
+/**
+ * Random names cannot all be told from words by their shape (`stygVcqm` reads like camelCase),
+ * so a file written under a generated-looking name in one run and under another such name in the
+ * same directory, with the same kind of access, in the other run is the same behavior. Pairs are
+ * cancelled one for one, so a package that writes more such files than before still shows them.
+ */
+function cancelRenamedTempFiles(added: DiffSide, removed: DiffSide): void {
+  const looseKey = (e: DiffEntry): string | null =>
+    GENERATED_LAST_SEGMENT.test(e.key) ? e.key.replace(GENERATED_LAST_SEGMENT, '/<generated>') : null;
+  const unmatched = new Map<string, DiffEntry[]>();
+  for (const entry of removed.files) {
+    const key = looseKey(entry);
+    if (key) unmatched.set(key, [...(unmatched.get(key) ?? []), entry]);
+  }
+  const cancelled = new Set<DiffEntry>();
+  for (const entry of added.files) {
+    const key = looseKey(entry);
+    const partner = key ? unmatched.get(key)?.shift() : undefined;
+    if (partner) cancelled.add(entry).add(partner);
+  }
+  added.files = added.files.filter((e) => !cancelled.has(e));
+  removed.files = removed.files.filter((e) => !cancelled.has(e));
+}
+
 /** What `target` does that `base` did not (added) and what it stopped doing (removed). */
 export function diffReports(base: Report, target: Report): BehaviorDiff {
   const before = behaviorEntries(base);
   const after = behaviorEntries(target);
   const added = subtract(after, before);
   const removed = subtract(before, after);
+  cancelRenamedTempFiles(added, removed);
   const changes = [
     ...DIFF_CATEGORIES.flatMap((c) => added[c].map((e) => ({ ...e, change: 'added' as const }))),
     ...DIFF_CATEGORIES.flatMap((c) => removed[c].map((e) => ({ ...e, change: 'removed' as const }))),

@@ -30,6 +30,8 @@ describe('parseTarget', () => {
     ['pypi:requests==2.32.3', { kind: 'registry', ecosystem: 'pypi', name: 'requests', version: '2.32.3' }],
     ['pypi:Django==5.1rc1', { kind: 'registry', ecosystem: 'pypi', name: 'Django', version: '5.1rc1' }],
     [' npm:a@1.0.0 ', { kind: 'registry', ecosystem: 'npm', name: 'a', version: '1.0.0' }],
+    // Pre-2017 names with capitals are still on the registry and in lockfiles.
+    ['npm:JSONStream@1.3.5', { kind: 'registry', ecosystem: 'npm', name: 'JSONStream', version: '1.3.5' }],
   ])('%s', (spec, expected) => {
     expect(parseTarget(spec, dir)).toEqual(expected);
   });

@@ -10,7 +10,8 @@ import { Report } from '@vetbox/contracts';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage } from '@vetbox/sandbox';
 import { runVetbox } from '../helpers/cli.js';
 import { writeNpmArchive, type NpmArchiveSpec } from '../fixtures/pipeline/imitation.js';
-import { DNS_EXFIL_JS, NPMRC_HTTPS_JS, NPM_PAYLOAD, PY_PAYLOAD, awsStealerSetupPy, stagePypiSdist } from '../fixtures/sandbox/stage.js';
+import { AWS_TCP_PY, DNS_EXFIL_JS, NPMRC_HTTPS_JS, NPM_PAYLOAD, PY_PAYLOAD, awsStealerSetupPy, stagePypiSdist } from '../fixtures/sandbox/stage.js';
+import { wheelFiles, writeZip } from '../../services/fetch/src/__fixtures__/archives.js';
 
 const runtime = new DockerRuntime();
 let dir = '';
@@ -33,6 +34,13 @@ const sdist = (name: string, setupPy: string): (() => Promise<string>) => async 
   const staged = await stagePypiSdist({ name, setupPy, files: { [`${name}.py`]: 'VALUE = 1\n' } });
   cleanup.push(staged.dir);
   return path.join(staged.dir, staged.archiveFile);
+};
+
+// A wheel runs no code at install (pip only unpacks it): its payload waits for the import.
+const wheel = (name: string, initPy: string): (() => Promise<string>) => async () => {
+  const file = path.join(dir, `${name}-1.0.0-py3-none-any.whl`);
+  await writeZip(file, wheelFiles(name, '1.0.0', { [`${name}/__init__.py`]: initPy }, { topLevel: [name] }));
+  return file;
 };
 
 const CASES: Array<{ name: string; archive: () => Promise<string>; rules: string[]; phase?: 'install' | 'import' }> = [
@@ -64,6 +72,12 @@ const CASES: Array<{ name: string; archive: () => Promise<string>; rules: string
     name: 'PyPI setup.py sends ~/.aws/credentials over raw TCP',
     archive: sdist('cliawssteal', awsStealerSetupPy('cliawssteal')),
     rules: ['credential-exfiltration', 'credential-store-read', 'network-activity'],
+  },
+  {
+    name: 'PyPI wheel whose module sends ~/.aws/credentials over raw TCP when imported',
+    archive: wheel('cliwheelsteal', `${AWS_TCP_PY}\nVALUE = 1\n`),
+    rules: ['credential-exfiltration', 'credential-store-read', 'network-activity'],
+    phase: 'import',
   },
   {
     name: 'npm postinstall POSTs ~/.npmrc over HTTPS (decrypted by the sinkhole)',

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { ArtifactSource, AnalysisStatus, Ecosystem, PhaseName, Stage, Verdict } from './enums.js';
 
-// npm's rules (validate-npm-package-name): lowercase, url-safe, optional scope, <= 214 chars.
-export const NPM_NAME_RE = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9~][a-z0-9._~-]*$/;
+// npm's rules (validate-npm-package-name): url-safe, optional scope, <= 214 chars. New names
+// must be lowercase, but the registry still serves pre-2017 packages with capitals (JSONStream,
+// Base64) that lockfiles pin, so capitals are accepted; a name that does not exist is a 404 at fetch.
+export const NPM_NAME_RE = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9~][a-z0-9._~-]*$/i;
 // PEP 508 project names.
 export const PYPI_NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 // Permissive version charset covering semver and PEP 440; real validation happens at fetch.

@@ -3,9 +3,6 @@ import { NPM_NAME_RE, PYPI_NAME_RE, VERSION_RE, type Ecosystem } from '@vetbox/c
 import type { LockfileEntry, SkippedEntry, SkipReason } from './types.js';
 
 const RAW_CAP = 300;
-// npm's registry still serves pre-2017 packages with capitals in their names (JSONStream,
-// Base64); they are real registry packages, so accept them case-insensitively.
-const NPM_LEGACY_NAME_RE = new RegExp(NPM_NAME_RE.source, 'i');
 
 /** PEP 503 normalization: lowercase, runs of `-`, `_`, `.` become one `-`. */
 export function normalizePypiName(name: string): string {
@@ -13,7 +10,7 @@ export function normalizePypiName(name: string): string {
 }
 
 export function isValidNpmName(name: string): boolean {
-  return name.length <= 214 && NPM_LEGACY_NAME_RE.test(name);
+  return name.length <= 214 && NPM_NAME_RE.test(name);
 }
 
 export function isValidPypiName(name: string): boolean {

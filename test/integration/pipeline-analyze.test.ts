@@ -10,7 +10,7 @@ import { diffReports } from '@vetbox/diff';
 import { inspectUpload } from '@vetbox/fetch';
 import { createAnalyzer, rescoreReport } from '@vetbox/pipeline';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage } from '@vetbox/sandbox';
-import { envStealer, harmless, npmrcThief, writeNpmArchive, type NpmArchiveSpec } from '../fixtures/pipeline/imitation.js';
+import { envStealer, harmless, npmrcThief, prebuiltAddon, writeNpmArchive, type NpmArchiveSpec } from '../fixtures/pipeline/imitation.js';
 
 const runtime = new DockerRuntime();
 let dir = '';
@@ -105,6 +105,26 @@ describe('pipeline: analyze', () => {
     expect(removedProcesses.map((p) => p.key)).toEqual(['sh -c node build.js']);
     // The comparison is stored with the report, so a rescore keeps the new-behavior finding.
     expect(rulesOf({ ...report, ...rescoreReport(report) })).toContain('new-behavior');
+  }, 400_000);
+
+  it("a prebuilt binary from the host package.json declares is benign (low); the same download undeclared is not", async () => {
+    const declared = await analyze(await uploadJob(prebuiltAddon('demo-addon', true)), context());
+    const network = declared.report.findings.find((f) => f.rule === 'network-activity');
+    const text = JSON.stringify(declared.report.findings.map((f) => [f.rule, f.severity, f.explanation]));
+    expect(declared.report.package.declaredHosts, text).toEqual(['binaries.demo-addon.example']);
+    // Seen decrypted by the sinkhole: the GET of the release archive, rated low with the reason.
+    expect(declared.report.behavior.network.http.map((h) => `${h.method} ${h.host}${h.path}`)).toContain(
+      'GET binaries.demo-addon.example/v1.0.0/demo-addon-v1.0.0-node-v115-linux-x64.tar.gz',
+    );
+    expect(network?.severity, text).toBe('low');
+    expect(network?.explanation, text).toContain('declared in its metadata');
+    expect(declared.report.verdict, text).toBe('benign');
+    // Rescoring the stored report reaches the same verdict: the declaration is stored with it.
+    expect(rescoreReport(declared.report).verdict).toBe('benign');
+
+    const undeclared = await analyze(await uploadJob(prebuiltAddon('demo-addon-undeclared', false)), context());
+    expect(undeclared.report.findings.find((f) => f.rule === 'network-activity')?.severity).toBe('high');
+    expect(undeclared.report.verdict).not.toBe('benign');
   }, 400_000);
 
   it('cancellation stops the sandbox and leaves nothing behind', async () => {

@@ -139,7 +139,7 @@ describe('sandbox: a real registry package with an install script', () => {
     execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', 'esbuild@0.24.0'], { cwd: dir, stdio: 'pipe' });
     const staged = {
       ecosystem: 'npm' as const, name: 'esbuild', version: '0.24.0', source: 'registry' as const, sha256: '', size: 0,
-      dir, archiveFile: 'esbuild-0.24.0.tgz', importNames: ['esbuild'], entryPoints: ['lib/main.js'],
+      dir, archiveFile: 'esbuild-0.24.0.tgz', importNames: ['esbuild'], entryPoints: ['lib/main.js'], declaredHosts: [],
     };
     const r = await runSandbox({ analysisId: newId(), staged, limits });
     const install = phase(r.phases, 'install');

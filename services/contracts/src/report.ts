@@ -23,6 +23,13 @@ export const PackageRef = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   source: ArtifactSource,
   size: z.number().int().nonnegative().optional(),
+  /**
+   * Hosts the package's own metadata names as its home (npm repository, homepage, bugs,
+   * node-pre-gyp binary.host; PyPI Home-page, Download-URL, Project-URL). A download of a
+   * release artifact from one of them is rated low; the package declared them itself, so they
+   * never excuse an upload, and a baseline comparison does not trust them.
+   */
+  declaredHosts: z.array(z.string()).optional(),
 });
 export type PackageRef = z.infer<typeof PackageRef>;
 

@@ -26,5 +26,7 @@ export const StagedPackage = z.object({
   importNames: z.array(z.string()),
   /** npm: entry points declared by package.json (main / exports), informative. */
   entryPoints: z.array(z.string()).default([]),
+  /** Hosts the package's own metadata names as its home (repository, homepage, binary host). */
+  declaredHosts: z.array(z.string()).default([]),
 });
 export type StagedPackage = z.infer<typeof StagedPackage>;

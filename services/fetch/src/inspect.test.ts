@@ -59,6 +59,24 @@ describe('inspectUpload: good archives', () => {
     expect(a.size).toBe((await stat(p)).size);
   });
 
+  it("names the hosts package.json declares as the package's home (repository, homepage, bugs, binary.host)", async () => {
+    const pkg = {
+      name: 'addon-demo',
+      version: '1.0.0',
+      repository: { type: 'git', url: 'git+https://github.com/demo/addon-demo.git' },
+      homepage: 'https://addon-demo.example/docs',
+      bugs: 'https://tracker.addon-demo.example/issues',
+      binary: { host: 'https://demo-binaries.s3.example', remote_path: '{version}' },
+    };
+    expect((await inspectUpload(await tgz(npmPackage(pkg)))).declaredHosts).toEqual([
+      'github.com',
+      'addon-demo.example',
+      'tracker.addon-demo.example',
+      'demo-binaries.s3.example',
+    ]);
+    expect((await inspectUpload(await tgz(npmPackage({ name: 'bare', version: '1.0.0' })))).declaredHosts).toEqual([]);
+  });
+
   it('defaults the npm entry point to index.js', async () => {
     const a = await inspectUpload(await tgz(npmPackage({ name: 'plain', version: '0.0.1' })));
     expect(a.entryPoints).toEqual(['index.js']);

@@ -6,10 +6,12 @@ import {
   checkNpmIdentity,
   checkPypiIdentity,
   firstHeader,
+  npmDeclaredHosts,
   npmEntryPoints,
   npmTarballName,
   parseJsonObject,
   parseRfc822,
+  pypiDeclaredHosts,
   pypiFileStem,
   pyprojectIdentity,
   sdistImportNames,
@@ -40,6 +42,8 @@ export interface InspectedArchive {
   importNames: string[];
   /** npm: main / exports / bin from package.json. */
   entryPoints: string[];
+  /** Hosts the package's metadata names as its home (repository, homepage, binary host). */
+  declaredHosts: string[];
 }
 
 export interface InspectOptions {
@@ -115,6 +119,7 @@ function identifyNpm(scan: ArchiveScan, root: string, files: Set<string>): Inspe
     fileName: npmTarballName(name, version),
     importNames: [name],
     entryPoints: npmEntryPoints(pkg, files, root),
+    declaredHosts: npmDeclaredHosts(pkg),
   };
 }
 
@@ -123,9 +128,11 @@ function identifySdist(scan: ArchiveScan, root: string): InspectedArchive {
   const pyproject = scan.captured.get(`${root}/pyproject.toml`);
   let found: { name?: string; version?: string } = {};
   let where = 'PKG-INFO';
+  let declaredHosts: string[] = [];
   if (pkgInfo) {
     const h = parseRfc822(pkgInfo.toString('utf8'));
     found = { name: firstHeader(h, 'Name'), version: firstHeader(h, 'Version') };
+    declaredHosts = pypiDeclaredHosts(h);
   } else {
     // No PKG-INFO (a hand-made sdist): pyproject's [project] table, then the <name>-<version> directory.
     const fromToml = pyproject ? pyprojectIdentity(pyproject) : {};
@@ -144,6 +151,7 @@ function identifySdist(scan: ArchiveScan, root: string): InspectedArchive {
     fileName: `${pypiFileStem(name)}-${version}.${ext}`,
     importNames: sdistImportNames(scan.files, root),
     entryPoints: [],
+    declaredHosts,
   };
 }
 
@@ -180,5 +188,6 @@ function identifyWheel(scan: ArchiveScan, distInfo: string): InspectedArchive {
     fileName: `${pypiFileStem(name)}-${version.replace(/-/g, '_')}-${tags}.whl`,
     importNames: wheelImportNames(scan.files, scan.captured.get(`${distInfo}/top_level.txt`)),
     entryPoints: [],
+    declaredHosts: pypiDeclaredHosts(meta),
   };
 }

@@ -1,5 +1,6 @@
 import { valid as pep440Valid } from '@renovatebot/pep440';
 import { PYPI_NAME_RE } from '@vetbox/contracts';
+import hostedGitInfo from 'hosted-git-info';
 import semver from 'semver';
 import { parse as parseToml } from 'smol-toml';
 import validateNpmName from 'validate-npm-package-name';
@@ -107,6 +108,62 @@ export function npmEntryPoints(pkg: Record<string, unknown>, files: ReadonlySet<
   // Node's own default when nothing is declared.
   if (out.size === 0 && files.has(`${root}/index.js`)) out.add('index.js');
   return [...out];
+}
+
+const MAX_DECLARED_HOSTS = 10;
+
+/**
+ * The host part of a URL or a repository spec (`github:user/repo`, `user/repo`,
+ * `git@host:user/repo.git`, `git+https://...`). Only DNS names: IP literals, `localhost` and
+ * single-label names are never a project's public home.
+ */
+export function hostOfUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return undefined;
+  let host: string | undefined;
+  try {
+    host = hostedGitInfo.fromUrl(value)?.domain;
+  } catch {
+    host = undefined; // hosted-git-info throws on some malformed specs; try it as a URL instead
+  }
+  if (!host) {
+    const ssh = /^[\w.-]+@([\w.-]+):/.exec(value);
+    try {
+      host = ssh ? ssh[1] : new URL(value.replace(/^git\+/, '')).hostname;
+    } catch {
+      return undefined;
+    }
+  }
+  const name = host.toLowerCase().replace(/\.$/, '');
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(name) || /^[\d.]+$/.test(name) || name.length > 253) return undefined;
+  return name;
+}
+
+function uniqueHosts(values: unknown[]): string[] {
+  const hosts = new Set<string>();
+  for (const v of values) {
+    const host = hostOfUrl(v);
+    if (host) hosts.add(host);
+    if (hosts.size >= MAX_DECLARED_HOSTS) break;
+  }
+  return [...hosts];
+}
+
+const urlField = (v: unknown): unknown => (v && typeof v === 'object' && 'url' in v ? (v as { url: unknown }).url : v);
+
+/**
+ * Hosts an npm package names as its own home: repository, homepage, bugs, and node-pre-gyp's
+ * `binary.host` (where prebuilt addons are published). The package wrote these itself, so the
+ * rules only let them lower a download of a release artifact, never an upload.
+ */
+export function npmDeclaredHosts(pkg: Record<string, unknown>): string[] {
+  const binary = pkg.binary && typeof pkg.binary === 'object' ? (pkg.binary as Record<string, unknown>) : {};
+  return uniqueHosts([urlField(pkg.repository), pkg.homepage, urlField(pkg.bugs), binary.host, binary.staging_host, binary.production_host]);
+}
+
+/** The same for a PyPI distribution: Home-page, Download-URL and every Project-URL of its metadata. */
+export function pypiDeclaredHosts(headers: Map<string, string[]>): string[] {
+  const projectUrls = (headers.get('project-url') ?? []).map((v) => v.slice(v.indexOf(',') + 1).trim());
+  return uniqueHosts([...(headers.get('home-page') ?? []), ...(headers.get('download-url') ?? []), ...projectUrls]);
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,11 +1,40 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseRfc822, sdistImportNames, wheelImportNames } from './metadata.js';
+import { hostOfUrl, parseRfc822, pypiDeclaredHosts, sdistImportNames, wheelImportNames } from './metadata.js';
 import { expectedDigest, packumentUrl } from './npm.js';
 import { normalizeEntryPath } from './paths.js';
 import { pickPrevious, versionOrders } from './previous.js';
 import { choosePypiFile, isPureWheel, isSandboxCompatibleWheel } from './pypi.js';
 import { npmInstallArgs, npmInstallError } from './stage.js';
+
+describe('declared hosts', () => {
+  it.each([
+    ['github:demo/x', 'github.com'],
+    ['demo/x', 'github.com'],
+    ['gitlab:demo/x', 'gitlab.com'],
+    ['git@bitbucket.org:demo/x.git', 'bitbucket.org'],
+    ['git+ssh://git@git.acme.example/demo/x.git', 'git.acme.example'],
+    ['git+https://git.acme.example/demo/x.git', 'git.acme.example'],
+    ['https://Docs.Acme.Example./x', 'docs.acme.example'],
+  ])('%s is on %s', (spec, host) => {
+    expect(hostOfUrl(spec)).toBe(host);
+  });
+
+  it.each(['http://192.0.2.10/x', 'http://[2001:db8::1]/x', 'http://localhost:8080/', 'https://intranet/', 'not a url', '', 42, null])(
+    'names no host for %j',
+    (spec) => {
+      expect(hostOfUrl(spec)).toBeUndefined();
+    },
+  );
+
+  it('reads Home-page, Download-URL and every Project-URL of PyPI metadata', () => {
+    const headers = parseRfc822(
+      'Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nHome-page: https://demo.example/\nDownload-URL: UNKNOWN\n' +
+        'Project-URL: Source, https://github.com/demo/demo\nProject-URL: Releases, https://dl.demo.example/releases\n',
+    );
+    expect(pypiDeclaredHosts(headers)).toEqual(['demo.example', 'github.com', 'dl.demo.example']);
+  });
+});
 
 describe('normalizeEntryPath', () => {
   it('normalizes harmless forms', () => {

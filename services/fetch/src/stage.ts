@@ -44,6 +44,7 @@ export async function stage(artifact: FetchedArtifact, workRoot: string, opts: S
       archiveFile,
       importNames: artifact.importNames,
       entryPoints: artifact.entryPoints,
+      declaredHosts: artifact.declaredHosts,
     });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });

@@ -142,7 +142,15 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
     const report = judge({
       analysisId: opts.analysisId,
       analyzerVersion: ANALYZER_VERSION,
-      package: { ecosystem: staged.ecosystem, name: staged.name, version: staged.version, sha256: staged.sha256, source: staged.source, size: staged.size },
+      package: {
+        ecosystem: staged.ecosystem,
+        name: staged.name,
+        version: staged.version,
+        sha256: staged.sha256,
+        source: staged.source,
+        size: staged.size,
+        ...(staged.declaredHosts.length > 0 ? { declaredHosts: staged.declaredHosts } : {}),
+      },
       behavior,
       canaries: detectLeaks(canaries.canaries, capture, behavior),
       sandbox: run.sandbox,

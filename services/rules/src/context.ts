@@ -20,8 +20,9 @@ export interface EvaluateInput {
   /** Hosts of the package registry (never a finding). Defaults per ecosystem. */
   registryHosts?: string[];
   /**
-   * Hosts the package legitimately downloads release binaries from (its repository host,
-   * e.g. from package.json `repository`). GitHub release hosts and nodejs.org are always known.
+   * More hosts the package may download release binaries from, besides the ones its own
+   * metadata declares (`package.declaredHosts`). Well-known release and toolchain hosts
+   * (GitHub releases, nodejs.org) are always known.
    */
   releaseHosts?: string[];
 }
@@ -104,7 +105,7 @@ export class RuleContext {
     this.behavior = input.behavior;
     this.sandbox = input.sandbox;
     this.registryHosts = (input.registryHosts ?? DEFAULT_REGISTRY_HOSTS[input.package.ecosystem]).map((h) => h.toLowerCase());
-    this.releaseHosts = (input.releaseHosts ?? []).map((h) => h.toLowerCase());
+    this.releaseHosts = [...(input.releaseHosts ?? []), ...(input.package.declaredHosts ?? [])].map((h) => h.toLowerCase());
     // A pid can exec several times; the latest entry describes what it finally ran.
     input.behavior.processes.forEach((entry, index) => this.byPid.set(entry.pid, { entry, index }));
     this.homes = [input.sandbox.home, '/root'].filter((h) => h && h !== '/').map(stripSlash);

@@ -69,6 +69,19 @@ export function binaryHost(host: string): string | undefined {
   return match ? BINARY_HOSTS[match] : undefined;
 }
 
+// What a platform binary download asks for: an archive or binary, its checksum or signature, or
+// anything under a releases/download directory.
+const RELEASE_ARTIFACT = /\/releases?\/|\/downloads?\/|\.(tar\.gz|tgz|tar\.xz|txz|tar\.bz2|tbz2?|tar|zip|gz|xz|bz2|zst|7z|node|exe|bin|msi|deb|rpm|apk|whl|jar|so|dylib|dll|wasm|sha256|sha512|sha256sum|sig|asc|minisig)$/i;
+
+/**
+ * A request path for a release artifact. Hosts a package declares itself are only trusted for
+ * these: `GET /stage2.js` from the package's "homepage" is a payload, not a platform binary.
+ */
+export function isReleaseArtifactPath(path: string): boolean {
+  const clean = path.split(/[?#]/)[0] ?? path;
+  return RELEASE_ARTIFACT.test(clean);
+}
+
 /** Build toolchain downloads (node-gyp fetching Node.js headers). */
 export const TOOLCHAIN_HOSTS: readonly string[] = ['nodejs.org', 'unofficial-builds.nodejs.org', 'electronjs.org'];
 

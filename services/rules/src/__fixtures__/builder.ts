@@ -151,7 +151,8 @@ export interface InputOptions {
   ecosystem?: Ecosystem;
   canaries?: CanaryReport[];
   sandbox?: Partial<SandboxInfo>;
-  releaseHosts?: string[];
+  /** Hosts the package's metadata declares (repository, homepage, binary host). */
+  declaredHosts?: string[];
   registryHosts?: string[];
 }
 
@@ -163,6 +164,7 @@ export function evaluateInput(behavior: Behavior, opts: InputOptions = {}): Eval
       version: '1.0.0',
       sha256: 'a'.repeat(64),
       source: 'upload',
+      ...(opts.declaredHosts ? { declaredHosts: opts.declaredHosts } : {}),
     },
     behavior,
     canaries: opts.canaries ?? [],
@@ -171,7 +173,6 @@ export function evaluateInput(behavior: Behavior, opts: InputOptions = {}): Eval
       { name: 'install', status: 'completed', exitCode: 0, durationMs: 1200, stdoutTail: '', stderrTail: '' },
       { name: 'import', status: 'completed', exitCode: 0, durationMs: 300, stdoutTail: '', stderrTail: '' },
     ],
-    releaseHosts: opts.releaseHosts,
     registryHosts: opts.registryHosts,
   };
 }

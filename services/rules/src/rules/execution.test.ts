@@ -49,6 +49,15 @@ describe('downloader-execution', () => {
     expect(run(b).verdict).toBe('benign');
   });
 
+  it('rates curl of an archive from a host the package declares low, and of a script from it medium', () => {
+    const declared = { declaredHosts: ['get.demo-project.example'] };
+    const archive = scripted('true', ['curl', '-fsSLo', 'bin.tgz', 'https://get.demo-project.example/v1.0.0/demo-linux-x64.tar.gz?sig=1']);
+    expect(fired(run(archive, declared), 'downloader-execution')[0]?.severity).toBe('low');
+    expect(fired(run(archive), 'downloader-execution')[0]?.severity).toBe('medium');
+    const script = scripted('true', ['curl', '-fsSLo', 'x.js', 'https://get.demo-project.example/x.js']);
+    expect(fired(run(script, declared), 'downloader-execution')[0]?.severity).toBe('medium');
+  });
+
   it('ignores the package manager fetching, and scripts that merely mention curl', () => {
     const b = new BehaviorBuilder();
     b.process(['curl', 'https://registry.npmjs.org/x'], { housekeeping: true });

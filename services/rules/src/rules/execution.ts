@@ -1,6 +1,6 @@
 import type { PhaseName, ProcessEntry, Severity } from '@vetbox/contracts';
 import { appendTo, shortArgv, isToolchain, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
-import { binaryHost, hostMatches, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from '../hosts.js';
+import { binaryHost, hostMatches, isReleaseArtifactPath, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from '../hosts.js';
 
 const SHELL = /^(sh|bash|dash|zsh|ksh|mksh|ash|busybox|fish)$/;
 const INTERPRETER = /^(python[\d.]*|node|nodejs|perl[\d.]*|ruby[\d.]*|php[\d.]*|deno|bun|pwsh|powershell)$/;
@@ -132,8 +132,18 @@ const ONE_LINER_FETCH: Record<string, RegExp> = {
   powershell: /Invoke-WebRequest|\biwr\b|Net\.WebClient|DownloadString|DownloadFile/i,
 };
 
+function urlTargets(text: string): Array<{ host: string; path: string }> {
+  return [...text.matchAll(/\b(?:https?|ftp):\/\/([^/\s"'`:]+)(?::\d+)?([^\s"'`]*)/gi)].map((m) => ({ host: normalizeHost(m[1]!), path: m[2] || '/' }));
+}
+
 function urlHosts(text: string): string[] {
-  return [...text.matchAll(/\b(?:https?|ftp):\/\/([^/\s"'`:]+)/gi)].map((m) => normalizeHost(m[1]!));
+  return urlTargets(text).map((t) => t.host);
+}
+
+/** A well-known release/toolchain/binary host, or a host the package declared when the URL names a release artifact. */
+function releaseTarget(ctx: RuleContext, t: { host: string; path: string }): boolean {
+  if ([...RELEASE_HOSTS, ...TOOLCHAIN_HOSTS].some((k) => hostMatches(t.host, k)) || binaryHost(t.host)) return true;
+  return ctx.releaseHosts.some((k) => hostMatches(t.host, k)) && isReleaseArtifactPath(t.path);
 }
 
 function downloaderHit(ctx: RuleContext, p: ProcessEntry): Hit | undefined {
@@ -143,10 +153,9 @@ function downloaderHit(ctx: RuleContext, p: ProcessEntry): Hit | undefined {
   if (RAW_NET_TOOL.test(prog)) return { severity: 'high', why: `runs the raw network tool ${prog}` };
   if (DOWNLOAD_TOOL.test(prog)) {
     if (UPLOAD_FLAGS.test(` ${text} `)) return { severity: 'high', why: `${prog} sends data (upload/post flags)` };
-    const hosts = urlHosts(text);
-    const known = [...RELEASE_HOSTS, ...TOOLCHAIN_HOSTS, ...ctx.releaseHosts];
-    if (hosts.length > 0 && hosts.every((h) => known.some((k) => hostMatches(h, k)) || binaryHost(h))) {
-      return { severity: 'low', why: `${prog} downloads from a release host (${[...new Set(hosts)].join(', ')}); rated low` };
+    const targets = urlTargets(text);
+    if (targets.length > 0 && targets.every((t) => releaseTarget(ctx, t))) {
+      return { severity: 'low', why: `${prog} downloads from a release host (${[...new Set(targets.map((t) => t.host))].join(', ')}); rated low` };
     }
     return { severity: 'medium', why: `${prog} downloads from ${urlHosts(text).join(', ') || 'an unnamed destination'}` };
   }

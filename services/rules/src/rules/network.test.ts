@@ -73,9 +73,29 @@ describe('network-activity', () => {
   it("rates the package's own declared release host low", () => {
     const b = new BehaviorBuilder();
     b.tls('downloads.demo-project.example', b.lifecycle('node install.js'));
-    const [f] = fired(run(b, { releaseHosts: ['downloads.demo-project.example'] }), 'network-activity');
+    const [f] = fired(run(b, { declaredHosts: ['downloads.demo-project.example'] }), 'network-activity');
     expect(f?.severity).toBe('low');
-    expect(f?.explanation).toMatch(/own repository\/release host/);
+    expect(f?.explanation).toMatch(/own repository\/release host \(declared in its metadata\)/);
+  });
+
+  it('rates a prebuilt addon from the binary host package.json declares low, and the same host undeclared high', () => {
+    const b = new BehaviorBuilder();
+    const node = b.lifecycle('node-pre-gyp install --fallback-to-build');
+    b.dns('demo-binaries.s3.example', node);
+    b.http('demo-binaries.s3.example', 'GET', '/v1.0.0/demo-v1.0.0-node-v115-linux-x64.tar.gz', '', node);
+    const declared = run(b, { declaredHosts: ['demo-binaries.s3.example'] });
+    expect(fired(declared, 'network-activity')[0]?.severity).toBe('low');
+    expect(declared.verdict).toBe('benign');
+    expect(fired(run(b), 'network-activity')[0]?.severity).toBe('high');
+  });
+
+  it('does not excuse a script fetched from a declared host, nor an upload to it', () => {
+    const script = new BehaviorBuilder();
+    script.http('www.demo-project.example', 'GET', '/stage2.js', '', script.lifecycle('node x.js'));
+    expect(fired(run(script, { declaredHosts: ['www.demo-project.example'] }), 'network-activity')[0]?.severity).toBe('high');
+    const upload = new BehaviorBuilder();
+    upload.http('www.demo-project.example', 'POST', '/releases/upload', 'secrets', upload.lifecycle('node x.js'));
+    expect(fired(run(upload, { declaredHosts: ['www.demo-project.example'] }), 'network-activity')[0]?.severity).toBe('high');
   });
 
   it('does not excuse an upload to a release host', () => {

@@ -7,6 +7,7 @@ import {
   isIpLiteral,
   isLoopback,
   isPrivateAddress,
+  isReleaseArtifactPath,
   looksLikeDnsTunnel,
   normalizeHost,
   RELEASE_HOSTS,
@@ -113,7 +114,9 @@ function collectDestinations(ctx: RuleContext): Destination[] {
 }
 
 function releaseDownloadNote(ctx: RuleContext, d: Destination): string | undefined {
-  const known = ctx.releaseHosts.some((h) => hostMatches(d.host, h));
+  // Declared hosts come from the package itself: trusted only for release artifacts (when the
+  // paths are unknown, as with an undecrypted TLS stream, the handshake alone is a download).
+  const known = ctx.releaseHosts.some((h) => hostMatches(d.host, h)) && d.httpPaths.every(isReleaseArtifactPath);
   const release = RELEASE_HOSTS.some((h) => hostMatches(d.host, h));
   const toolchain = TOOLCHAIN_HOSTS.some((h) => hostMatches(d.host, h));
   const binaries = binaryHost(d.host);
@@ -122,7 +125,7 @@ function releaseDownloadNote(ctx: RuleContext, d: Destination): string | undefin
   if (toolchain) return `${d.host} serves Node.js headers and toolchains (node-gyp fetches them to compile addons)`;
   const asset = d.httpPaths.map((p) => /^\/([^/]+\/[^/]+)\/releases\/download\//.exec(p)?.[1]).find(Boolean);
   if (asset) return `the request is a release asset of ${asset} on ${d.host}, which is how packages ship platform binaries`;
-  if (known) return `${d.host} is the package's own repository/release host`;
+  if (known) return `${d.host} is the package's own repository/release host (declared in its metadata)`;
   return `${d.host} hosts project releases (platform binaries are commonly downloaded from there)`;
 }
 

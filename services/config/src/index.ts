@@ -62,3 +62,4 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
 }
 
 export { createLogger, usePrettyLogs, type CreateLoggerOptions, type LogFormat, type Logger } from './logger.js';
+export { runUntilSignal, type RunUntilSignalOptions } from './process.js';

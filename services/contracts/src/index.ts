@@ -7,3 +7,4 @@ export * from './requests.js';
 export * from './sinkhole.js';
 export * from './staged.js';
 export * from './json-schema.js';
+export { isLoopback, isPrivateAddress } from './addresses.js';

@@ -97,7 +97,28 @@ describe('diffReports', () => {
         evidence: [{ encoding: 'base64', channel: 'http', destination: 'x.example:80', phase: 'install' }],
       }),
     );
-    expect(diffReports(base, target).added.canaries.map((e) => e.key)).toEqual(['leaked:npmrc', 'read:npmrc']);
+    expect(diffReports(base, target).added.canaries.map((e) => e.key)).toEqual(['leaked:npmrc:~/.npmrc', 'read:npmrc:~/.npmrc']);
+  });
+
+  it('names each canary by where it was planted, with the random home masked', () => {
+    const target = report('1.0.1', 'priya-dev', (r) => {
+      r.canaries.push({ kind: 'npmrc', planted: `${r.sandbox!.home}/.npmrc`, read: true, leaked: false, evidence: [] });
+      r.canaries.push({ kind: 'env-aws', planted: 'AWS_ACCESS_KEY_ID', read: true, leaked: false, evidence: [] });
+      r.canaries.push({ kind: 'env-aws', planted: 'AWS_SECRET_ACCESS_KEY', read: true, leaked: false, evidence: [] });
+    });
+    expect(diffReports(report('1.0.0', 'anna'), target).added.canaries.map((e) => e.summary)).toEqual([
+      'read the env-aws canary (AWS_ACCESS_KEY_ID)',
+      'read the env-aws canary (AWS_SECRET_ACCESS_KEY)',
+      'read the npmrc canary (~/.npmrc)',
+    ]);
+  });
+
+  it("does not list the sandbox's own resolver as a host: the DNS lookups are the destinations", () => {
+    const target = report('1.0.1', 'u2', (r) => {
+      r.behavior.network.dns.push({ phase: 'install', name: 'collect.attacker.example', type: 'A' });
+      r.behavior.network.connections.push({ phase: 'install', pid: 300, protocol: 'udp', address: '10.255.255.53', port: 53, result: 'ok' });
+    });
+    expect(diffReports(report('1.0.0', 'u1'), target).added.hosts.map((e) => e.key)).toEqual(['dns:collect.attacker.example']);
   });
 });
 

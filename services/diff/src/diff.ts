@@ -1,4 +1,4 @@
-import type { FileAccess, Finding, PhaseName, Report } from '@vetbox/contracts';
+import { isPrivateAddress, type FileAccess, type Finding, type PhaseName, type Report } from '@vetbox/contracts';
 import { contextFromSandbox, normalizeArgv, normalizeText, type NormalizeContext } from './normalize.js';
 
 export type DiffCategory = 'hosts' | 'processes' | 'files' | 'canaries' | 'findings';
@@ -54,6 +54,8 @@ function collectHosts(report: Report, ctx: NormalizeContext, map: EntryMap): voi
   }
   for (const c of net.connections) {
     if (c.protocol === 'unix') continue;
+    // The sandbox's own resolver carries the DNS lookups listed above: transport, not a destination.
+    if (c.port === 53 && !c.hostname && isPrivateAddress(c.address)) continue;
     const dest = c.hostname ? c.hostname.toLowerCase() : c.address;
     const port = c.port ?? 0;
     put(
@@ -100,16 +102,18 @@ function collectFiles(report: Report, ctx: NormalizeContext, map: EntryMap): voi
   }
 }
 
-function collectCanaries(report: Report, map: EntryMap): void {
+function collectCanaries(report: Report, ctx: NormalizeContext, map: EntryMap): void {
   for (const c of report.canaries) {
+    // Planted in the randomized home (or an env variable name): one entry per canary, not per kind.
+    const planted = normalizeText(c.planted, ctx);
     if (c.read) {
-      put(map, { category: 'canaries', key: `read:${c.kind}`, summary: `read the ${c.kind} canary (${c.planted})`, detail: { kind: c.kind, state: 'read' } }, null);
+      put(map, { category: 'canaries', key: `read:${c.kind}:${planted}`, summary: `read the ${c.kind} canary (${planted})`, detail: { kind: c.kind, planted, state: 'read' } }, null);
     }
     if (c.leaked) {
       const encodings = [...new Set(c.evidence.map((e) => e.encoding))].join(', ');
       put(
         map,
-        { category: 'canaries', key: `leaked:${c.kind}`, summary: `leaked the ${c.kind} canary (${encodings})`, detail: { kind: c.kind, state: 'leaked' } },
+        { category: 'canaries', key: `leaked:${c.kind}:${planted}`, summary: `leaked the ${c.kind} canary ${planted} (${encodings})`, detail: { kind: c.kind, planted, state: 'leaked' } },
         c.evidence[0]?.phase ?? null,
       );
     }
@@ -130,7 +134,7 @@ export function behaviorEntries(report: Report): EntryMap {
   collectHosts(report, ctx, map);
   collectProcesses(report, ctx, map);
   collectFiles(report, ctx, map);
-  collectCanaries(report, map);
+  collectCanaries(report, ctx, map);
   collectFindings(report.findings, map);
   return map;
 }

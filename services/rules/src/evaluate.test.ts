@@ -73,6 +73,25 @@ describe('evaluate: findings and verdict', () => {
     expect(fired(run(c), 'credential-store-read')[0]!.evidenceHash).not.toBe(hashA);
   });
 
+  it('the credential-exfiltration hash does not depend on the randomized home the canary was planted in', () => {
+    const leak = (home: string) => {
+      const b = new BehaviorBuilder();
+      b.http('collect.attacker.example', 'POST', '/', 'token', b.lifecycle('node x.js'));
+      const canaries = [
+        {
+          kind: 'npmrc',
+          planted: `${home}/.npmrc`,
+          read: true,
+          leaked: true,
+          evidence: [{ encoding: 'base64', channel: 'http' as const, destination: 'collect.attacker.example', phase: 'install' as const, index: 0 }],
+        },
+      ];
+      return fired(run(b, { canaries, sandbox: { home, workdir: `${home}/project`, packageDirs: [`${home}/project/node_modules/demo-pkg`] } }), 'credential-exfiltration')[0]!
+        .evidenceHash;
+    };
+    expect(leak('/home/priya-dev')).toBe(leak('/home/anna'));
+  });
+
   it('is deterministic and orders findings by severity', () => {
     const input = evaluateInput(npmrcStealer().build());
     const first = evaluate(input);

@@ -15,22 +15,8 @@ export function isIpLiteral(host: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
 }
 
-export function isLoopback(address: string): boolean {
-  return /^127\./.test(address) || address === '::1' || address === 'localhost' || address === '0.0.0.0' || address === '::';
-}
-
-/** RFC 1918, loopback, link-local and unique-local addresses: inside the sandbox, never a destination out. */
-export function isPrivateAddress(address: string): boolean {
-  return (
-    isLoopback(address) ||
-    /^10\./.test(address) ||
-    /^192\.168\./.test(address) ||
-    /^172\.(1[6-9]|2\d|3[01])\./.test(address) ||
-    /^169\.254\./.test(address) ||
-    /^f[cd][0-9a-f]{2}:/i.test(address) ||
-    /^fe80:/i.test(address)
-  );
-}
+// Shared with the diff, which also has to tell the sandbox's resolver from a destination.
+export { isLoopback, isPrivateAddress } from '@vetbox/contracts';
 
 /** Where platform binaries are published: a download from here is at most low. */
 export const RELEASE_HOSTS: readonly string[] = [

@@ -22,7 +22,8 @@ export function credentialExfiltration(ctx: RuleContext): Draft[] {
       kind: 'canary',
       index,
       summary: `${canary.kind} canary (${canary.planted}) leaked via ${channels.join(', ') || 'captured traffic'}`,
-      key: `canary:${canary.kind}:${canary.planted}`,
+      // Planted paths sit in the randomized home: the key keeps them run-independent.
+      key: `canary:${canary.kind}:${ctx.stable(canary.planted)}`,
     });
     for (const leak of canary.evidence) {
       list.push({

@@ -1,0 +1,18 @@
+// Address classes the rules and the diff both need: what stays inside the sandbox.
+
+export function isLoopback(address: string): boolean {
+  return /^127\./.test(address) || address === '::1' || address === 'localhost' || address === '0.0.0.0' || address === '::';
+}
+
+/** RFC 1918, loopback, link-local and unique-local addresses: inside the sandbox, never a destination out. */
+export function isPrivateAddress(address: string): boolean {
+  return (
+    isLoopback(address) ||
+    /^10\./.test(address) ||
+    /^192\.168\./.test(address) ||
+    /^172\.(1[6-9]|2\d|3[01])\./.test(address) ||
+    /^169\.254\./.test(address) ||
+    /^f[cd][0-9a-f]{2}:/i.test(address) ||
+    /^fe80:/i.test(address)
+  );
+}

@@ -1,4 +1,6 @@
 import { defineConfig } from 'vitest/config';
+import { loadEnv } from './services/config/src/index.ts';
+import { testDatabaseUrl } from './scripts/lib/test-database.mjs';
 
 // Tests run against TypeScript sources: the "source" export condition points every
 // workspace package at its src/ so a test never depends on a stale dist/.
@@ -15,6 +17,7 @@ export default defineConfig({
     maxWorkers: 2,
     // Services log every container they create at info; in tests that buries the failures.
     // Tests that read logs set their own level (LOG_LEVEL=info for `npm start`, own loggers).
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    // Tests use their own database (setup creates it), so `npm start` never lists their data.
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', DATABASE_URL: testDatabaseUrl(loadEnv().DATABASE_URL) },
   },
 });

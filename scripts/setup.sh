@@ -19,7 +19,9 @@ export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=f
 
 DEBIAN_PACKAGES=(docker.io postgresql redis-server debootstrap iptables chromium)
 DB_USER=vetbox DB_PASSWORD=vetbox DB_NAME=vetbox
+TEST_DB_NAME=${DB_NAME}_test
 PG_HOST=127.0.0.1 PG_PORT=5432
+DATABASE_URL=${DATABASE_URL:-postgresql://$DB_USER:$DB_PASSWORD@$PG_HOST:$PG_PORT/$DB_NAME}
 REDIS_HOST=127.0.0.1 REDIS_PORT=6379
 DOCKER_PIDFILE=${DOCKER_PIDFILE:-/var/run/docker.pid}
 DOCKER_WAIT_SECONDS=${DOCKER_WAIT_SECONDS:-60}
@@ -149,6 +151,11 @@ step_postgres() {
     note "creating database $DB_NAME"
     psql_admin -c "CREATE DATABASE $DB_NAME OWNER $DB_USER"
   fi
+  # npm test gets a database of its own: test data never shows up in what npm start serves.
+  if [ "$(psql_admin -tA -c "SELECT count(*) FROM pg_database WHERE datname = '$TEST_DB_NAME'")" = 0 ]; then
+    note "creating database $TEST_DB_NAME (for npm test)"
+    psql_admin -c "CREATE DATABASE $TEST_DB_NAME OWNER $DB_USER"
+  fi
   note "running on $PG_HOST:$PG_PORT (database $DB_NAME, user $DB_USER)"
 }
 
@@ -216,15 +223,25 @@ step_build() {
   fi
 }
 
-step_migrate() {
-  local log="$LOG_DIR/prisma.log" out
-  out=$(node scripts/prisma.mjs migrate deploy 2>&1) || { echo "$out" >>"$log"; fail "prisma migrate deploy failed" "$log"; }
+migrate_database() {
+  local url=$1 name=$2 log="$LOG_DIR/prisma.log" out
+  out=$(DATABASE_URL="$url" node scripts/prisma.mjs migrate deploy 2>&1) || { echo "$out" >>"$log"; fail "prisma migrate deploy failed on $name" "$log"; }
   echo "$out" >>"$log"
   if grep -q 'No pending migrations' <<<"$out"; then
-    note "database schema is up to date ($(ls -d prisma/migrations/*/ | wc -l) migrations)"
+    note "$name: schema is up to date ($(ls -d prisma/migrations/*/ | wc -l) migrations)"
   else
-    grep -E '^\s+└─ |applied' <<<"$out" | sed 's/^ */    /' || true
+    grep -E '^\s+└─ |applied' <<<"$out" | sed "s/^ */    $name: /" || true
   fi
+}
+
+# The database npm test uses, derived exactly as vitest.config.ts does.
+test_database_url() {
+  node --input-type=module -e 'import { testDatabaseUrl } from "./scripts/lib/test-database.mjs"; console.log(testDatabaseUrl(process.argv[1]))' "$DATABASE_URL"
+}
+
+step_migrate() {
+  migrate_database "$DATABASE_URL" "$DB_NAME"
+  migrate_database "$(test_database_url)" "$TEST_DB_NAME"
 }
 
 step_sandbox_image() {
@@ -241,7 +258,9 @@ step_sandbox_image() {
 }
 
 step_api_key() {
-  node scripts/lib/ensure-api-key.mjs | sed 's/^/    /' || fail "could not create the local API key"
+  DATABASE_URL="$DATABASE_URL" node scripts/lib/ensure-api-key.mjs | sed 's/^/    /' || fail "could not create the local API key"
+  # The CLI tests use the same key file against the test database.
+  DATABASE_URL="$(test_database_url)" node scripts/lib/ensure-api-key.mjs >/dev/null || fail "could not register the local API key in $TEST_DB_NAME"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -6,10 +6,27 @@ import { describe, expect, it } from 'vitest';
 import { lockDifferences } from '../../scripts/lib/deps-in-sync.mjs';
 // @ts-expect-error plain ESM script without type declarations
 import { migrationTimestamp } from '../../scripts/migrate-new.mjs';
+// @ts-expect-error plain ESM script without type declarations
+import { testDatabaseUrl } from '../../scripts/lib/test-database.mjs';
 import { REPO_ROOT } from '../helpers/processes.js';
 
 type Lock = { packages: Record<string, Record<string, unknown>> };
 const differences = lockDifferences as (lock: Lock, installed: Lock | undefined, workspaceExists?: (folder: string) => boolean) => string[];
+
+describe('the test database', () => {
+  const derive = testDatabaseUrl as (url: string) => string;
+
+  it('is the configured database with _test appended, on the same server', () => {
+    expect(derive('postgresql://vetbox:vetbox@127.0.0.1:5432/vetbox')).toBe('postgresql://vetbox:vetbox@127.0.0.1:5432/vetbox_test');
+    expect(derive('postgresql://u:p@db.internal:6543/scans?sslmode=require')).toBe('postgresql://u:p@db.internal:6543/scans_test?sslmode=require');
+    expect(derive('postgresql://u:p@h/vetbox_test')).toBe('postgresql://u:p@h/vetbox_test');
+    expect(() => derive('postgresql://u:p@h/')).toThrow(/names no database/);
+  });
+
+  it('is what this suite runs against, so npm start never lists test data', () => {
+    expect(new URL(process.env.DATABASE_URL!).pathname).toMatch(/_test$/);
+  });
+});
 
 describe('deps-in-sync (lets a second setup skip npm ci)', () => {
   const lock: Lock = {

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Report, VetboxError, type AnalysisStatus, type AnalysisSummary, type ProgressEvent, type SubmitAnalysisResponse } from '@vetbox/contracts';
-import type { BehaviorDiff } from '@vetbox/diff';
+import { AnalysisDiff, Report, VetboxError, type AnalysisStatus, type AnalysisSummary, type ProgressEvent, type SubmitAnalysisResponse } from '@vetbox/contracts';
 import type { Target } from './target.js';
 
-/** The server's diff (contracts AnalysisDiff) carries the same added/removed/changes as @vetbox/diff. */
-export type ServedDiff = Pick<BehaviorDiff, 'added' | 'removed' | 'changes' | 'empty'> & Record<string, unknown>;
+/** The server's diff of two analyses of one package (GET /v1/analyses/{id}/diff). */
+export type ServedDiff = AnalysisDiff;
 
 const TERMINAL: readonly AnalysisStatus[] = ['completed', 'failed', 'cancelled'];
 
@@ -44,12 +43,31 @@ export interface WaitOptions {
   pollMs?: number;
 }
 
+/**
+ * The --server value as a base URL. `new URL('127.0.0.1:3100')` fails with a bare "Invalid URL"
+ * and `localhost:3100` parses with "localhost:" as its scheme, so both are refused here.
+ */
+export function serverUrl(server: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(server);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new VetboxError('INVALID_INPUT', `--server must be an http(s) URL, e.g. http://127.0.0.1:3000 (got ${JSON.stringify(server)})`);
+  }
+  return url;
+}
+
 /** The few API calls `analyze` and `diff` make (contracts in @vetbox/contracts, docs/api). */
 export class ApiClient {
   constructor(
     readonly server: string,
     private readonly apiKey: string | undefined,
-  ) {}
+  ) {
+    serverUrl(server);
+  }
 
   private async request(pathname: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
@@ -90,6 +108,11 @@ export class ApiClient {
     return this.json<AnalysisSummary>(`/v1/analyses/${encodeURIComponent(id)}`, { signal });
   }
 
+  /** DELETE /v1/analyses/{id}: the summary after cancelling (404 no such analysis, 409 already ended). */
+  async cancel(id: string): Promise<AnalysisSummary> {
+    return this.json<AnalysisSummary>(`/v1/analyses/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
   async report(id: string): Promise<Report> {
     const body = await this.json<unknown>(`/v1/analyses/${encodeURIComponent(id)}/report`);
     const parsed = Report.safeParse(body);
@@ -100,13 +123,16 @@ export class ApiClient {
   /**
    * GET /v1/analyses/{target}/diff?against={base}. `unavailable` when the server cannot answer it
    * (an older server without the route, or two different packages, which it refuses with 422)
-   * and the caller should compare the reports itself.
+   * and the caller should compare the reports itself. `baseId` may be `previous`: the highest
+   * lower version analyzed on the server (404 when there is none).
    */
-  async diff(baseId: string, targetId: string): Promise<{ diff: ServedDiff } | { unavailable: string }> {
+  async diff(baseId: string, targetId: string): Promise<{ diff: ServedDiff } | { unavailable: string; status: number }> {
     const res = await this.request(`/v1/analyses/${encodeURIComponent(targetId)}/diff?against=${encodeURIComponent(baseId)}`);
-    if (res.status === 404 || res.status === 405 || res.status === 422) return { unavailable: `${res.status} ${await problemText(res)}` };
+    if (res.status === 404 || res.status === 405 || res.status === 422) return { unavailable: `${res.status} ${await problemText(res)}`, status: res.status };
     if (!res.ok) throw new ApiError(res.status, `diff answered ${res.status}: ${await problemText(res)}`);
-    return { diff: (await res.json()) as ServedDiff };
+    const parsed = AnalysisDiff.safeParse(await res.json());
+    if (!parsed.success) throw new ApiError(200, `the server's diff of ${targetId} does not match this CLI's diff schema: ${parsed.error.issues[0]?.message}`);
+    return { diff: parsed.data };
   }
 
   /**
@@ -180,9 +206,19 @@ export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenera
   }
 }
 
+/** The analysis was cancelled on the server (`vetbox cancel`, the UI, DELETE /v1/analyses/{id}). */
+export class AnalysisCancelled extends VetboxError {
+  constructor(readonly analysisId: string) {
+    super('CANCELLED', `analysis ${analysisId} was cancelled`);
+    this.name = 'AnalysisCancelled';
+  }
+}
+
 /** A summary that did not complete becomes the error the CLI reports (exit 3). */
 export function failureOf(summary: AnalysisSummary): VetboxError | null {
   if (summary.status === 'completed') return null;
+  // Its error only says "CANCELLED: cancelled on request" again.
+  if (summary.status === 'cancelled') return new AnalysisCancelled(summary.id);
   const reason = summary.error ? `${summary.error.code}: ${summary.error.message}` : summary.status;
-  return new VetboxError(summary.status === 'cancelled' ? 'CANCELLED' : 'INTERNAL', `analysis ${summary.id} ${summary.status}: ${reason}`);
+  return new VetboxError('INTERNAL', `analysis ${summary.id} ${summary.status}: ${reason}`);
 }

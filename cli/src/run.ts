@@ -1,16 +1,28 @@
-import { VetboxError, type PhaseName, type Report } from '@vetbox/contracts';
+import { VetboxError, type PhaseName, type ProgressEvent, type Report } from '@vetbox/contracts';
 import type { CliContext } from './context.js';
 import { resolveApiKey } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { loadPipeline, localJob, runLocal, stagePrinter, type LocalPipeline } from './local.js';
-import { ApiClient, ApiError, failureOf } from './remote.js';
+import { AnalysisCancelled, ApiClient, ApiError, failureOf } from './remote.js';
 import { describeTarget, type Target } from './target.js';
 
 export interface RunOptions {
   local: boolean;
   phases: PhaseName[];
   baseline?: 'previous';
+  /** Server mode: analyze again even when this analyzer version already did (`force: true`). */
+  force?: boolean;
   server: string;
+}
+
+export interface RemoteResult {
+  id: string;
+  report: Report;
+  /**
+   * Asked for `--baseline previous` but the server reused an analysis submitted without one:
+   * the caller compares with the previous analyzed version itself (GET .../diff?against=previous).
+   */
+  comparePrevious: boolean;
 }
 
 /** Seams for tests; the defaults are the real pipeline and API client. */
@@ -50,10 +62,6 @@ export class Runner {
     return (this.deps.client ?? ((s, k) => new ApiClient(s, k)))(this.opts.server, key);
   }
 
-  async report(target: Target): Promise<Report> {
-    return this.opts.local ? this.local(target) : this.remote(target).then((r) => r.report);
-  }
-
   async local(target: Target, baseline: 'previous' | null = this.opts.baseline ?? null): Promise<Report> {
     const pipeline = await this.loadPipeline();
     const job = await localJob(target, this.opts.phases);
@@ -91,22 +99,34 @@ export class Runner {
     return this.local(base, null);
   }
 
-  async remote(target: Target): Promise<{ id: string; report: Report }> {
+  async remote(target: Target): Promise<RemoteResult> {
     const client = this.client();
     const label = describeTarget(target);
-    const submitted = await client.submit(target, this.opts.baseline ? { baseline: this.opts.baseline } : {});
+    const submitted = await client.submit(target, {
+      ...(this.opts.baseline ? { baseline: this.opts.baseline } : {}),
+      ...(this.opts.force ? { force: true } : {}),
+    });
     this.progress(`${label}: analysis ${submitted.id}${submitted.deduplicated ? ' (already analyzed with this analyzer version)' : ''}\n`);
+    // A reused analysis answers with the baseline it was submitted with; null there says nothing
+    // about whether an earlier version exists.
+    const comparePrevious = this.opts.baseline === 'previous' && submitted.deduplicated && !submitted.baseline;
     if (submitted.baseline) this.progress(`${label}: baseline is ${submitted.baseline.version} (analysis ${submitted.baseline.id})\n`);
+    else if (comparePrevious) this.progress(`${label}: that analysis ran without a baseline; comparing it with the previous analyzed version instead\n`);
     else if (submitted.baseline === null) this.progress(`${label}: no earlier version to compare with; analyzing without a baseline\n`);
     const onStage = stagePrinter((l) => this.progress(l), label);
-    const summary = await client.waitForEnd(submitted.id, { signal: this.signal, onProgress: (e) => onStage(e.stage, e.percent) }).catch((err: unknown) => {
+    const onProgress = (e: ProgressEvent) => {
+      // A cancelled or failed analysis reports stage "done" (100%); the failure line says it instead.
+      if (e.status === 'cancelled' || e.status === 'failed') return;
+      onStage(e.stage, e.percent);
+    };
+    const summary = await client.waitForEnd(submitted.id, { signal: this.signal, onProgress }).catch((err: unknown) => {
       if (!this.signal.aborted) throw err;
       // Ctrl-C stops this client only; `DELETE /v1/analyses/{id}` is what cancels the analysis.
       throw new VetboxError('CANCELLED', `stopped following analysis ${submitted.id}; it goes on on the server (${new URL(`/v1/analyses/${submitted.id}`, this.opts.server).href})`);
     });
     const failure = failureOf(summary);
     if (failure) throw failure;
-    return { id: submitted.id, report: await client.report(submitted.id) };
+    return { id: submitted.id, report: await client.report(submitted.id), comparePrevious };
   }
 }
 
@@ -125,7 +145,9 @@ export function interruptSignal(ctx: CliContext, local: boolean): { signal: Abor
 /** Our failures as one stderr line; the exit code is always EXIT.error. */
 export function reportFailure(ctx: CliContext, command: string, err: unknown): number {
   let message: string;
-  if (err instanceof VetboxError) message = `${err.code}: ${err.message}`;
+  // "analysis <id> was cancelled" says it all; the code would only repeat it.
+  if (err instanceof AnalysisCancelled) message = err.message;
+  else if (err instanceof VetboxError) message = `${err.code}: ${err.message}`;
   else if (err instanceof ApiError) message = err.message;
   else if (err instanceof Error && err.name === 'AbortError') message = 'interrupted';
   // Prisma's messages open with the calling source code; the cause is the last line.

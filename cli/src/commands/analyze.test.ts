@@ -7,13 +7,15 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadEnv } from '@vetbox/config';
-import { Report, VetboxError, type AnalysisJob, type AnalyzeContext } from '@vetbox/contracts';
+import { Report, VetboxError, type AnalysisDiff, type AnalysisJob, type AnalyzeContext } from '@vetbox/contracts';
+import { diffReports } from '@vetbox/diff';
 import { benignReport, maliciousReport } from '../format/__fixtures__/report.js';
 import type { LocalPipeline } from '../local.js';
 import { rescoreReport } from '../rescore.js';
 import { npmPackage, writeTarGz } from '../../../services/fetch/src/__fixtures__/archives.js';
 import { runAnalyze } from './analyze.js';
 import { runDiff } from './diff.js';
+import { runVet } from './vet.js';
 
 function context(env: Record<string, string> = {}) {
   const out: string[] = [];
@@ -151,8 +153,29 @@ describe('vetbox analyze --local', () => {
   });
 });
 
-/** A stand-in for the API: submit, SSE events, report (and optionally diff). */
-function fakeApi(reports: Record<string, Report>, opts: { sse?: boolean; diff?: boolean } = {}) {
+/** What GET /v1/analyses/{id}/diff answers: contracts AnalysisDiff of two analyses of one package. */
+function servedDiff(baseId: string, targetId: string): AnalysisDiff {
+  const diff = diffReports(benignReport, maliciousReport);
+  return {
+    package: { ecosystem: 'npm', name: 'x' },
+    base: { id: baseId, version: '1.0.0', verdict: 'benign' },
+    target: { id: targetId, version: '1.0.1', verdict: 'malicious' },
+    added: diff.added,
+    removed: diff.removed,
+    changes: diff.changes,
+    empty: diff.empty,
+  };
+}
+
+/**
+ * A stand-in for the API: submit, SSE events, report (and optionally diff). `dedupedWithoutBaseline`
+ * answers submissions like a reused analysis submitted without a baseline; `previous` is what
+ * `diff?against=previous` answers.
+ */
+function fakeApi(
+  reports: Record<string, Report>,
+  opts: { sse?: boolean; diff?: boolean; dedupedWithoutBaseline?: boolean; previous?: 200 | 404 | 422 } = {},
+) {
   const seen: Array<{ method: string; url: string; auth?: string; type?: string; body: string }> = [];
   let next = 0;
   const handler: http.RequestListener = (req, res) => {
@@ -164,7 +187,8 @@ function fakeApi(reports: Record<string, Report>, opts: { sse?: boolean; diff?: 
       const m = /^\/v1\/analyses\/([^/]+)(\/\w+)?$/.exec(url.pathname);
       if (req.method === 'POST' && url.pathname === '/v1/analyses') {
         const id = Object.keys(reports)[next++];
-        res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ id, status: 'queued', deduplicated: false, links: {} }));
+        const submitted = opts.dedupedWithoutBaseline ? { id, status: 'completed', deduplicated: true, links: {}, baseline: null } : { id, status: 'queued', deduplicated: false, links: {} };
+        res.writeHead(opts.dedupedWithoutBaseline ? 200 : 202, { 'content-type': 'application/json' }).end(JSON.stringify(submitted));
         return;
       }
       if (!m || !reports[m[1]]) {
@@ -182,8 +206,11 @@ function fakeApi(reports: Record<string, Report>, opts: { sse?: boolean; diff?: 
         res.writeHead(503).end();
       } else if (m[2] === '/report') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(report));
+      } else if (m[2] === '/diff' && url.searchParams.get('against') === 'previous' && opts.previous) {
+        if (opts.previous === 200) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(servedDiff('p-0', m[1])));
+        else res.writeHead(opts.previous, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ code: opts.previous === 404 ? 'NOT_FOUND' : 'NOT_COMPARABLE', detail: opts.previous === 404 ? 'no completed analysis of a version of npm:x below 1.0.1' : 'version cannot be ordered' }));
       } else if (m[2] === '/diff' && opts.diff) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ served: true, added: {}, removed: {}, changes: [], empty: true }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(servedDiff(url.searchParams.get('against')!, m[1])));
       } else if (!m[2]) {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(summary));
       } else {
@@ -266,8 +293,8 @@ describe('vetbox diff', () => {
   it('server mode uses the server diff when it has one, else computes it here', async () => {
     const withRoute = fakeApi({ 'b-1': benignReport, 't-1': maliciousReport }, { diff: true });
     const a = context();
-    expect(await runDiff(a.ctx, 'npm:x@1.0.0', 'npm:x@1.0.1', { json: true, server: await listen(withRoute.handler) })).toBe(0);
-    expect(JSON.parse(a.out()).served).toBe(true);
+    expect(await runDiff(a.ctx, 'npm:x@1.0.0', 'npm:x@1.0.1', { json: true, server: await listen(withRoute.handler) }), a.err()).toBe(0);
+    expect(JSON.parse(a.out()).base).toMatchObject({ id: 'b-1', version: '1.0.0' });
     expect(withRoute.seen.at(-1)?.url).toBe('/v1/analyses/t-1/diff?against=b-1');
 
     const without = fakeApi({ 'b-1': benignReport, 't-1': maliciousReport });
@@ -290,5 +317,138 @@ describe('rescoreReport', () => {
   it('leaves error reports alone', () => {
     const failed: Report = { ...benignReport, verdict: 'error', score: 0, error: { code: 'SANDBOX_FAILED', message: 'x' } };
     expect(rescoreReport(failed)).toEqual({ verdict: 'error', score: 0, findings: [], summary: failed.summary });
+  });
+});
+
+describe('vetbox analyze --baseline previous on a version the server already analyzed', () => {
+  it('compares with the previous analyzed version after the report (text mode: on stdout)', async () => {
+    const api = fakeApi({ 'a-1': maliciousReport }, { dedupedWithoutBaseline: true, previous: 200 });
+    const { ctx, out, err } = context();
+    const code = await runAnalyze(ctx, 'npm:x@1.0.1', { baseline: 'previous', server: await listen(api.handler) });
+    expect(code, err()).toBe(2);
+    expect(err()).not.toContain('no earlier version to compare with');
+    expect(err()).toContain('that analysis ran without a baseline; comparing it with the previous analyzed version instead');
+    expect(api.seen.map((s) => s.url)).toContain('/v1/analyses/a-1/diff?against=previous');
+    expect(out()).toMatch(/^MALICIOUS/);
+    expect(out()).toContain('Behavior compared with the previous analyzed version (analysis p-0):\nx@1.0.0 → x@1.0.1: 14 added, 0 removed');
+    expect(out()).toMatch(/^\+ files {6}read ~\/\.npmrc/m);
+  });
+
+  it('--json keeps stdout the bare report and prints the comparison on stderr', async () => {
+    const api = fakeApi({ 'a-1': maliciousReport }, { dedupedWithoutBaseline: true, previous: 200 });
+    const { ctx, out, err } = context();
+    expect(await runAnalyze(ctx, 'npm:x@1.0.1', { json: true, baseline: 'previous', server: await listen(api.handler) })).toBe(2);
+    expect(JSON.parse(out())).toEqual(maliciousReport);
+    expect(err()).toContain('x@1.0.0 → x@1.0.1: 14 added, 0 removed');
+  });
+
+  it('no earlier analyzed version (404): says so and suggests --force; 422: says why', async () => {
+    const none = fakeApi({ 'a-1': benignReport }, { dedupedWithoutBaseline: true, previous: 404 });
+    const a = context();
+    expect(await runAnalyze(a.ctx, 'npm:x@1.0.1', { baseline: 'previous', server: await listen(none.handler) })).toBe(0);
+    expect(a.err()).toContain('npm:x@1.0.1: the previous version was never analyzed on this server, so there is nothing to compare with; run again with --force');
+    expect(a.out()).not.toContain('Behavior compared');
+
+    const unordered = fakeApi({ 'a-1': benignReport }, { dedupedWithoutBaseline: true, previous: 422 });
+    const b = context();
+    expect(await runAnalyze(b.ctx, 'npm:x@1.0.1', { baseline: 'previous', server: await listen(unordered.handler) })).toBe(0);
+    expect(b.err()).toContain('cannot compare with the previous version (422 NOT_COMPARABLE: version cannot be ordered)');
+  });
+
+  it('a fresh analysis with baseline null still says there is no earlier version, and asks for no diff', async () => {
+    const api = fakeApi({ 'a-1': benignReport });
+    const { ctx, err } = context();
+    expect(await runAnalyze(ctx, 'npm:x@1.0.1', { baseline: 'previous', server: await listen(api.handler) })).toBe(0);
+    expect(api.seen.some((s) => s.url.includes('/diff'))).toBe(false);
+    expect(err()).not.toContain('comparing it with the previous analyzed version');
+  });
+
+  it('--force sends force: true (JSON and multipart)', async () => {
+    const api = fakeApi({ 'a-1': benignReport, 'u-1': benignReport });
+    const server = await listen(api.handler);
+    expect(await runAnalyze(context().ctx, 'npm:x@1.0.1', { baseline: 'previous', force: true, server })).toBe(0);
+    expect(JSON.parse(api.seen[0].body)).toEqual({ ecosystem: 'npm', name: 'x', version: '1.0.1', baseline: 'previous', force: true });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vetbox-cli-'));
+    const file = path.join(dir, 'x-1.0.0.tgz');
+    fs.writeFileSync(file, 'ARCHIVE-BYTES');
+    try {
+      const before = api.seen.length;
+      expect(await runAnalyze(context().ctx, file, { force: true, server })).toBe(0);
+      expect(api.seen[before].body).toMatch(/name="force"\r\n\r\ntrue\r\n/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('vetbox analyze: a cancelled analysis and a bad --server', () => {
+  it('an analysis cancelled while followed: one clean line, no "done (100%)", exit 3', async () => {
+    const server = await listen((req, res) => {
+      if (req.method === 'POST') return res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'c-1', status: 'queued', deduplicated: false, links: {} }));
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // What the API publishes on DELETE /v1/analyses/{id}, then the end summary.
+      res.write(`event: progress\ndata: ${JSON.stringify({ analysisId: 'c-1', status: 'running', stage: 'install', percent: 40 })}\n\n`);
+      res.write(`event: progress\ndata: ${JSON.stringify({ analysisId: 'c-1', status: 'cancelled', stage: 'done', percent: 100, message: 'cancelled on request' })}\n\n`);
+      res.end(`event: end\ndata: ${JSON.stringify({ id: 'c-1', status: 'cancelled', stage: 'done', progress: 100, error: { code: 'CANCELLED', message: 'cancelled on request' } })}\n\n`);
+    });
+    const { ctx, out, err } = context();
+    expect(await runAnalyze(ctx, 'npm:a@1.0.0', { server })).toBe(3);
+    expect(out()).toBe('');
+    expect(err()).toContain('npm:a@1.0.0: install (40%)');
+    expect(err()).not.toContain('done (100%)');
+    expect(err()).toMatch(/\nvetbox analyze: analysis c-1 was cancelled\n$/);
+    expect(err()).not.toContain('CANCELLED');
+  });
+
+  it('--server without a scheme: says what it must be, exit 3 (analyze, diff) and 2 (vet)', async () => {
+    for (const server of ['127.0.0.1:3100', 'localhost:3100', 'ftp://127.0.0.1']) {
+      const a = context();
+      expect(await runAnalyze(a.ctx, 'npm:ms@2.1.3', { server })).toBe(3);
+      expect(a.err()).toContain('--server must be an http(s) URL, e.g. http://127.0.0.1:3000');
+      expect(a.err()).not.toContain('Invalid URL');
+    }
+    const d = context();
+    expect(await runDiff(d.ctx, 'npm:ms@2.1.2', 'npm:ms@2.1.3', { server: '127.0.0.1:3100' })).toBe(3);
+    expect(d.err()).toContain('vetbox diff: INVALID_INPUT: --server must be an http(s) URL');
+    const v = context();
+    expect(await runVet(v.ctx, 'package-lock.json', { server: '127.0.0.1:3100', format: 'text', timeout: '1' })).toBe(2);
+    expect(v.err()).toBe('vetbox vet: --server must be an http(s) URL, e.g. http://127.0.0.1:3000 (got "127.0.0.1:3100")\n');
+  });
+});
+
+describe('vetbox diff --json: one shape in every mode', () => {
+  const sideKeys = ['id', 'ecosystem', 'name', 'version', 'verdict'];
+  const keys = ['base', 'target', 'added', 'removed', 'changes', 'empty'];
+
+  it('--local (two different packages here): base and target name their package; no package key', async () => {
+    const { ctx, out } = context();
+    expect(await runDiff(ctx, 'npm:x@1.0.0', 'npm:x@1.0.1', { local: true, json: true, server: 'http://unused' }, { loadPipeline: fakePipeline([benignReport, maliciousReport]) })).toBe(0);
+    const diff = JSON.parse(out());
+    expect(Object.keys(diff)).toEqual(keys);
+    expect(Object.keys(diff.base)).toEqual(sideKeys);
+    expect(diff.base).toMatchObject({ ecosystem: 'npm', name: 'tiny-benign', version: '1.0.0', verdict: 'benign' });
+    expect(diff.base.id).toMatch(/^local-/);
+    expect(diff.target).toMatchObject({ ecosystem: 'npm', name: 'imitation-stealer', version: '1.0.1', verdict: 'malicious' });
+  });
+
+  it('the server diff and the fallback: package, and the same side shape', async () => {
+    const served = context();
+    const withRoute = fakeApi({ 'b-1': benignReport, 't-1': maliciousReport }, { diff: true });
+    expect(await runDiff(served.ctx, 'npm:x@1.0.0', 'npm:x@1.0.1', { json: true, server: await listen(withRoute.handler) })).toBe(0);
+    const a = JSON.parse(served.out());
+    expect(Object.keys(a)).toEqual(['package', ...keys]);
+    expect(a.package).toEqual({ ecosystem: 'npm', name: 'x' });
+    expect(a.base).toEqual({ id: 'b-1', ecosystem: 'npm', name: 'x', version: '1.0.0', verdict: 'benign' });
+    expect(a.target).toEqual({ id: 't-1', ecosystem: 'npm', name: 'x', version: '1.0.1', verdict: 'malicious' });
+
+    // Same package on both sides, computed here: `package` is present too.
+    const same = fakeApi({ 'b-1': benignReport, 't-1': { ...benignReport, package: { ...benignReport.package, version: '1.0.1' } } });
+    const local = context();
+    expect(await runDiff(local.ctx, 'npm:tiny-benign@1.0.0', 'npm:tiny-benign@1.0.1', { json: true, server: await listen(same.handler) })).toBe(0);
+    const b = JSON.parse(local.out());
+    expect(Object.keys(b)).toEqual(['package', ...keys]);
+    expect(b.package).toEqual({ ecosystem: 'npm', name: 'tiny-benign' });
+    expect(Object.keys(b.base)).toEqual(sideKeys);
+    expect(b.target).toMatchObject({ ecosystem: 'npm', name: 'tiny-benign', version: '1.0.1' });
   });
 });

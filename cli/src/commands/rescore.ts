@@ -1,18 +1,19 @@
 import type { Command } from 'commander';
 import type { Report } from '@vetbox/contracts';
 import type { CliContext } from '../context.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, usageErrorsExit } from '../exit-codes.js';
 import { reportFailure } from '../run.js';
 
 /** `vetbox rescore`: re-judge every stored report with the rules this checkout has (after a rules change). */
 export function register(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('rescore')
     .description('re-run the current rules over the stored behavior of every completed analysis (needs DATABASE_URL)')
     .option('--json', 'print { scanned, changed, invalid, verdictChanged, transitions } as JSON')
     .action(async (opts: { json?: boolean }) => {
       process.exitCode = await runRescore(ctx, opts);
     });
+  usageErrorsExit(command, EXIT.error);
 }
 
 export async function runRescore(ctx: CliContext, opts: { json?: boolean }): Promise<number> {

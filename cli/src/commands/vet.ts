@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Option, type Command, type CommanderError } from 'commander';
+import { Option, type Command } from 'commander';
 import { parsePolicy } from '@vetbox/lockfiles';
 import { resolveApiKey, type CliContext } from '../context.js';
+import { usageErrorsExit } from '../exit-codes.js';
+import { serverUrl } from '../remote.js';
 
 /** `vetbox vet` exit codes: CI gates on them. */
 export const VET_EXIT = { pass: 0, fail: 1, error: 2 } as const;
@@ -203,6 +205,7 @@ export async function runVet(ctx: CliContext, lockfile: string, opts: VetOptions
     if (opts.failOn !== undefined && !FAIL_ON.includes(opts.failOn as (typeof FAIL_ON)[number])) {
       throw new UsageError(`--fail-on must be malicious or suspicious (got "${opts.failOn}")`);
     }
+    serverUrl(opts.server);
     const timeoutMin = Number(opts.timeout);
     if (!Number.isFinite(timeoutMin) || timeoutMin <= 0) throw new UsageError(`--timeout must be a number of minutes (got "${opts.timeout}")`);
     let content: Buffer;
@@ -283,7 +286,7 @@ export async function runVet(ctx: CliContext, lockfile: string, opts: VetOptions
 
 /** `vetbox vet <lockfile|allowlist>`: vet every dependency; exit 0 when the policy passes, 1 when it fails. */
 export function register(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('vet')
     .description('vet every package of a lockfile or allowlist against the server; exit 0 pass, 1 fail, 2 usage or server error')
     .argument('<lockfile>', 'package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, requirements.txt, poetry.lock, uv.lock, Pipfile.lock or an allowlist')
@@ -295,11 +298,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--timeout <minutes>', 'stop waiting for analyses after this long (exit 2)', '60')
     .addOption(new Option('--poll-ms <ms>', 'progress poll interval').default('1000').hideHelp())
     .addHelpText('after', '\nThe API key comes from VETBOX_API_KEY (or .vetbox/api-key of a local setup).\nExit codes: 0 policy passes, 1 policy fails, 2 usage or server error.')
-    .exitOverride((err: CommanderError) => {
-      // Commander already printed the problem; usage errors exit 2 like every other vet failure.
-      process.exit(err.exitCode === 0 ? 0 : VET_EXIT.error);
-    })
     .action(async (lockfile: string, opts: VetOptions) => {
       process.exitCode = await runVet(ctx, lockfile, opts);
     });
+  // Usage errors exit 2 like every other vet failure.
+  usageErrorsExit(command, VET_EXIT.error);
 }

@@ -122,7 +122,7 @@ describe('formatDiff', () => {
     expect(lines[0]).toMatch(/^tiny-benign@1\.0\.0 → imitation-stealer@1\.0\.1: \d+ added, 0 removed$/);
     expect(out).toMatch(/^\+ hosts {6}DNS lookup of collector\.example {2}\[install\]$/m);
     expect(out).toMatch(/^\+ files {6}read ~\/\.npmrc/m);
-    expect(out).toMatch(/^\+ canaries {3}leaked the env-npm canary \(base64\)/m);
+    expect(out).toMatch(/^\+ canaries {3}leaked the env-npm canary NPM_TOKEN \(base64\)/m);
     expect(out).not.toMatch(/^- /m);
 
     const back = formatDiff(diffReports(maliciousReport, benignReport), { base: 'b', target: 'a' });

@@ -12,7 +12,7 @@ import { TestRedis } from '../fixtures/pipeline/redis-server.js';
 import { containersOf, localSandboxImage } from '../fixtures/pipeline/container-analyzer.js';
 import { markCancelled } from '@vetbox/store';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { ANALYZER_VERSION } from '@vetbox/pipeline';
 import { submitAnalysis } from '@vetbox/store';
 import { npmArchive } from '../fixtures/pipeline/imitation.js';
@@ -82,7 +82,9 @@ describe('pipeline: several worker processes', () => {
 
   it.skipIf(!IMAGE)('the real pipeline: a worker SIGKILLed mid-sandbox; the second worker reaps its sandbox and sinkhole and completes', async () => {
     const h = harness();
-    const a = worker(h, { REAL_PIPELINE: '1' });
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vetbox-kill-data-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const a = worker(h, { REAL_PIPELINE: '1', DATA_DIR: dataDir });
     await a.ready();
     const name = h.name('vbx-real-kill');
     const archive = await npmArchive({
@@ -108,8 +110,10 @@ describe('pipeline: several worker processes', () => {
     a.kill('SIGKILL');
     await a.exit();
     expect(containersOf(id)).toHaveLength(2);
+    const workRoot = path.join(dataDir, 'work');
+    expect(readdirSync(workRoot).length, 'the dead worker left its staging and trace directories').toBeGreaterThan(0);
 
-    const b = worker(h, { REAL_PIPELINE: '1' });
+    const b = worker(h, { REAL_PIPELINE: '1', DATA_DIR: dataDir });
     await b.ready();
     const finished = await b.waitFor((e) => e.event === 'finished' && e.analysisId === id, 'completion on the second worker', 120_000);
     expect(finished.status).toBe('completed');
@@ -117,6 +121,8 @@ describe('pipeline: several worker processes', () => {
     expect(report?.verdict).toBe('benign');
     expect(report?.phases.map((p) => p.status)).toEqual(['completed', 'completed']);
     expect(containersOf(id)).toEqual([]);
+    // The second worker's reaper removed the dead worker's directories; its own went in finally.
+    expect(readdirSync(workRoot)).toEqual([]);
   }, 240_000);
 
   it.skipIf(!IMAGE)('cancelling a running analysis stops its container within seconds', async () => {

@@ -2,4 +2,4 @@ export { createAnalysisWorker, type AnalysisWorker, type AnalysisWorkerOptions }
 export { createProcessor, ABORT_CANCELLED, ABORT_SHUTDOWN, type ProcessOutcome, type ProcessorDeps } from './processor.js';
 export { reconcileLostJobs } from './reconcile.js';
 export { notifyAnalysisEnd } from './notify.js';
-export { startWorker, type RunningWorker, type StartWorkerDeps } from './start.js';
+export { orphanReaper, startWorker, type RunningWorker, type StartWorkerDeps } from './start.js';

@@ -1,8 +1,9 @@
+import path from 'node:path';
 import type { Analyzer } from '@vetbox/contracts';
 import { VetboxError } from '@vetbox/contracts';
 import type { Env, Logger } from '@vetbox/config';
 import { createPrismaClient } from '@vetbox/db';
-import { DockerRuntime, reapOrphans } from '@vetbox/sandbox';
+import { DockerRuntime, reapOrphans, reapWorkDirs } from '@vetbox/sandbox';
 import { createAnalysisWorker } from './worker.js';
 
 export interface RunningWorker {
@@ -48,14 +49,16 @@ function idleWorker(env: Env, logger: Logger, err: unknown): RunningWorker {
 
 /**
  * Before each analysis (and at startup), removes sandbox containers and networks whose worker
- * process is gone — by label only (see @vetbox/sandbox reapOrphans). A job retaken from a
- * SIGKILLed worker thus starts with that worker's container already removed.
+ * process is gone — by label only (see @vetbox/sandbox reapOrphans) — and the work directories
+ * such a worker left under DATA_DIR/work. A job retaken from a SIGKILLed worker thus starts with
+ * that worker's container and files already removed.
  */
-function dockerReaper(env: Env, logger: Logger): (analysisId: string) => Promise<void> {
+export function orphanReaper(env: Env, logger: Logger): (analysisId: string) => Promise<void> {
   const runtime = new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger });
   return async (analysisId) => {
     try {
       await reapOrphans({ runtime, logger });
+      await reapWorkDirs(path.join(env.DATA_DIR, 'work'), { logger });
     } catch (err) {
       logger.warn({ analysisId, err: (err as Error).message }, 'reaping orphaned sandbox resources failed');
     }
@@ -73,7 +76,7 @@ export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDep
       return idleWorker(env, logger, err);
     }
   }
-  const reap = deps.reapAnalysis ?? dockerReaper(env, logger);
+  const reap = deps.reapAnalysis ?? orphanReaper(env, logger);
   const prisma = createPrismaClient({ databaseUrl: env.DATABASE_URL, maxConnections: Math.max(4, env.WORKER_CONCURRENCY * 2) });
   const worker = createAnalysisWorker({
     queueName: env.QUEUE_NAME,

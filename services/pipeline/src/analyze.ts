@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseName, type PhaseReport, type RawEvidence, type Report, type StagedPackage } from '@vetbox/contracts';
 import { buildBehavior } from '@vetbox/behavior';
 import { loadEnv, type Logger } from '@vetbox/config';
 import { stage } from '@vetbox/fetch';
 import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
-import { DockerRuntime, ensureSandboxImage, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
+import { DockerRuntime, createWorkDir, ensureSandboxImage, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
 import { acquire } from './acquire.js';
 import { judge } from './judge.js';
@@ -44,9 +44,7 @@ export const analyze: Analyzer = createAnalyzer();
 async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: PipelineOptions): Promise<AnalyzeResult> {
   const env = loadEnv();
   const { signal } = ctx;
-  const workRoot = options.workRoot ?? path.join(env.DATA_DIR, 'work');
-  await mkdir(workRoot, { recursive: true });
-  const workDir = await mkdtemp(path.join(workRoot, `${safeName(job.analysisId)}-`));
+  const workDir = await createWorkDir(options.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(job.analysisId)}-`);
   try {
     ctx.onStage('fetch', PROGRESS.fetch);
     const registryUrl = options.registryUrl ?? env.NPM_REGISTRY_URL;
@@ -85,9 +83,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
   const signal = opts.signal ?? new AbortController().signal;
   const onStage = opts.onStage ?? (() => {});
   const log = opts.logger?.child({ analysisId: opts.analysisId });
-  const workRoot = opts.workRoot ?? path.join(env.DATA_DIR, 'work');
-  await mkdir(workRoot, { recursive: true });
-  const traceDir = await mkdtemp(path.join(workRoot, `${safeName(opts.analysisId)}-traces-`));
+  const traceDir = await createWorkDir(opts.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(opts.analysisId)}-traces-`);
   try {
     const runtime = opts.runtime ?? new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger: log });
     const image = opts.image ?? (await ensureSandboxImage(runtime));

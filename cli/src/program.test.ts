@@ -57,6 +57,21 @@ describe('vetbox program', () => {
   });
 });
 
+describe('vetbox status --server', () => {
+  it('without a scheme: says what it must be, exit 2 (as when unreachable)', async () => {
+    const { ctx, err } = context();
+    const program = await buildProgram(ctx);
+    const previous = process.exitCode;
+    try {
+      await program.parseAsync(['status', '--server', '127.0.0.1:3100'], { from: 'user' });
+      expect(err()).toBe('vetbox status: --server must be an http(s) URL, e.g. http://127.0.0.1:3000 (got "127.0.0.1:3100")\n');
+      expect(process.exitCode).toBe(2);
+    } finally {
+      process.exitCode = previous;
+    }
+  });
+});
+
 describe('resolveApiKey', () => {
   it('prefers VETBOX_API_KEY, then the local key file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vetbox-key-'));

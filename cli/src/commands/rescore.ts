@@ -10,6 +10,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('rescore')
     .description('re-run the current rules over the stored behavior of every completed analysis (needs DATABASE_URL)')
     .option('--json', 'print { scanned, changed, invalid, verdictChanged, transitions } as JSON')
+    .addHelpText('after', '\nExit codes: 0 done (whatever changed), 3 error (database unreachable, usage).')
     .action(async (opts: { json?: boolean }) => {
       process.exitCode = await runRescore(ctx, opts);
     });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { serverUrl } from '../remote.js';
 
 interface ReadyBody {
   status?: string;
@@ -16,6 +17,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print the raw /readyz answer')
     .action(async (opts: { server: string; json?: boolean }) => {
       let res: Response;
+      try {
+        serverUrl(opts.server);
+      } catch (err) {
+        ctx.stderr.write(`vetbox status: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
       try {
         res = await fetch(new URL('/readyz', opts.server), { signal: AbortSignal.timeout(10_000) });
       } catch (err) {

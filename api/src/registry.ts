@@ -21,6 +21,7 @@ export function httpRegistryLookup(opts: HttpRegistryOptions): RegistryLookup {
   return {
     async versionExists(ecosystem: Ecosystem, name: string, version: string, signal?: AbortSignal) {
       const cacheKey = `${ecosystem}:${name}@${version}`;
+      const spec = ecosystem === 'npm' ? `${name}@${version}` : `${name}==${version}`;
       if (known.has(cacheKey)) return true;
       const url =
         ecosystem === 'npm'
@@ -35,7 +36,7 @@ export function httpRegistryLookup(opts: HttpRegistryOptions): RegistryLookup {
           redirect: 'follow',
         });
       } catch (err) {
-        throw new VetboxError('REGISTRY_UNAVAILABLE', `${ecosystem} registry did not answer for ${name}@${version}`, { cause: err });
+        throw new VetboxError('REGISTRY_UNAVAILABLE', `${ecosystem} registry did not answer for ${spec}`, { cause: err });
       }
       if (res.status === 404 || res.status === 405) {
         await res.body?.cancel();
@@ -43,7 +44,7 @@ export function httpRegistryLookup(opts: HttpRegistryOptions): RegistryLookup {
       }
       if (!res.ok) {
         await res.body?.cancel();
-        throw new VetboxError('REGISTRY_UNAVAILABLE', `${ecosystem} registry answered ${res.status} for ${name}@${version}`);
+        throw new VetboxError('REGISTRY_UNAVAILABLE', `${ecosystem} registry answered ${res.status} for ${spec}`);
       }
       const body = (await res.json().catch(() => null)) as { version?: unknown; info?: { version?: unknown } } | null;
       const reported = ecosystem === 'npm' ? body?.version : body?.info?.version;

@@ -87,8 +87,10 @@ describe('api bad input: registry submissions', () => {
     problemOf(await submit({ ecosystem: 'npm', name: currentName, version: '1.0.0; rm -rf /' }), 400, 'INVALID_INPUT', /version/);
     api.registry.add('npm', currentName, '1.0.0');
     problemOf(await submit({ ecosystem: 'npm', name: currentName, version: '9.9.9' }), 404, 'PACKAGE_NOT_FOUND', new RegExp(`${currentName}@9.9.9 does not exist`));
-    // A dist-tag is not a version.
-    problemOf(await submit({ ecosystem: 'npm', name: currentName, version: 'latest' }), 404, 'PACKAGE_NOT_FOUND', /does not exist/);
+    // A dist-tag or a range is not a version: refused before the registry is asked.
+    problemOf(await submit({ ecosystem: 'npm', name: currentName, version: 'latest' }), 400, 'INVALID_INPUT', /"latest" is not an exact semver version: name the release/);
+    problemOf(await submit({ ecosystem: 'npm', name: currentName, version: '1.x' }), 400, 'INVALID_INPUT', /not an exact semver version/);
+    problemOf(await submit({ ecosystem: 'pypi', name: 'requests', version: 'latest' }), 400, 'INVALID_INPUT', /not an exact PEP 440 version/);
   });
 
   it('registry down → 502 REGISTRY_UNAVAILABLE, nothing stored', async () => {

@@ -9,6 +9,7 @@ import {
   type ProgressEvent,
   type SubmitAnalysisResponse,
 } from '@vetbox/contracts';
+import { isExactVersion } from '@vetbox/fetch';
 import { publishProgress, sendWebhookInBackground } from '@vetbox/queue';
 import {
   TERMINAL,
@@ -50,15 +51,22 @@ export function analysesRoutes(s: ApiServices): Router {
       throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json ({ ecosystem, name, version }) or multipart/form-data with a "file" part');
     }
     const body = parseOrThrow(SubmitAnalysisBody, req.body, 'analysis request');
+    if (!isExactVersion(body.ecosystem, body.version)) {
+      const example = body.ecosystem === 'npm' ? '1.3.0' : '2.32.3';
+      throw new VetboxError(
+        'INVALID_INPUT',
+        `version ${JSON.stringify(body.version)} is not an exact ${body.ecosystem === 'npm' ? 'semver' : 'PEP 440'} version: name the release to analyze (e.g. ${example}); dist-tags and ranges are not resolved`,
+      );
+    }
     const artifact: ArtifactInput = { ecosystem: body.ecosystem, name: body.name, version: body.version, source: 'registry' };
     const wantsBaseline = body.baseline === 'previous';
     if (!body.force) {
       const existing = await findExistingAnalysisRef(s.prisma, artifact, s.analyzerVersion);
       if (existing) return respondSubmitted(res, existing, true, wantsBaseline ? await existingBaseline(s, existing.id) : undefined);
     }
-    // Asked first even with a baseline: the packument would also resolve dist-tags (`latest`).
     if (!(await s.registry.versionExists(body.ecosystem, body.name, body.version))) {
-      throw new VetboxError('PACKAGE_NOT_FOUND', `${body.ecosystem} package ${body.name}@${body.version} does not exist on the registry`);
+      const spec = body.ecosystem === 'npm' ? `${body.name}@${body.version}` : `${body.name}==${body.version}`;
+      throw new VetboxError('PACKAGE_NOT_FOUND', `${body.ecosystem} package ${spec} does not exist on the registry`);
     }
     let baseline: BaselineRef | null | undefined;
     if (wantsBaseline) {

@@ -4,7 +4,7 @@ export { fetchPypi, choosePypiFile, isPureWheel, isSandboxCompatibleWheel, type 
 export { inspectUpload, inspectArchive, type InspectedArchive, type ArchiveKind, type InspectOptions } from './inspect.js';
 export { stage, npmInstallArgs, type StageOptions } from './stage.js';
 export { versionExists } from './lookup.js';
-export { previousVersion, pickPrevious, versionOrders, type PreviousVersionOptions, type VersionOrder } from './previous.js';
+export { isExactVersion, previousVersion, pickPrevious, versionOrders, type PreviousVersionOptions, type VersionOrder } from './previous.js';
 export { defaultArchiveLimits, type ArchiveLimits } from './limits.js';
 export type { ArchiveFormat } from './scan.js';
 export type { FetchedArtifact, FetchOptions, NpmFetchOptions, PypiFetchOptions } from './types.js';

@@ -7,6 +7,11 @@ import type { NpmFetchOptions, PypiFetchOptions } from './types.js';
 
 export type PreviousVersionOptions = NpmFetchOptions & PypiFetchOptions;
 
+/** An exact release version (semver for npm, PEP 440 for PyPI): not a dist-tag such as `latest`, not a range. */
+export function isExactVersion(ecosystem: Ecosystem, version: string): boolean {
+  return ecosystem === 'npm' ? semver.valid(version) !== null : pep440Valid(version) !== null;
+}
+
 /**
  * The baseline for "what does this version do that the last one did not": the highest
  * release lower than `version` — a stable one when `version` is stable (what users upgraded

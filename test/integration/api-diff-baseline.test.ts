@@ -163,14 +163,14 @@ describe('POST /v1/analyses with baseline: "previous"', () => {
     expect((await getAnalysis(api.h.prisma, first.id))!.baselineId).toBeNull();
   });
 
-  it('registry: a version the registry does not list is 404 and nothing is queued', async () => {
+  it('registry: a version the registry does not list is 404, a dist-tag 400, and nothing is queued', async () => {
     const name = api.h.name('vbx-base-missing');
     api.registry.add('npm', name, '1.0.0');
     const before = await api.jobCount();
-    for (const version of ['9.9.9', 'latest']) {
+    for (const [version, status, code] of [['9.9.9', 404, 'PACKAGE_NOT_FOUND'], ['latest', 400, 'INVALID_INPUT']] as const) {
       const res = await request(api.app).post('/v1/analyses').set(api.auth('submit')).send({ ecosystem: 'npm', name, version, baseline: 'previous' });
-      expect(res.status, version).toBe(404);
-      expect(res.body).toMatchObject({ code: 'PACKAGE_NOT_FOUND' });
+      expect(res.status, version).toBe(status);
+      expect(res.body).toMatchObject({ code });
     }
     expect(await api.jobCount()).toBe(before);
   });

@@ -127,8 +127,12 @@ describe('vetbox diff --local', () => {
     const result = await vetbox(['diff', a, b, '--local', '--json'], 560_000);
     expect(result.code, result.stderr).toBe(0);
     for (const id of result.stderr.matchAll(/analysis (local-[0-9a-f-]+)/g)) analyses.push(id[1]);
-    const diff = JSON.parse(result.stdout) as { added: Record<string, Array<{ key: string; summary: string }>>; removed: Record<string, unknown[]> };
+    const diff = JSON.parse(result.stdout) as { package: unknown; base: unknown; target: unknown; added: Record<string, Array<{ key: string; summary: string }>>; removed: Record<string, unknown[]> };
     const text = JSON.stringify(diff, null, 2);
+    // The shape the server's diff has, with the package named on each side.
+    expect(diff.package, text).toEqual({ ecosystem: 'npm', name: 'cli-diff-fixture' });
+    expect(diff.base, text).toMatchObject({ id: expect.stringMatching(/^local-/), ecosystem: 'npm', name: 'cli-diff-fixture', version: '1.0.0', verdict: 'benign' });
+    expect(diff.target, text).toMatchObject({ ecosystem: 'npm', name: 'cli-diff-fixture', version: '1.0.1' });
     expect(Object.keys(diff.added).sort()).toEqual(['canaries', 'files', 'findings', 'hosts', 'processes']);
     expect(diff.added.hosts.length, text).toBeGreaterThan(0);
     expect(diff.added.hosts.some((h) => h.key.includes('upload.example')), text).toBe(true);

@@ -121,8 +121,11 @@ export class Runner {
     };
     const summary = await client.waitForEnd(submitted.id, { signal: this.signal, onProgress }).catch((err: unknown) => {
       if (!this.signal.aborted) throw err;
-      // Ctrl-C stops this client only; `DELETE /v1/analyses/{id}` is what cancels the analysis.
-      throw new VetboxError('CANCELLED', `stopped following analysis ${submitted.id}; it goes on on the server (${new URL(`/v1/analyses/${submitted.id}`, this.opts.server).href})`);
+      // Ctrl-C stops this client only; `vetbox cancel` (DELETE /v1/analyses/{id}) cancels the analysis.
+      throw new VetboxError(
+        'CANCELLED',
+        `stopped following analysis ${submitted.id}; it goes on on the server (${new URL(`/v1/analyses/${submitted.id}`, this.opts.server).href}); \`vetbox cancel ${submitted.id}\` stops it`,
+      );
     });
     const failure = failureOf(summary);
     if (failure) throw failure;

@@ -452,3 +452,21 @@ describe('vetbox diff --json: one shape in every mode', () => {
     expect(b.target).toMatchObject({ ecosystem: 'npm', name: 'tiny-benign', version: '1.0.1' });
   });
 });
+
+describe('vetbox analyze: Ctrl-C while following a server analysis', () => {
+  it('stops following, exit 3, and names `vetbox cancel <id>` to stop the analysis itself', async () => {
+    const server = await listen((req, res) => {
+      if (req.method === 'POST') return res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'r-1', status: 'queued', deduplicated: false, links: {} }));
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: progress\ndata: ${JSON.stringify({ analysisId: 'r-1', status: 'running', stage: 'install', percent: 40 })}\n\n`);
+      // ...and the stream stays open: the analysis goes on.
+    });
+    const { ctx, err } = context();
+    const running = runAnalyze(ctx, 'npm:a@1.0.0', { server });
+    for (let i = 0; i < 100 && !err().includes('install (40%)'); i++) await new Promise((r) => setTimeout(r, 20));
+    process.emit('SIGINT');
+    expect(await running).toBe(3);
+    expect(err()).toContain('stopped following analysis r-1; it goes on on the server');
+    expect(err()).toContain('`vetbox cancel r-1` stops it');
+  });
+});

@@ -149,6 +149,12 @@ describe('vetbox vet (stand-in analyzer)', () => {
     expect(strict.stdout).toMatch(/FAILED\s+suspicious\s+npm:.*-sus@1\.0\.0\s+\d+\s+credential-store-read/);
   });
 
+  it('fails when nothing could be vetted (every entry unpinned), and says why', async () => {
+    const result = await vet([project('requirements.txt', 'flask>=2\nrequests\n')]);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/FAIL: nothing was vetted: all 2 entries are unpinned or not registry packages/);
+  });
+
   it('usage and server errors exit 2', async () => {
     const file = project('allow.txt', `npm:${good}@1.0.0\n`);
     const cases: Array<[string, () => Promise<Run>, RegExp]> = [

@@ -276,6 +276,14 @@ export async function runVet(ctx: CliContext, lockfile: string, opts: VetOptions
       if (opts.format !== 'text') ctx.stderr.write(summary);
     }
     ctx.stderr.write(`details: ${new URL(`/batches/${created.id}`, opts.server).href}\n`);
+    // A gate that vouched for nothing must not pass: every entry was a range, a git or file
+    // dependency, or malformed (an empty lockfile, with nothing skipped either, still passes).
+    if (view.total === 0 && view.skipped.length > 0) {
+      ctx.stderr.write(
+        `vetbox vet: FAIL: nothing was vetted: all ${view.skipped.length} entries are unpinned or not registry packages (pin exact versions to vet them)\n`,
+      );
+      return VET_EXIT.fail;
+    }
     return view.outcome === 'pass' ? VET_EXIT.pass : VET_EXIT.fail;
   } catch (err) {
     bar?.finish();

@@ -30,6 +30,8 @@ describe('usage errors exit with the command\'s error code, not commander\'s 1 (
     [['cancel'], 3, "missing required argument 'analysisId'"],
     [['vet'], 2, "missing required argument 'lockfile'"],
     [['vet', 'package-lock.json', '--bogus'], 2, "unknown option '--bogus'"],
+    [['keys', 'create'], 2, "required option '--role <role>' not specified"],
+    [['keys', 'revoke'], 2, "missing required argument 'id'"],
   ])('vetbox %j exits %i', async (args, code, message) => {
     const result = await parse(args);
     expect(result.code).toBe(code);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ApiRole } from '@vetbox/contracts';
+import { usageErrorsExit } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 
 const ROLES: readonly ApiRole[] = ['read', 'submit', 'admin'];
@@ -17,10 +18,10 @@ async function withStore<T>(ctx: CliContext, fn: (prisma: import('@vetbox/db').P
 
 /** `vetbox keys create|list|revoke`: API keys (stored as sha256; a key is shown once). */
 export function register(program: Command, ctx: CliContext): void {
-  const keys = program.command('keys').description('manage API keys (needs DATABASE_URL)');
+  // Usage errors exit 2, like a bad --role; a key that is not there exits 1.
+  const keys = usageErrorsExit(program.command('keys').description('manage API keys (needs DATABASE_URL)'), 2);
 
-  keys
-    .command('create')
+  usageErrorsExit(keys.command('create'), 2)
     .description('create an API key and print it (it is not shown again)')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--name <name>', 'a label for the key', 'cli')
@@ -44,8 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (created.record.webhookSecret) ctx.stderr.write(`webhook secret: ${created.record.webhookSecret}\n`);
     });
 
-  keys
-    .command('list')
+  usageErrorsExit(keys.command('list'), 2)
     .description('list API keys (never their secrets)')
     .action(async () => {
       const rows = await withStore(ctx, (prisma, store) => store.listApiKeys(prisma));
@@ -55,8 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
     });
 
-  keys
-    .command('revoke <id>')
+  usageErrorsExit(keys.command('revoke <id>'), 2)
     .description('revoke an API key')
     .action(async (id: string) => {
       const ok = await withStore(ctx, (prisma, store) => (store.isUuid(id) ? store.revokeApiKey(prisma, id) : Promise.resolve(false)));

@@ -318,6 +318,13 @@ describe('web UI in headless Chromium', () => {
       await p.getByRole('button', { name: 'Sign in' }).click();
       await waitForVerdict(p, 'malicious');
       await revokeApiKey(prisma, record.id);
+      // The API caches a key for up to 10 s (auth.ts CACHE_MS): wait until it refuses this one,
+      // then navigate; the UI must answer that 401 by returning to the sign-in form.
+      const refused = async () => (await fetch(`${server.url}/v1/analyses?limit=1`, { headers: { authorization: `Bearer ${key}` } })).status === 401;
+      for (const until = Date.now() + 20_000; !(await refused()); ) {
+        if (Date.now() > until) throw new Error('the API still accepts the revoked key after 20 s');
+        await new Promise((r) => setTimeout(r, 500));
+      }
       await p.getByRole('link', { name: 'Analyses' }).click();
       await p.getByLabel('API key').waitFor();
       expect(await p.evaluate('sessionStorage.length')).toBe(0);

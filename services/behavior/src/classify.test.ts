@@ -30,6 +30,14 @@ describe('isPackageManagerArgv', () => {
 describe('classifyFile', () => {
   const ctx = classifyContext({ image: 'i', hostname: 'h', user: 'u', home: '/home/u', workdir: '/home/u/app', packageDirs: ['/home/u/app/node_modules/p'], network: 'none' });
 
+  it("folds node's reads of the interception CA and of the project's manifest, not other manifests or writes", () => {
+    expect(classifyFile(ctx, false, 5, '/usr/local/share/ca-certificates/corp-proxy-ca.crt', 'read', 'ok')).toBe('tls-trust-store');
+    expect(classifyFile(ctx, false, 5, '/home/u/app/package.json', 'read', 'ok')).toBe('module-resolution');
+    expect(classifyFile(ctx, false, 5, '/home/u/app/package.json', 'write', 'ok')).toBeNull();
+    expect(classifyFile(ctx, false, 5, '/home/u/other/package.json', 'read', 'ok')).toBeNull();
+    expect(classifyFile(ctx, false, 5, '/home/u/.config/gh/hosts.yml', 'read', 'ok')).toBeNull();
+  });
+
   it('folds runtime noise for reads and probes, never for writes or execs', () => {
     expect(classifyFile(ctx, false, 5, '/lib/x86_64-linux-gnu/libc.so.6', 'read', 'ok')).toBe('shared-libraries');
     expect(classifyFile(ctx, false, 5, '/usr/lib/python3.11/os.py', 'read', 'ok')).toBe('python-stdlib');

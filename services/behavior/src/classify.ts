@@ -49,7 +49,9 @@ const LOCALE_PREFIXES = ['/usr/lib/locale', '/usr/share/locale', '/usr/lib/x86_6
 const LOCALE_FILES = new Set(['/etc/localtime', '/etc/locale.alias', '/etc/timezone']);
 const LIB_DIRS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib', '/lib32', '/usr/lib32'];
 const NODE_RUNTIME = ['/usr/lib/node_modules/npm', '/usr/local/lib/node_modules/npm', '/usr/lib/node_modules/corepack', '/usr/local/lib/node_modules/corepack', '/usr/share/nodejs', '/usr/lib/nodejs', '/usr/include/node', '/usr/share/node_modules'];
-const TRUST_STORE = ['/etc/ssl', '/usr/lib/ssl', '/usr/share/ca-certificates', '/etc/ca-certificates', '/etc/pki'];
+// /usr/local/share/ca-certificates holds the sandbox's interception CA, which Node reads at start
+// (NODE_EXTRA_CA_CERTS): every node process touches it, like the system store.
+const TRUST_STORE = ['/etc/ssl', '/usr/lib/ssl', '/usr/share/ca-certificates', '/usr/local/share/ca-certificates', '/etc/ca-certificates', '/etc/pki'];
 const SELF_PROC = /^\/proc\/(self|thread-self)(\/|$)/;
 const OWN_PROC = /^\/proc\/(\d+)(\/|$)/;
 const RUNTIME_SYS = /^\/sys\/(fs\/cgroup|devices\/system\/(cpu|node))(\/|$)|^\/proc\/(meminfo|stat|cpuinfo|filesystems|sys\/vm\/overcommit_memory|sys\/kernel\/(osrelease|random\/boot_id))$/;
@@ -110,6 +112,9 @@ export function classifyFile(ctx: ClassifyContext, pm: boolean, pid: number, pat
   if (TRUST_STORE.some((d) => isUnder(path, d))) return 'tls-trust-store';
   if (VETBOX_HARNESS.some((d) => isUnder(path, d))) return 'vetbox-harness';
   if (PIP_BUILD_DIR.test(path)) return 'pip-build-dir';
+  // Node reads the package.json of every directory it resolves from (module type, exports):
+  // the project's own manifest and those of the directories above it say nothing about the package.
+  if (op === 'read' && basename(path) === 'package.json' && ctx.ancestors.has(path.slice(0, -'/package.json'.length))) return 'module-resolution';
   if (op === 'stat') {
     if (SYSTEM_DIRS.has(path)) return 'module-resolution';
     // A shell's PATH walk (`stat("/usr/local/bin/curl")` before the exec that counts).

@@ -36,5 +36,8 @@ describe('RuleContext paths', () => {
   it('keeps summaries on one line', () => {
     expect(shortArgv(['python3', '-c', '\nimport os\nprint(1)\n'])).toBe('python3 -c import os print(1)');
     expect(shortArgv(['x'.repeat(300)]).length).toBe(120);
+    // The sandbox's import step reads as what it is.
+    expect(shortArgv(['node', '/opt/vetbox/bin/import-npm.cjs', 'left-pad'])).toBe('import of left-pad');
+    expect(shortArgv(['python3', '/opt/vetbox/bin/import-py.py', 'qa2-whevil', 'qa2_whevil'])).toBe('import of qa2-whevil qa2_whevil');
   });
 });

@@ -236,7 +236,12 @@ export function appendTo<K, V>(map: Map<K, V[]>, key: K, ...values: V[]): void {
 }
 
 /** A command line cut to a readable length for one-line summaries. */
+// The sandbox's import step (`node .../import-npm.cjs <name>`, `python3 .../import-py.py <dist> <modules>`):
+// package code that runs inside it is "the import of" the package.
+const IMPORT_HARNESS = /\/bin\/import-(npm\.cjs|py\.py)$/;
+
 export function shortArgv(argv: readonly string[], max = 120): string {
+  if (argv.length >= 3 && IMPORT_HARNESS.test(argv[1] ?? '')) return `import of ${argv.slice(2).join(' ')}`.slice(0, max);
   // pip's generated setup.py wrapper says nothing to a reader: show what it runs instead.
   const shim = argv.findIndex((a) => a.includes('<pip-setuptools-caller>'));
   const shown = shim > 0 && argv[shim - 1] === '-c' ? [...argv.slice(0, shim - 1), 'setup.py (via pip)', ...argv.slice(shim + 1)] : argv;

@@ -57,6 +57,28 @@ describe('web UI at /', () => {
     expect((await request(app).post('/analyses')).status).toBe(404);
   });
 
+  it('a browser navigating to an unknown page gets the UI (its not-found page) with status 404', async () => {
+    const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    for (const p of ['/nope', '/analyses/x/y', '/packages/cargo/serde', '/some/deep/path']) {
+      const res = await request(app).get(p).set('Accept', browserAccept);
+      expect(res.status, p).toBe(404);
+      expect(res.type, p).toBe('text/html');
+      expect(res.text, p).toContain('<div id="root">');
+    }
+    // API paths keep problem+json even for a browser, and so does anything asked for as JSON.
+    for (const p of ['/v1/nope', '/openapi.json/x', '/docs/nope', '/healthz/x', '/readyz/x', '/assets/nope.js']) {
+      const res = await request(app).get(p).set('Accept', browserAccept);
+      expect(res.status, p).toBe(404);
+      expect(res.type, p).toBe('application/problem+json');
+    }
+    for (const accept of ['application/json', '*/*', 'application/problem+json']) {
+      const res = await request(app).get('/nope').set('Accept', accept);
+      expect(res.status, accept).toBe(404);
+      expect(res.type, accept).toBe('application/problem+json');
+    }
+    expect((await request(app).post('/nope').set('Accept', browserAccept)).type).toBe('application/problem+json');
+  });
+
   it('says how to build the UI when web/dist is missing', async () => {
     const bare = createApp({ logger, readiness: [], webDistDir: path.join(dist, 'missing') });
     const res = await request(bare).get('/');

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { Router } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 
 /** web/dist as seen from api/src (tests) and api/dist (production): both sit two levels down. */
 export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -11,6 +11,22 @@ export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist', impo
  * mistyped API path or a missing asset still answers a problem+json 404 instead of a page.
  */
 const UI_ROUTE = /^\/(?:analyses(?:\/[^/]+)?\/?|packages\/(?:npm|pypi)\/.+|batches\/[^/]+\/?)?$/;
+
+/** Paths that belong to the API: never a UI page, even for a browser (problem+json 404 stays). */
+const API_PATH = /^\/(?:v1|openapi\.json|docs|healthz|readyz|metrics|assets)(?:[/.]|$)/;
+
+/**
+ * A browser navigating to a page the UI does not have (it asks for text/html first): the UI's own
+ * not-found page (index.html, whose router shows "Nothing here") with status 404, rather than API
+ * problem JSON. Scripts and API clients (Accept: application/json, or no Accept) still get
+ * problem+json from the not-found handler.
+ */
+function wantsPage(req: Request): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  if (API_PATH.test(req.path)) return false;
+  const accept = req.headers.accept ?? '';
+  return accept.includes('text/html') && req.accepts(['html', 'json']) === 'html';
+}
 
 const NOT_BUILT_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vetbox: web UI not built</title></head>
@@ -34,15 +50,17 @@ export function webUiRouter(distDir: string = DEFAULT_WEB_DIST_DIR): Router {
   router.use('/assets', express.static(path.join(distDir, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: true }));
   // Unhashed files at the root (favicon.svg, from web/public).
   router.use(express.static(distDir, { index: false, maxAge: '1h', fallthrough: true }));
-  router.get(UI_ROUTE, (_req, res) => {
+  const sendIndex = (res: Response, status: number) => {
     // Checked per request: building the UI while the API runs needs no restart.
     if (!existsSync(indexHtml)) {
       res.status(503).type('html').setHeader('Cache-Control', 'no-store').send(NOT_BUILT_HTML);
       return;
     }
     // Always revalidated, so a rebuilt UI (new asset hashes) is picked up at once.
-    res.setHeader('Cache-Control', 'no-cache');
+    res.status(status).setHeader('Cache-Control', 'no-cache');
     res.sendFile(indexHtml);
-  });
+  };
+  router.get(UI_ROUTE, (_req, res) => sendIndex(res, 200));
+  router.use((req, res, next) => (wantsPage(req) ? sendIndex(res, 404) : next()));
   return router;
 }

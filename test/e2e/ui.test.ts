@@ -63,10 +63,11 @@ async function shot(p: Page, name: string): Promise<void> {
 }
 
 /** The upload form, as a user fills it: choose "Upload an archive", pick the file, Analyze. */
-async function uploadThroughForm(p: Page, file: string, opts: { comparePrevious?: boolean } = {}): Promise<string> {
+async function uploadThroughForm(p: Page, file: string, opts: { comparePrevious?: boolean; force?: boolean } = {}): Promise<string> {
   await p.getByLabel('Upload an archive').check();
   await p.getByLabel(/^Archive/).setInputFiles(file);
   if (opts.comparePrevious) await p.getByLabel('Compare with the previous version').check();
+  if (opts.force) await p.getByLabel('Re-run even if analyzed').check();
   await p.getByRole('button', { name: 'Analyze' }).click();
   await p.waitForURL(/\/analyses\/[0-9a-f-]{36}$/);
   return p.url().split('/').pop()!;
@@ -76,6 +77,36 @@ async function waitForVerdict(p: Page, verdict: string): Promise<void> {
   await p.getByTestId('verdict-banner').getByTestId('verdict-badge').filter({ hasText: verdict }).waitFor({ timeout: ANALYSIS_TIMEOUT_MS });
   // The report's sections render once the report is loaded.
   await p.locator('#findings').waitFor();
+}
+
+/** How far right the visible cells of these rows reach past the viewport (<= 0: nothing cut). */
+function cellsOverflow(p: Page, rowSelector: string): Promise<number> {
+  return p.evaluate(`Math.max(-1, ...[...document.querySelectorAll(${JSON.stringify(`${rowSelector} td`)})]
+    .filter((e) => e.getClientRects().length > 0)
+    .map((e) => e.getBoundingClientRect().right)) - document.documentElement.clientWidth`) as Promise<number>;
+}
+
+/**
+ * Follows an in-report link and checks where it landed: the target row starts below the sticky
+ * section menu (not hidden under it), is inside the viewport, and is the highlighted :target.
+ */
+async function expectLandsInView(p: Page, link: ReturnType<Page['locator']>): Promise<void> {
+  const href = (await link.getAttribute('href')) ?? '';
+  expect(href).toMatch(/^#[a-z]+-\d+$/);
+  await link.click();
+  const target = p.locator(href);
+  await target.waitFor();
+  await expect.poll(() => p.evaluate('location.hash')).toBe(href);
+  // Let the jump to the anchor settle.
+  await p.waitForTimeout(150);
+  const box = (await target.boundingBox())!;
+  const toc = (await p.locator('nav.toc').boundingBox())!;
+  const viewport = p.viewportSize()!;
+  expect(box.y, `${href} starts below the sticky menu (bottom ${toc.y + toc.height})`).toBeGreaterThanOrEqual(toc.y + toc.height - 0.5);
+  expect(box.y + Math.min(box.height, 20), `${href} is inside the viewport`).toBeLessThanOrEqual(viewport.height);
+  expect(await target.isVisible()).toBe(true);
+  expect(await p.evaluate(`getComputedStyle(document.querySelector(':target')).outlineStyle`)).toBe('solid');
+  expect(await p.evaluate(`document.querySelector(':target')?.id`)).toBe(href.slice(1));
 }
 
 beforeAll(async () => {
@@ -149,7 +180,11 @@ describe('web UI in headless Chromium', () => {
     expect(await page.getByTestId('finding').first().textContent()).toContain('critical');
     // The leaked canary is highlighted where it was found, with its encoding.
     expect(await page.getByTestId('canary-leaked').count()).toBeGreaterThan(0);
-    expect((await page.getByTestId('canary-hit').allTextContents()).join(' ')).toContain('base64');
+    const hitText = (await page.getByTestId('canary-hit').allTextContents()).join(' ');
+    expect(hitText).toContain('base64');
+    // The tag names the planted variable or file, so two canaries of one kind can be told apart.
+    const planted = report.canaries.filter((c) => c.leaked).map((c) => c.planted);
+    expect(planted.some((v) => hitText.includes(v)), `canary tags name one of ${planted.join(', ')}: ${hitText}`).toBe(true);
     expect(await page.locator('#network').textContent()).toContain('collector.example');
     await shot(page, '04-analysis-malicious');
 
@@ -163,6 +198,16 @@ describe('web UI in headless Chromium', () => {
     await page.goto(`${server.url}/analyses/${stealerId}`);
     await waitForVerdict(page, 'malicious');
   }, ANALYSIS_TIMEOUT_MS + 60_000);
+
+  it('evidence links land on their row below the sticky section menu, highlighted', async () => {
+    await page.goto(`${server.url}/analyses/${stealerId}`);
+    await waitForVerdict(page, 'malicious');
+    const links = page.locator('.evidence a[href^="#"]:not([href="#baseline"])');
+    const n = await links.count();
+    expect(n).toBeGreaterThan(0);
+    for (let i = 0; i < Math.min(n, 4); i++) await expectLandsInView(page, links.nth(i));
+    await shot(page, '04b-evidence-target');
+  });
 
   it('a benign upload completes benign', async () => {
     await page.goto(`${server.url}/`);
@@ -199,6 +244,15 @@ describe('web UI in headless Chromium', () => {
     await filters.getByLabel('Since').fill(new Date().toISOString().slice(0, 10));
     await filters.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(() => rows.allTextContents()).toEqual([expect.stringContaining(names.stealer)]);
+    // More than a page: "Load more" (by keyboard) appends the next page under the same filters.
+    await page.goto(`${server.url}/?limit=1&q=${suffix}`);
+    await expect.poll(() => rows.count()).toBe(1);
+    const more = page.getByRole('button', { name: 'Load more' });
+    await more.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => rows.count()).toBe(2);
+    const listed = await rows.allTextContents();
+    expect(listed.some((t) => t.includes(names.stealer)) && listed.some((t) => t.includes(names.benign)), listed.join(' | ')).toBe(true);
     // Only the refusals the tests asked for: the wrong key (401), no version before 1.0.0 (404).
     expect(pageErrors.filter((e) => !e.includes('status of 401') && !e.includes('/diff?against=previous'))).toEqual([]);
     await shot(page, '07-list-filtered');
@@ -212,7 +266,8 @@ describe('web UI in headless Chromium', () => {
     // The worker compared it with the analyzed 1.0.0 (the baseline the API linked).
     const baseline = page.locator('#baseline');
     await baseline.waitFor();
-    expect(await baseline.getByRole('heading').textContent()).toContain('Compared with 1.0.0');
+    // The count is set apart from the version: not "Compared with 1.0.017".
+    expect(await baseline.getByRole('heading').textContent()).toMatch(/^Compared with 1\.0\.0 · \d+ changes?$/);
     const added = (await baseline.getByTestId('diff').textContent()) ?? '';
     expect(added).toContain('telemetry.tidy-helper.example');
     expect(added).toContain('.npmrc');
@@ -226,21 +281,53 @@ describe('web UI in headless Chromium', () => {
     await page.getByLabel('Credential paths only').uncheck();
     await shot(page, '08-analysis-update-vs-baseline');
 
+    // An evidence link to a file row the Operation filter hides clears the filter and lands on it.
+    const fileLink = page.locator('.evidence a[href^="#file-"]').first();
+    const fileHref = (await fileLink.getAttribute('href'))!;
+    const fileOp = (await page.locator(`${fileHref} .op`).textContent())!;
+    const otherOp = (await page.locator('#files select option').allTextContents()).find((o) => o !== 'any' && o !== fileOp)!;
+    await page.locator('#files').getByLabel('Operation').selectOption(otherOp);
+    await expect.poll(() => page.locator(fileHref).count()).toBe(0);
+    await expectLandsInView(page, fileLink);
+    expect(await page.locator('#files').getByLabel('Operation').inputValue()).toBe('');
+
+    // The timeline keeps the credential read and the request that carried it, in that order.
+    const timeline = await page.getByTestId('timeline-item').allTextContents();
+    const read = timeline.findIndex((t) => /read \S*\.npmrc/.test(t));
+    const post = timeline.findIndex((t) => t.includes('POST telemetry.tidy-helper.example/v1/collect'));
+    expect(read, timeline.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(post, timeline.join('\n')).toBeGreaterThan(read);
+    expect(timeline[post]).toContain('canary');
+    // The connection that carried the request shows what it sent and the canary, not "—".
+    const conn = page.getByTestId('connection-row').filter({ hasText: 'telemetry.tidy-helper.example' }).first();
+    const sent = (await conn.getByTestId('connection-sent').textContent()) ?? '';
+    expect(sent).toMatch(/\d+ bytes|POST/);
+    expect(sent).toContain('canary');
+
+    // 1.0.0 analyzed again after 1.0.1: the package page still orders by version and diffs 1.0.0 → 1.0.1.
+    await page.goto(`${server.url}/`);
+    const again = await writeNpmArchive(path.join(dir, 'rerun'), harmless(names.benign, '1.0.0'));
+    const rerunId = await uploadThroughForm(page, again, { force: true });
+    expect(rerunId).not.toBe(benignId);
+    await waitForVerdict(page, 'benign');
+
     await page.getByTestId('verdict-banner').getByRole('link', { name: `npm:${names.benign}` }).click();
     await page.waitForURL(`**/packages/npm/${names.benign}`);
     const versions = page.locator('#versions tbody tr');
     await expect.poll(() => versions.count()).toBe(2);
-    // The two newest versions are preselected, older → newer.
-    expect(await page.getByLabel('From').inputValue()).toBe(benignId);
+    // Newest version first, whatever was analyzed last.
+    expect((await versions.allTextContents()).map((t) => t.slice(0, 5))).toEqual(['1.0.1', '1.0.0']);
+    // The previous version is the base, the newer the target; the diff shows without a click.
+    expect(await page.getByLabel('From').inputValue()).toBe(rerunId);
     expect(await page.getByLabel('To').inputValue()).toBe(updateId);
-    await page.getByRole('button', { name: 'Compare' }).click();
     const diff = page.getByTestId('diff');
     await diff.waitFor();
+    expect(await page.getByTestId('diff-summary').textContent()).toMatch(/^1\.0\.0 → 1\.0\.1: [1-9]\d* added/);
     const text = (await diff.textContent()) ?? '';
     expect(text).toContain('telemetry.tidy-helper.example');
     expect(text).toContain('.npmrc');
     await shot(page, '09-package-diff');
-  }, ANALYSIS_TIMEOUT_MS + 60_000);
+  }, 2 * ANALYSIS_TIMEOUT_MS + 60_000);
 
   it('the batch page shows progress, counts by verdict, the policy outcome and the items', async () => {
     // An allowlist naming the three analyzed uploads: every item links to its existing analysis.
@@ -252,17 +339,27 @@ describe('web UI in headless Chromium', () => {
     });
     expect(res.status, await res.clone().text()).toBe(201);
     const { id } = (await res.json()) as { id: string };
+    // A failed item as the API reports it (the sandboxed registry lookup is not available here):
+    // appended to the real answer, so the page must say why it failed.
+    await page.route(`**/v1/batches/${id}`, async (route) => {
+      const real = await route.fetch();
+      const body = (await real.json()) as { items: unknown[] };
+      body.items.push({ ecosystem: 'npm', name: `vbx-e2e-missing-${suffix}`, version: '9.9.9', verdict: 'error', effectiveVerdict: 'error', status: 'failed', policyStatus: 'error', findings: [], topFindings: [], exceptedFindings: [], errorCode: 'PACKAGE_NOT_FOUND' });
+      await route.fulfill({ response: real, json: body });
+    });
     await page.goto(`${server.url}/batches/${id}`);
     await expect.poll(() => page.getByRole('progressbar').getAttribute('aria-valuenow'), { timeout: 60_000 }).toBe('100');
     const rows = page.locator('#items tbody tr');
-    await expect.poll(() => rows.count()).toBe(3);
+    await expect.poll(() => rows.count()).toBe(4);
     expect(await rows.filter({ hasText: names.stealer }).getByTestId('verdict-badge').textContent()).toBe('malicious');
+    expect(await rows.filter({ hasText: 'vbx-e2e-missing' }).textContent()).toMatch(/error · not found on the registry \(PACKAGE_NOT_FOUND\)/);
     expect(await page.getByTestId('batch-summary').textContent()).toMatch(/fail/i);
     await rows.filter({ hasText: names.stealer }).getByRole('link').click();
     await page.waitForURL(`**/analyses/${stealerId}`);
     await page.goBack();
     await rows.first().waitFor();
     await shot(page, '10-batch');
+    await page.unroute(`**/v1/batches/${id}`);
   }, 120_000);
 
   it('the API docs linked from the header render under the same Content-Security-Policy', async () => {
@@ -298,13 +395,37 @@ describe('web UI in headless Chromium', () => {
           .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.table-wrap, pre'))
           .slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 60)).join(' | ')`) as Promise<string>;
       expect(await overflow(), `no horizontal page scroll on the list: ${await offenders()}`).toBeLessThanOrEqual(0);
+      // Every column of the list is readable: none is cut off inside a side-scrolling table.
+      expect(await cellsOverflow(p, '[data-testid=analysis-row]')).toBeLessThanOrEqual(0);
       await shot(p, '11-phone-list');
       await p.goto(`${server.url}/analyses/${stealerId}`);
       await waitForVerdict(p, 'malicious');
       expect(await overflow(), `no horizontal page scroll on the report: ${await offenders()}`).toBeLessThanOrEqual(0);
+      expect(await cellsOverflow(p, '[data-testid=connection-row]')).toBeLessThanOrEqual(0);
       await shot(p, '12-phone-analysis');
+      // The section menu wraps on a phone: evidence still lands below it.
+      await expectLandsInView(p, p.locator('.evidence a[href^="#"]:not([href="#baseline"])').first());
+      await shot(p, '12b-phone-evidence-target');
     } finally {
       await phone.close();
+    }
+  });
+
+  it('a deep link opened with a stale saved key says the key was not accepted', async () => {
+    const ctx = await browser.newContext();
+    try {
+      await ctx.addInitScript(`sessionStorage.getItem('vetbox.apiKey') === null && !sessionStorage.getItem('seeded') && (sessionStorage.setItem('vetbox.apiKey', 'vbx_stale-key-${suffix}'), sessionStorage.setItem('seeded', '1'))`);
+      const p = await ctx.newPage();
+      await p.goto(`${server.url}/analyses/${stealerId}`);
+      await p.getByLabel('API key').waitFor();
+      await expect.poll(() => p.getByRole('alert').textContent()).toContain('Your saved API key was not accepted');
+      await shot(p, '14-stale-key');
+      // An unknown page is the UI's own not-found page (status 404), not API JSON.
+      const res = await p.goto(`${server.url}/no-such-page`);
+      expect(res?.status()).toBe(404);
+      expect(res?.headers()['content-type']).toContain('text/html');
+    } finally {
+      await ctx.close();
     }
   });
 

@@ -63,6 +63,8 @@ export interface ListFilters {
   /** A calendar day (YYYY-MM-DD, the date input's value): analyses from its local midnight on. */
   since?: string;
   cursor?: string;
+  /** Page size; the list asks for 50 unless the URL says otherwise (?limit=). */
+  limit?: string;
 }
 
 /** The API takes an ISO instant; the date input gives a day. */
@@ -80,7 +82,7 @@ function query(params: Record<string, string | undefined>): string {
 }
 
 export const api = {
-  listAnalyses: (f: ListFilters) => request<AnalysisList>(`/v1/analyses${query({ ...f, since: sinceInstant(f.since), limit: '50' })}`),
+  listAnalyses: (f: ListFilters) => request<AnalysisList>(`/v1/analyses${query({ ...f, since: sinceInstant(f.since), limit: f.limit ?? '50' })}`),
   getAnalysis: (id: string) => request<AnalysisSummary>(`/v1/analyses/${encodeURIComponent(id)}`),
   getReport: (id: string) => request<Report>(`/v1/analyses/${encodeURIComponent(id)}/report`),
   submitSpec: (body: { ecosystem: string; name: string; version: string; force?: boolean; baseline?: 'previous' }) =>
@@ -123,6 +125,8 @@ export interface BatchView {
     verdict?: string | null;
     effectiveVerdict?: string | null;
     topFindings?: Array<{ rule: string; severity: string; title?: string }>;
+    /** Why the analysis failed (a VetboxError code such as PACKAGE_NOT_FOUND). */
+    errorCode?: string;
   }>;
   skipped?: Array<{ name?: string; raw?: string; line?: number; reason: string; message?: string }>;
 }

@@ -28,12 +28,26 @@ function Page({ path }: { path: string }) {
 function App() {
   const path = usePath();
   const [signedIn, setSignedIn] = useState(() => getApiKey() !== null);
+  // The API refused the key kept from earlier (revoked, expired, or from another server).
+  const [keyRejected, setKeyRejected] = useState(false);
   useEffect(() => {
-    const onSignedOut = () => setSignedIn(false);
+    const onSignedOut = () => {
+      setKeyRejected(true);
+      setSignedIn(false);
+    };
     window.addEventListener(SIGNED_OUT_EVENT, onSignedOut);
     return () => window.removeEventListener(SIGNED_OUT_EVENT, onSignedOut);
   }, []);
-  if (!signedIn) return <Login onLogin={() => setSignedIn(true)} />;
+  if (!signedIn)
+    return (
+      <Login
+        notice={keyRejected ? 'Your saved API key was not accepted. Sign in again.' : undefined}
+        onLogin={() => {
+          setKeyRejected(false);
+          setSignedIn(true);
+        }}
+      />
+    );
   return (
     <>
       <a className="skip" href="#main">
@@ -51,6 +65,7 @@ function App() {
             className="link"
             onClick={() => {
               setApiKey(null);
+              setKeyRejected(false);
               setSignedIn(false);
             }}
           >

@@ -25,12 +25,22 @@ export function ProgressBar({ percent, label }: { percent: number; label: string
   );
 }
 
-export function Section({ id, title, count, children }: { id: string; title: string; count?: number; children: ReactNode }) {
+/** `unit` names what the count counts where the title alone does not ("Compared with 1.0.0 · 17 changes"). */
+export function Section({ id, title, count, unit, children }: { id: string; title: string; count?: number; unit?: string; children: ReactNode }) {
   return (
     <section id={id} className="card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>
         {title}
-        {count !== undefined && <span className="count">{count}</span>}
+        {count !== undefined && (
+          <>
+            {/* Keeps the count apart from the title in text and screen readers ("1.0.0 · 17", not "1.0.017"). */}
+            <span className={unit ? 'sep' : 'visually-hidden'}> · </span>
+            <span className="count">
+              {count}
+              {unit ? ` ${unit}` : null}
+            </span>
+          </>
+        )}
       </h2>
       {children}
     </section>

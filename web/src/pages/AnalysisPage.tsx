@@ -1,4 +1,4 @@
-import { useMemo, useState, type ReactElement } from 'react';
+import { useEffect, useMemo, useState, type MouseEvent, type ReactElement, type ReactNode } from 'react';
 import type { EvidenceRef, ProcessEntry, Report } from '@vetbox/contracts';
 import { api, downloadJson, type AnalysisDiff, type AnalysisSummary } from '../api';
 import { useLoad } from '../hooks';
@@ -27,6 +27,32 @@ function evidenceHref(ref: EvidenceRef): string | null {
   if (ref.kind === 'diff') return '#baseline';
   if (ref.kind === 'package') return null;
   return ref.index === undefined ? null : `#${ANCHOR[ref.kind]}-${ref.index}`;
+}
+
+/** Fired with a row id when a link points at a row a filter hides; the filter owner reveals it. */
+const REVEAL_EVENT = 'vetbox:reveal';
+
+/** Scrolls to the row and makes it the :target (highlighted, below the sticky section menu). */
+function goTo(id: string): void {
+  const el = document.getElementById(id);
+  if (!el) return;
+  if (window.location.hash === `#${id}`) el.scrollIntoView({ block: 'start' });
+  else window.location.hash = id;
+}
+
+/** An in-report link to a row; a row hidden by a filter is revealed first instead of doing nothing. */
+function RowLink({ href, children }: { href: string; children: ReactNode }) {
+  const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
+    const id = href.slice(1);
+    if (document.getElementById(id)) return;
+    e.preventDefault();
+    window.dispatchEvent(new CustomEvent(REVEAL_EVENT, { detail: id }));
+  };
+  return (
+    <a href={href} onClick={onClick}>
+      {children}
+    </a>
+  );
 }
 
 function Banner({ analysis, report }: { analysis: AnalysisSummary; report?: Report }) {
@@ -77,7 +103,7 @@ function Findings({ report }: { report: Report }) {
                 <ul className="evidence">
                   {f.evidence.map((ev, j) => {
                     const href = evidenceHref(ev);
-                    return <li key={j}>{href ? <a href={href}>{ev.summary}</a> : ev.summary}</li>;
+                    return <li key={j}>{href ? <RowLink href={href}>{ev.summary}</RowLink> : ev.summary}</li>;
                   })}
                 </ul>
               )}
@@ -100,7 +126,7 @@ function BaselineDiff({ report }: { report: Report }) {
     ...DIFF_ORDER.flatMap((c) => b.removed[c].map((e) => ({ ...e, change: 'removed' as const }))),
   ];
   return (
-    <Section id="baseline" title={`Compared with ${b.version}`} count={changes.length}>
+    <Section id="baseline" title={`Compared with ${b.version}`} count={changes.length} unit={changes.length === 1 ? 'change' : 'changes'}>
       <p className="muted">
         {b.analysisId ? <Link href={`/analyses/${b.analysisId}`}>The analysis of {b.version}</Link> : `Version ${b.version}`} is the baseline: + is behavior this
         version added, − behavior it dropped.
@@ -127,7 +153,7 @@ function ComparePrevious({ id }: { id: string }) {
     }
   };
   return (
-    <Section id="baseline" title={diff ? `Compared with ${diff.base.version}` : 'Compared with the previous version'} count={diff?.changes.length}>
+    <Section id="baseline" title={diff ? `Compared with ${diff.base.version}` : 'Compared with the previous version'} count={diff?.changes.length} unit={diff?.changes.length === 1 ? 'change' : 'changes'}>
       {!diff && (
         <button type="button" className="secondary" onClick={() => void run()} disabled={busy}>
           {busy ? 'Comparing…' : 'Compare with the previous analyzed version'}
@@ -152,6 +178,23 @@ function ComparePrevious({ id }: { id: string }) {
 
 function ProcessTree({ report }: { report: Report }) {
   const [showHousekeeping, setShowHousekeeping] = useState(false);
+  // A link to a housekeeping process: show housekeeping, then go to the row once it renders.
+  const [reveal, setReveal] = useState<string>();
+  useEffect(() => {
+    const onReveal = (e: Event) => {
+      const id = (e as CustomEvent<string>).detail;
+      if (!id.startsWith('process-')) return;
+      setShowHousekeeping(true);
+      setReveal(id);
+    };
+    window.addEventListener(REVEAL_EVENT, onReveal);
+    return () => window.removeEventListener(REVEAL_EVENT, onReveal);
+  }, []);
+  useEffect(() => {
+    if (!reveal) return;
+    goTo(reveal);
+    setReveal(undefined);
+  }, [reveal]);
   const procs = report.behavior.processes;
   const indexOf = new Map(procs.map((p, i) => [p, i]));
   const visible = procs.filter((p) => showHousekeeping || !p.housekeeping);
@@ -200,7 +243,8 @@ function canaryHitsByIndex(report: Report) {
     c.evidence.forEach((e) => {
       if (e.index === undefined) return;
       const k = `${e.channel === 'dns' ? 'dns' : e.channel === 'http' || e.channel === 'https' ? 'http' : 'connection'}-${e.index}`;
-      hits.set(k, [...(hits.get(k) ?? []), `${c.kind} (${e.encoding})`]);
+      // The planted variable or path tells two canaries of one kind apart (AWS_ACCESS_KEY_ID vs AWS_SECRET_ACCESS_KEY).
+      hits.set(k, [...(hits.get(k) ?? []), `${c.kind} ${c.planted} (${e.encoding})`]);
     }),
   );
   return hits;
@@ -215,9 +259,28 @@ function CanaryTag({ hits }: { hits?: string[] }) {
   );
 }
 
+/** The HTTP requests the sinkhole parsed on each connection (same phase, destination and, when known, pid). */
+function httpByConnection(report: Report): Map<number, number[]> {
+  const net = report.behavior.network;
+  const out = new Map<number, number[]>();
+  net.http.forEach((h, hi) => {
+    if (!h.destination) return;
+    const ci = net.connections.findIndex(
+      (c) =>
+        c.phase === h.phase &&
+        c.address === h.destination!.address &&
+        c.port === h.destination!.port &&
+        (h.pid === undefined || c.pid === h.pid),
+    );
+    if (ci >= 0) out.set(ci, [...(out.get(ci) ?? []), hi]);
+  });
+  return out;
+}
+
 function Network({ report }: { report: Report }) {
   const net = report.behavior.network;
   const hits = useMemo(() => canaryHitsByIndex(report), [report]);
+  const httpOn = useMemo(() => httpByConnection(report), [report]);
   const total = net.dns.length + net.connections.length + net.http.length + net.tls.length;
   return (
     <Section id="network" title="Network" count={total}>
@@ -238,7 +301,7 @@ function Network({ report }: { report: Report }) {
         <>
           <h3>Connections</h3>
           <div className="table-wrap">
-            <table>
+            <table className="stack">
               <thead>
                 <tr>
                   <th scope="col">Phase</th>
@@ -250,24 +313,38 @@ function Network({ report }: { report: Report }) {
                 </tr>
               </thead>
               <tbody>
-                {net.connections.map((c, i) => (
-                  <tr key={i} id={`connection-${i}`} className={hits.has(`connection-${i}`) ? 'hit' : ''}>
-                    <td>{c.phase}</td>
-                    <td>{c.pid}</td>
-                    <td>{c.protocol}</td>
-                    <td>
-                      <code>
-                        {c.hostname ? `${c.hostname} → ` : ''}
-                        {c.address}
-                        {c.port !== null ? `:${c.port}` : ''}
-                      </code>
-                    </td>
-                    <td>{c.result}</td>
-                    <td>
-                      {c.sent ? <code className="preview">{c.sent.slice(0, 200)}</code> : '—'} <CanaryTag hits={hits.get(`connection-${i}`)} />
-                    </td>
-                  </tr>
-                ))}
+                {net.connections.map((c, i) => {
+                  const requests = httpOn.get(i) ?? [];
+                  const carried = [...(hits.get(`connection-${i}`) ?? []), ...requests.flatMap((hi) => hits.get(`http-${hi}`) ?? [])];
+                  return (
+                    <tr key={i} id={`connection-${i}`} className={carried.length ? 'hit' : ''} data-testid="connection-row">
+                      <td data-label="Phase">{c.phase}</td>
+                      <td data-label="PID">{c.pid}</td>
+                      <td data-label="Proto">{c.protocol}</td>
+                      <td data-label="Destination">
+                        <code>
+                          {c.hostname ? `${c.hostname} → ` : ''}
+                          {c.address}
+                          {c.port !== null ? `:${c.port}` : ''}
+                        </code>
+                      </td>
+                      <td data-label="Result">{c.result}</td>
+                      <td data-label="Sent" data-testid="connection-sent">
+                        {c.sent ? <code className="preview">{c.sent.slice(0, 200)}</code> : null}
+                        {/* The sinkhole parsed HTTP on this connection: no raw preview, but the byte count and the request. */}
+                        {c.sentBytes !== undefined && (!c.sent || c.sentBytes > c.sent.length) ? <span> {c.sentBytes} bytes</span> : null}
+                        {!c.sent && c.sentBytes === undefined ? '—' : null}
+                        {requests.map((hi) => (
+                          <span key={hi}>
+                            {' '}
+                            <RowLink href={`#http-${hi}`}>{`${net.http[hi]!.method} ${net.http[hi]!.path}`}</RowLink>
+                          </span>
+                        ))}{' '}
+                        <CanaryTag hits={carried.length ? carried : undefined} />
+                      </td>
+                    </tr>
+                  );
+                })}
               </tbody>
             </table>
           </div>
@@ -360,6 +437,25 @@ function Files({ report }: { report: Report }) {
     (f) => (!filter || f.path.includes(filter)) && (!op || f.op === op) && (!credOnly || CREDENTIAL_PATH.test(f.path)),
   );
   const ops = [...new Set(files.map((f) => f.op))].sort();
+  // A link to a file row the filters hide: clear the filters, then go to the row once it renders.
+  const [reveal, setReveal] = useState<string>();
+  useEffect(() => {
+    const onReveal = (e: Event) => {
+      const id = (e as CustomEvent<string>).detail;
+      if (!id.startsWith('file-')) return;
+      setFilter('');
+      setOp('');
+      setCredOnly(false);
+      setReveal(id);
+    };
+    window.addEventListener(REVEAL_EVENT, onReveal);
+    return () => window.removeEventListener(REVEAL_EVENT, onReveal);
+  }, []);
+  useEffect(() => {
+    if (!reveal) return;
+    goTo(reveal);
+    setReveal(undefined);
+  }, [reveal]);
   const changes = report.behavior.fileChanges;
   return (
     <>
@@ -429,21 +525,53 @@ function Files({ report }: { report: Report }) {
   );
 }
 
-type TimelineItem = { t: number; phase: string; text: string; href: string };
+type TimelineItem = { t: number; phase: string; text: string; href: string; hit?: boolean };
 
 function Timeline({ report }: { report: Report }) {
   const items: TimelineItem[] = [];
+  const net = report.behavior.network;
+  const hits = canaryHitsByIndex(report);
   report.behavior.processes.forEach((p, i) => {
     if (!p.housekeeping) items.push({ t: p.startMs, phase: p.phase, text: `process ${p.pid}: ${p.argv.join(' ')}`, href: `#process-${i}` });
   });
   report.behavior.files.forEach((f, i) => {
-    if (f.tMs !== undefined && f.op !== 'read') items.push({ t: f.tMs, phase: f.phase, text: `${f.op} ${f.path}`, href: `#file-${i}` });
+    if (f.tMs === undefined) return;
+    // Reads are too many to list, except reads of credential stores: those are the theft.
+    if (f.op === 'read' && !CREDENTIAL_PATH.test(f.path)) return;
+    items.push({ t: f.tMs, phase: f.phase, text: `${f.op} ${f.path}`, href: `#file-${i}`, hit: CREDENTIAL_PATH.test(f.path) });
   });
-  report.behavior.network.dns.forEach((d, i) => {
-    if (d.tMs !== undefined) items.push({ t: d.tMs, phase: d.phase, text: `DNS ${d.name}`, href: `#dns-${i}` });
+  net.dns.forEach((d, i) => {
+    if (d.tMs !== undefined) items.push({ t: d.tMs, phase: d.phase, text: `DNS ${d.name}`, href: `#dns-${i}`, hit: hits.has(`dns-${i}`) });
   });
-  report.behavior.network.connections.forEach((c, i) => {
+  net.connections.forEach((c, i) => {
     if (c.tMs !== undefined) items.push({ t: c.tMs, phase: c.phase, text: `${c.protocol} ${c.hostname ?? c.address}:${c.port}`, href: `#connection-${i}` });
+  });
+  // HTTP requests and TLS handshakes carry no time of their own: they happen on a connection,
+  // so they take its time (just after it), or a canary leak's time, or else close their phase.
+  const connectionTime = (phase: string, dest?: { address: string; port: number }, pid?: number): number | undefined =>
+    dest
+      ? net.connections.find((c) => c.phase === phase && c.address === dest.address && c.port === dest.port && (pid === undefined || c.pid === pid))?.tMs
+      : undefined;
+  const leakTime = new Map<string, number>();
+  report.canaries.forEach((c) =>
+    c.evidence.forEach((e) => {
+      if (e.index !== undefined && e.tMs !== undefined && (e.channel === 'http' || e.channel === 'https')) leakTime.set(`http-${e.index}`, e.tMs);
+    }),
+  );
+  net.http.forEach((h, i) => {
+    const t = connectionTime(h.phase, h.destination, h.pid) ?? leakTime.get(`http-${i}`);
+    const tags = hits.get(`http-${i}`);
+    items.push({
+      t: t === undefined ? Number.MAX_SAFE_INTEGER : t + 0.5,
+      phase: h.phase,
+      text: `${h.tls ? 'HTTPS' : 'HTTP'} ${h.method} ${h.host}${h.path}${tags ? ` · canary: ${tags.join(', ')}` : ''}`,
+      href: `#http-${i}`,
+      hit: Boolean(tags),
+    });
+  });
+  net.tls.forEach((tl, i) => {
+    const t = connectionTime(tl.phase, tl.destination, tl.pid);
+    items.push({ t: t === undefined ? Number.MAX_SAFE_INTEGER : t + 0.25, phase: tl.phase, text: `TLS SNI ${tl.sni}`, href: `#tls-${i}` });
   });
   items.sort((a, b) => a.t - b.t);
   const phases = [...new Set(items.map((i) => i.phase))];
@@ -455,13 +583,15 @@ function Timeline({ report }: { report: Report }) {
         phases.map((phase) => {
           const own = items.filter((i) => i.phase === phase);
           const t0 = own[0]?.t ?? 0;
+          const last = own.filter((i) => i.t !== Number.MAX_SAFE_INTEGER).at(-1)?.t ?? t0;
           return (
             <div key={phase}>
               <h3>{phase}</h3>
               <ol className="timeline">
                 {own.slice(0, 500).map((item, k) => (
-                  <li key={k}>
-                    <span className="muted">+{formatMs(item.t - t0)}</span> <a href={item.href}>{item.text}</a>
+                  <li key={k} className={item.hit ? 'hit' : ''} data-testid="timeline-item">
+                    <span className="muted">+{formatMs((item.t === Number.MAX_SAFE_INTEGER ? last : item.t) - t0)}</span>{' '}
+                    <RowLink href={item.href}>{item.text}</RowLink>
                   </li>
                 ))}
               </ol>

@@ -3,6 +3,17 @@ import { useLoad } from '../hooks';
 import { Link } from '../router';
 import { ErrorNote, ProgressBar, Section, Skeleton, VerdictBadge } from '../components/ui';
 
+/** Plain words for the failure codes a batch item most often carries; others show the code alone. */
+const ERROR_REASON: Record<string, string> = {
+  PACKAGE_NOT_FOUND: 'not found on the registry',
+  REGISTRY_UNAVAILABLE: 'the registry did not answer',
+  ARCHIVE_TOO_LARGE: 'archive too large',
+  BAD_ARCHIVE: 'not a valid package archive',
+  INTEGRITY_MISMATCH: 'the archive did not match its registry checksum',
+  SANDBOX_FAILED: 'the sandbox failed',
+  CANCELLED: 'cancelled',
+};
+
 export function BatchPage({ id }: { id: string }) {
   const batch = useLoad(() => api.getBatch(id), [id], (b) => (b && b.done < b.total ? 2000 : null));
   if (batch.error) return <ErrorNote error={batch.error} />;
@@ -46,6 +57,12 @@ export function BatchPage({ id }: { id: string }) {
                   <td>
                     <VerdictBadge verdict={item.effectiveVerdict ?? item.verdict} status={item.status} />
                     {item.effectiveVerdict && item.verdict && item.effectiveVerdict !== item.verdict ? <span className="muted"> (was {item.verdict}, excepted)</span> : null}
+                    {item.errorCode ? (
+                      <span className="muted" data-testid="batch-item-error">
+                        {' '}
+                        · {ERROR_REASON[item.errorCode] ?? 'analysis failed'} ({item.errorCode})
+                      </span>
+                    ) : null}
                   </td>
                   <td>{item.topFindings?.map((f) => f.rule).join(', ') || '—'}</td>
                 </tr>

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, type AnalysisList, type ListFilters } from '../api';
+import { api, type AnalysisList, type AnalysisSummary, type ListFilters } from '../api';
 import { useLoad } from '../hooks';
 import { Link, navigate } from '../router';
 import { Empty, ErrorNote, Skeleton, VerdictBadge, formatTime } from '../components/ui';
@@ -14,6 +14,7 @@ function filtersFromUrl(): ListFilters {
     verdict: q.get('verdict') ?? undefined,
     rule: q.get('rule') ?? undefined,
     since: q.get('since') ?? undefined,
+    limit: q.get('limit') ?? undefined,
   };
 }
 
@@ -109,6 +110,29 @@ export function ListPage() {
   const list = useLoad<AnalysisList>(() => api.listAnalyses(filters), [JSON.stringify(filters)], (d) =>
     d?.items.some((a) => RUNNING.has(a.status)) ? 2000 : null,
   );
+  // Pages after the first, appended by "Load more"; the first page keeps polling on its own.
+  const [more, setMore] = useState<{ key: string; items: AnalysisSummary[]; nextCursor: string | null }>();
+  const [moreError, setMoreError] = useState<Error>();
+  const [loadingMore, setLoadingMore] = useState(false);
+  const filterKey = JSON.stringify(filters);
+  const extra = more?.key === filterKey ? more : undefined;
+  const nextCursor = extra ? extra.nextCursor : (list.data?.nextCursor ?? null);
+  const seen = new Set<string>();
+  const rows = [...(list.data?.items ?? []), ...(extra?.items ?? [])].filter((a) => !seen.has(a.id) && seen.add(a.id));
+
+  const loadMore = async () => {
+    if (!nextCursor) return;
+    setLoadingMore(true);
+    setMoreError(undefined);
+    try {
+      const page = await api.listAnalyses({ ...filters, cursor: nextCursor });
+      setMore({ key: filterKey, items: [...(extra?.items ?? []), ...page.items], nextCursor: page.nextCursor ?? null });
+    } catch (err) {
+      setMoreError(err as Error);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
 
   const applyFilters = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -118,6 +142,8 @@ export function ListPage() {
       const v = String(form.get(k) ?? '').trim();
       if (v) next[k] = v;
     }
+    // A page size given in the URL (?limit=) stays with the new filters.
+    if (filters.limit) next.limit = filters.limit;
     const q = new URLSearchParams(next as Record<string, string>).toString();
     window.history.replaceState(null, '', q ? `/?${q}` : '/');
     setFilters(next);
@@ -168,7 +194,7 @@ export function ListPage() {
           <Empty>No analyses match.</Empty>
         ) : (
           <div className="table-wrap">
-            <table className="analyses">
+            <table className="analyses stack">
               <thead>
                 <tr>
                   <th scope="col">Package</th>
@@ -184,25 +210,32 @@ export function ListPage() {
                 </tr>
               </thead>
               <tbody>
-                {list.data?.items.map((a) => (
+                {rows.map((a) => (
                   <tr key={a.id} data-testid="analysis-row">
-                    <td>
+                    <td data-label="Package">
                       <Link href={`/analyses/${a.id}`}>{a.package.name}</Link>
                     </td>
-                    <td>{a.package.version}</td>
+                    <td data-label="Version">{a.package.version}</td>
                     <td className="wide-only">{a.package.ecosystem}</td>
-                    <td>
+                    <td data-label="Verdict" data-testid="analysis-status">
                       <VerdictBadge verdict={a.verdict} status={a.status} />
-                      {RUNNING.has(a.status) && a.stage ? <span className="muted"> {a.stage}</span> : null}
+                      {/* The stage beside the status badge, unless it only repeats it ("queued"). */}
+                      {RUNNING.has(a.status) && a.stage && a.stage !== a.status ? <span className="muted"> · {a.stage}</span> : null}
                     </td>
                     <td className="wide-only">{a.score ?? '—'}</td>
-                    <td>{formatTime(a.createdAt)}</td>
+                    <td data-label="Submitted">{formatTime(a.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
         )}
+        <ErrorNote error={moreError} />
+        {nextCursor && rows.length > 0 ? (
+          <button type="button" className="secondary load-more" onClick={() => void loadMore()} disabled={loadingMore}>
+            {loadingMore ? 'Loading…' : 'Load more'}
+          </button>
+        ) : null}
       </section>
     </>
   );

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, setApiKey } from '../api';
 
-export function Login({ onLogin }: { onLogin: () => void }) {
+export function Login({ onLogin, notice }: { onLogin: () => void; notice?: string }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -32,9 +32,9 @@ export function Login({ onLogin }: { onLogin: () => void }) {
         <button type="submit" disabled={busy || key.trim() === ''}>
           {busy ? 'Checking…' : 'Sign in'}
         </button>
-        {error && (
+        {(error ?? notice) && (
           <p className="error" role="alert">
-            {error}
+            {error ?? notice}
           </p>
         )}
         <p className="hint">

@@ -1,7 +1,8 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, type AnalysisDiff } from '../api';
 import { useLoad } from '../hooks';
 import { Link } from '../router';
+import { compareVersions } from '../versions';
 import { DiffList, Empty, ErrorNote, Section, Skeleton, VerdictBadge, formatTime } from '../components/ui';
 
 function DiffView({ diff }: { diff: AnalysisDiff }) {
@@ -24,21 +25,34 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
   const [diff, setDiff] = useState<AnalysisDiff>();
   const [diffError, setDiffError] = useState<Error>();
 
-  const compare = async () => {
-    setDiffError(undefined);
-    try {
-      setDiff(await api.diff(to, from));
-    } catch (err) {
-      setDiffError(err as Error);
-    }
-  };
-
-  const rows = versions.data?.versions ?? [];
+  // Newest version first, by version number rather than by when it was analyzed: a re-run of
+  // an old version must not make it look like the latest release.
+  const rows = [...(versions.data?.versions ?? [])].sort((a, b) => compareVersions(b.version, a.version));
   // Only completed analyses have a report to compare.
   const comparable = rows.filter((v) => v.status === 'completed');
-  // Until the reader picks, compare the two most recently analyzed versions (older → newer).
+  // Until the reader picks, compare the previous version (base) with the newest one.
   const from = base || comparable[1]?.analysisId || '';
   const to = target || comparable[0]?.analysisId || '';
+
+  const compare = async (baseId: string, targetId: string, isCurrent: () => boolean = () => true) => {
+    setDiffError(undefined);
+    try {
+      const d = await api.diff(targetId, baseId);
+      if (isCurrent()) setDiff(d);
+    } catch (err) {
+      if (isCurrent()) setDiffError(err as Error);
+    }
+  };
+  // Both versions are chosen (by default or by the reader): show their diff without a click.
+  useEffect(() => {
+    if (!from || !to || from === to) return;
+    let current = true;
+    void compare(from, to, () => current);
+    return () => {
+      current = false;
+    };
+  }, [from, to]);
+
   return (
     <>
       <h1>
@@ -104,7 +118,7 @@ export function PackagePage({ ecosystem, name }: { ecosystem: string; name: stri
                 ))}
               </select>
             </label>
-            <button type="button" disabled={!from || !to || from === to} onClick={() => void compare()}>
+            <button type="button" disabled={!from || !to || from === to} onClick={() => void compare(from, to)}>
               Compare
             </button>
           </div>

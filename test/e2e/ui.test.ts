@@ -79,11 +79,14 @@ async function waitForVerdict(p: Page, verdict: string): Promise<void> {
   await p.locator('#findings').waitFor();
 }
 
-/** How far right the visible cells of these rows reach past the viewport (<= 0: nothing cut). */
+/**
+ * How far the visible cells of these rows reach past what their table shows without scrolling
+ * sideways (its .table-wrap box, or the viewport): > 0 means a column is cut off.
+ */
 function cellsOverflow(p: Page, rowSelector: string): Promise<number> {
   return p.evaluate(`Math.max(-1, ...[...document.querySelectorAll(${JSON.stringify(`${rowSelector} td`)})]
     .filter((e) => e.getClientRects().length > 0)
-    .map((e) => e.getBoundingClientRect().right)) - document.documentElement.clientWidth`) as Promise<number>;
+    .map((e) => e.getBoundingClientRect().right - Math.min(document.documentElement.clientWidth, (e.closest('.table-wrap') || document.documentElement).getBoundingClientRect().right)))`) as Promise<number>;
 }
 
 /**

@@ -40,6 +40,30 @@ function goTo(id: string): void {
   else window.location.hash = id;
 }
 
+/**
+ * The owner of a filter that can hide rows whose ids start with `prefix`: when a link asks for
+ * such a row, `show` undoes the filter and the row is scrolled to once it renders.
+ */
+function useRevealRows(prefix: string, show: () => void): void {
+  const [reveal, setReveal] = useState<string>();
+  useEffect(() => {
+    const onReveal = (e: Event) => {
+      const id = (e as CustomEvent<string>).detail;
+      if (!id.startsWith(prefix)) return;
+      show();
+      setReveal(id);
+    };
+    window.addEventListener(REVEAL_EVENT, onReveal);
+    return () => window.removeEventListener(REVEAL_EVENT, onReveal);
+    // `show` only calls state setters, which React keeps stable.
+  }, [prefix]);
+  useEffect(() => {
+    if (!reveal) return;
+    goTo(reveal);
+    setReveal(undefined);
+  }, [reveal]);
+}
+
 /** An in-report link to a row; a row hidden by a filter is revealed first instead of doing nothing. */
 function RowLink({ href, children }: { href: string; children: ReactNode }) {
   const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
@@ -179,22 +203,7 @@ function ComparePrevious({ id }: { id: string }) {
 function ProcessTree({ report }: { report: Report }) {
   const [showHousekeeping, setShowHousekeeping] = useState(false);
   // A link to a housekeeping process: show housekeeping, then go to the row once it renders.
-  const [reveal, setReveal] = useState<string>();
-  useEffect(() => {
-    const onReveal = (e: Event) => {
-      const id = (e as CustomEvent<string>).detail;
-      if (!id.startsWith('process-')) return;
-      setShowHousekeeping(true);
-      setReveal(id);
-    };
-    window.addEventListener(REVEAL_EVENT, onReveal);
-    return () => window.removeEventListener(REVEAL_EVENT, onReveal);
-  }, []);
-  useEffect(() => {
-    if (!reveal) return;
-    goTo(reveal);
-    setReveal(undefined);
-  }, [reveal]);
+  useRevealRows('process-', () => setShowHousekeeping(true));
   const procs = report.behavior.processes;
   const indexOf = new Map(procs.map((p, i) => [p, i]));
   const visible = procs.filter((p) => showHousekeeping || !p.housekeeping);
@@ -438,24 +447,11 @@ function Files({ report }: { report: Report }) {
   );
   const ops = [...new Set(files.map((f) => f.op))].sort();
   // A link to a file row the filters hide: clear the filters, then go to the row once it renders.
-  const [reveal, setReveal] = useState<string>();
-  useEffect(() => {
-    const onReveal = (e: Event) => {
-      const id = (e as CustomEvent<string>).detail;
-      if (!id.startsWith('file-')) return;
-      setFilter('');
-      setOp('');
-      setCredOnly(false);
-      setReveal(id);
-    };
-    window.addEventListener(REVEAL_EVENT, onReveal);
-    return () => window.removeEventListener(REVEAL_EVENT, onReveal);
-  }, []);
-  useEffect(() => {
-    if (!reveal) return;
-    goTo(reveal);
-    setReveal(undefined);
-  }, [reveal]);
+  useRevealRows('file-', () => {
+    setFilter('');
+    setOp('');
+    setCredOnly(false);
+  });
   const changes = report.behavior.fileChanges;
   return (
     <>

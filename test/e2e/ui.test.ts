@@ -274,7 +274,15 @@ describe('web UI in headless Chromium', () => {
     const added = (await baseline.getByTestId('diff').textContent()) ?? '';
     expect(added).toContain('telemetry.tidy-helper.example');
     expect(added).toContain('.npmrc');
-    expect(await page.getByTestId('finding').filter({ hasText: 'new-behavior' }).count()).toBe(1);
+    const newBehavior = page.getByTestId('finding').filter({ hasText: 'new-behavior' });
+    expect(await newBehavior.count()).toBe(1);
+    // Its evidence links point at the very rows of the diff, not just the section.
+    const npmrcLink = newBehavior.getByRole('link', { name: /\.npmrc/ }).first();
+    const href = (await npmrcLink.getAttribute('href')) ?? '';
+    expect(href).toMatch(/^#diff-\d+$/);
+    expect(await page.locator(href).textContent()).toContain('.npmrc');
+    await npmrcLink.click();
+    await expect.poll(() => page.evaluate('window.location.hash')).toBe(href);
     // File accesses are grouped by operation; the credential filter leaves the ~/.npmrc read.
     expect(await page.getByTestId('file-group').count()).toBeGreaterThan(1);
     await page.getByLabel('Credential paths only').check();

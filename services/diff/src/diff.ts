@@ -180,6 +180,17 @@ function cancelRenamedTempFiles(added: DiffSide, removed: DiffSide): void {
   removed.files = removed.files.filter((e) => !cancelled.has(e));
 }
 
+/**
+ * Every change in one list: added ones first, each side in category order. Evidence of the
+ * `new-behavior` finding indexes into this list, and the report viewer numbers its rows the same way.
+ */
+export function changeList(added: DiffSide, removed: DiffSide): BehaviorDiff['changes'] {
+  return [
+    ...DIFF_CATEGORIES.flatMap((c) => added[c].map((e) => ({ ...e, change: 'added' as const }))),
+    ...DIFF_CATEGORIES.flatMap((c) => removed[c].map((e) => ({ ...e, change: 'removed' as const }))),
+  ];
+}
+
 /** What `target` does that `base` did not (added) and what it stopped doing (removed). */
 export function diffReports(base: Report, target: Report): BehaviorDiff {
   const before = behaviorEntries(base);
@@ -187,10 +198,7 @@ export function diffReports(base: Report, target: Report): BehaviorDiff {
   const added = subtract(after, before);
   const removed = subtract(before, after);
   cancelRenamedTempFiles(added, removed);
-  const changes = [
-    ...DIFF_CATEGORIES.flatMap((c) => added[c].map((e) => ({ ...e, change: 'added' as const }))),
-    ...DIFF_CATEGORIES.flatMap((c) => removed[c].map((e) => ({ ...e, change: 'removed' as const }))),
-  ];
+  const changes = changeList(added, removed);
   return {
     base: { analysisId: base.analysisId, version: base.package.version },
     target: { analysisId: target.analysisId, version: target.package.version },

@@ -1,5 +1,5 @@
 import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo } from '@vetbox/contracts';
-import { diffReports } from '@vetbox/diff';
+import { changeList, diffReports } from '@vetbox/diff';
 import { evaluate, withBaseline, type Evaluation } from '@vetbox/rules';
 
 export interface JudgeInput {
@@ -36,7 +36,11 @@ export function rescoreReport(report: Report): Pick<Report, 'verdict' | 'score' 
   if (!report.sandbox) throw new TypeError('a report without sandbox information cannot be rescored');
   const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases };
   let evaluation = evaluate(input);
-  if (report.baseline) evaluation = withBaseline(evaluation, { added: report.baseline.added }, { ecosystem: report.package.ecosystem });
+  if (report.baseline) {
+    // The same change list the analysis judged, so new-behavior evidence keeps pointing at its entries.
+    const { added, removed } = report.baseline;
+    evaluation = withBaseline(evaluation, { added, changes: changeList(added, removed) }, { ecosystem: report.package.ecosystem });
+  }
   return verdictOf(evaluation);
 }
 

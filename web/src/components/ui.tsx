@@ -90,11 +90,12 @@ export interface DiffChange {
 }
 
 /** Behavior changes between two versions, added ones first (the API already orders them). */
-export function DiffList({ changes }: { changes: DiffChange[] }) {
+/** `idPrefix` numbers the rows (`diff-0`, ...) in change-list order, which evidence links use. */
+export function DiffList({ changes, idPrefix }: { changes: DiffChange[]; idPrefix?: string }) {
   return (
     <ul className="diff" data-testid="diff">
       {changes.map((c, i) => (
-        <li key={i} className={c.change}>
+        <li key={i} className={c.change} id={idPrefix ? `${idPrefix}-${i}` : undefined}>
           <span className="sign" aria-label={c.change}>
             {c.change === 'added' ? '+' : '−'}
           </span>{' '}

@@ -19,12 +19,13 @@ const ANCHOR: Record<EvidenceRef['kind'], string> = {
   tls: 'tls',
   canary: 'canary',
   package: 'package',
-  diff: 'package',
+  diff: 'diff',
 };
 
 function evidenceHref(ref: EvidenceRef): string | null {
-  // A diff entry lives in the baseline section; package facts have no row of their own.
-  if (ref.kind === 'diff') return '#baseline';
+  // A diff entry is a row of the baseline section (stored reports judged before rows were
+  // numbered have no index: the section); package facts have no row of their own.
+  if (ref.kind === 'diff' && ref.index === undefined) return '#baseline';
   if (ref.kind === 'package') return null;
   return ref.index === undefined ? null : `#${ANCHOR[ref.kind]}-${ref.index}`;
 }
@@ -155,7 +156,7 @@ function BaselineDiff({ report }: { report: Report }) {
         {b.analysisId ? <Link href={`/analyses/${b.analysisId}`}>The analysis of {b.version}</Link> : `Version ${b.version}`} is the baseline: + is behavior this
         version added, − behavior it dropped.
       </p>
-      {changes.length === 0 ? <Empty>No behavior change since {b.version}.</Empty> : <DiffList changes={changes} />}
+      {changes.length === 0 ? <Empty>No behavior change since {b.version}.</Empty> : <DiffList changes={changes} idPrefix="diff" />}
     </Section>
   );
 }

@@ -1,6 +1,7 @@
 import { VetboxError, type Ecosystem } from '@vetbox/contracts';
 import { previousVersion } from '@vetbox/fetch';
 import type { RegistryLookup } from './services.js';
+import { formatPackage } from '@vetbox/lockfiles';
 
 export interface HttpRegistryOptions {
   npmRegistryUrl: string;
@@ -21,7 +22,7 @@ export function httpRegistryLookup(opts: HttpRegistryOptions): RegistryLookup {
   return {
     async versionExists(ecosystem: Ecosystem, name: string, version: string, signal?: AbortSignal) {
       const cacheKey = `${ecosystem}:${name}@${version}`;
-      const spec = ecosystem === 'npm' ? `${name}@${version}` : `${name}==${version}`;
+      const spec = formatPackage({ ecosystem, name, version });
       if (known.has(cacheKey)) return true;
       const url =
         ecosystem === 'npm'

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NPM_NAME_RE, PHASES, PYPI_NAME_RE, VERSION_RE, VetboxError, type Ecosystem, type PhaseName } from '@vetbox/contracts';
+import { formatPackage } from '@vetbox/lockfiles';
 
 /** What the user asked to analyze, before anything is fetched or opened. */
 export type Target =
@@ -65,7 +66,7 @@ export function parseTarget(spec: string, cwd = process.cwd()): Target {
 /** How progress lines name a target (archives by file name: their full path is noise). */
 export function describeTarget(target: Target): string {
   if (target.kind === 'archive') return path.basename(target.path);
-  return target.ecosystem === 'npm' ? `npm:${target.name}@${target.version}` : `pypi:${target.name}==${target.version}`;
+  return formatPackage(target);
 }
 
 /** `--phases install,import` → a de-duplicated list in run order. */

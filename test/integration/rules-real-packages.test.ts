@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildBehavior } from '@vetbox/behavior';
-import type { Behavior, PhaseReport, StagedPackage } from '@vetbox/contracts';
+import type { Behavior, StagedPackage } from '@vetbox/contracts';
 import { createAnalyzer } from '@vetbox/pipeline';
 import { evaluate, type Evaluation } from '@vetbox/rules';
-import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, runSandbox, type SandboxRunResult } from '@vetbox/sandbox';
+import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, phaseReport, runSandbox, type SandboxRunResult } from '@vetbox/sandbox';
 import { FAKE_KEY, NPM_PAYLOAD, PY_PAYLOAD, stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
 
 const runtime = new DockerRuntime();
@@ -41,15 +41,7 @@ async function detonate(staged: StagedPackage, homeFiles = honeyKey): Promise<{ 
     sandbox: run.sandbox,
     fileChanges: run.phases.flatMap((p) => p.fileChanges),
   });
-  const reports: PhaseReport[] = run.phases.map((p) => ({
-    name: p.name,
-    status: p.status,
-    exitCode: p.exitCode,
-    durationMs: p.durationMs,
-    stdoutTail: p.stdoutTail,
-    stderrTail: p.stderrTail,
-    reason: p.reason,
-  }));
+  const reports = run.phases.map(phaseReport);
   const pkg = { ecosystem: staged.ecosystem, name: staged.name, version: staged.version, sha256: staged.sha256 || '0'.repeat(64), source: staged.source };
   const result = evaluate({ package: pkg, behavior, canaries: [], sandbox: run.sandbox, phases: reports });
   return { run, result, behavior };

@@ -10,6 +10,7 @@ import {
   type SubmitAnalysisResponse,
 } from '@vetbox/contracts';
 import { isExactVersion } from '@vetbox/fetch';
+import { formatPackage } from '@vetbox/lockfiles';
 import { publishProgress, sendWebhookInBackground } from '@vetbox/queue';
 import {
   TERMINAL,
@@ -65,8 +66,7 @@ export function analysesRoutes(s: ApiServices): Router {
       if (existing) return respondSubmitted(res, existing, true, wantsBaseline ? await existingBaseline(s, existing.id) : undefined);
     }
     if (!(await s.registry.versionExists(body.ecosystem, body.name, body.version))) {
-      const spec = body.ecosystem === 'npm' ? `${body.name}@${body.version}` : `${body.name}==${body.version}`;
-      throw new VetboxError('PACKAGE_NOT_FOUND', `${body.ecosystem} package ${spec} does not exist on the registry`);
+      throw new VetboxError('PACKAGE_NOT_FOUND', `${formatPackage(body)} does not exist on the registry`);
     }
     let baseline: BaselineRef | null | undefined;
     if (wantsBaseline) {

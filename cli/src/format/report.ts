@@ -1,5 +1,6 @@
 import type { CanaryReport, ProcessEntry, Report } from '@vetbox/contracts';
 import { bytes, clean, duration, plural, table } from './text.js';
+import { formatPackage } from '@vetbox/lockfiles';
 
 export interface FormatOptions {
   /** Process tree lines shown before the rest is counted (default 40). */
@@ -12,7 +13,7 @@ export interface FormatOptions {
 
 function packageLine(r: Report): string {
   const p = r.package;
-  const id = p.ecosystem === 'npm' ? `npm:${p.name}@${p.version}` : `pypi:${p.name}==${p.version}`;
+  const id = formatPackage(p);
   const from = p.source === 'upload' ? 'uploaded archive' : 'registry';
   return `${clean(id)}  (${from}, sha256 ${p.sha256.slice(0, 12)}…${p.size !== undefined ? `, ${bytes(p.size)}` : ''})`;
 }

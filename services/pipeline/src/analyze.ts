@@ -1,11 +1,11 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseName, type PhaseReport, type RawEvidence, type Report, type StagedPackage } from '@vetbox/contracts';
+import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseName, type RawEvidence, type Report, type StagedPackage } from '@vetbox/contracts';
 import { buildBehavior } from '@vetbox/behavior';
 import { loadEnv, type Logger } from '@vetbox/config';
 import { stage } from '@vetbox/fetch';
 import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
-import { DockerRuntime, createWorkDir, ensureSandboxImage, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
+import { DockerRuntime, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
 import { acquire } from './acquire.js';
 import { judge } from './judge.js';
@@ -126,15 +126,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
     });
 
     onStage('rules', PROGRESS.rules);
-    const phases: PhaseReport[] = run.phases.map((p) => ({
-      name: p.name,
-      status: p.status,
-      exitCode: p.exitCode,
-      durationMs: p.durationMs,
-      stdoutTail: p.stdoutTail,
-      stderrTail: p.stderrTail,
-      ...(p.reason ? { reason: p.reason } : {}),
-    }));
+    const phases = run.phases.map(phaseReport);
     const report = judge({
       analysisId: opts.analysisId,
       analyzerVersion: ANALYZER_VERSION,

@@ -1,4 +1,4 @@
-export { runSandbox, runInSandbox, type RunSandboxOptions, type SandboxRunResult, type RunInSandboxOptions, type RunInSandboxResult } from './run.js';
+export { phaseReport, runSandbox, runInSandbox, type RunSandboxOptions, type SandboxRunResult, type RunInSandboxOptions, type RunInSandboxResult } from './run.js';
 export {
   Sandbox,
   SANDBOX_CAPS,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PHASES, type PhaseName, type SandboxInfo, type StagedPackage } from '@vetbox/contracts';
+import { PHASES, type PhaseName, type PhaseReport, type SandboxInfo, type StagedPackage } from '@vetbox/contracts';
 import { packageDirs, phaseCommand, pythonUserSite } from './commands.js';
 import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions } from './sandbox.js';
 
@@ -15,6 +15,19 @@ export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
 export interface SandboxRunResult {
   sandbox: SandboxInfo;
   phases: PhaseResult[];
+}
+
+/** A phase as the report shows it: the host-side details (trace path, file changes) stay out. */
+export function phaseReport(p: PhaseResult): PhaseReport {
+  return {
+    name: p.name,
+    status: p.status,
+    exitCode: p.exitCode,
+    durationMs: p.durationMs,
+    stdoutTail: p.stdoutTail,
+    stderrTail: p.stderrTail,
+    ...(p.reason ? { reason: p.reason } : {}),
+  };
 }
 
 /**

@@ -136,10 +136,6 @@ function urlTargets(text: string): Array<{ host: string; path: string }> {
   return [...text.matchAll(/\b(?:https?|ftp):\/\/([^/\s"'`:]+)(?::\d+)?([^\s"'`]*)/gi)].map((m) => ({ host: normalizeHost(m[1]!), path: m[2] || '/' }));
 }
 
-function urlHosts(text: string): string[] {
-  return urlTargets(text).map((t) => t.host);
-}
-
 /** A well-known release/toolchain/binary host, or a host the package declared when the URL names a release artifact. */
 function releaseTarget(ctx: RuleContext, t: { host: string; path: string }): boolean {
   if ([...RELEASE_HOSTS, ...TOOLCHAIN_HOSTS].some((k) => hostMatches(t.host, k)) || binaryHost(t.host)) return true;
@@ -154,10 +150,11 @@ function downloaderHit(ctx: RuleContext, p: ProcessEntry): Hit | undefined {
   if (DOWNLOAD_TOOL.test(prog)) {
     if (UPLOAD_FLAGS.test(` ${text} `)) return { severity: 'high', why: `${prog} sends data (upload/post flags)` };
     const targets = urlTargets(text);
+    const hosts = targets.map((t) => t.host);
     if (targets.length > 0 && targets.every((t) => releaseTarget(ctx, t))) {
-      return { severity: 'low', why: `${prog} downloads from a release host (${[...new Set(targets.map((t) => t.host))].join(', ')}); rated low` };
+      return { severity: 'low', why: `${prog} downloads from a release host (${[...new Set(hosts)].join(', ')}); rated low` };
     }
-    return { severity: 'medium', why: `${prog} downloads from ${urlHosts(text).join(', ') || 'an unnamed destination'}` };
+    return { severity: 'medium', why: `${prog} downloads from ${hosts.join(', ') || 'an unnamed destination'}` };
   }
   const one = oneLiner(p);
   const fetch = one ? ONE_LINER_FETCH[one.lang] : undefined;

@@ -60,6 +60,51 @@ export const SinkholeCapture = z.object({
 });
 export type SinkholeCapture = z.infer<typeof SinkholeCapture>;
 
+/**
+ * Who the sandbox pretends to be: one developer workstation per analysis, randomized. Every
+ * value a package could read about the machine it runs on is here, so a reviewer knows what the
+ * package saw, and so the values themselves can be searched for in what left (identity
+ * canaries): they are generated long and unique enough that finding one in a capture means it
+ * came from this sandbox.
+ */
+export const Persona = z.object({
+  user: z.string(),
+  fullName: z.string(),
+  email: z.string(),
+  hostname: z.string(),
+  home: z.string(),
+  workdir: z.string(),
+  /** /etc/machine-id (32 hex). */
+  machineId: z.string(),
+  /** IANA zone the clock and /etc/localtime agree on. */
+  timezone: z.string(),
+  /** Address of the sandbox's LAN interface, its gateway and MAC (a home or office network). */
+  lan: z.object({ interface: z.string(), address: z.string(), prefix: z.number().int(), gateway: z.string(), mac: z.string() }),
+  /** The residential address "what is my IP" services answer with; consistent within an analysis. */
+  publicAddress: z.string(),
+  /** Where that address places the machine (geolocation APIs answer with it; agrees with `timezone`). */
+  geo: z.object({ country: z.string(), region: z.string(), city: z.string(), isp: z.string() }),
+  /** What the sandbox reports, filled in when the container is up (`uname -r`, os-release, versions). */
+  kernelRelease: z.string().optional(),
+  os: z.string().optional(),
+  python: z.string().optional(),
+  node: z.string().optional(),
+  npm: z.string().optional(),
+});
+export type Persona = z.infer<typeof Persona>;
+
+/** Which tracer recorded the phases, whether package code could see it, and what it lost. */
+export const TracerInfo = z.object({
+  name: z.enum(['ebpf', 'strace']),
+  /** strace shows as TracerPid and a process; eBPF does not. */
+  visibleToPackage: z.boolean(),
+  /** Events the tracer could not deliver (ring buffer full); a phase with losses is incomplete. */
+  lostEvents: z.number().int().nonnegative().optional(),
+  /** Why the preferred tracer was not used (eBPF failed to load, SANDBOX_TRACER=strace, ...). */
+  note: z.string().optional(),
+});
+export type TracerInfo = z.infer<typeof TracerInfo>;
+
 /** Facts about the sandbox a report needs to interpret paths (randomized per analysis). */
 export const SandboxInfo = z.object({
   image: z.string(),
@@ -71,5 +116,8 @@ export const SandboxInfo = z.object({
   /** Directories that belong to the package under analysis (its own install dir). */
   packageDirs: z.array(z.string()),
   network: z.enum(['none', 'sinkhole']),
+  /** The workstation the package saw (absent in reports made before personas). */
+  persona: Persona.optional(),
+  tracer: TracerInfo.optional(),
 });
 export type SandboxInfo = z.infer<typeof SandboxInfo>;

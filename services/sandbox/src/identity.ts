@@ -1,44 +1,61 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Persona } from '@vetbox/contracts';
 
 /**
- * A randomized, plausible developer identity per analysis: malware has been seen checking for
- * fixed sandbox hostnames and user names, and for an empty home.
+ * A randomized, plausible developer workstation per analysis: malware has been seen checking for
+ * fixed sandbox hostnames and user names, for an empty home, for reserved addresses. Every value
+ * is long and varied enough that seeing it in the sinkhole's capture means it left this sandbox
+ * (identity canaries): no bare `dev` user, no `ubuntu-desktop` host.
  */
-export interface SandboxIdentity {
-  hostname: string;
-  user: string;
-  fullName: string;
-  home: string;
-  /** Project directory the package is installed into (inside the home, as on a real machine). */
-  workdir: string;
-}
+export type SandboxIdentity = Omit<Persona, 'kernelRelease' | 'os' | 'python' | 'node' | 'npm'>;
 
-const FIRST = ['alex', 'sam', 'jordan', 'maria', 'chris', 'priya', 'lucas', 'emma', 'daniel', 'sofia', 'kevin', 'anna', 'ryan', 'mei', 'omar', 'julia', 'tom', 'nina'];
-const LAST = ['chen', 'smith', 'kowalski', 'garcia', 'nguyen', 'mueller', 'patel', 'rossi', 'kim', 'johnson', 'silva', 'novak', 'tanaka', 'berg'];
-const PROJECTS = ['webapp', 'api-server', 'dashboard', 'my-app', 'backend', 'frontend', 'cli-tool', 'data-pipeline', 'side-project', 'monorepo'];
+const FIRST = ['alexis', 'samuel', 'jordan', 'maria', 'chris', 'priya', 'lucas', 'emma', 'daniel', 'sofia', 'kevin', 'anna', 'ryan', 'mei', 'omar', 'julia', 'tomas', 'nina', 'hannah', 'mateo', 'yuki', 'fatima', 'lars', 'irene'];
+const LAST = ['chen', 'smith', 'kowalski', 'garcia', 'nguyen', 'mueller', 'patel', 'rossi', 'kim', 'johnson', 'silva', 'novak', 'tanaka', 'berg', 'okafor', 'lindqvist', 'moreau', 'haddad', 'ivanova', 'fischer'];
+const PROJECTS = ['webapp', 'api-server', 'dashboard', 'billing-service', 'backend', 'frontend', 'cli-tool', 'data-pipeline', 'side-project', 'monorepo', 'checkout-ui', 'etl-jobs'];
+const MAIL_DOMAINS = ['gmail.com', 'outlook.com', 'proton.me', 'fastmail.com'];
 
-const pick = <T>(list: readonly T[]): T => list[randomInt(list.length)];
-const hex = (n: number): string => Array.from({ length: n }, () => randomInt(16).toString(16)).join('');
-const capital = (s: string): string => s[0].toUpperCase() + s.slice(1);
+/** Where the machine sits: time zone, residential ISP and an address block that ISP uses. */
+const LOCATIONS = [
+  { timezone: 'America/Chicago', country: 'US', region: 'Illinois', city: 'Chicago', isp: 'Comcast Cable Communications, LLC', block: [73, 44] },
+  { timezone: 'America/Los_Angeles', country: 'US', region: 'California', city: 'San Jose', isp: 'Comcast Cable Communications, LLC', block: [98, 207] },
+  { timezone: 'America/New_York', country: 'US', region: 'New York', city: 'Brooklyn', isp: 'Verizon Business', block: [108, 46] },
+  { timezone: 'Europe/Berlin', country: 'DE', region: 'Berlin', city: 'Berlin', isp: 'Deutsche Telekom AG', block: [79, 207] },
+  { timezone: 'Europe/London', country: 'GB', region: 'England', city: 'Manchester', isp: 'British Telecommunications PLC', block: [86, 146] },
+  { timezone: 'Europe/Paris', country: 'FR', region: 'Ile-de-France', city: 'Paris', isp: 'Orange S.A.', block: [90, 63] },
+] as const;
 
+/** Interface names and vendor prefixes of real laptops' network cards (Intel wireless and wired). */
+const INTERFACES = ['wlp0s20f3', 'wlp2s0', 'enp0s31f6', 'wlp3s0'];
+const OUIS = ['3c:58:c2', 'a4:c3:f0', 'f8:ac:65', '7c:b2:7d', '48:a4:72'];
+const LANS = [
+  { base: '192.168.1', gateway: '192.168.1.1' },
+  { base: '192.168.0', gateway: '192.168.0.1' },
+  { base: '192.168.178', gateway: '192.168.178.1' },
+  { base: '10.0.0', gateway: '10.0.0.1' },
+];
+
+const pick = <T>(list: readonly T[]): T => list[randomInt(list.length)]!;
+const hex = (n: number): string => randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
+const capital = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
+
+/** User names of at least 7 characters in the styles people pick (`priya.patel`, `mchen84`, ...). */
 export function plausibleUser(): { user: string; fullName: string } {
   const first = pick(FIRST);
   const last = pick(LAST);
-  const styles = [first, `${first}${last[0]}`, `${first[0]}${last}`, `${first}.${last}`, `${first}-dev`];
-  return { user: pick(styles), fullName: `${capital(first)} ${capital(last)}` };
+  const styles = [`${first}.${last}`, `${first}${last}`, `${first[0]}${last}${randomInt(70, 99)}`, `${first}-${last}`, `${first}${last[0]}${randomInt(10, 99)}`];
+  return { user: pick(styles.filter((s) => s.length >= 7)), fullName: `${capital(first)} ${capital(last)}` };
 }
 
-/** Hostnames in the styles real laptops and desktops use (`dev-laptop-7f3a`, `ubuntu-desktop`, ...). */
+/** Hostnames in the styles real laptops and desktops use, always with something of their own. */
 export function plausibleHostname(user = plausibleUser().user): string {
-  const base = user.replace(/[^a-z0-9-]/g, '');
+  const base = user.replace(/[^a-z0-9-]/g, '').slice(0, 20);
   const styles = [
     () => `dev-laptop-${hex(4)}`,
-    () => 'ubuntu-desktop',
     () => `${base}-thinkpad`,
     () => `${base}-laptop`,
-    () => `workstation-${randomInt(2, 60)}`,
     () => `${base}-xps-${randomInt(13, 17)}`,
-    () => `debian-${hex(4)}`,
+    () => `ws-${base}-${randomInt(2, 60)}`,
+    () => `${base}-framework`,
   ];
   return pick(styles)();
 }
@@ -46,7 +63,27 @@ export function plausibleHostname(user = plausibleUser().user): string {
 export function randomIdentity(): SandboxIdentity {
   const { user, fullName } = plausibleUser();
   const home = `/home/${user}`;
-  return { hostname: plausibleHostname(user), user, fullName, home, workdir: `${home}/projects/${pick(PROJECTS)}` };
+  const place = pick(LOCATIONS);
+  const lan = pick(LANS);
+  return {
+    user,
+    fullName,
+    email: `${user.replace(/[^a-z0-9.]/g, '')}@${pick(MAIL_DOMAINS)}`,
+    hostname: plausibleHostname(user),
+    home,
+    workdir: `${home}/projects/${pick(PROJECTS)}`,
+    machineId: hex(32),
+    timezone: place.timezone,
+    lan: {
+      interface: pick(INTERFACES),
+      address: `${lan.base}.${randomInt(20, 250)}`,
+      prefix: 24,
+      gateway: lan.gateway,
+      mac: `${pick(OUIS)}:${hex(2)}:${hex(2)}:${hex(2)}`,
+    },
+    publicAddress: `${place.block[0]}.${place.block[1]}.${randomInt(1, 255)}.${randomInt(2, 254)}`,
+    geo: { country: place.country, region: place.region, city: place.city, isp: place.isp },
+  };
 }
 
 export interface SkeletonFile {
@@ -61,11 +98,10 @@ export interface SkeletonFile {
  * shell history, other projects, cache and config folders.
  */
 export function homeSkeleton(id: SandboxIdentity): SkeletonFile[] {
-  const email = `${id.user.replace(/[^a-z0-9.]/g, '')}@example.com`;
   const other = PROJECTS.filter((p) => !id.workdir.endsWith(`/${p}`)).slice(0, 2 + randomInt(2));
   const project = id.workdir.slice(id.home.length + 1);
   const files: SkeletonFile[] = [
-    { path: '.gitconfig', content: `[user]\n\tname = ${id.fullName}\n\temail = ${email}\n[init]\n\tdefaultBranch = main\n[pull]\n\trebase = false\n` },
+    { path: '.gitconfig', content: `[user]\n\tname = ${id.fullName}\n\temail = ${id.email}\n[init]\n\tdefaultBranch = main\n[pull]\n\trebase = false\n` },
     {
       path: '.bash_history',
       content: [

@@ -271,6 +271,7 @@ export class Sandbox implements AsyncDisposable {
       home: this.identity.home,
       workdir: this.identity.workdir,
       network: this.network.mode === 'none' ? 'none' : 'sinkhole',
+      persona: { ...this.identity },
     };
   }
 

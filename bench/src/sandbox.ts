@@ -1,7 +1,8 @@
 // Sandbox overhead: the traced install+import of a staged package (esbuild: it has an install
 // script that runs its binary) divided by the same two commands run untraced by the same user in
 // the same image, one run each; and the fixed cost of a sandbox (create → setup → remove).
-// Prints figures, asserts nothing. Last lines: `sandbox-overhead: <N>x` and `sandbox-fixed: <N> ms`.
+// Prints figures, asserts nothing. Last lines: `sandbox-overhead: <N>x`, `sandbox-fixed: <N> ms`
+// and `phases-added: <N> ms` (what execute, idle and next-login add to a small benign package).
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,7 @@ if (!process.execArgv.some((a) => a.includes('conditions=source') || a === '-C')
 const { Sandbox, runInSandbox, runSandbox, phaseCommand, ensureSandboxImage, DockerRuntime } = await import('@vetbox/sandbox');
 const { REPO_ROOT, loadEnv } = await import('@vetbox/config');
 const { report, summarize } = await import('./harness.js');
+const { phasesAdded } = await import('./lib/phases-added.js');
 type StagedPackage = import('@vetbox/contracts').StagedPackage;
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
@@ -93,6 +95,9 @@ async function main(): Promise<void> {
   const inUse = mode === 'full' ? f : mode === 'lean' ? l : s;
   console.log(`sandbox-overhead: ${(inUse / p).toFixed(2)}x`);
   console.log(`sandbox-fixed: ${median(fixed)} ms`);
+  const added = await phasesAdded(runSandbox, path.join(REPO_ROOT, 'bench', 'out'), reps, { logger: quiet, outDir: path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', 'phases') });
+  console.log(`small benign package, whole sandbox run: install+import ${added.firstMs} ms, all five phases ${added.allMs} ms`);
+  console.log(`phases-added: ${added.addedMs} ms`);
 }
 
 await main();

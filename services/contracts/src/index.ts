@@ -7,4 +7,5 @@ export * from './requests.js';
 export * from './sinkhole.js';
 export * from './staged.js';
 export * from './json-schema.js';
+export * from './phases.js';
 export { isLoopback, isPrivateAddress } from './addresses.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SandboxInfo } from './sinkhole.js';
+import { CallRecord, CapturedContent } from './phases.js';
 import {
   ArtifactSource,
   CanaryEncoding,
@@ -170,6 +171,10 @@ export const Behavior = z.object({
   housekeeping: z.array(HousekeepingSummary).optional(),
   /** Trace lines the parser could not read; counted, never fatal. */
   malformedLines: z.number().int().optional(),
+  /** What the execute and next-login harnesses ran (calls, bins, planted entries). */
+  calls: z.array(CallRecord).optional(),
+  /** Content of files written to persistence locations and of dropped scripts and executables. */
+  contents: z.array(CapturedContent).optional(),
 });
 export type Behavior = z.infer<typeof Behavior>;
 
@@ -186,6 +191,7 @@ export const EvidenceRef = z.object({
     'canary',
     'package',
     'diff',
+    'content',
   ]),
   /** Index into that list of the report's behavior (or canaries), when it points at one entry. */
   index: z.number().int().optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClockInfo } from './phases.js';
 
 /**
  * What the per-analysis sinkhole recorded, as it hands it to the behavior model and the
@@ -119,5 +120,7 @@ export const SandboxInfo = z.object({
   /** The workstation the package saw (absent in reports made before personas). */
   persona: Persona.optional(),
   tracer: TracerInfo.optional(),
+  /** The idle phase's fast clock and date jump (absent before that phase existed). */
+  clock: ClockInfo.optional(),
 });
 export type SandboxInfo = z.infer<typeof SandboxInfo>;

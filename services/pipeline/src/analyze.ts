@@ -1,11 +1,12 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseName, type RawEvidence, type Report, type StagedPackage } from '@vetbox/contracts';
-import { buildBehavior } from '@vetbox/behavior';
+import { applyTriggers, buildBehavior } from '@vetbox/behavior';
+import { contentSelector } from '@vetbox/rules';
 import { loadEnv, type Logger } from '@vetbox/config';
 import { stage } from '@vetbox/fetch';
 import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
-import { DockerRuntime, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
+import { DockerRuntime, createWorkDir, ensureSandboxImage, packageDirs, phaseReport, randomIdentity, runSandbox, type LaterPhaseSettings, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
 import { acquire } from './acquire.js';
 import { judge } from './judge.js';
@@ -20,6 +21,8 @@ export interface PipelineOptions {
   registryUrl?: string;
   pypiUrl?: string;
   limits?: Partial<SandboxLimits>;
+  /** Time boxes and clock of execute, idle and next-login (tests keep them short). */
+  later?: Partial<LaterPhaseSettings>;
   /** Canned sinkhole answers (tests: a stage-2 payload for a downloader). */
   canned?: CannedResponse[];
   logger?: Logger;
@@ -109,6 +112,8 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
         signal,
         logger: log,
         onPhase: (phase) => onStage(phase, PROGRESS[phase]),
+        later: opts.later,
+        capture: contentSelector({ home: identity.home, workdir: identity.workdir, packageDirs: packageDirs(staged, identity.home, identity.workdir) }),
       });
       capture = await sinkhole.collect();
     } finally {
@@ -124,6 +129,9 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
       capture,
       fileChanges: run.phases.flatMap((p) => p.fileChanges),
     });
+    if (run.calls.length > 0) behavior.calls = run.calls;
+    if (run.contents.length > 0) behavior.contents = run.contents;
+    applyTriggers(behavior, run.sandbox.clock);
 
     onStage('rules', PROGRESS.rules);
     const phases = run.phases.map(phaseReport);

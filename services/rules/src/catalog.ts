@@ -108,6 +108,18 @@ const catalog = [
       "package's own directory (native builds, verified platform binaries) are not counted.",
   },
   {
+    id: 'dropped-payload',
+    category: 'execution',
+    severity: 'high',
+    severities: ['critical', 'high'],
+    title: 'Dropped a script or executable that is a payload',
+    explanation:
+      "A script the package wrote outside its own install fetches and runs code, opens a reverse shell (critical) or " +
+      'hides code in an encoding; or it dropped an executable for another platform (Windows PE, macOS Mach-O) and tried ' +
+      'to run it. Packages ship their programs in their own directory; a stage two written elsewhere is how droppers work. ' +
+      'The evidence shows the content, escaped, and its sha256.',
+  },
+  {
     id: 'executable-made-outside-package',
     category: 'execution',
     severity: 'medium',
@@ -127,6 +139,18 @@ const catalog = [
       'Package code wrote (or tried to write) a location that makes code run again later: shell start-up files, crontab, ' +
       'systemd units, XDG autostart, SSH authorized_keys, Python .pth hooks. No install script needs this; inspect the ' +
       'written content and remove it from affected machines.',
+  },
+  {
+    id: 'persistence-cradle',
+    category: 'persistence',
+    severity: 'critical',
+    severities: ['critical'],
+    title: 'A persistence entry downloads and runs code',
+    explanation:
+      'A file the package wrote to a place that runs code later (shell start-up file, crontab, systemd unit, XDG ' +
+      'autostart, Python .pth hook, git hook) holds a download cradle (`curl ... | sh`, `exec(urlopen(...).read())`), ' +
+      'a reverse shell or code hidden in an encoding. That is malware installing itself: remove the entry from every ' +
+      'machine that installed the package and treat those machines as compromised. The evidence shows the line, escaped.',
   },
   {
     id: 'write-outside-package',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SEVERITY_ORDER, type EvidenceRef, type Finding, type Verdict } from '@vetbox/contracts';
+import { attributeDrafts } from './attribution.js';
 import { ruleInfo } from './catalog.js';
 import { RuleContext, type Draft, type EvaluateInput, type Evidence } from './context.js';
 import { credentialExfiltration, credentialStoreRead } from './rules/credentials.js';
@@ -14,6 +15,7 @@ import { antiForensics, writeOutsidePackage } from './rules/filesystem.js';
 import { cryptoMining } from './rules/mining.js';
 import { networkActivity } from './rules/network.js';
 import { persistence } from './rules/persistence.js';
+import { droppedPayload, persistenceCradle } from './rules/content.js';
 import { backgroundProcess, processInjection, sandboxProbe } from './rules/probes.js';
 import { score } from './scoring.js';
 import { checkTyposquat, typosquatting } from './typosquat.js';
@@ -38,8 +40,10 @@ const BEHAVIOR_RULES: readonly BehaviorRule[] = [
   shellExecution,
   reverseShell,
   droppedExecutableRun,
+  droppedPayload,
   executableMadeOutsidePackage,
   persistence,
+  persistenceCradle,
   writeOutsidePackage,
   sandboxProbe,
   cryptoMining,
@@ -102,6 +106,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const ctx = new RuleContext(input);
   const lookalike = checkTyposquat(input.package.ecosystem, input.package.name);
   const drafts = [...typosquatting(input.package, lookalike), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))];
+  attributeDrafts(ctx, drafts);
   const findings = drafts.filter((d) => d.evidence.length > 0).map(completeFinding).sort(bySeverityThenRule);
   const scored = score(findings);
   return {

@@ -19,3 +19,5 @@ export {
   type NewBehaviorOptions,
 } from './new-behavior.js';
 export { ruleCatalogMarkdown } from './docs.js';
+export { contentSelector, type CaptureLayout } from './capture.js';
+export { describeCall } from './attribution.js';

@@ -92,10 +92,15 @@ export const WEAK_PROBES: readonly PathClass[] = [
   { re: /^\/run\/\.containerenv$/, label: 'Podman marker file' },
 ];
 
-/** Where install scripts may write without it meaning anything: caches, temp, devices. */
-export const SCRATCH_AREAS: readonly RegExp[] = [
+/** Package managers' and build tools' caches in the home. */
+export const CACHE_AREAS: readonly RegExp[] = [
   /^~\/\.(npm|cache|node-gyp|yarn|pnpm-store|electron-gyp|cargo\/registry|rustup\/tmp)(\/|$)/,
   /^~\/\.local\/share\/pnpm(\/|$)/,
+];
+
+/** Where install scripts may write without it meaning anything: caches, temp, devices. */
+export const SCRATCH_AREAS: readonly RegExp[] = [
+  ...CACHE_AREAS,
   /^\/(tmp|var\/tmp|dev\/shm)(\/|$)/,
   /^\/dev\/(null|zero|tty|stdout|stderr|full|ptmx|pts\/|fd\/)/,
   /^\/proc\/(self|thread-self)\//,

@@ -22,6 +22,12 @@ export const IMAGE_INPUTS = [
   'bin/import-py.py',
   'bin/phase.cjs',
   'bin/snapshot.py',
+  'fastclock.c',
+  'bin/clock.cjs',
+  'bin/execute-npm.cjs',
+  'bin/execute-py.py',
+  'bin/next-login.cjs',
+  'bin/capture.py',
 ] as const;
 
 /** `vetbox-sandbox:<8 hex>` where the hex is sha256 over the image inputs, as build.sh computes it. */

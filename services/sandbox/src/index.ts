@@ -27,5 +27,9 @@ export { sandboxImage, sandboxImageTag, ensureSandboxImage, buildSandboxImage, I
 export { limitsFromEnv, type SandboxLimits } from './limits.js';
 export { randomIdentity, plausibleHostname, plausibleUser, homeSkeleton, type SandboxIdentity } from './identity.js';
 export { phaseCommand, packageDirs } from './commands.js';
+export { parseCallRecords, withoutRecords, RECORD_MARK } from './phases/records.js';
+export { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.js';
+export type { CaptureSelector } from './phases/capture.js';
+export type { PlantedItem } from './phases/planted.js';
 export { workerId } from './worker-id.js';
 export type { Logger } from './log.js';

@@ -1,7 +1,24 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_PHASES, PHASES, type PhaseName, type PhaseReport, type SandboxInfo, type StagedPackage } from '@vetbox/contracts';
+import {
+  DEFAULT_PHASES,
+  PHASES,
+  type CallRecord,
+  type CapturedContent,
+  type ClockInfo,
+  type FileChange,
+  type PhaseName,
+  type PhaseReport,
+  type SandboxInfo,
+  type StagedPackage,
+} from '@vetbox/contracts';
 import { packageDirs, phaseCommand, pythonUserSite } from './commands.js';
+import { captureContents, type CaptureSelector } from './phases/capture.js';
+import { idleWindow } from './phases/clock.js';
+import { againCommand, executeCommand, nextLoginCommand } from './phases/commands.js';
+import { plantedItems } from './phases/planted.js';
+import { parseCallRecords, withoutRecords } from './phases/records.js';
+import { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.js';
 import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions } from './sandbox.js';
 
 export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
@@ -10,11 +27,19 @@ export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
   phases?: PhaseName[];
   /** Called as each phase starts (progress reporting); never awaited. */
   onPhase?: (phase: PhaseName, index: number, total: number) => void;
+  /** Files whose content is captured after each phase (persistence entries, dropped scripts). */
+  capture?: CaptureSelector;
+  /** Time boxes and clock of execute, idle and next-login (default: from the environment). */
+  later?: Partial<LaterPhaseSettings>;
 }
 
 export interface SandboxRunResult {
   sandbox: SandboxInfo;
   phases: PhaseResult[];
+  /** What the execute and next-login harnesses ran. */
+  calls: CallRecord[];
+  /** Captured content of what the phases wrote (see `capture`). */
+  contents: CapturedContent[];
 }
 
 /** A phase as the report shows it: the host-side details (trace path, file changes) stay out. */
@@ -30,32 +55,83 @@ export function phaseReport(p: PhaseResult): PhaseReport {
   };
 }
 
+/** After the command exits, leftovers are only listed (they stay traced): a short grace does. */
+const KEEP_GRACE_MS = 300;
+
 /**
  * Detonates a staged package: one container, each phase traced separately, the container removed
- * on every path (success, failure, timeout, cancellation). Package misbehaviour is data in the
- * phase results; only our own failures throw (VetboxError).
+ * on every path (success, failure, timeout, cancellation). Processes a phase leaves running are
+ * followed through the later phases (their events stay in the trace of the phase that started
+ * them) and killed when the last phase ends. Package misbehaviour is data in the phase results;
+ * only our own failures throw (VetboxError).
  */
 export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunResult> {
   const phases = [...(opts.phases ?? DEFAULT_PHASES)].sort((a, b) => PHASES.indexOf(a) - PHASES.indexOf(b));
+  const settings = { ...laterPhaseSettings(), ...opts.later };
+  const budgetEnd = Date.now() + settings.budgetMs;
   const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir });
   try {
     const results: PhaseResult[] = [];
+    const calls: CallRecord[] = [];
+    const contents: CapturedContent[] = [];
+    let clock: ClockInfo | undefined;
+    let wallOffsetMs = 0;
     for (const [index, phase] of phases.entries()) {
       opts.onPhase?.(phase, index, phases.length);
-      if (phase !== 'install' && phase !== 'import') {
-        results.push(skipped(phase, 'this analyzer does not run this phase yet'));
+      const left = budgetEnd - Date.now();
+      if (left <= 0) {
+        results.push(skipped(phase, 'the analysis budget was spent before this phase'));
         continue;
       }
-      if (phase === 'import' && !(await importableFilesPresent(sandbox, opts.staged))) {
-        results.push(skipped(phase, 'install left no files to import'));
-        continue;
+      const run = (cmd: string[]) => sandbox.runTraced(phase, cmd, { keep: true, graceMs: KEEP_GRACE_MS, timeoutMs: Math.min(sandbox.phaseTimeoutMs, left) });
+      let r: CommandResult;
+      if (phase === 'install') {
+        r = await run(phaseCommand(phase, opts.staged));
+      } else if (phase === 'import') {
+        if (!(await importableFilesPresent(sandbox, opts.staged))) {
+          results.push(skipped(phase, 'install left no files to import'));
+          continue;
+        }
+        r = await run(phaseCommand(phase, opts.staged));
+      } else if (phase === 'execute') {
+        if (!(await importableFilesPresent(sandbox, opts.staged))) {
+          results.push(skipped(phase, 'install left no files to execute'));
+          continue;
+        }
+        r = await run(executeCommand(opts.staged, settings));
+        calls.push(...parseCallRecords(await sandbox.commandOutput(phase), phase));
+      } else if (phase === 'idle') {
+        ({ clock, wallOffsetMs } = await idleWindow(sandbox, settings));
+        r = await run(againCommand(opts.staged));
+      } else {
+        const planted = await plantedItems(sandbox, [...results.flatMap((x) => x.fileChanges)], opts.staged, sandbox.identity);
+        if (planted.length === 0) {
+          results.push({ ...skipped(phase, 'nothing was planted to run at the next login'), status: 'completed' });
+          continue;
+        }
+        r = await run(nextLoginCommand(planted, settings));
+        // The harness ran on the package's clock (ahead since idle): records go back to real time.
+        calls.push(...parseCallRecords(await sandbox.commandOutput(phase), phase, wallOffsetMs));
       }
-      const r = await sandbox.runTraced(phase, phaseCommand(phase, opts.staged));
-      results.push({ ...r, name: phase });
+      if (opts.capture) {
+        // The same content rewritten later (the idle phase installs again) is one capture.
+        const known = new Set(contents.map((c) => `${c.path}\u0000${c.sha256}`));
+        for (const c of await captureContents(sandbox, phase, r.fileChanges, opts.capture)) if (!known.has(`${c.path}\u0000${c.sha256}`)) contents.push(c);
+      }
+      results.push({ ...r, name: phase, stdoutTail: withoutRecords(r.stdoutTail) });
     }
+    await sandbox.finishTraced();
+    // A trace the sandbox could not hand back (it died) is no trace.
+    for (const r of results) if (r.trace && !existsSync(r.trace)) r.trace = '';
     return {
-      sandbox: { ...sandbox.info, packageDirs: packageDirs(opts.staged, sandbox.identity.home, sandbox.identity.workdir) },
+      sandbox: {
+        ...sandbox.info,
+        packageDirs: packageDirs(opts.staged, sandbox.identity.home, sandbox.identity.workdir),
+        ...(clock ? { clock } : {}),
+      },
       phases: results,
+      calls,
+      contents,
     };
   } finally {
     await sandbox.close();

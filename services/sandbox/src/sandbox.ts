@@ -163,6 +163,8 @@ export class Sandbox implements AsyncDisposable {
   private lastSnapshot = 'base';
   private baselineChanges = new Set<string>();
   private dead = false;
+  /** Traces still being written by a `keep` phase's tracer: copied out by `finishTraced()`. */
+  private pendingTraces: Array<{ name: string; tracePath: string }> = [];
   private detachAbort: () => void = () => undefined;
 
   private constructor(
@@ -256,11 +258,18 @@ export class Sandbox implements AsyncDisposable {
       'chmod 0750 "$2"',
       `chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$2"`,
       'rm -rf /vetbox-in/home /vetbox-in/work /vetbox-in/ca.crt',
+      // The fast clock's state page (image/fastclock.c): real time until the idle phase.
+      `node ${HELPERS}/clock.cjs init ${SANDBOX_UID} >/dev/null`,
     ].join('\n');
     const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', id.user, id.home, id.workdir, id.fullName]);
     if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `sandbox setup failed: ${r.stderr.toString().slice(-2000)}`);
     const [, baseline] = await Promise.all([this.snapshot('save', 'base'), this.runtime.changes(this.id)]);
     this.baselineChanges = new Set(baseline.map((c) => c.path));
+  }
+
+  /** Wall clock of one phase (the limits' phaseTimeoutMs). */
+  get phaseTimeoutMs(): number {
+    return this.limits.phaseTimeoutMs;
   }
 
   get info(): Omit<SandboxInfo, 'packageDirs'> {
@@ -299,7 +308,7 @@ export class Sandbox implements AsyncDisposable {
    * Runs `cmd` as the sandbox user under strace; `name` names the trace file. Never throws for
    * what the traced code does (that is the result); throws VetboxError for our own failures.
    */
-  async runTraced(name: string, cmd: string[], opts: { cwd?: string; timeoutMs?: number; graceMs?: number } = {}): Promise<CommandResult> {
+  async runTraced(name: string, cmd: string[], opts: { cwd?: string; timeoutMs?: number; graceMs?: number; keep?: boolean } = {}): Promise<CommandResult> {
     throwIfAborted(this.opts.signal);
     const tracePath = `/trace/${name}.strace`;
     const timeoutMs = opts.timeoutMs ?? this.limits.phaseTimeoutMs;
@@ -316,6 +325,8 @@ export class Sandbox implements AsyncDisposable {
       tracePath,
       straceArgs: [...STRACE_BASE_ARGS, ...straceModeArgs(this.opts.traceMode ?? loadEnv().SANDBOX_TRACE_MODE)],
       tailBytes: 8192,
+      // Leftovers stay alive (and traced) until finishTraced(); the trace is copied out then.
+      keep: opts.keep ?? false,
     };
     const hostStart = Date.now();
     const exec = this.runtime.exec(this.id, ['node', `${HELPERS}/phase.cjs`, Buffer.from(JSON.stringify(spec)).toString('base64')], { maxOutputBytes: 256 * 1024 });
@@ -346,7 +357,11 @@ export class Sandbox implements AsyncDisposable {
       this.dead = !(await this.isRunning());
       return { ...notRun(name, 'error_analysis', why), startedAtMs: hostStart, durationMs: Date.now() - hostStart };
     }
-    const [trace, fileChanges] = await Promise.all([this.copyTraceOut(name, tracePath), this.fileChanges(name)]);
+    if (opts.keep) this.pendingTraces.push({ name, tracePath });
+    const [trace, fileChanges] = await Promise.all([
+      opts.keep ? path.join(this.outDir, `${name}.strace`) : this.copyTraceOut(name, tracePath),
+      this.fileChanges(name),
+    ]);
     return {
       name,
       ...statusOf(driver, this.limits.traceMb),
@@ -360,6 +375,27 @@ export class Sandbox implements AsyncDisposable {
       fileChanges: fileChanges.map((c) => ({ ...c, phase: name as PhaseName })),
       leftoverProcesses: driver.leftover,
     };
+  }
+
+  /**
+   * Ends what `keep` phases left running (all user processes), lets their tracers finish, and
+   * copies those traces out. Returns what was still running.
+   */
+  async finishTraced(): Promise<{ killed: LeftoverProcess[]; endedAtMs: number }> {
+    const pending = this.pendingTraces;
+    this.pendingTraces = [];
+    if (pending.length === 0 || this.dead) return { killed: [], endedAtMs: Date.now() };
+    const spec = Buffer.from(JSON.stringify({ finish: true, uid: SANDBOX_UID })).toString('base64');
+    const r = await this.runtime.exec(this.id, ['node', `${HELPERS}/phase.cjs`, spec], { maxOutputBytes: 256 * 1024 });
+    const out = parseDriverOutput(r.stdout.toString('utf8')) as unknown as { killed?: LeftoverProcess[]; endedAtMs?: number } | undefined;
+    await Promise.all(pending.map((p) => this.copyTraceOut(p.name, p.tracePath)));
+    return { killed: out?.killed ?? [], endedAtMs: out?.endedAtMs ?? Date.now() };
+  }
+
+  /** The first `maxBytes` of what a traced command printed (harness records live there). */
+  async commandOutput(name: string, maxBytes = 4 * 1024 * 1024): Promise<string> {
+    const r = await this.runtime.exec(this.id, ['head', '-c', String(maxBytes), `/trace/${name}.strace.out`], { maxOutputBytes: maxBytes + 1024 });
+    return r.exitCode === 0 ? r.stdout.toString('utf8') : '';
   }
 
   private async isRunning(): Promise<boolean> {
@@ -408,7 +444,7 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** Runs an untraced command (root by default) — for checks between phases, not package code. */
-  exec(cmd: string[], opts: { user?: string } = {}) {
+  exec(cmd: string[], opts: { user?: string; maxOutputBytes?: number } = {}) {
     return this.runtime.exec(this.id, cmd, opts);
   }
 

@@ -5,7 +5,9 @@ import { useLoad } from '../hooks';
 import { ErrorNote, ProgressBar, Skeleton, formatTime } from '../components/ui';
 import { Banner } from './analysis/Banner';
 import { BaselineDiff, ComparePrevious } from './analysis/Baseline';
+import { Calls } from './analysis/Calls';
 import { Canaries } from './analysis/Canaries';
+import { Contents } from './analysis/Contents';
 import { FileAccesses, FileChanges } from './analysis/Files';
 import { Findings } from './analysis/Findings';
 import { Network } from './analysis/Network';
@@ -21,10 +23,12 @@ const SECTIONS: Array<{ id: string; render: (report: Report, analysisId: string)
   { id: 'findings', render: (r) => <Findings report={r} /> },
   { id: 'baseline', render: (r, id) => (r.baseline ? <BaselineDiff report={r} /> : <ComparePrevious id={id} />) },
   { id: 'processes', render: (r) => <ProcessTree report={r} /> },
+  { id: 'calls', render: (r) => <Calls report={r} /> },
   { id: 'network', render: (r) => <Network report={r} /> },
   { id: 'canaries', render: (r) => <Canaries report={r} /> },
   { id: 'files', render: (r) => <FileAccesses report={r} /> },
   { id: 'changes', render: (r) => <FileChanges report={r} /> },
+  { id: 'contents', render: (r) => <Contents report={r} /> },
   { id: 'timeline', render: (r) => <Timeline report={r} /> },
   { id: 'phases', render: (r) => <Phases report={r} /> },
 ];

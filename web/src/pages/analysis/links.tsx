@@ -16,6 +16,7 @@ const ANCHOR: Record<EvidenceRef['kind'], string> = {
   canary: 'canary',
   package: 'package',
   diff: 'diff',
+  content: 'content',
 };
 
 export function evidenceHref(ref: EvidenceRef): string | null {

@@ -1,0 +1,344 @@
+// fastclock: a preloaded clock for the sandbox (via /etc/ld.so.preload, so it reaches processes
+// that a package started in any phase without an environment variable it could read).
+//
+// Until the harness switches it on, every call passes straight through. Then time runs `rate`
+// times faster from an anchor (and the date may move ahead): the clocks are scaled, and every
+// timed wait is converted from fake to real time. libfaketime (Debian 0.9.10) was tried first and
+// does the scaling, but a wait that began before the switch keeps its real deadline in the kernel
+// (a Python time.sleep(1200) started at install sleeps 20 real minutes). Here a wait longer than
+// CHUNK_NS sleeps in real chunks and re-reads the clock state after each one, so a switch reaches
+// waits already in progress within one chunk; the writer schedules a switch more than a chunk
+// ahead, so every sleeper knows it in advance and wakes at its exact fake deadline.
+//
+// State: a root-owned page (STATE_PATH) mapped read-only; the writer bumps `seq` to odd, writes,
+// then bumps it to even (a seqlock). Only processes of the sandbox user (uid in the page) are
+// affected: the harness and tracer run as root on the real clock.
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/select.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef STATE_PATH
+#define STATE_PATH "/run/hrclock/state"
+#endif
+#define MAGIC 0x6b636c66u /* "flck" */
+#define CHUNK_NS 200000000LL
+#define NS 1000000000LL
+
+struct state {
+  uint32_t magic;
+  uint32_t seq;
+  uint32_t uid;
+  uint32_t reserved;
+  int64_t anchor_real; /* CLOCK_MONOTONIC ns where the current rate began */
+  int64_t anchor_fake; /* fake CLOCK_MONOTONIC ns at that point */
+  int64_t rate_milli;  /* rate x 1000 */
+  int64_t rt_offset;   /* added to the wall clock beyond the monotonic skew, ns */
+};
+
+struct snap {
+  int64_t anchor_real, anchor_fake, rate_milli, rt_offset;
+};
+
+static const volatile struct state *st;
+
+static int (*real_clock_gettime)(clockid_t, struct timespec *);
+static int (*real_clock_nanosleep)(clockid_t, int, const struct timespec *, struct timespec *);
+static int (*real_epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+static int (*real_ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+static int (*real_pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
+static int (*real_sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+static int (*real_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
+
+__attribute__((constructor)) static void init(void) {
+  real_clock_gettime = dlsym(RTLD_NEXT, "clock_gettime");
+  real_clock_nanosleep = dlsym(RTLD_NEXT, "clock_nanosleep");
+  real_epoll_pwait = dlsym(RTLD_NEXT, "epoll_pwait");
+  real_ppoll = dlsym(RTLD_NEXT, "ppoll");
+  real_pselect = dlsym(RTLD_NEXT, "pselect");
+  real_sem_clockwait = dlsym(RTLD_NEXT, "sem_clockwait");
+  real_cond_clockwait = dlsym(RTLD_NEXT, "pthread_cond_clockwait");
+  int fd = open(STATE_PATH, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  void *p = mmap(NULL, sizeof(struct state), PROT_READ, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) return;
+  const volatile struct state *s = p;
+  if (s->magic != MAGIC || s->uid != getuid()) {
+    munmap(p, sizeof(struct state));
+    return;
+  }
+  st = s;
+}
+
+static int load(struct snap *out) {
+  if (!st) return 0;
+  for (;;) {
+    uint32_t a = __atomic_load_n(&st->seq, __ATOMIC_ACQUIRE);
+    if (a & 1) continue;
+    out->anchor_real = st->anchor_real;
+    out->anchor_fake = st->anchor_fake;
+    out->rate_milli = st->rate_milli;
+    out->rt_offset = st->rt_offset;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&st->seq, __ATOMIC_RELAXED) == a) return 1;
+  }
+}
+
+static int64_t ts_ns(const struct timespec *t) { return (int64_t)t->tv_sec * NS + t->tv_nsec; }
+static struct timespec ns_ts(int64_t n) {
+  if (n < 0) n = 0;
+  struct timespec t = {n / NS, n % NS};
+  return t;
+}
+static int64_t real_now(clockid_t c) {
+  struct timespec t;
+  real_clock_gettime(c, &t);
+  return ts_ns(&t);
+}
+
+/* Fake minus real CLOCK_MONOTONIC at real monotonic time `real`. */
+static int64_t skew(const struct snap *s, int64_t real) {
+  int64_t since = real - s->anchor_real;
+  int64_t fake = s->anchor_fake + (since > 0 ? (int64_t)((__int128)since * s->rate_milli / 1000) : since);
+  return fake - real;
+}
+
+static int monotonic_clock(clockid_t c) {
+  return c == CLOCK_MONOTONIC || c == CLOCK_MONOTONIC_COARSE || c == CLOCK_MONOTONIC_RAW || c == CLOCK_BOOTTIME;
+}
+static int wall_clock(clockid_t c) { return c == CLOCK_REALTIME || c == CLOCK_REALTIME_COARSE || c == CLOCK_TAI; }
+
+/* Fake time on clock c now. */
+static int64_t fake_now(const struct snap *s, clockid_t c) {
+  int64_t mono = real_now(CLOCK_MONOTONIC);
+  int64_t off = skew(s, mono) + (wall_clock(c) ? s->rt_offset : 0);
+  return real_now(c) + off;
+}
+
+/* Real nanoseconds until fake monotonic time reaches `fake_deadline` (<= 0: reached). The anchor
+   may lie ahead (the writer schedules a rate change a little later than every sleeper's next
+   chunk): real time runs at rate 1 until it, then at `rate`. */
+static int64_t real_until(const struct snap *s, int64_t fake_deadline) {
+  int64_t real = real_now(CLOCK_MONOTONIC);
+  int64_t remaining_fake = fake_deadline - (real + skew(s, real));
+  if (remaining_fake <= 0) return 0;
+  if (s->rate_milli <= 0) return remaining_fake;
+  int64_t before_anchor = 0;
+  if (real < s->anchor_real) {
+    before_anchor = s->anchor_real - real;
+    if (remaining_fake <= before_anchor) return remaining_fake;
+    remaining_fake -= before_anchor;
+  }
+  return before_anchor + (int64_t)((__int128)remaining_fake * 1000 / s->rate_milli) + 1;
+}
+
+/* A fake-monotonic deadline `ns` from now, or from an absolute time on clock c. */
+static int64_t mono_deadline_after(const struct snap *s, int64_t ns) { return fake_now(s, CLOCK_MONOTONIC) + ns; }
+static int64_t mono_deadline_at(const struct snap *s, clockid_t c, const struct timespec *abs) {
+  return mono_deadline_after(s, ts_ns(abs) - fake_now(s, c));
+}
+
+/* The next real wait toward a fake deadline: at most one chunk, so a state change is seen. */
+static int64_t next_wait(int64_t fake_deadline) {
+  struct snap s;
+  load(&s);
+  int64_t r = real_until(&s, fake_deadline);
+  return r > CHUNK_NS ? CHUNK_NS : r;
+}
+
+// ---- clocks ----------------------------------------------------------------------------
+
+int clock_gettime(clockid_t c, struct timespec *tp) {
+  int rc = real_clock_gettime(c, tp);
+  struct snap s;
+  if (rc != 0 || !(monotonic_clock(c) || wall_clock(c)) || !load(&s)) return rc;
+  int64_t off = skew(&s, c == CLOCK_MONOTONIC ? ts_ns(tp) : real_now(CLOCK_MONOTONIC)) + (wall_clock(c) ? s.rt_offset : 0);
+  *tp = ns_ts(ts_ns(tp) + off);
+  return 0;
+}
+
+int gettimeofday(struct timeval *restrict tv, void *restrict tz) {
+  (void)tz;
+  struct timespec t;
+  if (clock_gettime(CLOCK_REALTIME, &t) != 0) return -1;
+  struct timeval *volatile out = tv; /* glibc declares tv nonnull; callers pass NULL anyway */
+  if (out) {
+    tv->tv_sec = t.tv_sec;
+    tv->tv_usec = t.tv_nsec / 1000;
+  }
+  return 0;
+}
+
+time_t time(time_t *out) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  if (out) *out = t.tv_sec;
+  return t.tv_sec;
+}
+
+int timespec_get(struct timespec *ts, int base) {
+  if (base != TIME_UTC) return 0;
+  return clock_gettime(CLOCK_REALTIME, ts) == 0 ? base : 0;
+}
+
+// ---- sleeps ----------------------------------------------------------------------------
+
+/* Sleeps until fake monotonic `deadline`; EINTR is returned as the kernel would. */
+static int sleep_until(int64_t deadline) {
+  for (;;) {
+    int64_t w = next_wait(deadline);
+    if (w == 0) return 0;
+    struct timespec rel = ns_ts(w);
+    int rc = real_clock_nanosleep(CLOCK_MONOTONIC, 0, &rel, NULL);
+    if (rc != 0) return rc;
+  }
+}
+
+int clock_nanosleep(clockid_t c, int flags, const struct timespec *req, struct timespec *rem) {
+  struct snap s;
+  if (!load(&s) || !(monotonic_clock(c) || wall_clock(c))) return real_clock_nanosleep(c, flags, req, rem);
+  int64_t deadline = (flags & TIMER_ABSTIME) ? mono_deadline_at(&s, c, req) : mono_deadline_after(&s, ts_ns(req));
+  int rc = sleep_until(deadline);
+  if (rc == EINTR && rem && !(flags & TIMER_ABSTIME)) {
+    struct snap now;
+    load(&now);
+    *rem = ns_ts(deadline - fake_now(&now, CLOCK_MONOTONIC));
+  }
+  return rc;
+}
+
+int nanosleep(const struct timespec *req, struct timespec *rem) {
+  int rc = clock_nanosleep(CLOCK_REALTIME, 0, req, rem);
+  if (rc == 0) return 0;
+  errno = rc;
+  return -1;
+}
+
+int usleep(useconds_t us) {
+  struct timespec t = ns_ts((int64_t)us * 1000);
+  return nanosleep(&t, NULL);
+}
+
+unsigned int sleep(unsigned int seconds) {
+  struct timespec t = {seconds, 0}, rem = {0, 0};
+  if (nanosleep(&t, &rem) == 0) return 0;
+  return (unsigned int)rem.tv_sec + (rem.tv_nsec > 0);
+}
+
+// ---- waits with a timeout --------------------------------------------------------------
+
+/* Runs `once(real_timeout_ns)` (-1: no timeout) until it reports events, an error, or the fake
+   deadline passes. Returns what the last call returned. */
+#define TIMED_LOOP(timeout_ns, CALL)                                      \
+  do {                                                                    \
+    struct snap s_;                                                       \
+    if ((timeout_ns) < 0 || !load(&s_)) {                                 \
+      int64_t w_ = (timeout_ns);                                          \
+      return CALL;                                                        \
+    }                                                                     \
+    int64_t deadline_ = mono_deadline_after(&s_, (timeout_ns));           \
+    for (;;) {                                                            \
+      int64_t w_ = next_wait(deadline_);                                  \
+      int rc_ = CALL;                                                     \
+      if (rc_ != 0 || w_ == 0 || next_wait(deadline_) == 0) return rc_;   \
+    }                                                                     \
+  } while (0)
+
+static int ms_of(int64_t ns) { return ns < 0 ? -1 : (int)((ns + 999999) / 1000000); }
+
+int epoll_pwait(int fd, struct epoll_event *ev, int n, int timeout, const sigset_t *mask) {
+  TIMED_LOOP(timeout < 0 ? -1 : (int64_t)timeout * 1000000, real_epoll_pwait(fd, ev, n, ms_of(w_), mask));
+}
+
+int epoll_wait(int fd, struct epoll_event *ev, int n, int timeout) { return epoll_pwait(fd, ev, n, timeout, NULL); }
+
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask) {
+  int64_t ns = t ? ts_ns(t) : -1;
+  struct timespec w;
+  TIMED_LOOP(ns, (w = ns_ts(w_), real_ppoll(fds, n, w_ < 0 ? NULL : &w, mask)));
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout) {
+  struct timespec t = ns_ts((int64_t)timeout * 1000000);
+  return ppoll(fds, n, timeout < 0 ? NULL : &t, NULL);
+}
+
+/* select's sets are in/out: each round needs the caller's sets again. */
+int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t, const sigset_t *mask) {
+  fd_set r0, w0, e0;
+  if (r) r0 = *r;
+  if (w) w0 = *w;
+  if (e) e0 = *e;
+  int64_t ns = t ? ts_ns(t) : -1;
+  struct timespec tw;
+  TIMED_LOOP(ns, (r ? (*r = r0, 0) : 0, w ? (*w = w0, 0) : 0, e ? (*e = e0, 0) : 0, tw = ns_ts(w_),
+                  real_pselect(n, r, w, e, w_ < 0 ? NULL : &tw, mask)));
+}
+
+int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv) {
+  struct timespec t;
+  if (tv) t = ns_ts((int64_t)tv->tv_sec * NS + (int64_t)tv->tv_usec * 1000);
+  int rc = pselect(n, r, w, e, tv ? &t : NULL, NULL);
+  if (tv && rc == 0) tv->tv_sec = tv->tv_usec = 0;
+  return rc;
+}
+
+/* Absolute-deadline waits (Python's lock timeouts, threading.Timer): converted to fake monotonic. */
+static int abs_wait(clockid_t c, const struct timespec *abs, int (*once)(void *, clockid_t, const struct timespec *), void *arg) {
+  struct snap s;
+  if (!load(&s)) return once(arg, c, abs);
+  int64_t deadline = mono_deadline_at(&s, c, abs);
+  for (;;) {
+    int64_t w = next_wait(deadline);
+    struct timespec real_abs = ns_ts(real_now(CLOCK_MONOTONIC) + w);
+    int rc = once(arg, CLOCK_MONOTONIC, &real_abs);
+    if (rc != ETIMEDOUT || next_wait(deadline) == 0) return rc;
+  }
+}
+
+static int sem_once(void *sem, clockid_t c, const struct timespec *abs) {
+  return real_sem_clockwait(sem, c, abs) == 0 ? 0 : errno;
+}
+
+int sem_clockwait(sem_t *sem, clockid_t c, const struct timespec *abs) {
+  int rc = abs_wait(c, abs, sem_once, sem);
+  if (rc == 0) return 0;
+  errno = rc;
+  return -1;
+}
+
+int sem_timedwait(sem_t *sem, const struct timespec *abs) { return sem_clockwait(sem, CLOCK_REALTIME, abs); }
+
+struct cond_arg {
+  pthread_cond_t *cond;
+  pthread_mutex_t *mutex;
+};
+static int cond_once(void *a, clockid_t c, const struct timespec *abs) {
+  struct cond_arg *ca = a;
+  return real_cond_clockwait(ca->cond, ca->mutex, c, abs);
+}
+
+int pthread_cond_clockwait(pthread_cond_t *cond, pthread_mutex_t *mutex, clockid_t c, const struct timespec *abs) {
+  struct cond_arg a = {cond, mutex};
+  return abs_wait(c, abs, cond_once, &a);
+}
+
+/* glibc keeps the condvar's clock in bit 1 of __wrefs (nptl since 2.25). */
+int pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex, const struct timespec *abs) {
+  clockid_t c = (cond->__data.__wrefs & 2) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+  return pthread_cond_clockwait(cond, mutex, c, abs);
+}

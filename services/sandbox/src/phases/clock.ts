@@ -1,0 +1,47 @@
+import { VetboxError, type ClockInfo } from '@vetbox/contracts';
+import { HELPERS } from '../commands.js';
+import type { Sandbox } from '../sandbox.js';
+import { SANDBOX_UID } from '../sandbox.js';
+import type { LaterPhaseSettings } from './settings.js';
+
+const POLL_MS = 100;
+/** Longer than fastclock.c's wait chunk (200 ms): every sleeper learns of the switch before it. */
+const SWITCH_NOTICE_MS = 250;
+
+/**
+ * Sets the sandbox's fast clock (image/fastclock.c, preloaded into every process of the user):
+ * from now on time runs `rate` times as fast; `aheadMs` moves the date further ahead.
+ */
+export async function setClock(sandbox: Sandbox, rate: number, aheadMs = 0, delayMs = 0): Promise<{ skewMs: number; aheadMs: number }> {
+  const r = await sandbox.exec(['node', `${HELPERS}/clock.cjs`, 'set', String(rate), String(Math.round(aheadMs)), String(delayMs)]);
+  if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `fast clock: ${r.stderr.toString('utf8').slice(-500)}`);
+  const state = JSON.parse(r.stdout.toString('utf8')) as { skewMs: number; aheadMs: number };
+  return { skewMs: Number(state.skewMs) || 0, aheadMs: Number(state.aheadMs) || 0 };
+}
+
+/** Processes of the sandbox user still running (whatever phase started them). */
+export async function userProcessCount(sandbox: Sandbox): Promise<number> {
+  const r = await sandbox.exec(['pgrep', '-c', '-u', String(SANDBOX_UID)]);
+  return Number(r.stdout.toString('utf8').trim()) || 0;
+}
+
+/**
+ * The idle window: while anything the package started still runs, the clock runs fast
+ * (`idleSpanS` of time in `idleWindowMs`), so timers, sleeps and intervals of up to that span
+ * fire; it ends early once nothing is left. Then the clock runs at real speed again and the
+ * date moves `dateAheadMs` ahead for the second install and import.
+ */
+export async function idleWindow(sandbox: Sandbox, settings: LaterPhaseSettings): Promise<{ clock: ClockInfo; wallOffsetMs: number }> {
+  const rate = Math.max(1, Math.round((settings.idleSpanS * 1000) / Math.max(1, settings.idleWindowMs)));
+  const clock: ClockInfo = { rate, dateAheadMs: settings.dateAheadMs };
+  if ((await userProcessCount(sandbox)) > 0) {
+    clock.windowStartMs = Date.now() + SWITCH_NOTICE_MS;
+    await setClock(sandbox, rate, 0, SWITCH_NOTICE_MS);
+    const end = clock.windowStartMs + settings.idleWindowMs;
+    while (Date.now() < end && (await userProcessCount(sandbox)) > 0) await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  const after = await setClock(sandbox, 1, settings.dateAheadMs);
+  if (clock.windowStartMs !== undefined) clock.windowEndMs = Date.now();
+  // From here on the package's wall clock is this far ahead of the real one (harness records too).
+  return { clock, wallOffsetMs: after.skewMs + after.aheadMs };
+}

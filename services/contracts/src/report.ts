@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SandboxInfo } from './sinkhole.js';
+import { IncompletePhase, StaticAnalysis } from './static.js';
 import {
   ArtifactSource,
   CanaryEncoding,
@@ -181,6 +182,8 @@ export const EvidenceRef = z.object({
     'canary',
     'package',
     'diff',
+    /** An entry of `report.static.signals` (file, line, snippet). */
+    'static',
   ]),
   /** Index into that list of the report's behavior (or canaries), when it points at one entry. */
   index: z.number().int().optional(),
@@ -287,10 +290,19 @@ export const Report = z.object({
   score: z.number().int().min(0).max(100),
   /** One line saying why the verdict is what it is. */
   summary: z.string().optional(),
+  /**
+   * A phase failed before the package's code could act (an import error, a missing module, a
+   * platform check, a timeout, lost trace events): the behavior seen is not all the package does.
+   */
+  incomplete: z.boolean().optional(),
+  /** Which phases, and why; set whenever `incomplete` is true. */
+  incompletePhases: z.array(IncompletePhase).optional(),
   findings: z.array(Finding),
   phases: z.array(PhaseReport),
   behavior: Behavior,
   canaries: z.array(CanaryReport),
+  /** What the static pass read in the package's own files (absent in reports made before it). */
+  static: StaticAnalysis.optional(),
   sandbox: SandboxInfo.optional(),
   /** Typosquatting and other static facts about the name. */
   lookalikeOf: z.string().optional(),

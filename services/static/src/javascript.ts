@@ -58,7 +58,18 @@ interface Env {
   depth: number;
 }
 
+/**
+ * Tokens without which a file can hold no signal: a sink, a launch, a credential or endpoint
+ * name, generated identifiers. Most of a large tree has none of them, and is only scanned for
+ * the modules it loads (sample: `module.exports = require('./lib/core')`).
+ */
+const NEEDS_PARSE = /\beval\b|\bFunction\s*\(|runIn(This|New)?Context|compileFunction|\bScript\s*\(|\._compile\b|_0x[0-9a-f]{4}|child_process|\bspawn|\bexecFile|\bexecSync|\bchmod|webhooks|\/bot\d|Login Data|Web Data|Local State|Local Storage|Firefox|logins\.json|key4\.db|cookies\.sqlite|tdata|Steam|loginusers|wallet|Exodus|Electrum|keystore|Coinomi|Armory|jaxx|nkbihfbeogaeaoehlefnkodbefgpgknn|\.ssh[\\/]|\.aws[\\/]|\.azure|gcloud|\.kube/;
+const IMPORT_SPECIFIER = /\b(?:require|import)\s*\(\s*['"`]([^'"`\n]+)['"`]\s*\)|\b(?:from|import)\s*['"]([^'"\n]+)['"]/g;
+
 export function analyzeJavaScript(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
+  if (place.depth === 0 && !NEEDS_PARSE.test(text)) {
+    return { imports: [...text.matchAll(IMPORT_SPECIFIER)].map((m) => m[1] ?? m[2]!), launches: [], parsed: true };
+  }
   const ast = parseJs(text);
   if (!ast) return { imports: [], launches: [], parsed: false };
   const a = new JsFile(text, place, out, budget);
@@ -239,7 +250,7 @@ class JsFile {
     const scope = [...ancestors].reverse().find((a) => FUNCTION.test(a.type)) ?? ancestors[0] ?? n;
     const bucket = scopes.get(scope) ?? { network: [], runs: [] };
     if (NETWORK.test(q)) {
-      bucket.network.push({ ...UNKNOWN, network: true, urls: args.flatMap((a) => urlsIn(this.stringValue(a) ?? '')) });
+      bucket.network.push({ ...UNKNOWN, network: true, urls: args.flatMap((a) => urlsIn(this.urlText(a))) });
       scopes.set(scope, bucket);
     }
     if (/^(path\.(join|resolve)|os\.homedir)$/.test(q) && args.length > 1) {
@@ -355,7 +366,7 @@ class JsFile {
     const q = this.qualify(n.callee) ?? '';
     const args = n.arguments as N[];
     const first = args[0];
-    if (NETWORK.test(q)) return { ...UNKNOWN, network: true, urls: args.flatMap((a) => urlsIn(this.stringValue(a) ?? '')) };
+    if (NETWORK.test(q)) return { ...UNKNOWN, network: true, urls: args.flatMap((a) => urlsIn(this.urlText(a))) };
     if ((q === 'Buffer.from' || q === 'Buffer') && first) {
       const encoding = this.stringValue(args[1]) ?? '';
       const input = this.evaluate(first, env);
@@ -441,6 +452,18 @@ class JsFile {
       return v && v.type !== 'Identifier' ? this.stringValue(v) : undefined;
     }
     return undefined;
+  }
+
+  /** The constant text of a URL argument: template parts included (`https://registry.npmjs.org/${pkg}`). */
+  private urlText(n: N | undefined, depth = 0): string {
+    if (!n || depth > 4) return '';
+    if (n.type === 'TemplateLiteral') return n.quasis.map((q: N) => q.value.cooked ?? '').join('');
+    if (n.type === 'BinaryExpression' && n.operator === '+') return this.urlText(n.left, depth + 1) + this.urlText(n.right, depth + 1);
+    if (n.type === 'Identifier') {
+      const v = this.assigned.get(n.name);
+      return v ? this.urlText(v, depth + 1) : '';
+    }
+    return this.stringValue(n) ?? '';
   }
 
   private stringsWithin(root: N): string[] {

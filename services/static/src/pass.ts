@@ -122,7 +122,8 @@ class Pass {
       bytesAnalyzed: this.bytes,
       filesInPackage: this.files.length,
       entryPoints: this.entryPoints,
-      signals: this.out.signals,
+      // A Windows check alone is everywhere (path handling); it matters only beside a payload.
+      signals: this.out.signals.filter((sig) => sig.kind !== 'platform-gate' || this.out.signals.some((o) => o.file === sig.file && o.kind !== 'platform-gate')),
       ...(this.unparsed.length > 0 ? { unparsed: this.unparsed.slice(0, 50) } : {}),
       ...(this.limitNotes.length > 0 ? { limits: this.limitNotes } : {}),
       durationMs: Date.now() - this.started,

@@ -15,7 +15,7 @@ const S = String.raw`[\\/]+`;
 
 /** Credential stores stealers go for. Generic names (`Cookies`) only count inside a browser's path. */
 export const CREDENTIAL_PATHS: readonly CredentialPattern[] = [
-  { target: 'browser', pattern: new RegExp(String.raw`(Chrome|Chromium|Edge|BraveSoftware|Brave-Browser|Opera Software|Vivaldi|Yandex)${S}.*(User Data|Login Data|Local State|Web Data|Cookies)|\b(Login Data|Local State|Web Data)\b`, 'i'), sample: 'Google\\Chrome\\User Data\\Default\\Login Data' },
+  { target: 'browser', pattern: new RegExp(String.raw`(Chrome|Chromium|Edge|BraveSoftware|Brave-Browser|Opera Software|Vivaldi|Yandex)${S}.*(User Data|Login Data|Local State|Web Data|Cookies)|\b(Login Data|Web Data)\b`, 'i'), sample: 'Google\\Chrome\\User Data\\Default\\Login Data' },
   { target: 'browser', pattern: /Mozilla[\\/]+Firefox[\\/]+Profiles|\b(logins\.json|key4\.db|cookies\.sqlite)\b/i, sample: 'Mozilla/Firefox/Profiles' },
   { target: 'discord', pattern: new RegExp(String.raw`(discord|discordcanary|discordptb|Lightcord)${S}Local Storage|Local Storage${S}leveldb`, 'i'), sample: 'discord\\Local Storage\\leveldb' },
   { target: 'telegram', pattern: /Telegram Desktop[\\/]+tdata|[\\/]tdata\b/i, sample: 'Telegram Desktop\\tdata' },

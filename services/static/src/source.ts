@@ -68,6 +68,9 @@ export interface SourceResult {
   parsed: boolean;
 }
 
+/** One cheap test before the credential and endpoint patterns (every string literal passes here). */
+const WORTH_MATCHING = /Data|State|Cookies|Firefox|logins|key4|cookies|Storage|tdata|Steam|ssfn|loginusers|wallet|Wallet|Exodus|Electrum|atomic|keystore|Coinomi|Armory|jaxx|nkbih|bfnael|\.ssh|\.aws|\.azure|gcloud|\.kube|webhooks|\/bot\d/;
+
 /** Collects the signals of one pass, applying the per-file and total caps. */
 export class SignalCollector {
   readonly signals: StaticSignal[] = [];
@@ -111,7 +114,7 @@ export class SignalCollector {
 
   /** Credential paths and exfiltration endpoints named by one string (literal, joined path or decoded layer). */
   scanString(place: Place, line: number, snippet: string, value: string): void {
-    if (value.length < 5) return;
+    if (value.length < 5 || !WORTH_MATCHING.test(value)) return;
     for (const c of CREDENTIAL_PATHS) {
       const m = c.pattern.exec(value);
       if (m) this.add(place, line, snippet, 'credential-path', `names ${c.target} credential data (${escapeText(m[0], 80)})`, { target: c.target });

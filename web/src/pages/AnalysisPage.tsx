@@ -3,6 +3,7 @@ import type { EvidenceRef, ProcessEntry, Report } from '@vetbox/contracts';
 import { api, downloadJson, type AnalysisDiff, type AnalysisSummary } from '../api';
 import { useLoad } from '../hooks';
 import { Link } from '../router';
+import { IncompleteNotice, StaticCode } from '../components/StaticCode';
 import { DiffList, Empty, ErrorNote, ProgressBar, Section, SeverityBadge, Skeleton, VerdictBadge, formatMs, formatTime, type DiffChange } from '../components/ui';
 
 const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
@@ -20,6 +21,7 @@ const ANCHOR: Record<EvidenceRef['kind'], string> = {
   canary: 'canary',
   package: 'package',
   diff: 'diff',
+  static: 'static',
 };
 
 function evidenceHref(ref: EvidenceRef): string | null {
@@ -652,13 +654,15 @@ export function AnalysisPage({ id }: { id: string }) {
       {r && (
         <div className="report">
           <nav className="toc" aria-label="Report sections">
-            {['findings', 'baseline', 'processes', 'network', 'canaries', 'files', 'changes', 'timeline', 'phases'].map((s) => (
+            {['findings', 'static', 'baseline', 'processes', 'network', 'canaries', 'files', 'changes', 'timeline', 'phases'].map((s) => (
               <a key={s} href={`#${s}`}>
                 {s}
               </a>
             ))}
           </nav>
+          <IncompleteNotice report={r} />
           <Findings report={r} />
+          <StaticCode report={r} />
           {r.baseline ? <BaselineDiff report={r} /> : <ComparePrevious id={a.id} />}
           <ProcessTree report={r} />
           <Network report={r} />

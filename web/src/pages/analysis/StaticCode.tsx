@@ -1,5 +1,5 @@
 import type { Report } from '@vetbox/contracts';
-import { Empty, Section } from './ui';
+import { Empty, Section } from '../../components/ui';
 
 /** Names the phases that failed before the package's code could act: what behavior shows is not everything. */
 export function IncompleteNotice({ report }: { report: Report }) {

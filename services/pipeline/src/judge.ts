@@ -50,13 +50,14 @@ export function rescoreReport(report: Report): Judged {
 export type Judged = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'incomplete' | 'incompletePhases'>;
 
 function verdictOf(e: Evaluation): Judged {
+  const incomplete = e.incomplete ?? [];
   return {
     verdict: e.verdict,
     score: e.score,
     findings: e.findings,
     summary: e.summary,
-    incomplete: e.incomplete.length > 0,
-    ...(e.incomplete.length > 0 ? { incompletePhases: e.incomplete } : {}),
+    incomplete: incomplete.length > 0,
+    ...(incomplete.length > 0 ? { incompletePhases: incomplete } : {}),
   };
 }
 

@@ -27,8 +27,8 @@ export interface Evaluation {
   summary: string;
   /** The popular package the name imitates, for `Report.lookalikeOf`. */
   lookalikeOf?: string;
-  /** Phases that failed before the package's code could act (`Report.incompletePhases`). */
-  incomplete: IncompletePhase[];
+  /** Phases that failed before the package's code could act (`Report.incompletePhases`); evaluate() always sets it. */
+  incomplete?: IncompletePhase[];
 }
 
 type BehaviorRule = (ctx: RuleContext) => Draft[];

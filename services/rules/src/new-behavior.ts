@@ -159,6 +159,7 @@ export function withBaseline(evaluation: Evaluation, diff: BehaviorDiffLike, opt
     (a, b) => RANK[b.severity] - RANK[a.severity] || a.rule.localeCompare(b.rule),
   );
   const scored = score(findings);
-  const summary = evaluation.incomplete.length > 0 ? `${scored.summary} (${incompleteClause(evaluation.incomplete)})` : scored.summary;
+  const incomplete = evaluation.incomplete ?? [];
+  const summary = incomplete.length > 0 ? `${scored.summary} (${incompleteClause(incomplete)})` : scored.summary;
   return { ...evaluation, findings, verdict: scored.verdict, score: scored.score, summary };
 }

@@ -156,6 +156,20 @@ export const HousekeepingSummary = z.object({
 });
 export type HousekeepingSummary = z.infer<typeof HousekeepingSummary>;
 
+/**
+ * A flood: a process made so many calls of one kind that the tracer stopped recording them one
+ * by one past its budget (`suppressed` more were only counted). The phase's record is incomplete.
+ */
+export const TraceFlood = z.object({
+  phase: PhaseName,
+  pid: z.number().int(),
+  syscall: z.string(),
+  recorded: z.number().int().nonnegative(),
+  suppressed: z.number().int().nonnegative(),
+  tMs: z.number().optional(),
+});
+export type TraceFlood = z.infer<typeof TraceFlood>;
+
 export const Behavior = z.object({
   processes: z.array(ProcessEntry),
   files: z.array(FileAccess),
@@ -171,6 +185,8 @@ export const Behavior = z.object({
   housekeeping: z.array(HousekeepingSummary).optional(),
   /** Trace lines the parser could not read; counted, never fatal. */
   malformedLines: z.number().int().optional(),
+  /** Calls the tracer only counted past its per-process budgets (see TraceFlood). */
+  floods: z.array(TraceFlood).optional(),
 });
 export type Behavior = z.infer<typeof Behavior>;
 

@@ -1,4 +1,4 @@
-import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo } from '@vetbox/contracts';
+import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo, type StaticAnalysis } from '@vetbox/contracts';
 import { changeList, diffReports } from '@vetbox/diff';
 import { evaluate, withBaseline, type Evaluation } from '@vetbox/rules';
 
@@ -10,6 +10,8 @@ export interface JudgeInput {
   canaries: CanaryReport[];
   sandbox: SandboxInfo;
   phases: PhaseReport[];
+  /** The static pass over the package's files (absent when it did not run). */
+  static?: StaticAnalysis;
   /** The earlier version's report: what this one adds becomes the `new-behavior` finding. */
   baseline?: Report;
 }
@@ -32,9 +34,9 @@ export function judge(input: JudgeInput): Report {
 }
 
 /** Re-evaluates a stored report with the current rules (and its stored baseline diff, if any). */
-export function rescoreReport(report: Report): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
+export function rescoreReport(report: Report): Judged {
   if (!report.sandbox) throw new TypeError('a report without sandbox information cannot be rescored');
-  const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases };
+  const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases, static: report.static };
   let evaluation = evaluate(input);
   if (report.baseline) {
     // The same change list the analysis judged, so new-behavior evidence keeps pointing at its entries.
@@ -44,8 +46,19 @@ export function rescoreReport(report: Report): Pick<Report, 'verdict' | 'score' 
   return verdictOf(evaluation);
 }
 
-function verdictOf(e: Evaluation): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
-  return { verdict: e.verdict, score: e.score, findings: e.findings, summary: e.summary };
+/** What judging decides, and so what a rescore replaces in a stored report. */
+export type Judged = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'incomplete' | 'incompletePhases'>;
+
+function verdictOf(e: Evaluation): Judged {
+  const incomplete = e.incomplete ?? [];
+  return {
+    verdict: e.verdict,
+    score: e.score,
+    findings: e.findings,
+    summary: e.summary,
+    incomplete: incomplete.length > 0,
+    ...(incomplete.length > 0 ? { incompletePhases: incomplete } : {}),
+  };
 }
 
 function toReport(input: JudgeInput, e: Evaluation): Report {
@@ -59,6 +72,7 @@ function toReport(input: JudgeInput, e: Evaluation): Report {
     phases: input.phases,
     behavior: input.behavior,
     canaries: input.canaries,
+    ...(input.static ? { static: input.static } : {}),
     sandbox: input.sandbox,
     ...(e.lookalikeOf ? { lookalikeOf: e.lookalikeOf } : {}),
   };

@@ -21,3 +21,4 @@ export {
 export { ruleCatalogMarkdown } from './docs.js';
 export { contentSelector, type CaptureLayout } from './capture.js';
 export { describeCall } from './attribution.js';
+export { errorLine, incompletePhases } from './incomplete.js';

@@ -1,4 +1,4 @@
-import { Report, type Finding, type RawEvidence, type Verdict } from '@vetbox/contracts';
+import { Report, type Finding, type IncompletePhase, type RawEvidence, type Verdict } from '@vetbox/contracts';
 import type { Prisma, PrismaClient } from '@vetbox/db';
 import type { Db } from './db.js';
 import { saveRawArtifacts } from './raw.js';
@@ -105,6 +105,9 @@ export interface Rescored {
   score: number;
   findings: Finding[];
   summary?: string;
+  /** Judged again from the stored phases (absent: keep what the report has). */
+  incomplete?: boolean;
+  incompletePhases?: IncompletePhase[];
 }
 
 export interface RescoreSummary {
@@ -157,6 +160,7 @@ function differs(report: Report, next: Rescored): boolean {
     report.verdict !== next.verdict ||
     report.score !== next.score ||
     (next.summary !== undefined && report.summary !== next.summary) ||
+    (next.incomplete !== undefined && Boolean(report.incomplete) !== next.incomplete) ||
     JSON.stringify(report.findings) !== JSON.stringify(next.findings)
   );
 }
@@ -168,6 +172,7 @@ async function saveRescored(prisma: PrismaClient, analysisId: string, report: Re
     score: next.score,
     findings: next.findings,
     ...(next.summary !== undefined ? { summary: next.summary } : {}),
+    ...(next.incomplete !== undefined ? { incomplete: next.incomplete, incompletePhases: next.incompletePhases } : {}),
   });
   await prisma.$transaction(async (tx) => {
     await tx.report.update({ where: { analysisId }, data: { report: updated as unknown as Prisma.InputJsonValue } });

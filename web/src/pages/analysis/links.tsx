@@ -17,6 +17,7 @@ const ANCHOR: Record<EvidenceRef['kind'], string> = {
   package: 'package',
   diff: 'diff',
   content: 'content',
+  static: 'static',
 };
 
 export function evidenceHref(ref: EvidenceRef): string | null {

@@ -189,6 +189,12 @@ describe('web UI in headless Chromium', () => {
     const planted = report.canaries.filter((c) => c.leaked).map((c) => c.planted);
     expect(planted.some((v) => hitText.includes(v)), `canary tags name one of ${planted.join(', ')}: ${hitText}`).toBe(true);
     expect(await page.locator('#network').textContent()).toContain('collector.example');
+    // Every phase ran and is listed, the later ones included (execute, idle, next-login).
+    expect(report.phases.map((p) => p.name)).toEqual(['install', 'import', 'execute', 'idle', 'next-login']);
+    const phasesText = (await page.locator('#phases').textContent()) ?? '';
+    for (const name of ['execute', 'idle', 'next-login']) expect(phasesText).toContain(name);
+    expect(await page.locator('#calls').count()).toBe(1);
+    expect(await page.locator('#contents').count()).toBe(1);
     await shot(page, '04-analysis-malicious');
 
     // The raw JSON download is the stored report.

@@ -62,7 +62,7 @@ describe('later phases: imitation triggers reach their payloads', () => {
     expect(report.verdict, text).toBe('malicious'); // the function sends the npm token canary
     const fn = reached(report, text, HOSTS.exportedFunction);
     expect(fn.phase).toBe('execute');
-    expect(evidenceOf(fn, HOSTS.exportedFunction)).toMatch(/calling `loadConfig\((\{\}|"vetbox")\)` of tidy-config/);
+    expect(evidenceOf(fn, HOSTS.exportedFunction)).toMatch(/calling `loadConfig\(.*\)` of tidy-config/);
     const bin = reached(report, text, HOSTS.bin);
     expect(evidenceOf(bin, HOSTS.bin)).toContain('running `tidy-config`');
     expect(report.canaries.some((c) => c.leaked && c.evidence.some((e) => e.phase === 'execute')), text).toBe(true);
@@ -80,6 +80,11 @@ describe('later phases: imitation triggers reach their payloads', () => {
     const gate = reached(report, text, HOSTS.dateGate);
     expect(gate.phase, text).toBe('idle');
     expect(evidenceOf(gate, HOSTS.dateGate)).toContain('date 365 days ahead');
+    // The sinkhole kept step: its certificate was valid a year ahead (the request was decrypted)
+    // and its Date header said that year.
+    expect(report.behavior.network.http.some((h) => h.host.startsWith(HOSTS.dateGate) && h.tls), text).toBe(true);
+    const ahead = new Date(Date.now() + 365 * 86_400_000).getUTCFullYear();
+    expect(report.phases.find((p) => p.name === 'idle')?.stdoutTail, text).toContain(`date-gate-answer ${ahead}`);
   }, 600_000);
 
   it('a ~/.bashrc cradle, a crontab entry, an XDG autostart entry, a systemd user timer and a git hook run at the next login', async () => {
@@ -90,7 +95,7 @@ describe('later phases: imitation triggers reach their payloads', () => {
       [HOSTS.crontab, /at the next login: crontab entry/],
       [HOSTS.autostart, /at the next login: XDG autostart entry ~\/\.config\/autostart\/tidy-update\.desktop \(added during install\)/],
       [HOSTS.systemdTimer, /at the next login: systemd user timer ~\/\.config\/systemd\/user\/tidy-sync\.timer/],
-      [HOSTS.gitHook, /at the next login: a git commit in ~\/.*: ~\/\.gitconfig \(changed during install\)/],
+      [HOSTS.gitHook, /at the next login: a git commit in ~\/.*: ~\/\.gitconfig \((added|changed) during install\)/],
     ];
     for (const [host, why] of cases) {
       const f = reached(report, text, host);

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildBehavior } from '@vetbox/behavior';
-import type { Behavior, StagedPackage } from '@vetbox/contracts';
+import { applyTriggers, buildBehavior } from '@vetbox/behavior';
+import { DEFAULT_PHASES, type Behavior, type StagedPackage } from '@vetbox/contracts';
 import { createAnalyzer } from '@vetbox/pipeline';
 import { evaluate, type Evaluation } from '@vetbox/rules';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, phaseReport, runSandbox, type SandboxRunResult } from '@vetbox/sandbox';
@@ -41,6 +41,8 @@ async function detonate(staged: StagedPackage, homeFiles = honeyKey): Promise<{ 
     sandbox: run.sandbox,
     fileChanges: run.phases.flatMap((p) => p.fileChanges),
   });
+  if (run.calls.length > 0) behavior.calls = run.calls;
+  applyTriggers(behavior, run.sandbox.clock);
   const reports = run.phases.map(phaseReport);
   const pkg = { ecosystem: staged.ecosystem, name: staged.name, version: staged.version, sha256: staged.sha256 || '0'.repeat(64), source: staged.source };
   const result = evaluate({ package: pkg, behavior, canaries: [], sandbox: run.sandbox, phases: reports });
@@ -69,7 +71,7 @@ const POPULAR: string[] = [
   'sharp@0.33.5',
 ];
 
-// Through the production pipeline (registry fetch, sinkhole, canaries, both phases): the
+// Through the production pipeline (registry fetch, sinkhole, canaries, every phase): the
 // verdict a user would get from `vetbox analyze npm:<spec>`.
 describe('rules on real packages: popular install scripts come out benign', () => {
   for (const spec of POPULAR) {
@@ -77,7 +79,7 @@ describe('rules on real packages: popular install scripts come out benign', () =
       const at = spec.lastIndexOf('@');
       const analysisId = `test-rules-real-${randomUUID()}`;
       used.push(analysisId);
-      const job = { analysisId, artifact: { ecosystem: 'npm' as const, name: spec.slice(0, at), version: spec.slice(at + 1), source: 'registry' as const }, phases: ['install' as const, 'import' as const], force: false };
+      const job = { analysisId, artifact: { ecosystem: 'npm' as const, name: spec.slice(0, at), version: spec.slice(at + 1), source: 'registry' as const }, phases: [...DEFAULT_PHASES], force: false };
       const { report } = await createAnalyzer({ runtime, limits })(job, { signal: new AbortController().signal, attempt: 1, onStage: () => {} });
       const phases = report.phases.map((p) => `${p.name}:${p.status}`).join(' ');
       const findings = report.findings.map((f) => `  ${f.rule}(${f.severity}) ${f.evidence.map((e) => e.summary).slice(0, 3).join(' | ')}`);

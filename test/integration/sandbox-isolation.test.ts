@@ -201,10 +201,11 @@ exports.call = () => { require('child_process').execSync('curl -s -m 2 http://20
       later: { callMs: 1500, executeMs: 20_000, idleWindowMs: 2000, idleSpanS: 7200 },
     });
     const phase = (name: string) => r.phases.find((p) => p.name === name)!;
+    const text = r.phases.map((p) => `${p.name}: ${p.status} ${p.reason ?? ''}\n${p.stdoutTail}\n${p.stderrTail}`).join('\n');
     expect(r.phases.map((p) => p.name)).toEqual(['install', 'import', 'execute', 'idle', 'next-login']);
-    expect(phase('install').status).toBe('completed');
+    expect(phase('install').status, text).toBe('completed');
     // The endless call and the bin that never exits are cut at their time box; the phase goes on.
-    expect(phase('execute').status).toBe('completed');
+    expect(phase('execute').status, text).toBe('completed');
     expect(r.calls.find((c) => c.name === 'spin()')?.outcome).toBe('timeout');
     expect(r.calls.find((c) => c.name === 'hostile-later')?.outcome).toBe('timeout');
     expect(r.calls.some((c) => c.name === 'call()' && c.outcome === 'returned')).toBe(true);

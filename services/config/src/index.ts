@@ -35,7 +35,7 @@ export const EnvSchema = z.object({
   SANDBOX_GRACE_MS: int(3_000),
   /** The execute phase: time box of one call (or bin, or planted command) and of the whole phase. */
   SANDBOX_CALL_MS: int(3_000),
-  SANDBOX_EXECUTE_MS: int(20_000),
+  SANDBOX_EXECUTE_MS: int(15_000),
   /** The idle phase: how long the fast clock runs (real ms) and how much time passes in it (s). */
   SANDBOX_IDLE_WINDOW_MS: int(3_000),
   SANDBOX_IDLE_SPAN_S: int(86_400),

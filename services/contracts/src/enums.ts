@@ -20,8 +20,8 @@ export const SEVERITY_ORDER: readonly Severity[] = Severity.options;
 export const PhaseName = z.enum(['install', 'import', 'execute', 'idle', 'next-login']);
 export type PhaseName = z.infer<typeof PhaseName>;
 export const PHASES: readonly PhaseName[] = PhaseName.options;
-/** What an analysis runs when the request names no phases. */
-export const DEFAULT_PHASES: readonly PhaseName[] = ['install', 'import'];
+/** What an analysis runs when the request names no phases: all of them. */
+export const DEFAULT_PHASES: readonly PhaseName[] = PhaseName.options;
 
 /** Same vocabulary as ossf/package-analysis: package misbehaviour is data, not an exception. */
 export const PhaseStatus = z.enum(['completed', 'error_timeout', 'error_analysis', 'error_other']);

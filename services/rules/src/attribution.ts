@@ -1,4 +1,4 @@
-import { fastClockTrigger, type CallRecord, type PhaseName, type ProcessEntry } from '@vetbox/contracts';
+import { fastClockTrigger, type CallRecord, type Connection, type PhaseName, type ProcessEntry } from '@vetbox/contracts';
 import type { Draft, Evidence, RuleContext } from './context.js';
 
 /** Who acted, when, in which phase: what an evidence row points at. */
@@ -22,7 +22,10 @@ function actorOf(ctx: RuleContext, ev: Evidence): Actor | undefined {
     }
     case 'dns': {
       const d = b.network.dns[ev.index];
-      return d && { pid: d.pid, t: d.tMs, phase: d.phase };
+      if (!d) return undefined;
+      // The sinkhole stamps a lookup when it reads it; the trace's send to port 53 is the package's moment.
+      const sent = d.pid === undefined || d.tMs === undefined ? undefined : nearestLookupSend(b.network.connections, d.pid, d.tMs);
+      return { pid: d.pid, t: sent ?? d.tMs, phase: d.phase };
     }
     case 'connection': {
       const c = b.network.connections[ev.index];
@@ -38,6 +41,15 @@ function actorOf(ctx: RuleContext, ev: Evidence): Actor | undefined {
     default:
       return undefined;
   }
+}
+
+function nearestLookupSend(conns: readonly Connection[], pid: number, t: number): number | undefined {
+  let best: number | undefined;
+  for (const c of conns) {
+    if (c.pid !== pid || c.protocol !== 'udp' || c.port !== 53 || c.tMs === undefined || Math.abs(c.tMs - t) > 2000) continue;
+    if (best === undefined || Math.abs(c.tMs - t) < Math.abs(best - t)) best = c.tMs;
+  }
+  return best;
 }
 
 /**

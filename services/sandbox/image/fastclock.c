@@ -35,6 +35,7 @@
 #define STATE_PATH "/run/hrclock/state"
 #endif
 #define MAGIC 0x6b636c66u /* "flck" */
+#define WALL_ONLY 1u
 #define CHUNK_NS 200000000LL
 #define NS 1000000000LL
 
@@ -42,7 +43,7 @@ struct state {
   uint32_t magic;
   uint32_t seq;
   uint32_t uid;
-  uint32_t reserved;
+  uint32_t flags; /* WALL_ONLY: only the wall clock moves (the sinkhole: its timeouts stay real) */
   int64_t anchor_real; /* CLOCK_MONOTONIC ns where the current rate began */
   int64_t anchor_fake; /* fake CLOCK_MONOTONIC ns at that point */
   int64_t rate_milli;  /* rate x 1000 */
@@ -54,6 +55,7 @@ struct snap {
 };
 
 static const volatile struct state *st;
+static int wall_only;
 
 static int (*real_clock_gettime)(clockid_t, struct timespec *);
 static int (*real_clock_nanosleep)(clockid_t, int, const struct timespec *, struct timespec *);
@@ -82,9 +84,10 @@ __attribute__((constructor)) static void init(void) {
     return;
   }
   st = s;
+  wall_only = (s->flags & WALL_ONLY) != 0;
 }
 
-static int load(struct snap *out) {
+static int load_any(struct snap *out) {
   if (!st) return 0;
   for (;;) {
     uint32_t a = __atomic_load_n(&st->seq, __ATOMIC_ACQUIRE);
@@ -97,6 +100,9 @@ static int load(struct snap *out) {
     if (__atomic_load_n(&st->seq, __ATOMIC_RELAXED) == a) return 1;
   }
 }
+
+/* The state for monotonic clocks and waits: none when only the wall clock moves. */
+static int load(struct snap *out) { return wall_only ? 0 : load_any(out); }
 
 static int64_t ts_ns(const struct timespec *t) { return (int64_t)t->tv_sec * NS + t->tv_nsec; }
 static struct timespec ns_ts(int64_t n) {
@@ -165,7 +171,7 @@ static int64_t next_wait(int64_t fake_deadline) {
 int clock_gettime(clockid_t c, struct timespec *tp) {
   int rc = real_clock_gettime(c, tp);
   struct snap s;
-  if (rc != 0 || !(monotonic_clock(c) || wall_clock(c)) || !load(&s)) return rc;
+  if (rc != 0 || !(wall_clock(c) ? load_any(&s) : monotonic_clock(c) && load(&s))) return rc;
   int64_t off = skew(&s, c == CLOCK_MONOTONIC ? ts_ns(tp) : real_now(CLOCK_MONOTONIC)) + (wall_clock(c) ? s.rt_offset : 0);
   *tp = ns_ts(ts_ns(tp) + off);
   return 0;

@@ -26,9 +26,10 @@ export { createWorkDir, reapWorkDirs, type ReapWorkDirsOptions } from './workdir
 export { sandboxImage, sandboxImageTag, ensureSandboxImage, buildSandboxImage, IMAGE_DIR, IMAGE_INPUTS } from './image.js';
 export { limitsFromEnv, type SandboxLimits } from './limits.js';
 export { randomIdentity, plausibleHostname, plausibleUser, homeSkeleton, type SandboxIdentity } from './identity.js';
-export { phaseCommand, packageDirs } from './commands.js';
+export { HELPERS, phaseCommand, packageDirs } from './commands.js';
 export { parseCallRecords, withoutRecords, RECORD_MARK } from './phases/records.js';
 export { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.js';
+export { CLOCK_STATE_PATH, clockStatePage } from './phases/clock.js';
 export type { CaptureSelector } from './phases/capture.js';
 export type { PlantedItem } from './phases/planted.js';
 export { workerId } from './worker-id.js';

@@ -17,6 +17,7 @@ import { sandboxImage } from './image.js';
 import { limitsFromEnv, type SandboxLimits } from './limits.js';
 import { defaultLogger, type Logger } from './log.js';
 import { HELPERS } from './commands.js';
+import { CLOCK_STATE_PATH, clockStatePage } from './phases/clock.js';
 import { LABEL_ANALYSIS, LABEL_WORKER, type ContainerChange, type SandboxRuntime } from './runtime.js';
 import { workerId as defaultWorkerId } from './worker-id.js';
 
@@ -244,6 +245,7 @@ export class Sandbox implements AsyncDisposable {
       ...(opts.homeFiles ?? []).map((f) => ({ ...f, path: `home/${f.path}` })),
     ];
     if (opts.caCertPem) files.push({ path: 'ca.crt', content: opts.caCertPem });
+    files.push({ path: 'clock-state', content: clockStatePage(SANDBOX_UID) });
     const dirs: Record<string, string> = opts.workdirFrom ? { work: opts.workdirFrom } : {};
     await this.runtime.copyIn(this.id, '/vetbox-in', Readable.from(packArchive(files, dirs)));
     const script = [
@@ -259,7 +261,7 @@ export class Sandbox implements AsyncDisposable {
       `chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$2"`,
       'rm -rf /vetbox-in/home /vetbox-in/work /vetbox-in/ca.crt',
       // The fast clock's state page (image/fastclock.c): real time until the idle phase.
-      `node ${HELPERS}/clock.cjs init ${SANDBOX_UID} >/dev/null`,
+      `install -m 0644 /vetbox-in/clock-state ${CLOCK_STATE_PATH} && rm /vetbox-in/clock-state`,
     ].join('\n');
     const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', id.user, id.home, id.workdir, id.fullName]);
     if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `sandbox setup failed: ${r.stderr.toString().slice(-2000)}`);
@@ -446,6 +448,12 @@ export class Sandbox implements AsyncDisposable {
   /** Runs an untraced command (root by default) — for checks between phases, not package code. */
   exec(cmd: string[], opts: { user?: string; maxOutputBytes?: number } = {}) {
     return this.runtime.exec(this.id, cmd, opts);
+  }
+
+  /** Runs an untraced root command in the container whose network namespace this one joined (the sinkhole). */
+  async execInNetworkPeer(cmd: string[]): Promise<void> {
+    if (this.network.mode !== 'container') return;
+    await this.runtime.exec(this.network.containerId, cmd, { user: '0:0' });
   }
 
   async kill(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { extract, pack } from 'tar-stream';
 import { SinkholeCapture, VetboxError, isVetboxError } from '@vetbox/contracts';
-import { DockerRuntime, LABEL_ANALYSIS, LABEL_WORKER, workerId as currentWorkerId, type SandboxRuntime } from '@vetbox/sandbox';
+import { CLOCK_STATE_PATH, DockerRuntime, LABEL_ANALYSIS, clockStatePage, LABEL_WORKER, workerId as currentWorkerId, type SandboxRuntime } from '@vetbox/sandbox';
 import { sinkholeBundle } from './bundle.js';
 import { ANSWER_RANGE } from './server/dns.js';
 import { STARTUP_ERROR_FILE, type SinkholeServerConfig } from './server/main.js';
@@ -57,6 +57,9 @@ async function archive(files: Record<string, string>): Promise<Buffer> {
   for (const [name, content] of Object.entries(files)) {
     tar.entry({ name: `${DIR.slice(1)}/${name}`, mode: 0o600 }, content);
   }
+  // The namespace's wall clock follows the sandbox's fast clock and date jump (its own timeouts
+  // stay real), so HTTP Date headers and minted certificates agree with what the package sees.
+  tar.entry({ name: CLOCK_STATE_PATH.slice(1), mode: 0o644 }, clockStatePage(0, { wallOnly: true }));
   tar.finalize();
   const chunks: Buffer[] = [];
   for await (const c of tar as unknown as AsyncIterable<Buffer>) chunks.push(c);

@@ -226,10 +226,11 @@ describe('executable-made-outside-package', () => {
 describe('shell-execution at the next login', () => {
   it("does not count the phase's own login shell as an interactive shell, but does one it starts", () => {
     const b = new BehaviorBuilder().inPhase('next-login');
-    const login = b.process(['/bin/bash', '-l', '-i', '+o', 'history', '-c', 'true'], { trigger: 'at the next login: login shell: ~/.bashrc (changed during install)' });
+    const login = b.process(['/bin/bash', '+o', 'history', '-l', '-i', '-c', 'true'], { trigger: 'at the next login: login shell: ~/.bashrc (changed during install)' });
     b.child(login, ['bash', '-i']);
     const found = fired(run(b), 'shell-execution');
     expect(found).toHaveLength(1);
     expect(found[0]?.evidence.map((e) => e.summary).join('\n')).not.toContain('+o history');
+    expect(fired(run(b), 'anti-forensics')).toHaveLength(0);
   });
 });

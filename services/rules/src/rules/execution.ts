@@ -104,7 +104,7 @@ const ONE_LINER_RISK: Record<string, RegExp> = {
 };
 
 /** The login shell the next-login phase itself starts (image/bin/next-login.cjs): interactive by design. */
-const LOGIN_SHELL_ARGV = ['/bin/bash', '-l', '-i', '+o', 'history', '-c', 'true'].join('\u0000');
+const LOGIN_SHELL_ARGV = ['/bin/bash', '+o', 'history', '-l', '-i', '-c', 'true'].join('\u0000');
 function isNextLoginShell(p: ProcessEntry): boolean {
   return p.phase === 'next-login' && p.trigger !== undefined && p.argv.join('\u0000') === LOGIN_SHELL_ARGV;
 }

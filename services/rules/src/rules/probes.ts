@@ -1,4 +1,4 @@
-import type { PhaseName, Severity } from '@vetbox/contracts';
+import { PHASES, type PhaseName, type Severity } from '@vetbox/contracts';
 import { appendTo, shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { classify, STRONG_PROBES, WEAK_PROBES } from '../paths.js';
 
@@ -74,7 +74,7 @@ export function processInjection(ctx: RuleContext): Draft[] {
   });
 
   return [...byPhase]
-    .filter(([phase]) => (['install', 'import'] as string[]).includes(phase))
+    .filter(([phase]) => (PHASES as readonly string[]).includes(phase))
     .map(([phase, evidence]) => ({ rule: 'process-injection', severity: 'high', phase, evidence }));
 }
 

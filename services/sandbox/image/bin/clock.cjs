@@ -1,6 +1,6 @@
 'use strict';
-// Writes the fast clock's state page (see ../fastclock.c), as root, between phases.
-//   clock.cjs init <uid>                    real time for <uid>'s processes
+// Changes the fast clock's state page (see ../fastclock.c; the sandbox creates it at real time:
+// clockStatePage in src/phases/clock.ts), as root, between phases.
 //   clock.cjs set <rate> [<ahead-ms> [<delay-ms>]]   from now (+delay) on, time runs <rate>x;
 //                                                    the date moves <ahead-ms> ahead
 // Prints the state after the change as JSON. The layout is fastclock.c's `struct state`.
@@ -17,6 +17,7 @@ function read(fd) {
   fs.readSync(fd, b, 0, SIZE, 0);
   return {
     uid: b.readUInt32LE(8),
+    flags: b.readUInt32LE(12),
     anchorReal: b.readBigInt64LE(16),
     anchorFake: b.readBigInt64LE(24),
     rateMilli: b.readBigInt64LE(32),
@@ -30,6 +31,7 @@ function write(fd, s, seq) {
   b.writeUInt32LE(MAGIC, 0);
   b.writeUInt32LE(seq | 1, 4);
   b.writeUInt32LE(s.uid, 8);
+  b.writeUInt32LE(s.flags, 12);
   b.writeBigInt64LE(s.anchorReal, 16);
   b.writeBigInt64LE(s.anchorFake, 24);
   b.writeBigInt64LE(s.rateMilli, 32);
@@ -46,13 +48,7 @@ function fakeNow(s, real) {
 }
 
 const [cmd, ...args] = process.argv.slice(2);
-if (cmd === 'init') {
-  fs.mkdirSync(require('node:path').dirname(PATH), { recursive: true, mode: 0o755 });
-  const fd = fs.openSync(PATH, 'w', 0o644);
-  const now = monoNs();
-  write(fd, { uid: Number(args[0]), anchorReal: now, anchorFake: now, rateMilli: 1000n, rtOffset: 0n }, 0);
-  fs.closeSync(fd);
-} else if (cmd === 'set') {
+if (cmd === 'set') {
   const fd = fs.openSync(PATH, 'r+');
   const seq = Buffer.alloc(4);
   fs.readSync(fd, seq, 0, 4, 4);
@@ -64,7 +60,7 @@ if (cmd === 'init') {
   write(fd, next, seq.readUInt32LE(0));
   fs.closeSync(fd);
 } else {
-  process.stderr.write('usage: clock.cjs init <uid> | set <rate> [<ahead-ms>]\n');
+  process.stderr.write('usage: clock.cjs set <rate> [<ahead-ms> [<delay-ms>]]\n');
   process.exit(2);
 }
 const fd = fs.openSync(PATH, 'r');

@@ -18,6 +18,9 @@ const { pathToFileURL } = require('node:url');
 const MARK = '@@VBCALL@@';
 const AWAIT_MS = 400;
 const DRAIN_MS = 1500;
+const SETTLE_MAX_MS = 500;
+/** I/O a call may have set going: a lookup, a connect, a write, a child, a file operation. */
+const PENDING_IO = new Set(['GetAddrInfoReqWrap', 'GetNameInfoReqWrap', 'QueryReqWrap', 'TCPConnectWrap', 'PipeConnectWrap', 'WriteWrap', 'ShutdownWrap', 'FSReqCallback', 'FSReqPromise', 'ProcessWrap']);
 let CALL_MS = 3000;
 let TOTAL_MS = 20000;
 const MAX_CALLS = 400;
@@ -122,6 +125,16 @@ async function settle(value) {
   return 'returned';
 }
 
+/**
+ * Lets what a call set going (a lookup, a connect, a request) happen before the next call starts,
+ * so the trace shows it inside this call's slice of time; bounded, timers are not waited for.
+ */
+async function settleIo() {
+  const end = Date.now() + SETTLE_MAX_MS;
+  await new Promise((r) => setImmediate(r));
+  while (Date.now() < end && process.getActiveResourcesInfo().some((r) => PENDING_IO.has(r))) await new Promise((r) => setTimeout(r, 5));
+}
+
 /** Every call of the plan, lazily: [name, module, thunk]. */
 async function* plan(names) {
   for (const name of names) {
@@ -170,6 +183,7 @@ async function worker(skip, names) {
       outcome = 'threw';
       error = String((err && err.message) || err).slice(0, 200);
     }
+    await settleIo();
     record({ event: 'end', call: i - 1, name, of, pid: process.pid, t: Date.now(), outcome, ...(error ? { error } : {}) });
   }
   record({ event: 'done' });

@@ -21,7 +21,7 @@ const MARK = '@@VBCALL@@';
 const CMD_MS = Number(process.argv[2]) || 3000;
 const HOME = process.env.HOME || '/';
 /** Keep in sync with LOGIN_SHELL_ARGV in services/rules (the rules know this shell is ours). */
-const LOGIN_SHELL = ['/bin/bash', '-l', '-i', '+o', 'history', '-c', 'true'];
+const LOGIN_SHELL = ['/bin/bash', '+o', 'history', '-l', '-i', '-c', 'true'];
 const record = (r) => process.stdout.write(`\n${MARK}${JSON.stringify(r)}\n`);
 const read = (p) => {
   try {

@@ -94,7 +94,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // The main command's end, from its `+++ exited with N +++` / `+++ killed by SIG +++` trace line
 // (with `keep`, strace lives on, so its own exit status cannot say). Searched near the end.
 function mainExitFromTrace(file, pid) {
-  const re = new RegExp(`^${pid} [\\d.]+ \\+\\+\\+ (?:exited with (\\d+)|killed by (SIG\\w+))`, 'm');
+  const re = new RegExp(`^${pid}\\s+[\\d.]+\\s+\\+\\+\\+ (?:exited with (\\d+)|killed by (SIG\\w+))`, 'm');
   try {
     const fd = fs.openSync(file, 'r');
     const size = fs.fstatSync(fd).size;

@@ -5,6 +5,24 @@ import { SANDBOX_UID } from '../sandbox.js';
 import type { LaterPhaseSettings } from './settings.js';
 
 const POLL_MS = 100;
+
+/** Where fastclock.c maps its state page from (root's; readable by all). */
+export const CLOCK_STATE_PATH = '/run/hrclock/state';
+
+/**
+ * A state page at real time, as `clock.cjs init` writes it (fastclock.c's `struct state`): for a
+ * container that must follow the clock from its first process, copied in before it starts.
+ * `wallOnly`: later changes move only the wall clock (the sinkhole keeps real timeouts).
+ */
+export function clockStatePage(uid: number, opts: { wallOnly?: boolean } = {}): Buffer {
+  const b = Buffer.alloc(48);
+  b.writeUInt32LE(0x6b636c66, 0); // magic "flck"; seq 0
+  b.writeUInt32LE(uid, 8);
+  b.writeUInt32LE(opts.wallOnly ? 1 : 0, 12);
+  // anchor real = anchor fake = 0, rate 1: fake time equals real time until the first `set`.
+  b.writeBigInt64LE(1000n, 32);
+  return b;
+}
 /** Longer than fastclock.c's wait chunk (200 ms): every sleeper learns of the switch before it. */
 const SWITCH_NOTICE_MS = 250;
 
@@ -13,7 +31,9 @@ const SWITCH_NOTICE_MS = 250;
  * from now on time runs `rate` times as fast; `aheadMs` moves the date further ahead.
  */
 export async function setClock(sandbox: Sandbox, rate: number, aheadMs = 0, delayMs = 0): Promise<{ skewMs: number; aheadMs: number }> {
-  const r = await sandbox.exec(['node', `${HELPERS}/clock.cjs`, 'set', String(rate), String(Math.round(aheadMs)), String(delayMs)]);
+  const cmd = ['node', `${HELPERS}/clock.cjs`, 'set', String(rate), String(Math.round(aheadMs)), String(delayMs)];
+  // The sinkhole's wall clock keeps step (HTTP Date headers, certificates); a failure there is not the package's.
+  const [r] = await Promise.all([sandbox.exec(cmd), sandbox.execInNetworkPeer(cmd).catch(() => undefined)]);
   if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `fast clock: ${r.stderr.toString('utf8').slice(-500)}`);
   const state = JSON.parse(r.stdout.toString('utf8')) as { skewMs: number; aheadMs: number };
   return { skewMs: Number(state.skewMs) || 0, aheadMs: Number(state.aheadMs) || 0 };

@@ -19,6 +19,7 @@ const MARK = '@@VBCALL@@';
 const AWAIT_MS = 400;
 const DRAIN_MS = 1500;
 const SETTLE_MAX_MS = 500;
+const LOAD_MS = 10000;
 /** I/O a call may have set going: a lookup, a connect, a write, a child, a file operation. */
 const PENDING_IO = new Set(['GetAddrInfoReqWrap', 'GetNameInfoReqWrap', 'QueryReqWrap', 'TCPConnectWrap', 'PipeConnectWrap', 'WriteWrap', 'ShutdownWrap', 'FSReqCallback', 'FSReqPromise', 'ProcessWrap']);
 let CALL_MS = 3000;
@@ -200,12 +201,14 @@ function runWorker(skip, names, deadline) {
     let done = false;
     let buf = '';
     let timer = null;
+    // A call gets CALL_MS; starting the worker and loading a module between calls get LOAD_MS
+    // (a busy machine must not turn a slow require into a skipped package).
     const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         if (current) record({ event: 'end', call: current.call, name: current.name, of: current.of, pid: child.pid, t: Date.now(), outcome: 'timeout' });
         child.kill('SIGKILL');
-      }, Math.max(0, Math.min(CALL_MS, deadline - Date.now())));
+      }, Math.max(0, Math.min(current ? CALL_MS : LOAD_MS, deadline - Date.now())));
     };
     arm();
     child.stdout.on('data', (chunk) => {

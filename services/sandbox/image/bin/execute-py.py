@@ -24,6 +24,7 @@ CALL_S = 3.0
 TOTAL_S = 20.0
 MAX_CALLS = 400
 MAX_MODULES = 100
+LOAD_S = 10.0
 MOCKS = {str: "vetbox", int: 1, float: 1.0, bool: True, bytes: b"vetbox", list: [], dict: {}, tuple: (), set: set()}
 
 
@@ -54,12 +55,30 @@ def top_level(dist_name):
     return top, scripts
 
 
+class LoadTimeout(BaseException):
+    pass
+
+
+def _load_timeout(signum, frame):
+    raise LoadTimeout()
+
+
+def import_boxed(name):
+    """import_module, cut off after LOAD_S (a module that hangs at import must not stall the phase)."""
+    signal.signal(signal.SIGALRM, _load_timeout)
+    signal.setitimer(signal.ITIMER_REAL, LOAD_S)
+    try:
+        return importlib.import_module(name)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def modules_of(top):
     """Each top-level module and (for packages) its submodules, importing as it walks."""
     out = []
     for name in top:
         try:
-            mod = importlib.import_module(name)
+            mod = import_boxed(name)
         except BaseException:
             continue
         out.append(mod)
@@ -69,7 +88,7 @@ def modules_of(top):
             if any(part.startswith("_") or part in ("tests", "test") for part in info.name.split(".")[1:]):
                 continue
             try:
-                out.append(importlib.import_module(info.name))
+                out.append(import_boxed(info.name))
             except BaseException:
                 continue
     return out

@@ -8,3 +8,4 @@ export * from './sinkhole.js';
 export * from './staged.js';
 export * from './json-schema.js';
 export { isLoopback, isPrivateAddress } from './addresses.js';
+export * from './indicators.js';

@@ -1,6 +1,16 @@
-import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo } from '@vetbox/contracts';
+import {
+  REPORT_SCHEMA_VERSION,
+  Report,
+  type BaselineComparison,
+  type Behavior,
+  type CanaryReport,
+  type KnownMaliciousRef,
+  type PackageRef,
+  type PhaseReport,
+  type SandboxInfo,
+} from '@vetbox/contracts';
 import { changeList, diffReports } from '@vetbox/diff';
-import { evaluate, withBaseline, type Evaluation } from '@vetbox/rules';
+import { evaluate, withBaseline, withKnownMalicious, type Evaluation } from '@vetbox/rules';
 
 export interface JudgeInput {
   analysisId: string;
@@ -31,8 +41,14 @@ export function judge(input: JudgeInput): Report {
   return Report.parse({ ...draft, ...verdictOf(withBaseline(evaluate(input), diff, { ecosystem: input.package.ecosystem })), baseline });
 }
 
-/** Re-evaluates a stored report with the current rules (and its stored baseline diff, if any). */
-export function rescoreReport(report: Report): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
+export type Rejudged = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'knownMalicious'>;
+
+/**
+ * Re-evaluates a stored report with the current rules (and its stored baseline diff, if any).
+ * `knownMalicious`: the records that list the version now (from the intel store); without it
+ * the report keeps the records it cites.
+ */
+export function rescoreReport(report: Report, knownMalicious?: readonly KnownMaliciousRef[]): Rejudged {
   if (!report.sandbox) throw new TypeError('a report without sandbox information cannot be rescored');
   const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases };
   let evaluation = evaluate(input);
@@ -41,10 +57,24 @@ export function rescoreReport(report: Report): Pick<Report, 'verdict' | 'score' 
     const { added, removed } = report.baseline;
     evaluation = withBaseline(evaluation, { added, changes: changeList(added, removed) }, { ecosystem: report.package.ecosystem });
   }
-  return verdictOf(evaluation);
+  const records = knownMalicious ?? report.knownMalicious ?? [];
+  return { ...verdictOf(withKnownMalicious(evaluation, records)), knownMalicious: records.length > 0 ? [...records] : undefined };
 }
 
-function verdictOf(e: Evaluation): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
+/**
+ * A finished report with the known-malicious records that list its version: the worker applies
+ * them to every fresh report, whatever analyzer made it, so a quiet detonation of a listed
+ * version is still malicious. Only the finding, verdict, score and summary change.
+ */
+export function applyKnownMalicious(report: Report, records: readonly KnownMaliciousRef[]): Report {
+  if (records.length === 0 && !report.knownMalicious) return report;
+  const { knownMalicious: _old, ...rest } = report;
+  // A failed analysis stays failed unless a record now lists it.
+  const judged = report.verdict === 'error' && records.length === 0 ? rest : { ...rest, ...verdictOf(withKnownMalicious(report, records)) };
+  return Report.parse({ ...judged, ...(records.length > 0 ? { knownMalicious: [...records] } : {}) });
+}
+
+function verdictOf(e: Pick<Evaluation, 'verdict' | 'score' | 'findings' | 'summary'>): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
   return { verdict: e.verdict, score: e.score, findings: e.findings, summary: e.summary };
 }
 

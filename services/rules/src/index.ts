@@ -19,3 +19,4 @@ export {
   type NewBehaviorOptions,
 } from './new-behavior.js';
 export { ruleCatalogMarkdown } from './docs.js';
+export { knownMaliciousFinding, withKnownMalicious } from './known-malicious.js';

@@ -20,6 +20,7 @@ const ANCHOR: Record<EvidenceRef['kind'], string> = {
   canary: 'canary',
   package: 'package',
   diff: 'diff',
+  intel: 'intel',
 };
 
 function evidenceHref(ref: EvidenceRef): string | null {

@@ -52,6 +52,11 @@ export const ProcessEntry = z.object({
   exit: ProcessExit.nullable(),
   /** Still running when the phase's package manager exited (detached or daemonized). */
   outlived: z.boolean().optional(),
+  /**
+   * What set it off when it was not the phase's own command: a timer that fired in the idle
+   * window (`after 15 min (fast clock)`), the next login (`login shell: ~/.bashrc`).
+   */
+  trigger: z.string().optional(),
   /** Part of the package manager's own housekeeping rather than the package's code. */
   housekeeping: z.boolean().optional(),
   /**

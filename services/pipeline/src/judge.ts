@@ -8,6 +8,7 @@ import {
   type PackageRef,
   type PhaseReport,
   type SandboxInfo,
+  type StaticAnalysis,
 } from '@vetbox/contracts';
 import { changeList, diffReports } from '@vetbox/diff';
 import { evaluate, withBaseline, withKnownMalicious, type Evaluation } from '@vetbox/rules';
@@ -20,6 +21,8 @@ export interface JudgeInput {
   canaries: CanaryReport[];
   sandbox: SandboxInfo;
   phases: PhaseReport[];
+  /** The static pass over the package's files (absent when it did not run). */
+  static?: StaticAnalysis;
   /** The earlier version's report: what this one adds becomes the `new-behavior` finding. */
   baseline?: Report;
 }
@@ -41,16 +44,14 @@ export function judge(input: JudgeInput): Report {
   return Report.parse({ ...draft, ...verdictOf(withBaseline(evaluate(input), diff, { ecosystem: input.package.ecosystem })), baseline });
 }
 
-export type Rejudged = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'knownMalicious'>;
-
 /**
  * Re-evaluates a stored report with the current rules (and its stored baseline diff, if any).
  * `knownMalicious`: the records that list the version now (from the intel store); without it
  * the report keeps the records it cites.
  */
-export function rescoreReport(report: Report, knownMalicious?: readonly KnownMaliciousRef[]): Rejudged {
+export function rescoreReport(report: Report, knownMalicious?: readonly KnownMaliciousRef[]): Judged {
   if (!report.sandbox) throw new TypeError('a report without sandbox information cannot be rescored');
-  const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases };
+  const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases, static: report.static };
   let evaluation = evaluate(input);
   if (report.baseline) {
     // The same change list the analysis judged, so new-behavior evidence keeps pointing at its entries.
@@ -61,6 +62,9 @@ export function rescoreReport(report: Report, knownMalicious?: readonly KnownMal
   return { ...verdictOf(withKnownMalicious(evaluation, records)), knownMalicious: records.length > 0 ? [...records] : undefined };
 }
 
+/** What judging decides, and so what a rescore replaces in a stored report. */
+export type Judged = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'incomplete' | 'incompletePhases' | 'knownMalicious'>;
+
 /**
  * A finished report with the known-malicious records that list its version: the worker applies
  * them to every fresh report, whatever analyzer made it, so a quiet detonation of a listed
@@ -70,12 +74,20 @@ export function applyKnownMalicious(report: Report, records: readonly KnownMalic
   if (records.length === 0 && !report.knownMalicious) return report;
   const { knownMalicious: _old, ...rest } = report;
   // A failed analysis stays failed unless a record now lists it.
-  const judged = report.verdict === 'error' && records.length === 0 ? rest : { ...rest, ...verdictOf(withKnownMalicious(report, records)) };
-  return Report.parse({ ...judged, ...(records.length > 0 ? { knownMalicious: [...records] } : {}) });
+  if (report.verdict === 'error' && records.length === 0) return Report.parse(rest);
+  return Report.parse({ ...withKnownMalicious(rest, records), ...(records.length > 0 ? { knownMalicious: [...records] } : {}) });
 }
 
-function verdictOf(e: Pick<Evaluation, 'verdict' | 'score' | 'findings' | 'summary'>): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
-  return { verdict: e.verdict, score: e.score, findings: e.findings, summary: e.summary };
+function verdictOf(e: Evaluation): Judged {
+  const incomplete = e.incomplete ?? [];
+  return {
+    verdict: e.verdict,
+    score: e.score,
+    findings: e.findings,
+    summary: e.summary,
+    incomplete: incomplete.length > 0,
+    ...(incomplete.length > 0 ? { incompletePhases: incomplete } : {}),
+  };
 }
 
 function toReport(input: JudgeInput, e: Evaluation): Report {
@@ -89,6 +101,7 @@ function toReport(input: JudgeInput, e: Evaluation): Report {
     phases: input.phases,
     behavior: input.behavior,
     canaries: input.canaries,
+    ...(input.static ? { static: input.static } : {}),
     sandbox: input.sandbox,
     ...(e.lookalikeOf ? { lookalikeOf: e.lookalikeOf } : {}),
   };

@@ -20,3 +20,4 @@ export {
 } from './new-behavior.js';
 export { ruleCatalogMarkdown } from './docs.js';
 export { knownMaliciousFinding, withKnownMalicious } from './known-malicious.js';
+export { errorLine, incompletePhases } from './incomplete.js';

@@ -16,6 +16,7 @@ const ANCHOR: Record<EvidenceRef['kind'], string> = {
   canary: 'canary',
   package: 'package',
   diff: 'diff',
+  static: 'static',
   intel: 'intel',
 };
 

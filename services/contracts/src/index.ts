@@ -10,3 +10,4 @@ export * from './static.js';
 export * from './json-schema.js';
 export * from './phases.js';
 export { isLoopback, isPrivateAddress } from './addresses.js';
+export * from './indicators.js';

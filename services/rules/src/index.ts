@@ -21,4 +21,5 @@ export {
 export { ruleCatalogMarkdown } from './docs.js';
 export { contentSelector, type CaptureLayout } from './capture.js';
 export { describeCall } from './attribution.js';
+export { knownMaliciousFinding, withKnownMalicious } from './known-malicious.js';
 export { errorLine, incompletePhases } from './incomplete.js';

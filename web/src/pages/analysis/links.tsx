@@ -18,6 +18,7 @@ const ANCHOR: Record<EvidenceRef['kind'], string> = {
   diff: 'diff',
   content: 'content',
   static: 'static',
+  intel: 'intel',
 };
 
 export function evidenceHref(ref: EvidenceRef): string | null {

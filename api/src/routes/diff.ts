@@ -59,6 +59,7 @@ export function diffRoutes(s: ApiServices): Router {
       removed: diff.removed,
       changes: diff.changes,
       empty: diff.empty,
+      ...(diff.uncompared.length > 0 ? { uncompared: diff.uncompared } : {}),
     };
     res.json(body);
   });

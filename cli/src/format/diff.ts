@@ -8,12 +8,13 @@ function entryLine(sign: '+' | '-', e: DiffEntry): string {
 }
 
 /** `vetbox diff` without --json: what the target added (+) first, then what it dropped (-). */
-export function formatDiff(diff: Pick<BehaviorDiff, 'added' | 'removed' | 'empty'>, labels: { base: string; target: string }): string {
+export function formatDiff(diff: Pick<BehaviorDiff, 'added' | 'removed' | 'empty'> & { uncompared?: readonly string[] }, labels: { base: string; target: string }): string {
   const added = DIFF_CATEGORIES.flatMap((c) => diff.added[c]);
   const removed = DIFF_CATEGORIES.flatMap((c) => diff.removed[c]);
   const lines = [
     `${clean(labels.base)} → ${clean(labels.target)}: ${added.length} added, ${removed.length} removed`,
   ];
+  if (diff.uncompared && diff.uncompared.length > 0) lines.push(`Not compared (only one side ran them): ${diff.uncompared.join(', ')}`);
   if (diff.empty) {
     lines.push('No behavior differences.');
     return `${lines.join('\n')}\n`;
@@ -45,6 +46,7 @@ export interface CliDiff {
   removed: BehaviorDiff['removed'];
   changes: BehaviorDiff['changes'];
   empty: boolean;
+  uncompared?: string[];
 }
 
 export function fromServedDiff(served: AnalysisDiff): CliDiff {
@@ -57,6 +59,7 @@ export function fromServedDiff(served: AnalysisDiff): CliDiff {
     removed: served.removed,
     changes: served.changes,
     empty: served.empty,
+    ...(served.uncompared && served.uncompared.length > 0 ? { uncompared: served.uncompared } : {}),
   };
 }
 
@@ -78,6 +81,7 @@ export function fromReports(baseReport: Report, targetReport: Report, diff: Beha
     removed: diff.removed,
     changes: diff.changes,
     empty: diff.empty,
+    ...(diff.uncompared.length > 0 ? { uncompared: diff.uncompared } : {}),
   };
 }
 

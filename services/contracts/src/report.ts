@@ -310,6 +310,8 @@ export const BaselineComparison = z.object({
   version: z.string(),
   added: BaselineDiffSide,
   removed: BaselineDiffSide,
+  /** Phases only one of the two analyses ran: what they saw is not compared. */
+  uncompared: z.array(PhaseName).optional(),
 });
 export type BaselineComparison = z.infer<typeof BaselineComparison>;
 

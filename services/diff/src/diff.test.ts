@@ -122,6 +122,40 @@ describe('diffReports', () => {
   });
 });
 
+describe('phases only one side ran', () => {
+  const phase = (name: 'install' | 'import' | 'execute', status: 'completed' | 'error_other' = 'completed', durationMs = 100) => ({ name, status, exitCode: 0, durationMs, stdoutTail: '', stderrTail: '' });
+  it('leaves out what only a phase the baseline never ran saw, and names that phase', () => {
+    // The baseline was analysed before the execute phase existed (install and import only).
+    const base = report('1.0.0', 'alice7', (r) => {
+      r.phases = [phase('install'), phase('import')];
+    });
+    const target = report('1.0.1', 'mbrown', (r) => {
+      r.phases = [phase('install'), phase('import'), phase('execute')];
+      r.behavior.network.dns.push({ phase: 'execute', name: 'api.vendor.example', type: 'A' });
+      r.behavior.network.dns.push({ phase: 'install', name: 'collect.attacker.example', type: 'A' });
+    });
+    const diff = diffReports(base, target);
+    expect(diff.uncompared).toEqual(['execute']);
+    expect(diff.added.hosts.map((e) => e.key)).toEqual(['dns:collect.attacker.example']);
+  });
+
+  it('compares a phase both ran, and treats a phase skipped before it started as not run', () => {
+    const base = report('1.0.0', 'alice7', (r) => {
+      r.phases = [phase('install'), phase('import'), phase('execute', 'error_other', 0)];
+    });
+    const target = report('1.0.1', 'mbrown', (r) => {
+      r.phases = [phase('install'), phase('import'), phase('execute')];
+      r.behavior.network.dns.push({ phase: 'execute', name: 'api.vendor.example', type: 'A' });
+    });
+    expect(diffReports(base, target).uncompared).toEqual(['execute']);
+    expect(diffReports(base, target).empty).toBe(true);
+    base.phases[2] = phase('execute');
+    const both = diffReports(base, target);
+    expect(both.uncompared).toEqual([]);
+    expect(both.added.hosts.map((e) => e.key)).toEqual(['dns:api.vendor.example']);
+  });
+});
+
 describe('generated file names', () => {
   const withWrite = (version: string, user: string, names: string[]) =>
     report(version, user, (r) => {

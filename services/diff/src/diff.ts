@@ -1,4 +1,4 @@
-import { isPrivateAddress, type FileAccess, type Finding, type PhaseName, type Report } from '@vetbox/contracts';
+import { PHASES, isPrivateAddress, type FileAccess, type Finding, type PhaseName, type Report } from '@vetbox/contracts';
 import { contextFromSandbox, normalizeArgv, normalizeText, type NormalizeContext } from './normalize.js';
 
 export type DiffCategory = 'hosts' | 'processes' | 'files' | 'canaries' | 'findings';
@@ -25,6 +25,11 @@ export interface BehaviorDiff {
   /** Every change in one list, added ones first. */
   changes: Array<DiffEntry & { change: 'added' | 'removed' }>;
   empty: boolean;
+  /**
+   * Phases only one of the two analyses ran (a baseline made before the execute phase existed):
+   * what was seen only in them is no change and is left out of both sides.
+   */
+  uncompared: PhaseName[];
 }
 
 type EntryMap = Map<string, DiffEntry>;
@@ -143,10 +148,22 @@ function emptySide(): DiffSide {
   return { hosts: [], processes: [], files: [], canaries: [], findings: [] };
 }
 
-function subtract(from: EntryMap, other: EntryMap): DiffSide {
+/**
+ * Phases a report ran: those its sandbox started, not those it skipped before starting (a
+ * skipped phase is `error_other` that took no time). A report without phases ran them all.
+ */
+export function phasesRun(report: Report): Set<PhaseName> {
+  if (report.phases.length === 0) return new Set(PHASES);
+  return new Set(report.phases.filter((p) => !(p.status === 'error_other' && p.durationMs === 0)).map((p) => p.name));
+}
+
+/** Entries of `from` that `other` lacks, leaving out what was seen only in phases `other` did not run. */
+function subtract(from: EntryMap, other: EntryMap, otherRan: ReadonlySet<PhaseName>): DiffSide {
   const side = emptySide();
   for (const [id, entry] of from) {
-    if (!other.has(id)) side[entry.category].push(entry);
+    if (other.has(id)) continue;
+    if (entry.phases.length > 0 && entry.phases.every((p) => !otherRan.has(p))) continue;
+    side[entry.category].push(entry);
   }
   for (const category of DIFF_CATEGORIES) side[category].sort((a, b) => a.key.localeCompare(b.key));
   return side;
@@ -195,8 +212,11 @@ export function changeList(added: DiffSide, removed: DiffSide): BehaviorDiff['ch
 export function diffReports(base: Report, target: Report): BehaviorDiff {
   const before = behaviorEntries(base);
   const after = behaviorEntries(target);
-  const added = subtract(after, before);
-  const removed = subtract(before, after);
+  const ranBase = phasesRun(base);
+  const ranTarget = phasesRun(target);
+  const uncompared = [...new Set([...ranBase, ...ranTarget])].filter((p) => !ranBase.has(p) || !ranTarget.has(p));
+  const added = subtract(after, before, ranBase);
+  const removed = subtract(before, after, ranTarget);
   cancelRenamedTempFiles(added, removed);
   const changes = changeList(added, removed);
   return {
@@ -206,5 +226,6 @@ export function diffReports(base: Report, target: Report): BehaviorDiff {
     removed,
     changes,
     empty: changes.length === 0,
+    uncompared,
   };
 }

@@ -40,6 +40,7 @@ export function judge(input: JudgeInput): Report {
     version: input.baseline.package.version,
     added: diff.added,
     removed: diff.removed,
+    ...(diff.uncompared.length > 0 ? { uncompared: diff.uncompared } : {}),
   };
   return Report.parse({ ...draft, ...verdictOf(withBaseline(evaluate(input), diff, { ecosystem: input.package.ecosystem })), baseline });
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileChange, PhaseName, StagedPackage } from '@vetbox/contracts';
 import type { SandboxIdentity } from '../identity.js';
-import type { Sandbox } from '../sandbox.js';
+import { SANDBOX_UID, type Sandbox } from '../sandbox.js';
 
 /** One thing the next login or boot would run; image/bin/next-login.cjs turns it into commands. */
 export interface PlantedItem {
@@ -80,9 +80,11 @@ export async function plantedItems(
     else if (config) repos.set(config[2] ? c.path.replace(/\/\.git\/config$/, '') : identity.workdir, c);
   }
   for (const [repo, c] of repos) {
-    // A hooks path set globally applies to every repository: the project becomes one if it is not
-    // (untraced, like the rest of the workstation, so only the commit and its hooks are traced).
-    await sandbox.exec(['sh', '-c', '[ -e "$1/.git" ] || git init -q "$1"', 'init', repo], { user: identity.user });
+    // A hooks path set globally applies to every repository: the project becomes one if it is not.
+    // Root runs `git init` and hands it over: a tracer that follows every process of the user
+    // (eBPF) must not see it, so only the commit and its hooks are traced.
+    const init = `[ -e "$1/.git" ] || { git -c init.defaultBranch=main init -q "$1" && chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$1/.git"; }`;
+    await sandbox.exec(['sh', '-c', init, 'init', repo]);
     items.push({ kind: 'git-hook', repo, name: identity.fullName, email: identity.email, label: `a git commit in ${shown(repo)}: ${shown(c.path)} (${by(c)})` });
   }
 

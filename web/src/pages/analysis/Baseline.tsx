@@ -20,8 +20,19 @@ export function BaselineDiff({ report }: { report: Report }) {
         {b.analysisId ? <Link href={`/analyses/${b.analysisId}`}>The analysis of {b.version}</Link> : `Version ${b.version}`} is the baseline: + is behavior this
         version added, − behavior it dropped.
       </p>
+      <Uncompared phases={b.uncompared} />
       {changes.length === 0 ? <Empty>No behavior change since {b.version}.</Empty> : <DiffList changes={changes} idPrefix="diff" />}
     </Section>
+  );
+}
+
+/** Phases only one analysis ran (a baseline from before the execute phase): their behavior is not a change. */
+function Uncompared({ phases }: { phases?: readonly string[] }) {
+  if (!phases || phases.length === 0) return null;
+  return (
+    <p className="muted" data-testid="uncompared">
+      Not compared: {phases.join(', ')} (only one of the two analyses ran {phases.length === 1 ? 'it' : 'them'}).
+    </p>
   );
 }
 
@@ -49,6 +60,7 @@ export function ComparePrevious({ id }: { id: string }) {
         </button>
       )}
       <ErrorNote error={error} />
+      {diff && <Uncompared phases={diff.uncompared} />}
       {diff &&
         (diff.empty ? (
           <Empty>No behavior change since {diff.base.version}.</Empty>

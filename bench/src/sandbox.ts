@@ -50,7 +50,7 @@ async function plainRun(staged: StagedPackage, analysisId: string): Promise<numb
 
 async function tracedRun(staged: StagedPackage, analysisId: string, traceMode: 'full' | 'seccomp' | 'lean'): Promise<number> {
   const outDir = path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', traceMode);
-  const r = await runSandbox({ analysisId, staged, traceMode, logger: quiet, outDir, limits: { graceMs: 1000 } });
+  const r = await runSandbox({ analysisId, staged, traceMode, phases: ['install', 'import'], logger: quiet, outDir, limits: { graceMs: 1000 } });
   for (const p of r.phases) if (p.status !== 'completed') throw new Error(`${traceMode} ${p.name}: ${p.status} ${p.reason ?? ''} ${p.stderrTail}`);
   return r.phases.reduce((sum, p) => sum + p.durationMs, 0);
 }

@@ -90,6 +90,7 @@ async function killUserProcesses() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const EXIT_LINE_WAIT_MS = 5000;
 
 // The main command's end, from its `+++ exited with N +++` / `+++ killed by SIG +++` trace line
 // (with `keep`, strace lives on, so its own exit status cannot say). Searched near the end.
@@ -183,9 +184,14 @@ async function main() {
       leftover = userProcesses().filter((p) => tracerOf(p.pid) === strace.pid).slice(0, 200);
       // A command that ended before the first poll: the trace's first line is its pid.
       if (mainPid === null) mainPid = Number((/^(\d+) /.exec(fileHead(spec.tracePath)) || [])[1]) || null;
-      if (!timedOut && mainPid !== null) {
+      // strace writes the command's exit line once it has reaped it, which on a busy machine can
+      // lag the zombie we saw: wait for that line (or for strace itself to end) a little longer.
+      const waitUntil = Date.now() + EXIT_LINE_WAIT_MS;
+      while (!timedOut && mainPid !== null && straceExit === null) {
         const end = mainExitFromTrace(spec.tracePath, mainPid);
-        if (end) straceExit = end;
+        if (end) { straceExit = end; break; }
+        if (Date.now() >= waitUntil) { err.push(Buffer.from(`vetbox: the exit of pid ${mainPid} did not show in the trace\n`)); break; }
+        await Promise.race([exited, sleep(50)]);
       }
       strace.unref();
       break;

@@ -14,6 +14,7 @@ import { markCancelled } from '@vetbox/store';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { ANALYZER_VERSION } from '@vetbox/pipeline';
+import { DEFAULT_PHASES } from '@vetbox/contracts';
 import { submitAnalysis } from '@vetbox/store';
 import { npmArchive } from '../fixtures/pipeline/imitation.js';
 import os from 'node:os';
@@ -119,7 +120,8 @@ describe('pipeline: several worker processes', () => {
     expect(finished.status).toBe('completed');
     const report = await getReport(h.prisma, id);
     expect(report?.verdict).toBe('benign');
-    expect(report?.phases.map((p) => p.status)).toEqual(['completed', 'completed']);
+    // Every default phase ran (next-login reports completed with nothing planted to run).
+    expect(report?.phases.map((p) => `${p.name}:${p.status}`)).toEqual(DEFAULT_PHASES.map((p) => `${p}:completed`));
     expect(containersOf(id)).toEqual([]);
     // The second worker's reaper removed the dead worker's directories; its own went in finally.
     expect(readdirSync(workRoot)).toEqual([]);

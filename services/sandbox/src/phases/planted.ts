@@ -81,10 +81,11 @@ export async function plantedItems(
   }
   for (const [repo, c] of repos) {
     // A hooks path set globally applies to every repository: the project becomes one if it is not.
-    // Root runs `git init` and hands it over: a tracer that follows every process of the user
-    // (eBPF) must not see it, so only the commit and its hooks are traced.
-    const init = `[ -e "$1/.git" ] || { git -c init.defaultBranch=main init -q "$1" && chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$1/.git"; }`;
-    await sandbox.exec(['sh', '-c', init, 'init', repo]);
+    // The user's own `git init`, run untraced before the phase (root cannot write in the user's
+    // directories: the sandbox keeps no CAP_DAC_OVERRIDE); only the commit and its hooks are traced.
+    const init = '[ -e "$1/.git" ] || git -c init.defaultBranch=main init -q "$1"';
+    // A failure shows as the commit's outcome in `behavior.calls`.
+    await sandbox.exec(['sh', '-c', init, 'init', repo], { user: `${SANDBOX_UID}:${SANDBOX_UID}` });
     items.push({ kind: 'git-hook', repo, name: identity.fullName, email: identity.email, label: `a git commit in ${shown(repo)}: ${shown(c.path)} (${by(c)})` });
   }
 

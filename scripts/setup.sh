@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # npm run setup: everything vetbox needs on a Debian 12 machine, idempotent, fast when done.
-#   1. Debian packages (docker.io, postgresql, redis-server, debootstrap, iptables, chromium)
+#   1. Debian packages (docker.io, postgresql, redis-server, debootstrap, iptables, chromium, and
+#      clang, libbpf-dev, bpftool, gcc for the eBPF tracer)
 #   2. Docker Engine (dockerd --bridge=none), PostgreSQL, Redis: started on loopback only
 #   3. npm ci (skipped when node_modules already matches package-lock.json)
 #   4. prisma generate, turbo build, prisma migrate deploy
-#   5. the sandbox image, and a local admin API key in .vetbox/api-key
+#   5. the sandbox image, the eBPF tracer (services/trace/ebpf), and a local admin API key in .vetbox/api-key
 # Reaches only Debian's mirror (apt) and the npm registry. Logs: $VETBOX_LOG_DIR (/var/log/vetbox).
 # VETBOX_SETUP_SKIP="step-id ..." skips steps (ids: see main below).
 set -Eeuo pipefail
@@ -17,7 +18,7 @@ source "$REPO_ROOT/scripts/lib/common.sh"
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
-DEBIAN_PACKAGES=(docker.io postgresql redis-server debootstrap iptables chromium)
+DEBIAN_PACKAGES=(docker.io postgresql redis-server debootstrap iptables chromium clang libbpf-dev bpftool gcc)
 DB_USER=vetbox DB_PASSWORD=vetbox DB_NAME=vetbox
 TEST_DB_NAME=${DB_NAME}_test
 PG_HOST=127.0.0.1 PG_PORT=5432
@@ -257,6 +258,12 @@ step_sandbox_image() {
   note "image $image"
 }
 
+# The eBPF tracer (kernel programs + loader, services/trace/ebpf). Without clang/BTF it is skipped
+# with a note, and workers trace with strace (SANDBOX_TRACER=auto).
+step_ebpf_tracer() {
+  as_root bash services/trace/ebpf/build.sh 2>>"$LOG_DIR/ebpf.log" | sed 's/^/    /' || fail "eBPF tracer build failed" "$LOG_DIR/ebpf.log"
+}
+
 step_api_key() {
   DATABASE_URL="$DATABASE_URL" node scripts/lib/ensure-api-key.mjs | sed 's/^/    /' || fail "could not create the local API key"
   # The CLI tests use the same key file against the test database.
@@ -276,6 +283,7 @@ main() {
   run_step build "Build" step_build
   run_step migrate "Database migrations" step_migrate
   run_step sandbox-image "Sandbox image" step_sandbox_image
+  run_step ebpf-tracer "eBPF tracer" step_ebpf_tracer
   run_step api-key "Local API key" step_api_key
   echo
   echo "setup done in $(elapsed_since "$SETUP_STARTED")."

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Behavior } from '@vetbox/contracts';
 import { buildBehavior } from '@vetbox/behavior';
+import { traceInput } from '@vetbox/pipeline';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, randomIdentity, runSandbox } from '@vetbox/sandbox';
 import { startSinkhole } from '@vetbox/sinkhole';
 import { stageNpm } from '../fixtures/sandbox/stage.js';
@@ -69,7 +70,7 @@ describe('behavior + sinkhole on a real detonation', () => {
     const install = r.phases[0]!;
     expect(install.stdoutTail, install.stderrTail).toContain('net done');
     const behavior = await buildBehavior({
-      phases: [{ name: 'install', tracePath: install.trace, startedAtMs: install.startedAtMs, endedAtMs: install.startedAtMs + install.durationMs }],
+      ...traceInput(r),
       sandbox: r.sandbox,
       capture,
     });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Behavior, CanaryReport, SinkholeCapture, StagedPackage } from '@vetbox/contracts';
 import { buildBehavior } from '@vetbox/behavior';
+import { traceInput } from '@vetbox/pipeline';
 import { detectLeaks, generateCanaries, type Canaries } from '@vetbox/honeytokens';
 import {
   DockerRuntime,
@@ -66,9 +67,7 @@ async function detonate(staged: StagedPackage, canned: CannedResponse[] = []): P
   });
   const capture = await sinkhole.collect();
   const behavior = await buildBehavior({
-    phases: r.phases
-      .filter((p) => p.trace)
-      .map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
+    ...traceInput(r),
     sandbox: r.sandbox,
     capture,
   });

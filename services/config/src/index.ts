@@ -35,6 +35,8 @@ export const EnvSchema = z.object({
   SANDBOX_GRACE_MS: int(3_000),
   /** seccomp: strace --seccomp-bpf on the syscalls the behavior model reads; lean: the same without the stat family (faster, blind to stat probes); full: every syscall. */
   SANDBOX_TRACE_MODE: z.enum(['seccomp', 'lean', 'full']).default('seccomp'),
+  /** auto: eBPF when it loads here (root, BTF), else strace; ebpf: eBPF or fail; strace: strace (SANDBOX_TRACE_MODE). */
+  SANDBOX_TRACER: z.enum(['auto', 'ebpf', 'strace']).default('auto'),
   NPM_REGISTRY_URL: z.string().url().default('https://registry.npmjs.org'),
   PYPI_URL: z.string().url().default('https://pypi.org'),
   UPLOAD_MAX_BYTES: int(50 * 1024 * 1024),

@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'REGISTRY_UNAVAILABLE',
   'DOCKER_UNAVAILABLE',
   'SANDBOX_IMAGE_MISSING',
+  /** SANDBOX_TRACER=ebpf and the eBPF tracer cannot load here (no BTF, no privileges, not built). */
+  'TRACER_UNAVAILABLE',
   'SANDBOX_FAILED',
   'DATABASE_UNAVAILABLE',
   'REDIS_UNAVAILABLE',
@@ -48,6 +50,7 @@ export function isTransient(code: ErrorCode): boolean {
     case 'ARCHIVE_TOO_LARGE':
     case 'INTEGRITY_MISMATCH':
     case 'SANDBOX_IMAGE_MISSING':
+    case 'TRACER_UNAVAILABLE':
     case 'CANCELLED':
     case 'INTERNAL':
       return false;

@@ -1,11 +1,11 @@
-import { readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseName, type RawEvidence, type Report, type StagedPackage } from '@vetbox/contracts';
-import { buildBehavior } from '@vetbox/behavior';
 import { loadEnv, type Logger } from '@vetbox/config';
 import { stage } from '@vetbox/fetch';
 import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
-import { DockerRuntime, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
+import { DockerRuntime, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type PhaseResult, type SandboxLimits, type SandboxRunResult, type SandboxIdentity, type SandboxRuntime, type TracerSetting } from '@vetbox/sandbox';
+import { buildBehavior, EbpfSession, type BuildBehaviorInput, type PhasedEvents } from '@vetbox/behavior';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
 import { acquire } from './acquire.js';
 import { judge } from './judge.js';
@@ -20,6 +20,8 @@ export interface PipelineOptions {
   registryUrl?: string;
   pypiUrl?: string;
   limits?: Partial<SandboxLimits>;
+  /** Default: SANDBOX_TRACER (auto: eBPF when it loads, else strace). */
+  tracer?: TracerSetting;
   /** Canned sinkhole answers (tests: a stage-2 payload for a downloader). */
   canned?: CannedResponse[];
   logger?: Logger;
@@ -70,6 +72,8 @@ export interface DetonateOptions extends PipelineOptions {
   onStage?: AnalyzeContext['onStage'];
   /** The previous version's report: its diff is stored and judged (`new-behavior`). */
   baseline?: Report;
+  /** The workstation the sandbox plays (default: a random one); tests pin it to compare runs. */
+  identity?: SandboxIdentity;
 }
 
 /**
@@ -87,7 +91,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
   try {
     const runtime = opts.runtime ?? new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger: log });
     const image = opts.image ?? (await ensureSandboxImage(runtime));
-    const identity = randomIdentity();
+    const identity = opts.identity ?? randomIdentity();
     const sinkhole = await startSinkhole({ analysisId: opts.analysisId, image, runtime, hostname: identity.hostname, canned: opts.canned });
     let run: Awaited<ReturnType<typeof runSandbox>>;
     let capture: Awaited<ReturnType<typeof sinkhole.collect>>;
@@ -101,6 +105,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
         runtime,
         image,
         limits: opts.limits,
+        tracer: opts.tracer,
         network: sinkhole.network,
         env: canaries.env,
         homeFiles: canaries.files,
@@ -119,7 +124,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
     onStage('parse', PROGRESS.parse);
     const traced = run.phases.filter((p) => p.trace);
     const behavior = await buildBehavior({
-      phases: traced.map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
+      ...traceInput(run),
       sandbox: run.sandbox,
       capture,
       fileChanges: run.phases.flatMap((p) => p.fileChanges),
@@ -147,12 +152,47 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
     });
     const raw: RawEvidence[] = [
       ...(await Promise.all(traced.map(async (p) => ({ kind: 'strace', phase: p.name, data: await readFile(p.trace) })))),
+      ...(run.session !== undefined ? [{ kind: 'ebpf-session', phase: null, data: await readPrefix(run.session.path, RAW_SESSION_MAX_BYTES) }] : []),
       { kind: 'sinkhole-capture', phase: null, data: Buffer.from(JSON.stringify(capture)) },
     ];
     log?.info({ verdict: report.verdict, score: report.score, findings: report.findings.length }, 'analysis finished');
     return { report, raw };
   } finally {
     await rm(traceDir, { recursive: true, force: true });
+  }
+}
+
+/** Kept raw eBPF session: its records decode from any prefix (a cut tail is counted, not fatal). */
+const RAW_SESSION_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The phases' events for the behavior model: strace gives a trace file per phase; eBPF gives one
+ * session for all, whose events go to the phase whose command started their process.
+ */
+export function traceInput(run: SandboxRunResult): Pick<BuildBehaviorInput, 'phases' | 'session'> {
+  const window = (p: PhaseResult) => ({ name: p.name, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs });
+  const session = run.session;
+  if (session === undefined) return { phases: run.phases.filter((p) => p.trace).map((p) => ({ ...window(p), tracePath: p.trace })) };
+  // The session's marks index the commands it ran; the report's phases are the ones that ran.
+  const ran = run.phases.filter((p) => session.phases.includes(p.name));
+  const reader = new EbpfSession({ phaseCwd: (i) => session.cwds[i] ?? null });
+  const byName = new Map(ran.map((p, i) => [p.name as string, i]));
+  const route = session.phases.map((name) => byName.get(name) ?? -1);
+  async function* events(): PhasedEvents {
+    for await (const batch of reader.read(session!.path)) yield batch.map((e) => ({ phase: route[e.phase] ?? -1, event: e.event }));
+  }
+  return { phases: ran.map(window), session: events() };
+}
+
+async function readPrefix(file: string, max: number): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const size = Math.min(max, (await fh.stat()).size);
+    const buf = Buffer.alloc(size);
+    await fh.read(buf, 0, size, 0);
+    return buf;
+  } finally {
+    await fh.close();
   }
 }
 

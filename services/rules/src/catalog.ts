@@ -183,6 +183,18 @@ const catalog = [
       'process runs.',
   },
   {
+    id: 'trace-flood',
+    category: 'evasion',
+    severity: 'medium',
+    severities: ['medium'],
+    title: 'Flooded the tracer, or its trace is incomplete',
+    explanation:
+      'A process made so many calls of one kind (hundreds of thousands of failing readlink or stat calls, say) that the tracer ' +
+      'stopped recording them one by one and only counted them, or the trace of a phase lost events. Floods bury what comes ' +
+      'after them and try to make analysis fail; no install needs one. What the sinkhole saw still counts: read the other ' +
+      'findings and the network evidence, and treat the missing part of the trace as unknown, not as clean.',
+  },
+  {
     id: 'anti-forensics',
     category: 'evasion',
     severity: 'high',

@@ -15,6 +15,7 @@ import { cryptoMining } from './rules/mining.js';
 import { networkActivity } from './rules/network.js';
 import { persistence } from './rules/persistence.js';
 import { backgroundProcess, processInjection, sandboxProbe } from './rules/probes.js';
+import { traceFlood } from './rules/trace.js';
 import { score } from './scoring.js';
 import { checkTyposquat, typosquatting } from './typosquat.js';
 
@@ -45,6 +46,7 @@ const BEHAVIOR_RULES: readonly BehaviorRule[] = [
   cryptoMining,
   processInjection,
   backgroundProcess,
+  traceFlood,
   antiForensics,
 ];
 

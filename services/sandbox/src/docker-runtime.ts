@@ -210,6 +210,11 @@ export class DockerRuntime implements SandboxRuntime {
     return info.Config.Hostname;
   }
 
+  async inspectPid(id: string): Promise<number> {
+    const info = await this.call('inspect', id, () => this.docker.getContainer(id).inspect(), 'debug');
+    return info.State.Pid;
+  }
+
   async kill(id: string, signal = 'SIGKILL'): Promise<void> {
     this.log.info({ action: 'kill', containerId: id, signal }, 'docker kill');
     try {

@@ -2,6 +2,7 @@ export { phaseReport, runSandbox, runInSandbox, type RunSandboxOptions, type San
 export {
   Sandbox,
   SANDBOX_CAPS,
+  SANDBOX_CAPS_EBPF,
   SANDBOX_UID,
   STRACE_BASE_ARGS,
   STRACE_SECCOMP_ARGS,
@@ -18,7 +19,12 @@ export {
   type CommandResult,
   type LeftoverProcess,
   type TraceMode,
+  type TraceLossCounts,
+  type TraceSessionFile,
 } from './sandbox.js';
+export { EbpfLoader, LOADER_PATH, type LoaderCounters } from './tracer/loader.js';
+export { selectTracer, type TracerChoice, type TracerSetting } from './tracer/select.js';
+export { cgroupIdOf } from './tracer/cgroup.js';
 export { DockerRuntime, classifyDockerError, type DockerRuntimeOptions } from './docker-runtime.js';
 export { LABEL_ANALYSIS, LABEL_WORKER, type SandboxRuntime, type ContainerSpec, type ExecOptions, type ExecResult, type ContainerChange, type LabeledResource } from './runtime.js';
 export { reapOrphans, localWorkerAlive, type ReapOptions } from './reaper.js';

@@ -71,6 +71,8 @@ export interface SandboxRuntime {
   copyOut(id: string, path: string): Promise<Readable>;
   changes(id: string): Promise<ContainerChange[]>;
   inspectHostname(id: string): Promise<string>;
+  /** Host pid of the container's init process (its cgroup scopes the eBPF tracer). */
+  inspectPid(id: string): Promise<number>;
   kill(id: string, signal?: string): Promise<void>;
   stop(id: string, timeoutS: number): Promise<void>;
   /** Force-removes the container; a container that is already gone is not an error. */

@@ -9,6 +9,7 @@ import {
   type PhaseName,
   type PhaseStatus,
   type SandboxInfo,
+  type TracerInfo,
 } from '@vetbox/contracts';
 import { packArchive, type ArchiveFile } from './archive.js';
 import { DockerRuntime } from './docker-runtime.js';
@@ -19,6 +20,9 @@ import { defaultLogger, type Logger } from './log.js';
 import { HELPERS } from './commands.js';
 import { LABEL_ANALYSIS, LABEL_WORKER, type ContainerChange, type SandboxRuntime } from './runtime.js';
 import { workerId as defaultWorkerId } from './worker-id.js';
+import { cgroupIdOf } from './tracer/cgroup.js';
+import type { LoaderCounters } from './tracer/loader.js';
+import { selectTracer, type TracerChoice, type TracerSetting } from './tracer/select.js';
 
 /**
  * Capabilities kept (all others dropped): strace needs SYS_PTRACE; `strace -u` and the kill of
@@ -27,6 +31,10 @@ import { workerId as defaultWorkerId } from './worker-id.js';
  * an unprivileged user under no-new-privileges, so it holds none of them.
  */
 export const SANDBOX_CAPS = ['SYS_PTRACE', 'SETUID', 'SETGID', 'KILL', 'CHOWN', 'DAC_READ_SEARCH'];
+/** With the eBPF tracer nothing in the container traces: no SYS_PTRACE, no tracer to see. */
+export const SANDBOX_CAPS_EBPF = SANDBOX_CAPS.filter((c) => c !== 'SYS_PTRACE');
+/** Cap on an eBPF session file (the kernel side's budgets keep floods far below it). */
+const SESSION_MAX_BYTES = 1024 * 1024 * 1024;
 
 export const SANDBOX_UID = 1000;
 
@@ -100,6 +108,26 @@ export interface PhaseResult {
   fileChanges: FileChange[];
   /** Processes still running when the grace period (or the deadline) ended; they were killed. */
   leftoverProcesses: LeftoverProcess[];
+  /** eBPF: what the tracer could not record while this phase ran (absent with strace). */
+  traceLoss?: TraceLossCounts;
+}
+
+export interface TraceLossCounts {
+  /** Records the ring buffer had no room for. */
+  lost: number;
+  /** Calls past a per-process budget: counted, not recorded (a flood). */
+  suppressed: number;
+  /** Records the session file had no room for. */
+  dropped: number;
+}
+
+/** The eBPF record of a whole sandbox: one file, every phase, in the order `phases` names them. */
+export interface TraceSessionFile {
+  path: string;
+  /** Phase (or command) names by the index the session's marks use. */
+  phases: string[];
+  /** Working directory of each phase's command, by the same index. */
+  cwds: string[];
 }
 
 /** What a traced command inside the sandbox produced (phases and ad-hoc commands alike). */
@@ -128,6 +156,8 @@ export interface SandboxOptions {
   identity?: SandboxIdentity;
   /** Default: SANDBOX_TRACE_MODE (seccomp). */
   traceMode?: TraceMode;
+  /** Default: SANDBOX_TRACER (auto: eBPF when it loads, else strace). */
+  tracer?: TracerSetting;
 }
 
 interface DriverResult {
@@ -147,6 +177,8 @@ interface DriverResult {
 }
 
 const CA_NAME = 'corp-proxy-ca.crt';
+/** Where snapshot.py keeps its state (the harness's own files, not the package's changes). */
+const SNAPSHOT_DIR = '/opt/vetbox/state';
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const MARKER = '@@VETBOX@@';
 /** Host-side slack over the in-container deadline before the container is killed outright. */
@@ -164,6 +196,8 @@ export class Sandbox implements AsyncDisposable {
   private baselineChanges = new Set<string>();
   private dead = false;
   private detachAbort: () => void = () => undefined;
+  /** eBPF: the container's cgroup id, its session file, and the counters at the last mark. */
+  private ebpf: { cgroupId: bigint; file: TraceSessionFile; counters: LoaderCounters; final?: LoaderCounters } | undefined;
 
   private constructor(
     readonly id: string,
@@ -175,6 +209,7 @@ export class Sandbox implements AsyncDisposable {
     private readonly opts: SandboxOptions,
     private readonly log: Logger,
     private readonly outDir: string,
+    private readonly tracer: TracerChoice,
   ) {}
 
   static async open(opts: SandboxOptions): Promise<Sandbox> {
@@ -192,6 +227,8 @@ export class Sandbox implements AsyncDisposable {
       throw new VetboxError('SANDBOX_IMAGE_MISSING', `sandbox image ${image} is missing: run \`npm run setup\` (or bash services/sandbox/image/build.sh)`);
     }
     const identity = opts.identity ?? randomIdentity();
+    const tracer = await selectTracer(log, opts.tracer);
+    const ebpf = tracer.name === 'ebpf';
     const id = await runtime.create({
       image,
       labels: { [LABEL_ANALYSIS]: opts.analysisId, [LABEL_WORKER]: opts.workerId ?? defaultWorkerId() },
@@ -200,7 +237,7 @@ export class Sandbox implements AsyncDisposable {
       // hostname is the one seen there (create it with plausibleHostname()).
       hostname: network.mode === 'none' ? identity.hostname : undefined,
       networkMode: network.mode === 'none' ? 'none' : `container:${network.containerId}`,
-      capAdd: SANDBOX_CAPS,
+      capAdd: ebpf ? SANDBOX_CAPS_EBPF : SANDBOX_CAPS,
       memoryBytes: limits.memoryMb * 1024 * 1024,
       nanoCpus: Math.round(limits.cpus * 1e9),
       pidsLimit: limits.pids,
@@ -210,28 +247,48 @@ export class Sandbox implements AsyncDisposable {
         [identity.home]: `rw,exec,nosuid,nodev,size=${limits.diskMb}m,mode=0755`,
         '/tmp': `rw,exec,nosuid,nodev,size=${Math.max(16, Math.floor(limits.diskMb / 2))}m,mode=1777`,
         '/var/tmp': 'rw,nosuid,nodev,size=64m,mode=1777',
-        '/trace': `rw,noexec,nosuid,nodev,size=${limits.traceMb}m,mode=0700`,
+        // strace writes its trace inside the container; the eBPF tracer writes on the host.
+        ...(ebpf ? {} : { '/trace': `rw,noexec,nosuid,nodev,size=${limits.traceMb}m,mode=0700` }),
       },
       shmSizeBytes: 64 * 1024 * 1024,
       runtime: runtime.runtimeName,
     });
     const outDir = opts.outDir ?? path.join(env.DATA_DIR, 'sandbox', opts.analysisId);
-    const sandbox = new Sandbox(id, identity, image, network, runtime, limits, opts, log, outDir);
+    const sandbox = new Sandbox(id, identity, image, network, runtime, limits, opts, log, outDir, tracer);
     const onAbort = (): void => void sandbox.kill();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     sandbox.detachAbort = () => opts.signal?.removeEventListener('abort', onAbort);
     try {
       await runtime.start(id);
+      if (ebpf) await sandbox.startSession();
       await sandbox.prepare();
       if (network.mode === 'container') sandbox.identity.hostname = await runtime.inspectHostname(network.containerId);
       return sandbox;
     } catch (err) {
       opts.signal?.removeEventListener('abort', onAbort);
+      await sandbox.endSession().catch(() => undefined);
       await runtime.stop(id, 0).catch(() => undefined);
       await runtime.remove(id).catch((e) => log.error({ containerId: id, err: String(e) }, 'sandbox remove failed'));
       if (opts.signal?.aborted) throw new VetboxError('CANCELLED', 'analysis cancelled', { cause: err });
       throw err;
     }
+  }
+
+  /** eBPF: the loader starts recording this container's user into a session file on the host. */
+  private async startSession(): Promise<void> {
+    const cgroupId = await cgroupIdOf(await this.runtime.inspectPid(this.id));
+    await mkdir(this.outDir, { recursive: true });
+    const file: TraceSessionFile = { path: path.join(this.outDir, `session-${this.id.slice(0, 12)}.ebpf`), phases: [], cwds: [] };
+    const counters = await this.tracer.loader!.add(cgroupId, SANDBOX_UID, SESSION_MAX_BYTES, file.path);
+    this.ebpf = { cgroupId, file, counters };
+    this.log.info({ containerId: this.id, cgroupId: String(cgroupId) }, 'eBPF session started');
+  }
+
+  /** eBPF: stops recording; the session file is complete after this. Idempotent. */
+  private async endSession(): Promise<void> {
+    const e = this.ebpf;
+    if (e === undefined || e.final !== undefined) return;
+    e.final = await this.tracer.loader!.remove(e.cgroupId);
   }
 
   /** Creates the user and its home, copies the workdir and honeytoken files, trusts the CA. */
@@ -256,6 +313,7 @@ export class Sandbox implements AsyncDisposable {
       'chmod 0750 "$2"',
       `chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$2"`,
       'rm -rf /vetbox-in/home /vetbox-in/work /vetbox-in/ca.crt',
+      `mkdir -p -m 0700 ${SNAPSHOT_DIR}`,
     ].join('\n');
     const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', id.user, id.home, id.workdir, id.fullName]);
     if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `sandbox setup failed: ${r.stderr.toString().slice(-2000)}`);
@@ -272,7 +330,24 @@ export class Sandbox implements AsyncDisposable {
       workdir: this.identity.workdir,
       network: this.network.mode === 'none' ? 'none' : 'sinkhole',
       persona: { ...this.identity },
+      tracer: this.tracerInfo,
     };
+  }
+
+  /** Which tracer recorded this sandbox, and (eBPF) what it lost so far. */
+  get tracerInfo(): TracerInfo {
+    const c = this.ebpf?.final ?? this.ebpf?.counters;
+    return {
+      name: this.tracer.name,
+      visibleToPackage: this.tracer.name === 'strace',
+      ...(c !== undefined ? { lostEvents: c.lost + c.dropped } : {}),
+      ...(this.tracer.note !== undefined ? { note: this.tracer.note } : {}),
+    };
+  }
+
+  /** The eBPF session file (complete once the sandbox is closed); undefined with strace. */
+  get session(): TraceSessionFile | undefined {
+    return this.ebpf?.file;
   }
 
   /** Environment of traced code: a login-like shell environment, CA trust, honeytokens. */
@@ -304,12 +379,21 @@ export class Sandbox implements AsyncDisposable {
     const tracePath = `/trace/${name}.strace`;
     const timeoutMs = opts.timeoutMs ?? this.limits.phaseTimeoutMs;
     if (this.dead) return notRun(name, 'error_analysis', 'the sandbox container is no longer running');
+    const cwd = opts.cwd ?? this.identity.workdir;
+    // eBPF: a mark tells the session which command starts next (its processes are this phase's).
+    const ebpf = this.ebpf;
+    if (ebpf !== undefined) {
+      ebpf.file.phases.push(name);
+      ebpf.file.cwds.push(cwd);
+      ebpf.counters = await this.tracer.loader!.mark(ebpf.cgroupId, ebpf.file.phases.length - 1);
+    }
     const spec = {
       user: this.identity.user,
       uid: SANDBOX_UID,
       gid: SANDBOX_UID,
-      cwd: opts.cwd ?? this.identity.workdir,
+      cwd,
       cmd,
+      tracer: ebpf !== undefined ? 'none' : 'strace',
       env: this.traceEnv(),
       timeoutMs,
       graceMs: opts.graceMs ?? this.limits.graceMs,
@@ -346,10 +430,15 @@ export class Sandbox implements AsyncDisposable {
       this.dead = !(await this.isRunning());
       return { ...notRun(name, 'error_analysis', why), startedAtMs: hostStart, durationMs: Date.now() - hostStart };
     }
-    const [trace, fileChanges] = await Promise.all([this.copyTraceOut(name, tracePath), this.fileChanges(name)]);
+    const [trace, fileChanges, traceLoss] = await Promise.all([
+      ebpf !== undefined ? '' : this.copyTraceOut(name, tracePath),
+      this.fileChanges(name),
+      ebpf !== undefined ? this.lossSinceMark(ebpf) : undefined,
+    ]);
     return {
       name,
-      ...statusOf(driver, this.limits.traceMb),
+      ...statusOf(driver, this.limits.traceMb, traceLoss),
+      ...(traceLoss !== undefined ? { traceLoss } : {}),
       exitCode: driver.exitCode ?? (driver.signal ? 128 + signalNumber(driver.signal) : null),
       durationMs: driver.durationMs,
       startedAtMs: driver.startedAtMs,
@@ -360,6 +449,14 @@ export class Sandbox implements AsyncDisposable {
       fileChanges: fileChanges.map((c) => ({ ...c, phase: name as PhaseName })),
       leftoverProcesses: driver.leftover,
     };
+  }
+
+  /** What the eBPF tracer lost since the phase's mark (a mark with the same index changes nothing else). */
+  private async lossSinceMark(e: NonNullable<Sandbox['ebpf']>): Promise<TraceLossCounts> {
+    const before = e.counters;
+    const now = await this.tracer.loader!.mark(e.cgroupId, e.file.phases.length - 1);
+    e.counters = now;
+    return { lost: now.lost - before.lost, suppressed: now.suppressed - before.suppressed, dropped: now.dropped - before.dropped };
   }
 
   private async isRunning(): Promise<boolean> {
@@ -396,7 +493,7 @@ export class Sandbox implements AsyncDisposable {
   private async fileChanges(name: string): Promise<Array<Omit<FileChange, 'phase'>>> {
     const snap = `${name}-${++this.snapshots}`;
     const [{ changes = [] }, all] = await Promise.all([this.snapshot('diff', snap), this.runtime.changes(this.id)]);
-    const docker: ContainerChange[] = all.filter((c) => !this.baselineChanges.has(c.path) && !c.path.startsWith('/trace'));
+    const docker: ContainerChange[] = all.filter((c) => !this.baselineChanges.has(c.path) && !c.path.startsWith('/trace') && !c.path.startsWith(SNAPSHOT_DIR));
     for (const c of docker) this.baselineChanges.add(c.path);
     if (docker.length > 0) {
       const r = await this.runtime.exec(this.id, ['python3', `${HELPERS}/snapshot.py`, 'hash', ...docker.map((c) => c.path).slice(0, 500)], { maxOutputBytes: 4 * 1024 * 1024 });
@@ -419,7 +516,11 @@ export class Sandbox implements AsyncDisposable {
 
   async close(): Promise<void> {
     this.detachAbort();
-    await this.runtime.remove(this.id);
+    try {
+      await this.endSession();
+    } finally {
+      await this.runtime.remove(this.id);
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -448,13 +549,15 @@ export function parseDriverOutput(stdout: string): DriverResult | undefined {
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
 const signalNumber = (s: string): number => SIGNALS[s] ?? 0;
 
-/** The phase status and the reason it ended the way it did (timeout, memory, pids, leftovers). */
-export function statusOf(d: DriverResult, traceMb: number): { status: PhaseStatus; reason?: string } {
+/** The phase status and the reason it ended the way it did (timeout, memory, pids, leftovers, trace losses). */
+export function statusOf(d: DriverResult, traceMb: number, loss?: TraceLossCounts): { status: PhaseStatus; reason?: string } {
   const notes: string[] = [];
   if (d.oomKills > 0) notes.push(`memory limit reached (${d.oomKills} process(es) killed by the OOM killer)`);
   if (d.pidsMaxHits > 0) notes.push(`process limit reached (${d.pidsMaxHits} fork(s) refused)`);
   if (d.killed) notes.push(`${d.leftover.length} process(es) still running at the end were recorded and killed`);
-  if (d.traceBytes >= traceMb * 1024 * 1024 * 0.98) notes.push(`trace truncated at ${traceMb} MiB`);
+  if (d.traceBytes >= traceMb * 1024 * 1024 * 0.98) notes.push(`trace incomplete: truncated at ${traceMb} MiB`);
+  if (loss !== undefined && loss.lost + loss.dropped > 0) notes.push(`trace incomplete: ${loss.lost + loss.dropped} event(s) lost`);
+  if (loss !== undefined && loss.suppressed > 0) notes.push(`trace incomplete: ${loss.suppressed} call(s) of a flood counted, not recorded`);
   let status: PhaseStatus;
   if (d.timedOut) {
     status = 'error_timeout';

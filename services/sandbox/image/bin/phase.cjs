@@ -1,6 +1,8 @@
 'use strict';
 // Runs one traced phase inside the sandbox, as root (started by `docker exec`, itself untraced).
-// strace runs the command as the unprivileged user and writes the trace to /trace (root only).
+// With strace (spec.tracer 'strace') strace runs the command as the unprivileged user and writes
+// the trace to /trace (root only); with eBPF ('none') the command runs as the user directly and
+// the host traces it.
 // After the command exits, detached children are followed for a grace period; whatever still
 // runs then is recorded (ps) and killed. A wall-clock deadline covers command + grace.
 // Prints one result line prefixed with @@VETBOX@@ on stdout.
@@ -84,6 +86,7 @@ async function main() {
   const before = limitCounters();
   const startedAtMs = Date.now();
   const deadline = startedAtMs + spec.timeoutMs;
+  if (spec.tracer === 'none') return untraced(before, startedAtMs, deadline);
   const args = [...spec.straceArgs, '-o', spec.tracePath, '-u', spec.user, '--', ...spec.cmd];
   const strace = spawn('strace', args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = tail(); const err = tail();
@@ -124,16 +127,56 @@ async function main() {
     }
     await Promise.race([exited, sleep(mainExitedAtMs === null ? 50 : 100)]);
   }
-  const endedAtMs = Date.now();
-  const after = limitCounters();
   let traceBytes = 0;
   try { traceBytes = fs.statSync(spec.tracePath).size; } catch {}
-  const result = {
+  report({ before, startedAtMs, mainExitedAtMs, exit: straceExit, timedOut, leftover, killed, traceBytes, out, err });
+}
+
+// The command runs as the user, untraced here (the host traces it): it has ended when it exited
+// and none of the user's processes are left, or when the grace period after its exit is over.
+async function untraced(before, startedAtMs, deadline) {
+  const child = spawn(spec.cmd[0], spec.cmd.slice(1), { cwd: spec.cwd, env: spec.env, uid: spec.uid, gid: spec.gid, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = tail(); const err = tail();
+  child.stdout.on('data', (c) => out.push(c));
+  child.stderr.on('data', (c) => err.push(c));
+  let childExit = null;
+  let spawnError = null;
+  // 'exit', not 'close': a detached child may hold the command's stdout open for longer.
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => { childExit = { code, signal }; resolve(); }));
+  child.on('error', (e) => { spawnError = e; err.push(Buffer.from(String(e))); childExit = childExit || { code: 127, signal: null }; });
+  let mainExitedAtMs = null;
+  let timedOut = false;
+  let leftover = [];
+  let killed = false;
+  for (;;) {
+    const now = Date.now();
+    if (mainExitedAtMs === null && childExit !== null) mainExitedAtMs = now;
+    if (mainExitedAtMs !== null && userProcesses().length === 0) break;
+    const graceOver = mainExitedAtMs !== null && now >= mainExitedAtMs + spec.graceMs;
+    if (now >= deadline || graceOver) {
+      timedOut = mainExitedAtMs === null;
+      leftover = userProcesses().slice(0, 200);
+      killed = leftover.length > 0;
+      await killUserProcesses();
+      await Promise.race([exited, sleep(5000)]);
+      break;
+    }
+    await Promise.race([exited, sleep(mainExitedAtMs === null ? 50 : 100)]);
+  }
+  if (spawnError && childExit === null) childExit = { code: 127, signal: null };
+  report({ before, startedAtMs, mainExitedAtMs, exit: childExit, timedOut, leftover, killed, traceBytes: 0, out, err });
+}
+
+// The one result line, whichever way the command ran.
+function report({ before, startedAtMs, mainExitedAtMs, exit, timedOut, leftover, killed, traceBytes, out, err }) {
+  const endedAtMs = Date.now();
+  const after = limitCounters();
+  finish({
     startedAtMs,
     durationMs: endedAtMs - startedAtMs,
     commandMs: (mainExitedAtMs ?? endedAtMs) - startedAtMs,
-    exitCode: straceExit ? straceExit.code : null,
-    signal: straceExit ? straceExit.signal : null,
+    exitCode: exit ? exit.code : null,
+    signal: exit ? exit.signal : null,
     timedOut,
     leftover,
     killed,
@@ -142,8 +185,7 @@ async function main() {
     traceBytes,
     stdoutTail: out.text(),
     stderrTail: err.text(),
-  };
-  finish(result, 0);
+  }, 0);
 }
 
 // Exit as soon as the result is written: timers of lost races must not hold the exec open.

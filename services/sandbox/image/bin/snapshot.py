@@ -1,6 +1,6 @@
 # Filesystem snapshots of the places the sandboxed user can write (size-limited tmpfs mounts, which
 # `docker diff` does not see), run as root between phases. Usage:
-#   snapshot.py save NAME ROOT...            record the state as /trace/.snap-NAME.json
+#   snapshot.py save NAME ROOT...            record the state as SNAP_DIR/.snap-NAME.json
 #   snapshot.py diff BEFORE AFTER ROOT...    record AFTER, print the changes since BEFORE as JSON
 #   snapshot.py hash PATH...                 print sha256/size/executable of the given files as JSON
 # Added or changed executables and scripts get a sha256. Output is capped (hostile input).
@@ -10,7 +10,9 @@ import os
 import stat
 import sys
 
-SNAP_DIR = "/trace"
+# Root-only, on the image's filesystem: never on a mount the traced code can fill (a flood that
+# fills strace's /trace must not turn into a failed analysis).
+SNAP_DIR = "/opt/vetbox/state"
 MAX_ENTRIES = 200_000
 MAX_CHANGES = 5_000
 MAX_HASHED = 500
@@ -90,6 +92,7 @@ def describe(path, hashed):
 
 def save(name, roots):
     state = walk(roots)
+    os.makedirs(SNAP_DIR, mode=0o700, exist_ok=True)
     with open(os.path.join(SNAP_DIR, f".snap-{name}.json"), "w") as f:
         json.dump(state, f)
     return state

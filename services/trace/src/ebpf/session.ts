@@ -103,12 +103,13 @@ export class EbpfSession {
     this.out.push({ phase: proc.phase, event });
   }
 
-  private procOf(pid: number): Proc {
+  private procOf(pid: number, tMs: number): Proc {
     let p = this.procs.get(pid);
     if (p === undefined) {
-      // First seen without a fork: the command of the current phase.
+      // First seen without a fork: the command of the current phase, started in its directory.
       p = { phase: this.phase, cwd: this.opts.phaseCwd?.(this.phase) ?? null, fds: new Map(), exited: false };
       this.procs.set(pid, p);
+      if (p.cwd !== null) this.emit(p, { kind: 'cwd', pid, tMs, path: p.cwd });
     }
     return p;
   }
@@ -145,8 +146,8 @@ export class EbpfSession {
     const o = r.at + 40;
     const child = r.buf.readUInt32LE(o);
     const thread = r.buf.readUInt32LE(o + 16) === 1;
-    const parent = this.procOf(r.pid);
     const tMs = this.ms(r.ts);
+    const parent = this.procOf(r.pid, tMs);
     if (thread) {
       this.emit(parent, { kind: 'call', pid: r.pid, tMs, syscall: 'clone' });
       return;
@@ -157,7 +158,7 @@ export class EbpfSession {
   }
 
   private exec(r: VbtRecord): void {
-    const proc = this.procOf(r.pid);
+    const proc = this.procOf(r.pid, this.ms(r.ts));
     const stdioSocket = r.buf.readUInt32LE(r.at + 44) === 1;
     let path = '';
     let argv: string[] = [];
@@ -178,7 +179,7 @@ export class EbpfSession {
   }
 
   private exit(r: VbtRecord): void {
-    const proc = this.procOf(r.pid);
+    const proc = this.procOf(r.pid, this.ms(r.ts));
     const status = r.buf.readUInt32LE(r.at + 40);
     const sig = status & 0x7f;
     proc.exited = true;
@@ -194,7 +195,7 @@ export class EbpfSession {
 
   private flood(r: VbtRecord): void {
     const o = r.at + 40;
-    this.emit(this.procOf(r.pid), {
+    this.emit(this.procOf(r.pid, this.ms(r.ts)), {
       kind: 'flood',
       pid: r.pid,
       tMs: this.ms(r.ts),
@@ -207,11 +208,11 @@ export class EbpfSession {
   private syscall(r: VbtRecord): void {
     const spec = SYSCALLS[r.sys];
     if (spec === undefined || spec.name === '') return;
-    const proc = this.procOf(r.pid);
+    const tMs = this.ms(r.ts);
+    const proc = this.procOf(r.pid, tMs);
     const syscall = spec.name;
     const ret = retOf(r);
     const result = ret < 0 ? errnoName(-ret) : 'ok';
-    const tMs = this.ms(r.ts);
     const pid = r.pid;
     const fields = fieldsOf(r);
     const str = (arg: number): string | null => {

@@ -51,6 +51,8 @@ describe('a syscall flood before an exfiltration', () => {
       expect(rules).toContain('trace-flood');
       const install = report.phases.find((p) => p.name === 'install')!;
       expect(install.reason).toMatch(/trace incomplete/);
+      expect(report.incomplete).toBe(true);
+      expect(report.incompletePhases?.find((p) => p.phase === 'install')?.reason).toMatch(/trace incomplete/);
       if (tracer === 'ebpf') {
         // Summarized, not lost: the flood is counted, and what followed it is still in the trace.
         const flood = report.behavior.floods?.find((f) => f.syscall === 'readlink');

@@ -11,7 +11,7 @@ export const ERROR_CODES = [
   'REGISTRY_UNAVAILABLE',
   'DOCKER_UNAVAILABLE',
   'SANDBOX_IMAGE_MISSING',
-  /** SANDBOX_TRACER=ebpf and the eBPF tracer cannot load here (no BTF, no privileges, not built). */
+  /** The eBPF tracer cannot load here (SANDBOX_TRACER=ebpf: no BTF, no privileges, not built), or its loader died. */
   'TRACER_UNAVAILABLE',
   'SANDBOX_FAILED',
   'DATABASE_UNAVAILABLE',
@@ -41,6 +41,7 @@ export function isTransient(code: ErrorCode): boolean {
     case 'REGISTRY_UNAVAILABLE':
     case 'DOCKER_UNAVAILABLE':
     case 'SANDBOX_FAILED':
+    case 'TRACER_UNAVAILABLE': // a loader that died mid-run is restarted by the next attempt
     case 'DATABASE_UNAVAILABLE':
     case 'REDIS_UNAVAILABLE':
       return true;
@@ -50,7 +51,6 @@ export function isTransient(code: ErrorCode): boolean {
     case 'ARCHIVE_TOO_LARGE':
     case 'INTEGRITY_MISMATCH':
     case 'SANDBOX_IMAGE_MISSING':
-    case 'TRACER_UNAVAILABLE':
     case 'CANCELLED':
     case 'INTERNAL':
       return false;

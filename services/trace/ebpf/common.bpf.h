@@ -21,7 +21,7 @@
 #define BUDGET_FD (256 * 1024)
 #define BUDGET_OTHER (64 * 1024)
 /* Per container: past this, file and fd calls are only counted (exec, exit, fork, network go on). */
-#define BUDGET_SCOPE (32 * 1024 * 1024)
+#define BUDGET_SCOPE (4 * 1024 * 1024)
 
 struct scratch {
 	__u8 buf[VBT_SCRATCH + 4096]; /* slack: the verifier knows offsets and lengths only by bound */

@@ -16,11 +16,13 @@ describe('trace-flood', () => {
     expect(result.verdict).toBe('suspicious');
   });
 
-  it('cites each phase whose trace is incomplete', () => {
+  it('cites each phase whose trace is incomplete, and the report names that phase incomplete', () => {
     const input = evaluateInput(new BehaviorBuilder().build());
-    input.phases[1] = { ...input.phases[1], reason: 'exit code 1; trace incomplete: 12 event(s) lost' };
-    const [f] = fired(evaluate(input), 'trace-flood');
+    input.phases[1] = { ...input.phases[1], reason: '1 process(es) still running at the end were recorded and killed; trace incomplete: 12 event(s) lost' };
+    const result = evaluate(input);
+    const [f] = fired(result, 'trace-flood');
     expect(f).toMatchObject({ phase: 'import', evidence: [{ summary: 'import: trace incomplete: 12 event(s) lost' }] });
+    expect(result.incomplete).toEqual([{ phase: 'import', reason: 'trace incomplete: 12 event(s) lost' }]);
   });
 
   it('is silent on a complete trace (a real install with many calls)', () => {

@@ -22,6 +22,23 @@ req.on('error', () => {});
 req.end(key);
 `;
 
+// 1,500 connections to documentation addresses (the sinkhole accepts them), then 64 MiB of output.
+const CONNECTIONS_AND_OUTPUT = `
+const net = require('net');
+let open = 0;
+for (let i = 0; i < 1500; i++) {
+  const s = net.connect({ host: '203.0.113.' + (1 + (i % 200)), port: 8000 + (i % 50) });
+  open++;
+  s.on('error', () => {});
+  s.on('connect', () => s.end('x'));
+  s.on('close', () => { if (--open === 0) spam(); });
+}
+function spam() {
+  const chunk = 'y'.repeat(65536) + '\\n';
+  for (let i = 0; i < 1024; i++) process.stdout.write(chunk);
+}
+`;
+
 const runtime = new DockerRuntime();
 let image = '';
 const dirs: string[] = [];
@@ -65,4 +82,22 @@ describe('a syscall flood before an exfiltration', () => {
       expect(await runtime.listByLabel(LABEL_ANALYSIS, analysisId)).toEqual([]);
     }, 600_000);
   }
+});
+
+describe('a connection and output flood', () => {
+  it('degrades into a readable report: every connection recorded, output cut to its tail, a verdict', async () => {
+    const staged = await stageNpm({ name: 'flood-connections', scripts: { postinstall: 'node conns.js' }, files: { 'conns.js': CONNECTIONS_AND_OUTPUT } });
+    dirs.push(staged.dir);
+    const analysisId = `test-flood-connections-${process.pid}`;
+    const { report } = await detonate(staged, { analysisId, runtime, image, phases: ['install'], workRoot: path.join(os.tmpdir(), 'vetbox-flood-work'), limits: { graceMs: 500 } });
+    expect(() => Report.parse(report)).not.toThrow();
+    expect(report.error).toBeUndefined();
+    expect(['malicious', 'suspicious']).toContain(report.verdict);
+    const install = report.phases.find((p) => p.name === 'install')!;
+    expect(install.stdoutTail.length).toBeLessThanOrEqual(8192);
+    const connects = report.behavior.network.connections.filter((c) => c.syscall === 'connect' && c.address.startsWith('203.0.113.'));
+    expect(connects.length).toBe(1500);
+    expect(report.findings.some((f) => f.rule === 'network-activity')).toBe(true);
+    expect(await runtime.listByLabel(LABEL_ANALYSIS, analysisId)).toEqual([]);
+  }, 600_000);
 });

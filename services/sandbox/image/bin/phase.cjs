@@ -87,8 +87,11 @@ function alive(pid) {
 function standins() {
   try { return new Set(fs.readFileSync(STANDIN_PIDS, 'utf8').split('\n').filter(Boolean).map(Number)); } catch { return new Set(); }
 }
-// The session leader ("-bash") and the workstation's own user processes are not the package's.
+// The session leader ("-bash") and the workstation's own user processes ("systemd --user" and
+// its "(sd-pam)" child) are not the package's. The command itself is the leader's child: only
+// the stand-ins' children are skipped.
 const keep = new Set();
+const standinPids = new Set();
 // Read from /proc rather than spawning ps: under a fork bomb the pids limit leaves no room to spawn.
 function userProcesses() {
   const procs = [];
@@ -99,7 +102,7 @@ function userProcesses() {
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)[1]);
       if (uid !== spec.uid) continue;
       const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)[1]);
-      if (keep.has(Number(name)) || keep.has(ppid)) continue;
+      if (keep.has(Number(name)) || standinPids.has(ppid)) continue;
       const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
       const state = /^State:\s+(\S)/m.exec(status)[1];
       if (state === 'Z') continue;
@@ -162,7 +165,7 @@ async function main() {
   const before = limitCounters();
   const startedAtMs = Date.now();
   const deadline = startedAtMs + spec.timeoutMs;
-  for (const pid of standins()) keep.add(pid);
+  for (const pid of standins()) { keep.add(pid); standinPids.add(pid); }
   const traced = Array.isArray(spec.straceArgs) && spec.straceArgs.length > 0;
   const argv = traced ? ['strace', ...spec.straceArgs, '-o', spec.tracePath, '-u', spec.user, '--', ...spec.cmd] : spec.cmd;
   const session = startSession(argv, traced);

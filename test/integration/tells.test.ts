@@ -202,13 +202,8 @@ const PENDING: Record<string, string> = {
   'network.lan-interface': 'exfil: LAN interface in the sinkhole namespace',
   'network.dns-types': 'exfil: DNS answers of every type',
   'network.public-addresses': 'exfil: plausible public addresses, never benchmark ranges',
-  'network.address-consistency': 'exfil: consistent answers within an analysis',
   'network.whoami-geo': 'exfil: "what is my IP" and geolocation answers with the persona',
-  'network.token-validation': 'exfil: registry/code-host token validation answers',
   'bait.canary-formats': 'exfil: canaries in real formats with valid checksums',
-  'bait.no-bait-words': 'exfil: no fake/honey/canary/test/dummy words',
-  'bait.no-analysis-env': 'exfil: no analysis-tool environment variables',
-  'bait.no-preload-hooks': 'exfil: no NODE_OPTIONS/LD_PRELOAD hooks',
 };
 
 /** Tells this engine cannot hide (Docker 20.10 / runc 1.1, no CAP_SYS_ADMIN for the sandbox). */

@@ -28,10 +28,10 @@ interface Observed {
   env: Record<string, string>;
   files: { dockerenv: boolean; containerenv: boolean; ldPreload: string | null };
   cgroup: { one: string | null; self: string | null };
-  pid1: { comm: string; cmdline: string };
+  pid1: { comm: string; cmdline: string; startSec: number };
   mounts: Mount[];
   hostname: { os: string; etc: string };
-  self: { tracer: number; ppid: number };
+  self: { tracer: number; ppid: number; seccomp: string; noNewPrivs: string; capBnd: string };
   ps: Proc[];
   paths: Record<string, string[] | null>;
   net: { interfaces: Record<string, Array<{ address: string; family: string; internal: boolean }>>; sysClassNet: string[] | null; resolv: string | null };
@@ -94,6 +94,16 @@ const CHECKS: Record<string, Check> = {
     const root = o.mounts.find((m) => m.point === '/');
     return root && (RUNTIME_WORDS.test(root.superOpts ?? '') || root.fstype === 'overlay') ? `/ is ${root.fstype} (${(root.superOpts ?? '').slice(0, 60)}...)` : undefined;
   },
+  'container.etc-binds': (o) => lines(o.mounts.filter((m) => /^\/etc\/(hosts|hostname|resolv\.conf)$/.test(m.point)).map((m) => `${m.point} is a mount`)),
+  'container.proc-masks': (o) => lines(o.mounts.filter((m) => /^\/(proc|sys\/firmware)\/./.test(m.point)).map((m) => `${m.point} is a mount (${m.fstype})`)),
+  'container.kernel-threads': (o) => (o.ps.some((p) => p.comm === 'kthreadd') ? undefined : 'no kernel threads (kthreadd) in ps'),
+  'container.confinement': (o) =>
+    lines([
+      o.self.seccomp !== '0' ? `Seccomp ${o.self.seccomp}` : undefined,
+      o.self.noNewPrivs !== '0' ? `NoNewPrivs ${o.self.noNewPrivs}` : undefined,
+      // A workstation's processes keep the full bounding set (000001ffffffffff on 6.x kernels).
+      !/^0*1ffffffffff$/.test(o.self.capBnd) ? `CapBnd ${o.self.capBnd}` : undefined,
+    ]),
   'container.hostname': (o, c) =>
     lines([
       /^[0-9a-f]{12}$|^[0-9a-f]{64}$/.test(o.hostname.os) ? `hex hostname ${o.hostname.os}` : undefined,
@@ -170,6 +180,7 @@ const CHECKS: Record<string, Check> = {
       !['8', '9', '10', '14', '31', '32'].includes((chassis_type ?? '').trim()) ? `chassis type ${chassis_type?.trim()}` : undefined,
     ]);
   },
+  'time.init-start': (o) => (o.pid1.startSec > 600 ? `pid 1 started ${Math.round(o.pid1.startSec)} s after boot` : undefined),
   'time.clock': (o, c) => (Math.abs(o.now - c.hostNowMs) > 10 * 60_000 ? `clock off by ${Math.round((o.now - c.hostNowMs) / 1000)} s` : undefined),
   'time.timezone': (o, c) =>
     lines([
@@ -209,6 +220,11 @@ const PENDING: Record<string, string> = {
 /** Tells this engine cannot hide (Docker 20.10 / runc 1.1, no CAP_SYS_ADMIN for the sandbox). */
 const REMAINING: Record<string, string> = {
   'container.rootfs': "the root is Docker's overlay, its lowerdirs under /var/lib/docker in mountinfo (storage driver; hiding it needs a mount namespace trick that needs CAP_SYS_ADMIN)",
+  'container.etc-binds': 'Docker mounts /etc/hosts, /etc/hostname and /etc/resolv.conf in every container; ours replace its files (no /var/lib/docker paths), the mount points remain',
+  'container.proc-masks': "Docker's masked and read-only /proc paths (kcore, keys, sysrq-trigger, sys, ...) stay, or container root could write host-wide sysctls; ours bind cpuinfo/uptime/stat for the laptop",
+  'container.kernel-threads': "a private pid namespace shows no kernel threads; only the host's pid namespace would (never)",
+  'container.confinement': "Docker's seccomp filter, no-new-privileges and the reduced capability bounding set stay: safety over stealth",
+  'time.init-start': "pid 1 started when the container did, counted from the host's real boot (/proc/<pid>/stat; runc 1.1 has no time namespace)",
 };
 
 const runtime = new DockerRuntime();

@@ -200,6 +200,29 @@ describe('EbpfSession on written records', () => {
     expect(Math.floor(events[0].event.tMs / 1e6)).toBe(1_700_000);
   });
 
+  it("records none of the harness's own processes: daemons started before the first mark, the launcher until its exec", async () => {
+    const file = await new Writer()
+      .hello(1_700_000_000_000_000_000n)
+      .exec(5, '/lib/systemd/systemd', ['/lib/systemd/systemd', '--user']) // the user's manager, while preparing
+      .fork(5, 6)
+      .exec(6, '/lib/systemd/systemd', ['(sd-pam)'])
+      .mark(0)
+      .call(30, 'openat', 3, [AT_FDCWD, 0, 0], [[1, '/proc/self/comm']]) // the login session's "-bash", first seen after its setuid
+      .fork(30, 31)
+      .call(31, 'chdir', 0, [0], [[0, '/w']])
+      .exec(31, '/usr/bin/node', ['node', 'install.js'])
+      .call(31, 'openat', 3, [AT_FDCWD, 0, 0], [[1, 'x.txt']])
+      .call(5, 'openat', 3, [AT_FDCWD, 0, 0], [[1, '/etc/hostname']]) // the manager, during the phase
+      .exit(31, 0)
+      .exit(30, 0)
+      .file('harness.ebpf');
+    const events = (await readAll(file, new EbpfSession({ phaseCwd: () => '/w' }))).map((e) => e.event);
+    expect(new Set(events.map((e) => e.pid))).toEqual(new Set([31]));
+    expect(events.map((e) => e.kind)).toEqual(['cwd', 'exec', 'file', 'exit']);
+    expect(events[0]).toMatchObject({ path: '/w' });
+    expect(events[2]).toMatchObject({ path: '/w/x.txt' });
+  });
+
   it('attributes losses to the phase that was current, and reads floods', async () => {
     const file = await new Writer()
       .hello(0n)

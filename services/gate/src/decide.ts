@@ -1,5 +1,5 @@
 import type { AnalysisStatus, Ecosystem, Verdict } from '@vetbox/contracts';
-import { evaluatePolicy, formatPackage, type VetItemFinding } from '@vetbox/lockfiles';
+import { evaluatePolicy, type VetItemFinding } from '@vetbox/lockfiles';
 import { formatDuration, roughAge } from './duration.js';
 import type { KnownMalicious } from './known-malicious.js';
 import type { EffectivePolicy } from './policy.js';
@@ -209,8 +209,8 @@ function cooldownDecision(facts: VersionFacts, policy: EffectivePolicy, now: Dat
   };
 }
 
-/** `left-pad@1.3.0` / `requests==2.32.3`: how messages name a version. */
-export const versionSpec = (ecosystem: Ecosystem, name: string, version: string): string => formatPackage({ ecosystem, name, version });
+/** `left-pad@1.3.0` / `requests==2.32.3`: how the clients' own messages name a version. */
+export const versionSpec = (ecosystem: Ecosystem, name: string, version: string): string => (ecosystem === 'npm' ? `${name}@${version}` : `${name}==${version}`);
 
 export interface ListedVersion {
   version: string;

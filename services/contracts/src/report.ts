@@ -52,6 +52,11 @@ export const ProcessEntry = z.object({
   exit: ProcessExit.nullable(),
   /** Still running when the phase's package manager exited (detached or daemonized). */
   outlived: z.boolean().optional(),
+  /**
+   * What set it off when it was not the phase's own command: a timer that fired in the idle
+   * window (`after 15 min (fast clock)`), the next login (`login shell: ~/.bashrc`).
+   */
+  trigger: z.string().optional(),
   /** Part of the package manager's own housekeeping rather than the package's code. */
   housekeeping: z.boolean().optional(),
   /**
@@ -150,6 +155,20 @@ export const HousekeepingSummary = z.object({
 });
 export type HousekeepingSummary = z.infer<typeof HousekeepingSummary>;
 
+/**
+ * A flood: a process made so many calls of one kind that the tracer stopped recording them one
+ * by one past its budget (`suppressed` more were only counted). The phase's record is incomplete.
+ */
+export const TraceFlood = z.object({
+  phase: PhaseName,
+  pid: z.number().int(),
+  syscall: z.string(),
+  recorded: z.number().int().nonnegative(),
+  suppressed: z.number().int().nonnegative(),
+  tMs: z.number().optional(),
+});
+export type TraceFlood = z.infer<typeof TraceFlood>;
+
 export const Behavior = z.object({
   processes: z.array(ProcessEntry),
   files: z.array(FileAccess),
@@ -165,6 +184,8 @@ export const Behavior = z.object({
   housekeeping: z.array(HousekeepingSummary).optional(),
   /** Trace lines the parser could not read; counted, never fatal. */
   malformedLines: z.number().int().optional(),
+  /** Calls the tracer only counted past its per-process budgets (see TraceFlood). */
+  floods: z.array(TraceFlood).optional(),
 });
 export type Behavior = z.infer<typeof Behavior>;
 

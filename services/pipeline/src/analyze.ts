@@ -26,7 +26,7 @@ export interface PipelineOptions {
 }
 
 /** Progress percent at the start of each stage the pipeline reports. */
-const PROGRESS = { fetch: 2, install: 20, import: 55, parse: 75, rules: 90 } as const;
+const PROGRESS = { fetch: 2, install: 15, import: 35, execute: 45, idle: 55, 'next-login': 65, parse: 75, rules: 90 } as const;
 
 /**
  * The whole analysis of one artifact: fetch (host, no package code) → stage → sinkhole +

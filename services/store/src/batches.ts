@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnalysisJob, Ecosystem, Severity, Verdict } from '@vetbox/contracts';
+import { DEFAULT_PHASES, type AnalysisJob, type Ecosystem, type Severity, type Verdict } from '@vetbox/contracts';
 import type { Batch, Prisma, PrismaClient } from '@vetbox/db';
 import { isUuid } from './analyses.js';
 import { canonicalPackageName, dedupKey } from './artifacts.js';
@@ -192,7 +192,7 @@ async function addChunk(tx: Prisma.TransactionClient, batchId: string, chunk: re
       jobs.push({
         analysisId: analysisIds[k],
         artifact: { ecosystem: e.ecosystem, name: e.name, version: e.version, source: 'registry' },
-        phases: ['install', 'import'],
+        phases: [...DEFAULT_PHASES],
         force: false,
         ...(input.baseline === 'previous' ? { baseline: 'previous' as const } : {}),
       });

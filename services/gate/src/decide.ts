@@ -119,7 +119,7 @@ export function decideVersion(facts: VersionFacts, policy: EffectivePolicy, now:
       state: 'approved',
       served: true,
       shouldQueue: false,
-      reason: `approved by an admin until ${ap.expiresAt.toISOString().slice(0, 10)}: ${oneLine(ap.reason, 120)} (held as ${held.state})`,
+      reason: `approved by an admin until ${ap.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${oneLine(ap.reason, 120)} (held as ${held.state})`,
       approval: ap,
     };
   }

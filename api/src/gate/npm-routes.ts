@@ -47,7 +47,7 @@ export function parseNpmPath(raw: string): Parsed | null {
  */
 export function npmRegistryRoutes(gate: Gate): Router {
   const router = Router();
-  const rendered = new Map<string, { snapshot: Snapshot; upstreamSeq: number; body: RenderedBody }>();
+  const rendered = new Map<string, { fingerprint: string; upstreamSeq: number; body: RenderedBody }>();
 
   router.use('/registry/npm', authenticateRegistry(gate.s.prisma, 'Bearer'), requireRole('read'), async (req, res) => {
     const path = req.path;
@@ -69,7 +69,7 @@ export function npmRegistryRoutes(gate: Gate): Router {
     const abbreviated = parsed.kind === 'packument' && wantsAbbreviated(req.get('accept'));
     const key = `${name}\n${abbreviated}\n${base}`;
     let hit = rendered.get(key);
-    if (!hit || hit.snapshot !== snapshot || hit.upstreamSeq !== state.upstream.seq) {
+    if (!hit || hit.fingerprint !== snapshot.fingerprint || hit.upstreamSeq !== state.upstream.seq) {
       const doc = renderPackument(state.upstream.doc, {
         abbreviated,
         decisions: snapshot.decisions,
@@ -78,7 +78,7 @@ export function npmRegistryRoutes(gate: Gate): Router {
         upstreamBase: gate.npmBase,
         gateBase: `${base}/registry/npm`,
       });
-      hit = { snapshot, upstreamSeq: state.upstream.seq, body: new RenderedBody(Buffer.from(JSON.stringify(doc)), abbreviated ? NPM_ABBREVIATED : 'application/json') };
+      hit = { fingerprint: snapshot.fingerprint, upstreamSeq: state.upstream.seq, body: new RenderedBody(Buffer.from(JSON.stringify(doc)), abbreviated ? NPM_ABBREVIATED : 'application/json') };
       rendered.delete(key);
       rendered.set(key, hit);
       if (rendered.size > 1_000) rendered.delete(rendered.keys().next().value as string);

@@ -7,7 +7,7 @@ import { authenticateRegistry, requireRole } from '../auth.js';
 import { HttpProblem } from '../http-problem.js';
 import { BytesMismatch } from './artifacts.js';
 import { RenderedBody, refuseVersion, registryErrors, requestBase, sendArchive, sendRendered, whyUrl } from './http.js';
-import { checkPackageName, type Gate, type Snapshot } from './service.js';
+import { checkPackageName, type Gate } from './service.js';
 import { readCapped } from './upstream.js';
 
 /** The file the worker analyzes when a release has several (the same choice as @vetbox/fetch). */
@@ -24,7 +24,7 @@ const READ_ONLY = 'the vetted registry is read-only: uploads are refused (upload
  */
 export function pypiRegistryRoutes(gate: Gate): Router {
   const router = Router();
-  const rendered = new Map<string, { snapshot: Snapshot; upstreamSeq: number; body: RenderedBody }>();
+  const rendered = new Map<string, { fingerprint: string; upstreamSeq: number; body: RenderedBody }>();
 
   router.use('/registry/pypi', (req, _res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
@@ -55,14 +55,14 @@ export function pypiRegistryRoutes(gate: Gate): Router {
     const base = requestBase(req);
     const key = `${name}\n${negotiated.contentType}\n${base}`;
     let hit = rendered.get(key);
-    if (!hit || hit.snapshot !== state.snapshot || hit.upstreamSeq !== state.upstream.seq) {
+    if (!hit || hit.fingerprint !== state.snapshot.fingerprint || hit.upstreamSeq !== state.upstream.seq) {
       const project = renderSimpleProject(state.upstream.doc, {
         decisions: state.snapshot.decisions,
         fileUrl: (version, filename) => `${base}/registry/pypi/files/${name}/${encodeURIComponent(version)}/${encodeURIComponent(filename)}`,
         chooseFile: chooseAnalyzedFile,
       });
       const body = negotiated.format === 'json' ? JSON.stringify(project) : simpleHtml(project);
-      hit = { snapshot: state.snapshot, upstreamSeq: state.upstream.seq, body: new RenderedBody(Buffer.from(body), negotiated.contentType) };
+      hit = { fingerprint: state.snapshot.fingerprint, upstreamSeq: state.upstream.seq, body: new RenderedBody(Buffer.from(body), negotiated.contentType) };
       rendered.delete(key);
       rendered.set(key, hit);
       if (rendered.size > 1_000) rendered.delete(rendered.keys().next().value as string);

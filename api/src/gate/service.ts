@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { NPM_NAME_RE, PYPI_NAME_RE, VetboxError, type Ecosystem } from '@vetbox/contracts';
 import {
@@ -64,6 +65,11 @@ export interface Snapshot {
   expiresAt: number;
   generation: number;
   upstreamSeq: number;
+  /**
+   * Changes exactly when what a client would see changes (states, reasons, digests): a rebuilt
+   * snapshot with the same decisions keeps the rendered listing and its ETag.
+   */
+  fingerprint: string;
 }
 
 export interface PackageState<T> {
@@ -224,7 +230,9 @@ export class Gate {
       if (decision.availableAt) expiresAt = Math.min(expiresAt, decision.availableAt.getTime());
       if (approval) expiresAt = Math.min(expiresAt, approval.expiresAt.getTime());
     }
-    return { decisions, policy, revision, builtAt: now.getTime(), expiresAt, generation, upstreamSeq };
+    const fingerprint = createHash('sha256');
+    for (const [version, d] of decisions) fingerprint.update(`${version}\0${d.state}\0${d.reason}\0${d.sha256 ?? ''}\0${d.shouldQueue}\n`);
+    return { decisions, policy, revision, builtAt: now.getTime(), expiresAt, generation, upstreamSeq, fingerprint: fingerprint.digest('base64url') };
   }
 
   /**

@@ -11,6 +11,7 @@ import { Findings } from './analysis/Findings';
 import { Network } from './analysis/Network';
 import { Phases } from './analysis/Phases';
 import { ProcessTree } from './analysis/ProcessTree';
+import { IncompleteNotice, StaticCode } from './analysis/StaticCode';
 import { Timeline } from './analysis/Timeline';
 
 /**
@@ -19,6 +20,7 @@ import { Timeline } from './analysis/Timeline';
  */
 const SECTIONS: Array<{ id: string; render: (report: Report, analysisId: string) => ReactElement }> = [
   { id: 'findings', render: (r) => <Findings report={r} /> },
+  { id: 'static', render: (r) => <StaticCode report={r} /> },
   { id: 'baseline', render: (r, id) => (r.baseline ? <BaselineDiff report={r} /> : <ComparePrevious id={id} />) },
   { id: 'processes', render: (r) => <ProcessTree report={r} /> },
   { id: 'network', render: (r) => <Network report={r} /> },
@@ -52,6 +54,7 @@ export function AnalysisPage({ id }: { id: string }) {
       )}
       <ErrorNote error={report.error} />
       {done && !r && <Skeleton rows={8} />}
+      {r && <IncompleteNotice report={r} />}
       {r && (
         <div className="report">
           <nav className="toc" aria-label="Report sections">

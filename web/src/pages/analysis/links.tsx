@@ -16,6 +16,8 @@ const ANCHOR: Record<EvidenceRef['kind'], string> = {
   canary: 'canary',
   package: 'package',
   diff: 'diff',
+  static: 'static',
+  intel: 'intel',
 };
 
 export function evidenceHref(ref: EvidenceRef): string | null {

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GateWhy, Verdict } from '@vetbox/contracts';
 import { publishProgress } from '@vetbox/queue';
+import { importRecords } from '@vetbox/intel';
 import { completeAnalysis, jobFor, markRunning, submitAnalysis } from '@vetbox/store';
 import { ApiHarness } from '../fixtures/api/harness.js';
 import { startFakeNpmRegistry, startFakePypi, type FakeNpmRegistry, type FakePypi } from '../fixtures/fetch/fake-registries.js';
@@ -223,6 +224,33 @@ describe('npm tarballs', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(((await res.json()) as { error: string }).error).toMatch(/_authToken/);
     expect((await get(`/registry/npm/${P}`, 'revoked')).status).toBe(401);
+  });
+});
+
+describe('known-malicious lists (#19)', () => {
+  it('a version an imported OSV record lists is blocked whatever its analysis said, approvals included', async () => {
+    const V = '1.6.0';
+    await addNpm(P, V);
+    api.gate!.gate.upstream.drop(`npm:${P}`);
+    await analyzed('npm', P, V, 'benign', sha256(tarballs.get(`${P}@${V}`)!));
+    await until(() => packument(P), (p) => V in p.doc.versions, `${V} to be served`);
+    const source = `gate-test-list-${P}`;
+    const record = { id: `MAL-2026-${P}`, summary: 'steals npm tokens', modified: '2026-11-30T00:00:00Z', affected: [{ package: { ecosystem: 'npm', name: P }, versions: [V] }] };
+    async function* files() {
+      yield { file: 'record.json', json: record };
+    }
+    try {
+      await importRecords(api.h.prisma, files(), { source });
+      api.gate!.gate.invalidate();
+      const { doc } = await packument(P);
+      expect(Object.keys(doc.versions)).not.toContain(V);
+      expect(doc.policyRestrictions!.message).toContain(`${P}@${V} malicious: listed by ${source} (MAL-2026-${P}): steals npm tokens`);
+      const res = await get(`/registry/npm/${P}/-/${P}-${V}.tgz`);
+      expect(res.status).toBe(403);
+    } finally {
+      await api.h.prisma.intelSource.deleteMany({ where: { name: source } });
+      api.gate!.gate.invalidate();
+    }
   });
 });
 

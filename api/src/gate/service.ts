@@ -3,10 +3,8 @@ import path from 'node:path';
 import { NPM_NAME_RE, PYPI_NAME_RE, VetboxError, type Ecosystem } from '@vetbox/contracts';
 import {
   DEFAULT_GATE_POLICY,
-  NO_KNOWN_MALICIOUS,
   decideVersion,
   effectivePolicy,
-  knownMaliciousFor,
   listNpmVersions,
   listPypiVersions,
   parseGatePolicy,
@@ -38,6 +36,7 @@ import {
 } from '@vetbox/store';
 import type { ApiServices } from '../services.js';
 import { ArtifactCache } from './artifacts.js';
+import { intelKnownMalicious } from './known-malicious.js';
 import { UpstreamCache, type UpstreamDoc } from './upstream.js';
 
 export interface GateConfig {
@@ -49,7 +48,7 @@ export interface GateConfig {
   upstreamTtlMs: number;
   /** Largest archive the gate downloads and serves. */
   maxArtifactBytes: number;
-  /** Known-malicious lists (#19); none by default. */
+  /** Known-malicious lists (#19); by default the ones imported into the intel store. */
   knownMalicious?: KnownMaliciousSource;
   fetchImpl?: typeof fetch;
 }
@@ -117,7 +116,7 @@ export class Gate {
     this.pypiBase = config.pypiUrl.replace(/\/+$/, '');
     this.upstream = new UpstreamCache({ ttlMs: config.upstreamTtlMs, fetchImpl: config.fetchImpl });
     this.artifacts = new ArtifactCache(path.join(s.dataDir, 'gate'), { maxBytes: config.maxArtifactBytes, fetchImpl: config.fetchImpl });
-    this.knownMalicious = config.knownMalicious ?? NO_KNOWN_MALICIOUS;
+    this.knownMalicious = config.knownMalicious ?? intelKnownMalicious(s.prisma);
     // A finished analysis anywhere changes some package's decisions: rebuild on next request.
     this.unsubscribe = s.progress.on('*', (event) => {
       if (terminal.has(event.status)) this.invalidate();
@@ -221,7 +220,7 @@ export class Gate {
           inFlight: a?.inFlight ?? null,
           failed: a?.completed ? null : (a?.failed ?? null),
           approval: approval ? { id: approval.id, reason: approval.reason, expiresAt: approval.expiresAt, createdAt: approval.createdAt } : null,
-          knownMalicious: knownMaliciousFor(known, v.version),
+          knownMalicious: known(v.version),
         },
         policy,
         now,

@@ -64,6 +64,14 @@ describe('decideVersion', () => {
     expect(decide(withFinding, effectivePolicy(expired)).state).toBe('suspicious');
   });
 
+  it('an incomplete analysis is held only when the policy fails on incomplete analyses', () => {
+    const incomplete = { completed: analysis({ incomplete: true }) };
+    expect(decide(incomplete).state).toBe('allowed');
+    const strict = effectivePolicy(parseGatePolicy({ failOnIncomplete: true }));
+    expect(decide(incomplete, strict)).toMatchObject({ state: 'failed', served: false });
+    expect(decide(incomplete, strict).reason).toMatch(/could not run every phase/);
+  });
+
   it('holds queued, running and never-seen versions; only never-seen ones ask to be queued', () => {
     expect(decide({ completed: null, inFlight: analysis({ status: 'queued', verdict: null }) })).toMatchObject({ state: 'queued', shouldQueue: false });
     expect(decide({ completed: null, inFlight: analysis({ status: 'running', verdict: null }) })).toMatchObject({ state: 'running' });

@@ -27,6 +27,8 @@ export interface AnalysisFact {
   finishedAt: Date | null;
   /** Loaded only when a policy exception names this package (they match findings). */
   findings?: VetItemFinding[];
+  /** A phase failed before the package's code could act (`report.incomplete`). */
+  incomplete?: boolean;
 }
 
 /** An admin's approval of one held version (stored like a policy exception). */
@@ -139,8 +141,8 @@ function analysisFields(facts: VersionFacts, policy: EffectivePolicy, now: Date)
 
 function effectiveVerdict(facts: VersionFacts, a: AnalysisFact, policy: EffectivePolicy, now: Date) {
   const evaluation = evaluatePolicy(
-    { failOn: policy.failOn, failOnError: policy.failOnError, exceptions: policy.exceptions },
-    [{ ecosystem: facts.ecosystem, name: facts.name, version: facts.version, verdict: a.verdict, findings: a.findings ?? [] }],
+    { failOn: policy.failOn, failOnError: policy.failOnError, failOnIncomplete: policy.failOnIncomplete, exceptions: policy.exceptions },
+    [{ ecosystem: facts.ecosystem, name: facts.name, version: facts.version, verdict: a.verdict, findings: a.findings ?? [], incomplete: a.incomplete === true }],
     now,
   );
   return evaluation.items[0]!;
@@ -159,6 +161,10 @@ function analysisDecision(facts: VersionFacts, policy: EffectivePolicy, now: Dat
     if (item.effectiveVerdict === 'error') {
       if (!policy.failOnError) return null;
       return { state: 'failed', served: false, reason: `held: its analysis could not finish, and the policy fails closed${summary}`, shouldQueue: false, ...fields };
+    }
+    // Failed by the policy but not by the verdict: only an incomplete analysis does that.
+    if (item.status === 'failed' && !(item.effectiveVerdict === 'suspicious' && policy.failOn === 'suspicious')) {
+      return { state: 'failed', served: false, reason: `held: its analysis could not run every phase, and the policy fails on incomplete analyses${summary}`, shouldQueue: false, ...fields };
     }
     if (item.status === 'failed') {
       return { state: 'suspicious', served: false, reason: `held: vetbox rated it ${item.effectiveVerdict} and the policy fails on ${policy.failOn}${summary}`, shouldQueue: false, ...fields };

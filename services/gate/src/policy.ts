@@ -56,6 +56,7 @@ export function gatePolicyDocument(policy: GatePolicy) {
   return {
     failOn: policy.failOn,
     failOnError: policy.failOnError,
+    failOnIncomplete: policy.failOnIncomplete,
     cooldown: formatDuration(policy.cooldown),
     exceptions: policy.exceptions.map((e) => ({
       package: e.package,
@@ -89,6 +90,8 @@ export const PackageOverrideBody = z
 export interface EffectivePolicy {
   failOn: FailOn;
   failOnError: boolean;
+  /** Hold a version whose analysis could not run every phase (`report.incomplete`). */
+  failOnIncomplete: boolean;
   cooldownSeconds: number;
   exceptions: Policy['exceptions'];
   /** The override's reason when one applies. */
@@ -99,6 +102,7 @@ export function effectivePolicy(policy: GatePolicy, override?: PackageOverride |
   const effective: EffectivePolicy = {
     failOn: policy.failOn,
     failOnError: policy.failOnError,
+    failOnIncomplete: policy.failOnIncomplete,
     cooldownSeconds: policy.cooldown,
     exceptions: policy.exceptions,
   };

@@ -15,6 +15,8 @@ export interface GateAnalysisRow {
   errorMessage: string | null;
   /** The analyzed archive's sha256 (completed analyses: from the report, else the artifact). */
   sha256: string | null;
+  /** The report says a phase failed before the package's code could act. */
+  incomplete?: boolean;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -55,11 +57,15 @@ export async function gateAnalysesByVersion(db: Db, ecosystem: Ecosystem, name: 
     else if (row.status === 'failed' && !entry.failed) entry.failed = fact;
   }
   if (completedIds.length > 0) {
-    const shas = await db.$queryRaw<Array<{ id: string; sha256: string | null }>>`
-      SELECT "analysisId"::text AS id, report->'package'->>'sha256' AS sha256 FROM "Report" WHERE "analysisId" = ANY(${completedIds}::uuid[])`;
-    const shaOf = new Map(shas.map((s) => [s.id, s.sha256]));
+    const shas = await db.$queryRaw<Array<{ id: string; sha256: string | null; incomplete: boolean | null }>>`
+      SELECT "analysisId"::text AS id, report->'package'->>'sha256' AS sha256, (report->>'incomplete')::boolean AS incomplete
+        FROM "Report" WHERE "analysisId" = ANY(${completedIds}::uuid[])`;
+    const byId = new Map(shas.map((s) => [s.id, s]));
     for (const entry of byVersion.values()) {
-      if (entry.completed && shaOf.get(entry.completed.id)) entry.completed.sha256 = shaOf.get(entry.completed.id)!;
+      const found = entry.completed ? byId.get(entry.completed.id) : undefined;
+      if (!entry.completed || !found) continue;
+      if (found.sha256) entry.completed.sha256 = found.sha256;
+      if (found.incomplete) entry.completed.incomplete = true;
     }
   }
   return byVersion;

@@ -80,9 +80,18 @@ export class VetboxService {
   }
 
   async why(ecosystem: 'npm' | 'pypi', name: string, version: string): Promise<GateWhy> {
+    this.assertRunning();
     const res = await fetch(`${this.url}/registry/why/${ecosystem}/${name}/${version}`, { headers: { authorization: `Bearer ${this.keys.read}`, accept: 'application/json' } });
     if (res.status !== 200) throw new Error(`why ${name} ${version}: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as GateWhy;
+  }
+
+  /** A service that died mid-test fails with its last lines, not with a bare ECONNREFUSED. */
+  assertRunning(): void {
+    const child = this.service?.child;
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`npm start exited (${child.exitCode ?? child.signalCode}):\n${this.output().slice(-4000)}`);
+    }
   }
 
   /** Waits until the version's analysis has finished (its state no longer queued, running or never seen). */

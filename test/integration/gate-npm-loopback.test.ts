@@ -47,7 +47,7 @@ describe('npm through the gate (loopback upstream, real pipeline)', () => {
     const first = await project.npm(['view', NAME, 'versions', '--json']);
     expect(first.output).not.toContain('1.0.0"');
     const settled = await Promise.all(['1.0.0', '1.0.1', '1.0.2'].map((v) => vetbox.settled('npm', NAME, v)));
-    expect(settled.map((w) => [w.version, w.state, w.analysis?.verdict])).toEqual([
+    expect(settled.map((w) => [w.version, w.state, w.analysis?.verdict]), settled.map((w) => w.reason).join('; ')).toEqual([
       ['1.0.0', 'allowed', 'benign'],
       ['1.0.1', 'malicious', 'malicious'],
       ['1.0.2', 'cooldown', 'benign'],

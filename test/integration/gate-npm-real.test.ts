@@ -28,7 +28,7 @@ describe('npm through the gate (registry.npmjs.org upstream, real pipeline)', ()
     await vetbox.submit('npm', NAME, '2.0.3');
     await vetbox.submit('npm', NAME, '2.0.4');
     const settled = await Promise.all(['2.0.3', '2.0.4'].map((v) => vetbox.settled('npm', NAME, v)));
-    expect(settled.map((w) => w.state)).toEqual(['allowed', 'allowed']);
+    expect(settled.map((w) => w.state), settled.map((w) => w.reason).join('; ')).toEqual(['allowed', 'allowed']);
 
     const project = await npmProject(vetbox.url, vetbox.keys.read);
     dirs.push(project.dir);

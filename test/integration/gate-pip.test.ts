@@ -63,7 +63,7 @@ describe('pip through the gate (loopback PyPI, real pipeline)', () => {
     const listing = await pip([`${NAME}==1.0.0`]);
     expect(listing.code).not.toBe(0); // nothing analyzed yet: the listing queued the newest releases
     const [benign, malicious] = await Promise.all([vetbox.settled('pypi', NAME, '1.0.0'), vetbox.settled('pypi', NAME, '1.0.1')]);
-    expect([benign.state, malicious.state]).toEqual(['allowed', 'malicious']);
+    expect([benign.state, malicious.state], `${benign.reason}; ${malicious.reason}`).toEqual(['allowed', 'malicious']);
 
     await writeFile(path.join(work, 'requirements.txt'), `${NAME}==1.0.0 --hash=sha256:${sha.get('1.0.0')}\n`);
     const ok = await pip(['--require-hashes', '-r', 'requirements.txt']);

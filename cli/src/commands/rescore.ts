@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Report } from '@vetbox/contracts';
+import type { RescoreEvidence } from '@vetbox/store';
 import type { CliContext } from '../context.js';
 import { EXIT, usageErrorsExit } from '../exit-codes.js';
 import { reportFailure } from '../run.js';
@@ -24,8 +25,8 @@ export async function runRescore(ctx: CliContext, opts: { json?: boolean }): Pro
   try {
     // rescoreAll counts every changed report; verdict changes are what the reader acts on.
     const transitions = new Map<string, number>();
-    const judge = (report: Report) => {
-      const next = rescoreReport(report);
+    const judge = (report: Report, evidence: RescoreEvidence) => {
+      const next = rescoreReport(report, evidence);
       if (next.verdict !== report.verdict) {
         const key = `${report.verdict} → ${next.verdict}`;
         transitions.set(key, (transitions.get(key) ?? 0) + 1);

@@ -7,4 +7,4 @@ export * from './requests.js';
 export * from './sinkhole.js';
 export * from './staged.js';
 export * from './json-schema.js';
-export { isLoopback, isPrivateAddress } from './addresses.js';
+export { isLoopback, isPrivateAddress, registrableDomain } from './addresses.js';

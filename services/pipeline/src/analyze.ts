@@ -8,7 +8,7 @@ import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
 import { DockerRuntime, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
 import { acquire } from './acquire.js';
-import { judge } from './judge.js';
+import { judge, withMachineLeaks } from './judge.js';
 import { ANALYZER_VERSION } from './version.js';
 
 export interface PipelineOptions {
@@ -88,10 +88,10 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
     const runtime = opts.runtime ?? new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger: log });
     const image = opts.image ?? (await ensureSandboxImage(runtime));
     const identity = randomIdentity();
-    const sinkhole = await startSinkhole({ analysisId: opts.analysisId, image, runtime, hostname: identity.hostname, canned: opts.canned });
+    const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user, hostname: identity.hostname });
+    const sinkhole = await startSinkhole({ analysisId: opts.analysisId, image, runtime, persona: identity, credentials: canaries.credentials, canned: opts.canned });
     let run: Awaited<ReturnType<typeof runSandbox>>;
     let capture: Awaited<ReturnType<typeof sinkhole.collect>>;
-    const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user });
     try {
       run = await runSandbox({
         analysisId: opts.analysisId,
@@ -140,7 +140,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
         ...(staged.declaredHosts.length > 0 ? { declaredHosts: staged.declaredHosts } : {}),
       },
       behavior,
-      canaries: detectLeaks(canaries.canaries, capture, behavior),
+      canaries: withMachineLeaks(detectLeaks(canaries.canaries, capture, behavior), capture, behavior, run.sandbox),
       sandbox: run.sandbox,
       phases,
       baseline: opts.baseline,

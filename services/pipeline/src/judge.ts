@@ -1,5 +1,6 @@
-import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo } from '@vetbox/contracts';
+import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo, type SinkholeCapture } from '@vetbox/contracts';
 import { changeList, diffReports } from '@vetbox/diff';
+import { detectMachineLeaks } from '@vetbox/honeytokens';
 import { evaluate, withBaseline, type Evaluation } from '@vetbox/rules';
 
 export interface JudgeInput {
@@ -31,17 +32,39 @@ export function judge(input: JudgeInput): Report {
   return Report.parse({ ...draft, ...verdictOf(withBaseline(evaluate(input), diff, { ecosystem: input.package.ecosystem })), baseline });
 }
 
-/** Re-evaluates a stored report with the current rules (and its stored baseline diff, if any). */
-export function rescoreReport(report: Report): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
+/**
+ * Canary reports of one analysis: the planted credentials' (searched for at analysis time: their
+ * values are not stored) followed by what left about the machine itself (identity, environment),
+ * which only needs the capture, the behavior and the sandbox facts, so a rescore can redo it.
+ */
+export function withMachineLeaks(credentials: CanaryReport[], capture: SinkholeCapture, behavior: Behavior, sandbox: SandboxInfo): CanaryReport[] {
+  const planted = credentials.filter((c) => c.kind !== 'identity' && c.kind !== 'environment');
+  return [...planted, ...detectMachineLeaks({ capture, behavior, sandbox, credentials: planted })];
+}
+
+export interface RescoreExtras {
+  /** The analysis's stored sinkhole capture: identity and environment leaks are searched again. */
+  capture?: SinkholeCapture;
+}
+
+export type Rescore = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'canaries'>;
+
+/**
+ * Re-evaluates a stored report with the current rules (and its stored baseline diff, if any).
+ * With the stored capture, what left about the machine is searched again first, so reports
+ * made before a detection existed get it.
+ */
+export function rescoreReport(report: Report, extras: RescoreExtras = {}): Rescore {
   if (!report.sandbox) throw new TypeError('a report without sandbox information cannot be rescored');
-  const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases };
+  const canaries = extras.capture ? withMachineLeaks(report.canaries, extras.capture, report.behavior, report.sandbox) : report.canaries;
+  const input = { package: report.package, behavior: report.behavior, canaries, sandbox: report.sandbox, phases: report.phases };
   let evaluation = evaluate(input);
   if (report.baseline) {
     // The same change list the analysis judged, so new-behavior evidence keeps pointing at its entries.
     const { added, removed } = report.baseline;
     evaluation = withBaseline(evaluation, { added, changes: changeList(added, removed) }, { ecosystem: report.package.ecosystem });
   }
-  return verdictOf(evaluation);
+  return { ...verdictOf(evaluation), canaries };
 }
 
 function verdictOf(e: Evaluation): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {

@@ -19,3 +19,4 @@ export {
   type NewBehaviorOptions,
 } from './new-behavior.js';
 export { ruleCatalogMarkdown } from './docs.js';
+export { CHANNELS, channelOf, type ChannelKind, type ChannelPattern } from './channels.js';

@@ -135,6 +135,7 @@ export class DockerRuntime implements SandboxRuntime {
           PidsLimit: spec.pidsLimit,
           Tmpfs: spec.tmpfs,
           ShmSize: spec.shmSizeBytes,
+          ...(spec.sysctls ? { Sysctls: spec.sysctls } : {}),
           Binds: [],
           PortBindings: {},
           PublishAllPorts: false,

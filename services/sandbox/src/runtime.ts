@@ -22,6 +22,8 @@ export interface ContainerSpec {
   /** OCI runtime name (runc, runsc). */
   runtime: string;
   env?: string[];
+  /** Namespaced kernel settings (`net.*` only: the container has its own network namespace). */
+  sysctls?: Record<string, string>;
 }
 
 export interface ExecOptions {

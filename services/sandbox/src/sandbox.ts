@@ -146,7 +146,7 @@ interface DriverResult {
   driverError?: string;
 }
 
-const CA_NAME = 'corp-proxy-ca.crt';
+const CA_NAME = 'ZscalerRootCertificate-2048-SHA256.crt';
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const MARKER = '@@VETBOX@@';
 /** Host-side slack over the in-container deadline before the container is killed outright. */

@@ -38,12 +38,13 @@ describe('network-activity', () => {
     expect(fired(run(b), 'network-activity')[0]?.phase).toBe('import');
   });
 
-  it('rates DNS-tunnel names and exfiltration services high even without a connection', () => {
+  it('rates DNS-tunnel names high, and names out-of-band servers as exfiltration channels, even without a connection', () => {
     const b = new BehaviorBuilder();
     b.dns('6e706d5f464146454b45595f666f725f746573747335.x.attacker.example');
     b.dns('abc.oastify.com');
-    const found = fired(run(b), 'network-activity');
-    expect(found.map((f) => f.severity)).toEqual(['high', 'high']);
+    expect(fired(run(b), 'network-activity').map((f) => f.severity)).toEqual(['high']);
+    const [channel] = fired(run(b), 'exfiltration-channel');
+    expect([channel?.title, channel?.severity]).toEqual(['Looks up a Burp Collaborator server (oastify.com) during install', 'high']);
   });
 
   it('rates a download from the GitHub release host low and says so', () => {

@@ -33,7 +33,8 @@ export function base64Variants(value: Buffer): string[] {
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-function base32(bytes: Buffer): string {
+/** RFC 4648 base32, unpadded. */
+export function base32(bytes: Buffer): string {
   let bits = 0;
   let value = 0;
   let out = '';

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
+import { base32 } from './encodings.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const BASE32_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -35,22 +36,6 @@ export function base62(n: number, width: number): string {
     v = Math.floor(v / 62);
   }
   return out.padStart(width, '0').slice(-width);
-}
-
-function base32(bytes: Buffer): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32_UPPER[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32_UPPER[(value << (5 - bits)) & 31];
-  return out;
 }
 
 /** A 12-digit AWS account number. */

@@ -6,5 +6,6 @@ export * from './report.js';
 export * from './requests.js';
 export * from './sinkhole.js';
 export * from './staged.js';
+export * from './static.js';
 export * from './json-schema.js';
 export { isLoopback, isPrivateAddress, registrableDomain } from './addresses.js';

@@ -1,4 +1,4 @@
-import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo, type SinkholeCapture } from '@vetbox/contracts';
+import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo, type SinkholeCapture, type StaticAnalysis } from '@vetbox/contracts';
 import { changeList, diffReports } from '@vetbox/diff';
 import { detectMachineLeaks } from '@vetbox/honeytokens';
 import { evaluate, withBaseline, type Evaluation } from '@vetbox/rules';
@@ -11,6 +11,8 @@ export interface JudgeInput {
   canaries: CanaryReport[];
   sandbox: SandboxInfo;
   phases: PhaseReport[];
+  /** The static pass over the package's files (absent when it did not run). */
+  static?: StaticAnalysis;
   /** The earlier version's report: what this one adds becomes the `new-behavior` finding. */
   baseline?: Report;
 }
@@ -47,7 +49,7 @@ export interface RescoreExtras {
   capture?: SinkholeCapture;
 }
 
-export type Rescore = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'canaries'>;
+export type Rescore = Judged & Pick<Report, 'canaries'>;
 
 /**
  * Re-evaluates a stored report with the current rules (and its stored baseline diff, if any).
@@ -57,7 +59,7 @@ export type Rescore = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' 
 export function rescoreReport(report: Report, extras: RescoreExtras = {}): Rescore {
   if (!report.sandbox) throw new TypeError('a report without sandbox information cannot be rescored');
   const canaries = extras.capture ? withMachineLeaks(report.canaries, extras.capture, report.behavior, report.sandbox) : report.canaries;
-  const input = { package: report.package, behavior: report.behavior, canaries, sandbox: report.sandbox, phases: report.phases };
+  const input = { package: report.package, behavior: report.behavior, canaries, sandbox: report.sandbox, phases: report.phases, static: report.static };
   let evaluation = evaluate(input);
   if (report.baseline) {
     // The same change list the analysis judged, so new-behavior evidence keeps pointing at its entries.
@@ -67,8 +69,19 @@ export function rescoreReport(report: Report, extras: RescoreExtras = {}): Resco
   return { ...verdictOf(evaluation), canaries };
 }
 
-function verdictOf(e: Evaluation): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
-  return { verdict: e.verdict, score: e.score, findings: e.findings, summary: e.summary };
+/** What judging decides, and so what a rescore replaces in a stored report. */
+export type Judged = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'incomplete' | 'incompletePhases'>;
+
+function verdictOf(e: Evaluation): Judged {
+  const incomplete = e.incomplete ?? [];
+  return {
+    verdict: e.verdict,
+    score: e.score,
+    findings: e.findings,
+    summary: e.summary,
+    incomplete: incomplete.length > 0,
+    ...(incomplete.length > 0 ? { incompletePhases: incomplete } : {}),
+  };
 }
 
 function toReport(input: JudgeInput, e: Evaluation): Report {
@@ -82,6 +95,7 @@ function toReport(input: JudgeInput, e: Evaluation): Report {
     phases: input.phases,
     behavior: input.behavior,
     canaries: input.canaries,
+    ...(input.static ? { static: input.static } : {}),
     sandbox: input.sandbox,
     ...(e.lookalikeOf ? { lookalikeOf: e.lookalikeOf } : {}),
   };

@@ -20,3 +20,4 @@ export {
 } from './new-behavior.js';
 export { ruleCatalogMarkdown } from './docs.js';
 export { CHANNELS, channelOf, type ChannelKind, type ChannelPattern } from './channels.js';
+export { errorLine, incompletePhases } from './incomplete.js';

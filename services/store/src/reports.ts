@@ -1,4 +1,4 @@
-import { Report, type CanaryReport, type SinkholeCapture, type Finding, type RawEvidence, type Verdict } from '@vetbox/contracts';
+import { Report, type CanaryReport, type Finding, type IncompletePhase, type RawEvidence, type SinkholeCapture, type Verdict } from '@vetbox/contracts';
 import type { Prisma, PrismaClient } from '@vetbox/db';
 import type { Db } from './db.js';
 import { saveRawArtifacts, storedCapture } from './raw.js';
@@ -105,6 +105,9 @@ export interface Rescored {
   score: number;
   findings: Finding[];
   summary?: string;
+  /** Judged again from the stored phases (absent: keep what the report has). */
+  incomplete?: boolean;
+  incompletePhases?: IncompletePhase[];
   /** Canary reports searched again from the stored capture (identity, environment), when they were. */
   canaries?: CanaryReport[];
 }
@@ -166,6 +169,7 @@ function differs(report: Report, next: Rescored): boolean {
     report.verdict !== next.verdict ||
     report.score !== next.score ||
     (next.summary !== undefined && report.summary !== next.summary) ||
+    (next.incomplete !== undefined && Boolean(report.incomplete) !== next.incomplete) ||
     JSON.stringify(report.findings) !== JSON.stringify(next.findings) ||
     (next.canaries !== undefined && JSON.stringify(report.canaries) !== JSON.stringify(next.canaries))
   );
@@ -179,6 +183,7 @@ async function saveRescored(prisma: PrismaClient, analysisId: string, report: Re
     findings: next.findings,
     ...(next.summary !== undefined ? { summary: next.summary } : {}),
     ...(next.canaries !== undefined ? { canaries: next.canaries } : {}),
+    ...(next.incomplete !== undefined ? { incomplete: next.incomplete, incompletePhases: next.incompletePhases } : {}),
   });
   await prisma.$transaction(async (tx) => {
     await tx.report.update({ where: { analysisId }, data: { report: updated as unknown as Prisma.InputJsonValue } });

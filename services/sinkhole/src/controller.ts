@@ -141,8 +141,9 @@ export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhol
     hostname: persona.hostname,
     networkMode: 'none',
     // NET_ADMIN: links, routes, iptables, reading conntrack; NET_RAW: iptables; BIND: port 53;
-    // SYS_ADMIN: making the router namespace (unshare/nsenter). The listeners run without it.
-    capAdd: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_ADMIN'],
+    // SYS_ADMIN: making the router namespace (unshare/nsenter); SETPCAP: dropping SYS_ADMIN and
+    // NET_RAW from the listeners' bounding set (they keep NET_ADMIN and NET_BIND_SERVICE only).
+    capAdd: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_ADMIN', 'SETPCAP'],
     // Docker turns IPv6 off in a network-less container; the workstation has an IPv6 address.
     sysctls: { 'net.ipv6.conf.all.disable_ipv6': '0', 'net.ipv6.conf.default.disable_ipv6': '0' },
     memoryBytes: 512 * 1024 * 1024,

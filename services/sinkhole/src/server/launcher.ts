@@ -1,8 +1,9 @@
 /**
  * The sinkhole container's first process (a small bundle of its own, `launcher.cjs`): wires the
  * workstation and router namespaces, then starts the listeners (`sinkhole.cjs --serve`) inside
- * the router namespace without CAP_SYS_ADMIN (only the wiring needs it), and lives as long as
- * they do. `launcher.cjs --dump <control.sock>` prints the capture so far (via `docker exec`).
+ * the router namespace with only NET_ADMIN (conntrack) and NET_BIND_SERVICE (port 53): the
+ * wiring's SYS_ADMIN and NET_RAW are dropped from their bounding set (which takes SETPCAP), so
+ * the process that parses hostile traffic cannot use them. It lives as long as they do. `launcher.cjs --dump <control.sock>` prints the capture so far (via `docker exec`).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -32,7 +33,7 @@ async function launch(configPath: string, config: SinkholeServerConfig): Promise
   writeFileSync('/etc/hosts', files.hosts);
   const holder = await setupNetwork(persona.lan, config.ports);
   const serverBundle = path.join(path.dirname(process.argv[1]!), 'sinkhole.cjs');
-  const server = spawn(inRouter(holder.pid!)[0]!, [...inRouter(holder.pid!).slice(1), 'setpriv', '--bounding-set', '-sys_admin', process.execPath, serverBundle, '--serve', configPath], {
+  const server = spawn(inRouter(holder.pid!)[0]!, [...inRouter(holder.pid!).slice(1), 'setpriv', '--bounding-set', '-sys_admin,-setpcap,-net_raw', process.execPath, serverBundle, '--serve', configPath], {
     stdio: 'inherit',
   });
   process.on('SIGTERM', () => {

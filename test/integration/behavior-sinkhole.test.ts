@@ -106,5 +106,5 @@ describe('behavior + sinkhole on a real detonation', () => {
     expect(names).toEqual(expect.arrayContaining(['collector.example', 'api.example']));
     // The resolver ran in the node process (libuv threads are folded into it).
     expect(behavior.network.dns.filter((d) => d.name === 'collector.example').some((d) => d.pid === node!.pid)).toBe(true);
-  });
+  }, 300_000);
 });

@@ -23,6 +23,8 @@ describe('identity-exfiltration', () => {
     expect(f?.evidence.map((e) => [e.kind, e.index])).toEqual([['canary', 0], ['dns', dns]]);
     expect(f?.evidence[1]?.summary).toBe('DNS A lookup of priya-thinkpad.collector.example carried the hostname "priya-thinkpad" (plain)');
     expect(result.verdict).toBe('malicious');
+    // The persona is not a planted credential.
+    expect(fired(result, 'credential-exfiltration')).toEqual([]);
   });
 
   it('hex chunks of host, user and cwd over ten queries: one identity finding, one lookup finding with ten rows', () => {
@@ -46,6 +48,14 @@ describe('identity-exfiltration', () => {
     expect(lookups.map((f) => f.title)).toEqual(['Looks up 10 names under attacker.example during install']);
     expect(lookups[0]!.evidence).toHaveLength(10);
     expect(result.verdict).toBe('malicious');
+  });
+
+  it("does not count asking a geolocation service about the machine's own address", () => {
+    const b = new BehaviorBuilder();
+    const http = b.http('ipinfo.io', 'GET', '/73.44.118.23/json', '', b.lifecycle('node x.js'));
+    const result = run(b, { canaries: [identity('public address', '73.44.118.23', [{ channel: 'https', destination: 'ipinfo.io', index: http }])] });
+    expect(fired(result, 'identity-exfiltration')).toEqual([]);
+    expect(fired(result, 'exfiltration-channel')[0]?.severity).toBe('low');
   });
 
   it('is critical together with a planted credential', () => {

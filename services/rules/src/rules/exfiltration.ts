@@ -1,4 +1,5 @@
 import { registrableDomain, type CanaryLeak, type CanaryReport, type EvidenceRef, type PhaseName, type Severity } from '@vetbox/contracts';
+import { channelOf } from '../channels.js';
 import type { Draft, Evidence, RuleContext } from '../context.js';
 import { normalizeHost } from '../hosts.js';
 
@@ -79,6 +80,21 @@ function rows(ctx: RuleContext, g: Group, what: string): Evidence[] {
 
 const identityLabel = (r: CanaryReport) => `the ${r.planted} "${r.valuePreview ?? ''}"`;
 
+const ADDRESSES = new Set(['public address', 'IPv6 address']);
+
+/**
+ * Asking a geolocation service about the machine's own address is profiling (the
+ * `exfiltration-channel` finding rates it), not sending the identity away.
+ */
+export function withoutProfiling(r: CanaryReport): CanaryReport {
+  if (r.kind !== 'identity' || !ADDRESSES.has(r.planted)) return r;
+  const evidence = r.evidence.filter((e) => {
+    const kind = channelOf(normalizeHost(e.destination))?.kind;
+    return kind !== 'ip-lookup' && kind !== 'geolocation';
+  });
+  return { ...r, evidence, leaked: evidence.length > 0 };
+}
+
 function leakedKinds(ctx: RuleContext): { credentials: boolean; identity: boolean; environment: boolean } {
   const leaked = ctx.input.canaries.filter((c) => c.leaked);
   return {
@@ -94,7 +110,9 @@ function leakedKinds(ctx: RuleContext): { credentials: boolean; identity: boolea
  * carrying lookup or request, with the decoded values and how they were encoded.
  */
 export function identityExfiltration(ctx: RuleContext): Draft[] {
-  const reports = ctx.input.canaries.map((report, index) => ({ report, index, label: identityLabel })).filter(({ report }) => report.kind === 'identity' && report.leaked);
+  const reports = ctx.input.canaries
+    .map((report, index) => ({ report: withoutProfiling(report), index, label: identityLabel }))
+    .filter(({ report }) => report.kind === 'identity' && report.evidence.length > 0);
   if (reports.length === 0) return [];
   const leaked = leakedKinds(ctx);
   const severity: Severity = leaked.credentials || leaked.environment ? 'critical' : 'high';

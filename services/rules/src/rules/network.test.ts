@@ -140,6 +140,17 @@ describe('network-activity', () => {
     expect(f?.severity).toBe('high');
   });
 
+  it("does not count getaddrinfo's UDP address-selection connects (nothing sent) as contact", () => {
+    const b = new BehaviorBuilder();
+    const curl = b.lifecycle('curl -s http://stage.example/x');
+    b.dns('stage.example', curl);
+    b.connect(curl, '141.94.57.251', 80, { protocol: 'udp', result: 'ok', hostname: 'stage.example' });
+    b.connect(curl, '2001:41d0::1', 80, { protocol: 'udp', family: 'inet6', result: 'ok', hostname: 'stage.example' });
+    const [f] = fired(run(b), 'network-activity');
+    expect([f?.title, f?.severity]).toEqual(['Looks up stage.example during install', 'medium']);
+    expect(f?.evidence.map((e) => e.kind)).toEqual(['dns']);
+  });
+
   it('rates a listening socket on all interfaces medium, but not a loopback-only server', () => {
     const b = new BehaviorBuilder();
     const node = b.lifecycle('node x.js');

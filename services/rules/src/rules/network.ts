@@ -1,6 +1,7 @@
-import { PhaseName, registrableDomain, type Severity } from '@vetbox/contracts';
+import { PhaseName, registrableDomain, type CanaryReport, type Severity } from '@vetbox/contracts';
 import { channelOf, type ChannelPattern } from '../channels.js';
 import type { Draft, Evidence, RuleContext } from '../context.js';
+import { withoutProfiling } from './exfiltration.js';
 import {
   binaryHost,
   hostMatches,
@@ -75,6 +76,9 @@ function collectGroups(ctx: RuleContext): DomainGroup[] {
     // what was looked up. Port 53 of a public address is a hard-coded resolver and stays evidence.
     if (c.port === 53 && isPrivateAddress(c.address)) return;
     if (!c.hostname && isLoopback(c.address)) return;
+    // A connected UDP socket that never sent is not contact: glibc's getaddrinfo connects one to
+    // each answer to choose between IPv4 and IPv6 (RFC 6724), and sends nothing.
+    if (c.protocol === 'udp' && c.syscall === 'connect' && !c.sent && !c.sentBytes) return;
     const host = normalizeHost(c.hostname ?? c.address);
     if (ignore(host)) return;
     const dest = `${c.hostname ? `${c.hostname} (${c.address})` : c.address}:${c.port ?? '?'}`;
@@ -225,10 +229,11 @@ function destinationFindings(ctx: RuleContext): Draft[] {
   const groups = collectGroups(ctx);
   const channels: Draft[] = [];
   const plain: DomainGroup[] = [];
-  const sentAnything = groups.some((g) => [...g.hosts.values()].some((d) => d.uploaded)) || ctx.input.canaries.some((c) => c.leaked);
+  const leaks = ctx.input.canaries.map(withoutProfiling).filter((c) => c.leaked);
+  const sentAnything = groups.some((g) => [...g.hosts.values()].some((d) => d.uploaded)) || leaks.length > 0;
   for (const g of groups) {
     const channel = channelOfGroup(g);
-    if (channel) channels.push(channelFinding(ctx, g, channel, sentAnything));
+    if (channel) channels.push(channelFinding(g, channel, leaks, sentAnything));
     else plain.push(g);
   }
   if (plain.length <= FLOOD_DOMAINS) return [...channels, ...plain.map((g) => judgeGroup(ctx, g))];
@@ -276,12 +281,12 @@ const PROFILING = new Set(['ip-lookup', 'geolocation']);
  * environment makes it critical; any upload high; a public-IP or geolocation lookup is low
  * alone and medium when the package also sent data somewhere (victim profiling before a send).
  */
-function channelFinding(ctx: RuleContext, g: DomainGroup, channel: ChannelPattern, sentAnything: boolean): Draft {
+function channelFinding(g: DomainGroup, channel: ChannelPattern, leaks: CanaryReport[], sentAnything: boolean): Draft {
   const hosts = [...g.hosts.values()];
   const phase = firstPhase(g.phases);
   const uploaded = hosts.some((d) => d.uploaded);
   const contacted = hosts.some((d) => d.contacted);
-  const leaked = ctx.input.canaries.filter((c) => c.leaked && c.evidence.some((e) => registrableDomain(normalizeHost(e.destination)) === g.domain));
+  const leaked = leaks.filter((c) => c.evidence.some((e) => registrableDomain(normalizeHost(e.destination)) === g.domain));
   const what = [...new Set(leaked.map((c) => (c.kind === 'identity' ? c.planted : c.kind === 'environment' ? 'the environment' : `a ${c.kind} credential`)))];
   let severity: Severity;
   let detail: string;

@@ -9,3 +9,4 @@ export * from './staged.js';
 export * from './static.js';
 export * from './json-schema.js';
 export { isLoopback, isPrivateAddress, registrableDomain } from './addresses.js';
+export * from './indicators.js';

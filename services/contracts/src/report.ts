@@ -101,6 +101,11 @@ export const DnsQuery = z.object({
   type: z.string(),
   pid: z.number().int().optional(),
   tMs: z.number().optional(),
+  /**
+   * The address the sinkhole answered with: a sandbox-internal address, never an indicator (a
+   * connection to it is a connection to this name).
+   */
+  answer: z.string().optional(),
 });
 export type DnsQuery = z.infer<typeof DnsQuery>;
 
@@ -205,6 +210,7 @@ export const EvidenceRef = z.object({
     'diff',
     /** An entry of `report.static.signals` (file, line, snippet). */
     'static',
+    'intel',
   ]),
   /** Index into that list of the report's behavior (or canaries), when it points at one entry. */
   index: z.number().int().optional(),
@@ -301,6 +307,23 @@ export const BaselineComparison = z.object({
 });
 export type BaselineComparison = z.infer<typeof BaselineComparison>;
 
+/**
+ * A published record (an OSV `MAL-` entry, `vetbox intel import`) that lists this exact package
+ * version as malicious; the `known-malicious` finding cites it by index.
+ */
+export const KnownMaliciousRef = z.object({
+  /** The record's OSV id, e.g. MAL-2024-1234. */
+  id: z.string(),
+  summary: z.string().optional(),
+  /** Where the record was imported from (a list name) and how current that list was. */
+  source: z.string(),
+  sourceDate: z.string(),
+  /** The record's own `modified` time. */
+  modified: z.string(),
+  aliases: z.array(z.string()).optional(),
+});
+export type KnownMaliciousRef = z.infer<typeof KnownMaliciousRef>;
+
 export const Report = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
   analyzer: z.object({ version: z.string() }),
@@ -329,6 +352,8 @@ export const Report = z.object({
   lookalikeOf: z.string().optional(),
   /** Set when the analysis ran with a baseline (`--baseline previous`, `baseline: previous`). */
   baseline: BaselineComparison.optional(),
+  /** Records of known-malicious lists naming this version (cited by the `known-malicious` finding). */
+  knownMalicious: z.array(KnownMaliciousRef).optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type Report = z.infer<typeof Report>;

@@ -214,7 +214,7 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
-function checkZipEntry(entry: yauzl.Entry): { path: string; isDir: boolean } {
+export function checkZipEntry(entry: yauzl.Entry): { path: string; isDir: boolean } {
   const path = normalizeEntryPath(entry.fileName);
   const shown = JSON.stringify(path);
   const isDir = entry.fileName.endsWith('/');
@@ -235,7 +235,7 @@ async function sha256File(filePath: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function openZip(filePath: string): Promise<yauzl.ZipFile> {
+export function openZip(filePath: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(
       filePath,
@@ -245,7 +245,7 @@ function openZip(filePath: string): Promise<yauzl.ZipFile> {
   });
 }
 
-function openEntryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+export function openEntryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (err, stream) => (err || !stream ? reject(err) : resolve(stream)));
   });
@@ -315,7 +315,7 @@ async function scanZip(filePath: string, limits: ArchiveLimits, wanted: CaptureP
 }
 
 /** yauzl's lazy event API as an async iterator: the next entry is read only when asked for. */
-async function* iterateZip(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
+export async function* iterateZip(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
   for (;;) {
     const next = await new Promise<yauzl.Entry | null>((resolve, reject) => {
       const cleanup = () => {

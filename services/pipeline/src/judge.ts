@@ -1,7 +1,19 @@
-import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo, type SinkholeCapture, type StaticAnalysis } from '@vetbox/contracts';
+import {
+  REPORT_SCHEMA_VERSION,
+  Report,
+  type BaselineComparison,
+  type Behavior,
+  type CanaryReport,
+  type KnownMaliciousRef,
+  type PackageRef,
+  type PhaseReport,
+  type SandboxInfo,
+  type SinkholeCapture,
+  type StaticAnalysis,
+} from '@vetbox/contracts';
 import { changeList, diffReports } from '@vetbox/diff';
 import { detectMachineLeaks } from '@vetbox/honeytokens';
-import { evaluate, withBaseline, type Evaluation } from '@vetbox/rules';
+import { evaluate, withBaseline, withKnownMalicious, type Evaluation } from '@vetbox/rules';
 
 export interface JudgeInput {
   analysisId: string;
@@ -49,14 +61,16 @@ export interface RescoreExtras {
   capture?: SinkholeCapture;
 }
 
-export type Rescore = Judged & Pick<Report, 'canaries'>;
+/** A rescore's decision, and the canary reports when they were searched again. */
+export type Rescore = Judged & Partial<Pick<Report, 'canaries'>>;
 
 /**
  * Re-evaluates a stored report with the current rules (and its stored baseline diff, if any).
- * With the stored capture, what left about the machine is searched again first, so reports
- * made before a detection existed get it.
+ * `knownMalicious`: the records that list the version now (from the intel store); without it
+ * the report keeps the records it cites. With the stored capture (`extras.capture`), what left
+ * about the machine is searched again first, so reports made before a detection existed get it.
  */
-export function rescoreReport(report: Report, extras: RescoreExtras = {}): Rescore {
+export function rescoreReport(report: Report, knownMalicious?: readonly KnownMaliciousRef[], extras: RescoreExtras = {}): Rescore {
   if (!report.sandbox) throw new TypeError('a report without sandbox information cannot be rescored');
   const canaries = extras.capture ? withMachineLeaks(report.canaries, extras.capture, report.behavior, report.sandbox) : report.canaries;
   const input = { package: report.package, behavior: report.behavior, canaries, sandbox: report.sandbox, phases: report.phases, static: report.static };
@@ -66,11 +80,29 @@ export function rescoreReport(report: Report, extras: RescoreExtras = {}): Resco
     const { added, removed } = report.baseline;
     evaluation = withBaseline(evaluation, { added, changes: changeList(added, removed) }, { ecosystem: report.package.ecosystem });
   }
-  return { ...verdictOf(evaluation), canaries };
+  const records = knownMalicious ?? report.knownMalicious ?? [];
+  return {
+    ...verdictOf(withKnownMalicious(evaluation, records)),
+    knownMalicious: records.length > 0 ? [...records] : undefined,
+    ...(extras.capture ? { canaries } : {}),
+  };
 }
 
 /** What judging decides, and so what a rescore replaces in a stored report. */
-export type Judged = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'incomplete' | 'incompletePhases'>;
+export type Judged = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'incomplete' | 'incompletePhases' | 'knownMalicious'>;
+
+/**
+ * A finished report with the known-malicious records that list its version: the worker applies
+ * them to every fresh report, whatever analyzer made it, so a quiet detonation of a listed
+ * version is still malicious. Only the finding, verdict, score and summary change.
+ */
+export function applyKnownMalicious(report: Report, records: readonly KnownMaliciousRef[]): Report {
+  if (records.length === 0 && !report.knownMalicious) return report;
+  const { knownMalicious: _old, ...rest } = report;
+  // A failed analysis stays failed unless a record now lists it.
+  if (report.verdict === 'error' && records.length === 0) return Report.parse(rest);
+  return Report.parse({ ...withKnownMalicious(rest, records), ...(records.length > 0 ? { knownMalicious: [...records] } : {}) });
+}
 
 function verdictOf(e: Evaluation): Judged {
   const incomplete = e.incomplete ?? [];

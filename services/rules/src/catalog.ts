@@ -14,7 +14,8 @@ export type RuleCategory =
   | 'impact'
   | 'filesystem'
   | 'identity'
-  | 'change';
+  | 'change'
+  | 'intel';
 
 export interface RuleInfo {
   id: string;
@@ -315,6 +316,18 @@ const catalog = [
       'Compared with the baseline version, this one adds network, credential-store, process-spawning or persistence ' +
       'behavior. Severity follows what was added: credential reads and persistence are high, new hosts medium, new ' +
       'processes low. A trusted package that suddenly gains such behavior in a release is the classic hijacked-maintainer attack.',
+  },
+  {
+    id: 'known-malicious',
+    category: 'intel',
+    severity: 'critical',
+    severities: ['critical'],
+    title: 'This version is on a known-malicious list',
+    explanation:
+      'A published record (an OSV MAL- entry imported with `vetbox intel import`, e.g. from ossf/malicious-packages) names ' +
+      'this exact package version as malicious. The verdict stands even when the detonation stayed quiet: the payload may ' +
+      'wait for a target this sandbox does not imitate. Do not install it; where it was installed, treat the machine as ' +
+      'compromised and rotate its credentials.',
   },
 ] as const satisfies readonly RuleInfo[];
 

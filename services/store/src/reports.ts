@@ -1,4 +1,4 @@
-import { Report, type CanaryReport, type Finding, type IncompletePhase, type RawEvidence, type SinkholeCapture, type Verdict } from '@vetbox/contracts';
+import { Report, type CanaryReport, type Finding, type IncompletePhase, type KnownMaliciousRef, type RawEvidence, type SinkholeCapture, type Verdict } from '@vetbox/contracts';
 import type { Prisma, PrismaClient } from '@vetbox/db';
 import type { Db } from './db.js';
 import { saveRawArtifacts, storedCapture } from './raw.js';
@@ -108,6 +108,8 @@ export interface Rescored {
   /** Judged again from the stored phases (absent: keep what the report has). */
   incomplete?: boolean;
   incompletePhases?: IncompletePhase[];
+  /** The known-malicious records that list the version now (undefined: none). */
+  knownMalicious?: KnownMaliciousRef[];
   /** Canary reports searched again from the stored capture (identity, environment), when they were. */
   canaries?: CanaryReport[];
 }
@@ -171,13 +173,16 @@ function differs(report: Report, next: Rescored): boolean {
     (next.summary !== undefined && report.summary !== next.summary) ||
     (next.incomplete !== undefined && Boolean(report.incomplete) !== next.incomplete) ||
     JSON.stringify(report.findings) !== JSON.stringify(next.findings) ||
+    JSON.stringify(report.knownMalicious ?? []) !== JSON.stringify(next.knownMalicious ?? []) ||
     (next.canaries !== undefined && JSON.stringify(report.canaries) !== JSON.stringify(next.canaries))
   );
 }
 
 async function saveRescored(prisma: PrismaClient, analysisId: string, report: Report, next: Rescored): Promise<void> {
+  const { knownMalicious: _was, ...rest } = report;
   const updated = Report.parse({
-    ...report,
+    ...rest,
+    ...(next.knownMalicious && next.knownMalicious.length > 0 ? { knownMalicious: next.knownMalicious } : {}),
     verdict: next.verdict,
     score: next.score,
     findings: next.findings,

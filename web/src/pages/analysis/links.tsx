@@ -17,6 +17,7 @@ const ANCHOR: Record<EvidenceRef['kind'], string> = {
   package: 'package',
   diff: 'diff',
   static: 'static',
+  intel: 'intel',
 };
 
 export function evidenceHref(ref: EvidenceRef): string | null {

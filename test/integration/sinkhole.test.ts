@@ -424,7 +424,7 @@ describe('sinkhole lifecycle', () => {
       expect(labeled!.labels['vetbox.worker']).toMatch(new RegExp(`:${process.pid}:`));
       expect(await runtime.inspectHostname(id)).toBe('jdoe-laptop');
       // The listeners parse hostile traffic: they keep NET_ADMIN (conntrack) and NET_BIND_SERVICE only.
-      const caps = await runtime.exec(id, ['sh', '-c', 'for p in /proc/[0-9]*; do grep -q -- --serve $p/cmdline 2>/dev/null && grep CapEff $p/status; done'], { user: '0:0' });
+      const caps = await runtime.exec(id, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$p" = /proc/$$ ] && continue; grep -q -- --serve $p/cmdline 2>/dev/null && grep CapEff $p/status; done'], { user: '0:0' });
       expect(caps.stdout.toString().trim()).toBe(`CapEff:\t${((1n << 10n) | (1n << 12n)).toString(16).padStart(16, '0')}`);
       expect((await sinkhole.collect()).streams).toEqual([]);
       expect((await sinkhole.collect()).dns).toEqual([]);

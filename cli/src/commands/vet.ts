@@ -16,6 +16,8 @@ const FAIL_ON = ['malicious', 'suspicious'] as const;
 export interface VetOptions {
   server: string;
   failOn?: string;
+  /** Fail packages whose analysis could not run every phase (overrides the policy's failOnIncomplete). */
+  failOnIncomplete?: boolean;
   format: string;
   output?: string;
   policy?: string;
@@ -46,7 +48,7 @@ export interface BatchView {
   pass: boolean | null;
   outcome: 'pass' | 'fail' | 'incomplete';
   summary: string;
-  policy: { failOn: string; failOnError: boolean; exceptions: number };
+  policy: { failOn: string; failOnError: boolean; failOnIncomplete?: boolean; exceptions: number };
   expiredExceptions: Array<{ package: string; rule: string; expires: string }>;
   items: Array<{
     ecosystem: string;
@@ -57,6 +59,7 @@ export interface BatchView {
     verdict: string | null;
     effectiveVerdict: string | null;
     errorCode?: string;
+    incomplete?: boolean;
     topFindings: Array<{ rule: string; severity: string; title?: string }>;
     exceptedFindings: Array<{ rule: string; reason: string; expires: string }>;
   }>;
@@ -167,25 +170,36 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-/** The summary table: counts by verdict, then every package that is not a plain pass. */
+const KNOWN_MALICIOUS = 'known-malicious';
+
+/** The summary table: counts by verdict, then every package that is not a plain pass, known-malicious ones first. */
 export function formatSummary(view: BatchView, lockfile: string): string {
   const lines: string[] = [];
-  lines.push(`vetbox vet ${lockfile}: ${view.total} package version${view.total === 1 ? '' : 's'}${view.skipped.length ? `, ${view.skipped.length} not vetted` : ''} (fail on ${view.policy.failOn})`);
+  lines.push(`vetbox vet ${lockfile}: ${view.total} package version${view.total === 1 ? '' : 's'}${view.skipped.length ? `, ${view.skipped.length} not vetted` : ''} (fail on ${view.policy.failOn}${view.policy.failOnIncomplete ? ', and on incomplete analyses' : ''})`);
   lines.push('');
   lines.push(`  ${pad('VERDICT', 12)}COUNT`);
   for (const [verdict, n] of Object.entries(view.counts)) if (n > 0 || verdict !== 'pending') lines.push(`  ${pad(verdict, 12)}${n}`);
-  const notable = view.items.filter((i) => i.policyStatus !== 'passed');
+  // Versions on a known-malicious list come first: no judgment call is needed for them.
+  const known = (i: BatchView['items'][number]) => i.topFindings.find((f) => f.rule === KNOWN_MALICIOUS);
+  const notable = view.items
+    .filter((i) => i.policyStatus !== 'passed' || i.incomplete)
+    .sort((a, b) => Number(Boolean(known(b))) - Number(Boolean(known(a))));
   if (notable.length > 0) {
     lines.push('');
     const rows = notable.map((i) => {
       const pkg = i.ecosystem === 'npm' ? `npm:${i.name}@${i.version}` : `pypi:${i.name}==${i.version}`;
+      const listed = known(i);
       const findings =
         i.policyStatus === 'excepted'
           ? i.exceptedFindings.map((e) => `${e.rule} excepted until ${e.expires}: ${e.reason}`).join('; ')
           : i.policyStatus === 'error'
             ? `analysis failed${i.errorCode ? ` (${i.errorCode})` : ''}`
-            : i.topFindings.map((f) => `${f.rule} (${f.severity})`).join(', ');
-      return [i.policyStatus.toUpperCase(), i.effectiveVerdict ?? 'pending', pkg, i.line !== undefined ? String(i.line) : '', findings || '—'];
+            : [
+                ...(listed ? [`KNOWN MALICIOUS${listed.title ? ` (${listed.title.replace(/^Known malicious: /, '')})` : ''}`] : []),
+                ...i.topFindings.filter((f) => f !== listed).map((f) => `${f.rule} (${f.severity})`),
+              ].join(', ');
+      const incomplete = i.incomplete ? `incomplete analysis${findings ? '; ' : ''}` : '';
+      return [i.policyStatus.toUpperCase(), i.effectiveVerdict ?? 'pending', pkg, i.line !== undefined ? String(i.line) : '', `${incomplete}${findings}` || '—'];
     });
     const header = ['STATUS', 'VERDICT', 'PACKAGE', 'LINE', 'FINDINGS'];
     const widths = header.map((h, c) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[c].length))) + 2);
@@ -238,6 +252,7 @@ export async function runVet(ctx: CliContext, lockfile: string, opts: VetOptions
     form.append('file', new Blob([new Uint8Array(content)]), path.basename(lockfile));
     form.append('filename', name);
     if (opts.failOn) form.append('failOn', opts.failOn);
+    if (opts.failOnIncomplete) form.append('failOnIncomplete', 'true');
     if (policyText !== undefined) form.append('policy', new Blob([policyText]), POLICY_FILE_NAME);
     const created = await client.json<CreatedBatch>('/v1/batches', { method: 'POST', body: form });
     ctx.stderr.write(
@@ -300,6 +315,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<lockfile>', 'package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, requirements.txt, poetry.lock, uv.lock, Pipfile.lock or an allowlist')
     .option('--server <url>', 'vetbox server URL', ctx.env.VETBOX_SERVER)
     .option('--fail-on <verdict>', 'fail on "malicious" (policy default) or "suspicious" and worse; overrides the policy')
+    .option('--fail-on-incomplete', 'also fail packages whose analysis could not run every phase (a failed install or import); overrides the policy')
     .option('--format <format>', 'text, json or sarif', 'text')
     .option('--output <file>', 'write the report there instead of stdout (the summary still prints)')
     .option('--policy <file>', `policy file (default: ${POLICY_FILE_NAME} next to the lockfile, when there is one)`)

@@ -7,7 +7,7 @@
  * (vitest.outage.config.ts), since outages make timing-sensitive neighbours flaky.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ import {
   privateDockerEnv,
   startPrivateDocker,
   startPrivatePostgres,
+  stopPrivateDocker,
   stopPrivatePostgres,
 } from '../fixtures/outage/private-services.js';
 
@@ -41,11 +42,11 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
-// Leave both running for the next run (their storage is reused).
+// Stop both: the machine is left as it was; their storage (the image, the database) stays for the next run.
 afterAll(() => {
-  if (!privateDockerAnswers()) startPrivateDocker();
-  startPrivatePostgres();
-});
+  stopPrivateDocker();
+  stopPrivatePostgres();
+}, 120_000);
 
 const killDocker = killPrivateDocker;
 const startDocker = startPrivateDocker;
@@ -76,7 +77,7 @@ function worker(h: PipelineHarness, env: Record<string, string> = {}): WorkerPro
   });
   cleanups.push(async () => {
     // OUTAGE_DEBUG=<file>: what the worker logged (LOG_LEVEL=info), for a failure's post-mortem.
-    if (process.env.OUTAGE_DEBUG) writeFileSync(process.env.OUTAGE_DEBUG, w.events.map((e) => JSON.stringify(e)).join('\n') + '\n' + w.stderr);
+    if (process.env.OUTAGE_DEBUG) appendFileSync(process.env.OUTAGE_DEBUG, w.events.map((e) => JSON.stringify(e)).join('\n') + '\n' + w.stderr);
     await w.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });

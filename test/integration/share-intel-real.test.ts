@@ -1,10 +1,12 @@
 /**
  * Acceptance of #19 with real detonations: the API, a worker running the real @vetbox/pipeline in
  * the Docker sandbox, Redis and PostgreSQL. An imitation stealer's OSV record is schema-valid and
- * names the exfiltration host and the hard-coded address (never the sinkhole's DNS answer); a quiet
+ * names the exfiltration host and the hard-coded address (never the sinkhole's DNS answer), the
+ * sha256 of the script it drops and the shell startup file it plants; a quiet
  * package on an imported known-malicious list comes out malicious, citing the record. (A benign
  * analysis having no record is share-intel.test.ts, on stored reports.)
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +42,21 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A script that does nothing, dropped outside the package, made executable and run from ~/.bashrc. */
+const DROPPED = '#!/bin/sh\n# vetbox imitation payload: does nothing\nexit 0\n';
+function droppingStealer(name: string): NpmArchiveSpec {
+  const spec = twoChannelStealer(name, '1.0.0');
+  spec.files['send.js'] += `
+const fs = require('fs'), os = require('os');
+const drop = os.homedir() + '/.cache/.vbx-updater';
+fs.mkdirSync(os.homedir() + '/.cache', { recursive: true });
+fs.writeFileSync(drop, ${JSON.stringify(DROPPED)});
+fs.chmodSync(drop, 0o755);
+fs.appendFileSync(os.homedir() + '/.bashrc', '\\n' + drop + ' >/dev/null 2>&1 &\\n');
+`;
+  return spec;
+}
+
 async function detonate(spec: NpmArchiveSpec): Promise<string> {
   api.h.track(spec.name);
   const file = await writeNpmArchive(path.join(dir, 'uploads'), spec);
@@ -52,9 +69,9 @@ async function detonate(spec: NpmArchiveSpec): Promise<string> {
 }
 
 describe('OSV export and known-malicious lists on real detonations', () => {
-  it('a canary stealer exports a schema-valid OSV record naming the package, the exfiltration host and address', async () => {
+  it('a canary stealer exports a schema-valid OSV record naming the package, the exfiltration host and address, the hash of its dropped script and the startup file it plants', async () => {
     const name = `vbx-real-${tag}-stealer`;
-    const id = await detonate(twoChannelStealer(name, '1.0.0'));
+    const id = await detonate(droppingStealer(name));
     const report = (await getReport(api.h.prisma, id))!;
     expect(report.verdict).toBe('malicious');
     expect(report.findings.map((f) => f.rule)).toContain('credential-exfiltration');
@@ -68,6 +85,8 @@ describe('OSV export and known-malicious lists on real detonations', () => {
       expect.arrayContaining([
         expect.objectContaining({ type: 'domain', value: 'collector.example', phase: 'install' }),
         expect.objectContaining({ type: 'ip', value: '203.0.113.7', port: 4444, phase: 'install' }),
+        expect.objectContaining({ type: 'sha256', value: createHash('sha256').update(DROPPED).digest('hex'), phase: 'install' }),
+        expect.objectContaining({ type: 'path', value: '~/.bashrc', phase: 'install' }),
       ]),
     );
     // The address the sinkhole answered collector.example with is the sandbox's, not the attacker's.

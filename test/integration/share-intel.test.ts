@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '@vetbox/config';
 import { Report, SubmitAnalysisResponse } from '@vetbox/contracts';
 import { readRecordFiles } from '@vetbox/intel';
-import { completeAnalysis, getReport, markRunning, submitAnalysis } from '@vetbox/store';
+import { completeAnalysis, createBatch, getReport, markRunning, submitAnalysis } from '@vetbox/store';
 import { runExportIndicators, runExportOsv } from '../../cli/src/commands/export.js';
 import { runImport } from '../../cli/src/commands/intel.js';
 import { validateOsv } from '../../services/share/src/__fixtures__/osv-schema.js';
@@ -201,6 +201,30 @@ describe('OSV records and indicators of stored analyses', () => {
     const versions = osv.body.records.filter((r: { affected: Array<{ package: { name: string }; versions: string[] }> }) => r.affected[0]!.package.name === name).map((r: { affected: Array<{ versions: string[] }> }) => r.affected[0]!.versions[0]);
     expect(versions.sort()).toEqual(['2.0.1', '2.0.2']);
     for (const r of osv.body.records) expect(validateOsv(r), JSON.stringify(validateOsv.errors)).toBe(true);
+  });
+
+  it('exports one batch: only the analyses its items name, with no time range needed', async () => {
+    const { batch, linked, jobs } = await createBatch(api.h.prisma, {
+      format: 'allowlist',
+      entries: [{ ecosystem: 'npm', name, version: '2.0.2' }],
+      skipped: [],
+      analyzerVersion: stealerReport().analyzer.version,
+      queue: 'share-intel-test',
+      priority: 1,
+    });
+    expect([linked, jobs.length]).toEqual([1, 0]);
+    try {
+      const json = await get(`/v1/indicators?batch=${batch.id}`);
+      expect(json.status, JSON.stringify(json.body)).toBe(200);
+      expect(json.body.analyses.map((a: { package: { name: string; version: string } }) => `${a.package.name}@${a.package.version}`)).toEqual([`${name}@2.0.2`]);
+      const csv = await get(`/v1/indicators?batch=${batch.id}&format=csv`);
+      expect(csv.text).toContain(`,npm,${name},2.0.2,malicious,domain,collector.example`);
+      expect(csv.text).not.toContain(`${name},2.0.1,`);
+      const osv = await get(`/v1/osv?batch=${batch.id}`);
+      expect(osv.body.records.map((r: { affected: Array<{ versions: string[] }> }) => r.affected[0]!.versions)).toEqual([['2.0.2']]);
+    } finally {
+      await api.h.prisma.batch.delete({ where: { id: batch.id } });
+    }
   });
 
   it('vetbox export osv|indicators: one record to stdout, a range to a directory or zip, indicators as CSV', async () => {

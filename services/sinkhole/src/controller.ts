@@ -145,7 +145,8 @@ export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhol
   try {
     await runtime.copyIn(id, '/', await archive({ 'sinkhole.cjs': bundle, 'config.json': JSON.stringify(serverConfig) }));
     await runtime.start(id);
-    await waitReady(runtime, id, opts.readyTimeoutMs ?? 20_000);
+    // Generous: on a loaded host its start (CA, listeners) can take tens of seconds, and a retry costs more.
+    await waitReady(runtime, id, opts.readyTimeoutMs ?? 60_000);
   } catch (err) {
     await stop().catch(() => {});
     throw isVetboxError(err) ? err : new VetboxError('SANDBOX_FAILED', `sinkhole start failed: ${(err as Error).message}`, { cause: err });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
@@ -9,6 +10,24 @@ import { keysRoutes } from './routes/keys.js';
 import { packagesRoutes } from './routes/packages.js';
 import { shareRoutes } from './routes/share.js';
 import type { ApiServices } from './services.js';
+
+type RedisClient = ApiServices['redis'];
+
+/**
+ * SCRIPT LOAD for the rate limiter that never rejects: the store loads its scripts when it is
+ * made and awaits them only on the first request, so a rejection while Redis is away would
+ * crash the API as an unhandled rejection. The SHA is the script's SHA-1, so it is known
+ * without Redis; the script itself is loaded as soon as Redis is (back) up.
+ */
+function loadScript(redis: RedisClient, script: string): Promise<RedisReply> {
+  const sha = createHash('sha1').update(script).digest('hex');
+  const load = () => redis.call('SCRIPT', 'LOAD', script).then(() => sha);
+  const later = () => {
+    redis.once('ready', () => void load().catch(() => undefined));
+    return sha;
+  };
+  return redis.status === 'ready' ? load().catch(later) : Promise.resolve(later());
+}
 
 /** Per API key, shared by every API instance through Redis. */
 function perKeyRateLimit(s: ApiServices) {
@@ -22,12 +41,11 @@ function perKeyRateLimit(s: ApiServices) {
     passOnStoreError: true,
     store: new RedisStore({
       prefix: `vetbox:rl:${s.queue.name}:`,
-      // While Redis is away the counter is skipped (passOnStoreError) without waiting; the
-      // script loads at startup may wait for the first connection.
-      sendCommand: (command: string, ...args: string[]) =>
-        s.redis.status === 'ready' || command === 'SCRIPT'
-          ? (s.redis.call(command, ...args) as Promise<RedisReply>)
-          : Promise.reject(new Error('Redis unavailable')),
+      // While Redis is away the counter is skipped (passOnStoreError) without waiting.
+      sendCommand: (command: string, ...args: string[]) => {
+        if (command === 'SCRIPT' && args[0]?.toUpperCase() === 'LOAD' && args[1] !== undefined) return loadScript(s.redis, args[1]);
+        return s.redis.status === 'ready' ? (s.redis.call(command, ...args) as Promise<RedisReply>) : Promise.reject(new Error('Redis unavailable'));
+      },
     }),
     handler: (_req, _res, next, options) => {
       next(new HttpProblem(429, 'RATE_LIMITED', `rate limit of ${options.limit} requests per minute for this API key exceeded; retry later`));

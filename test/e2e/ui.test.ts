@@ -228,7 +228,8 @@ describe('web UI in headless Chromium', () => {
     expect(JSON.parse(await save('Indicators (JSON)', 'indicators.json'))).toMatchObject({ analysisId: stealerId, verdict: 'malicious' });
 
     // A quiet version on an imported list: the finding links to the record's row.
-    const listed = `vbx-e2e-listed-${suffix}`;
+    // Named apart from this run's suffix, so the list filters below see only the two uploads.
+    const listed = `vbx-e2e-listed-${randomUUID().slice(0, 8)}`;
     h.track(listed);
     const { analysis } = await submitAnalysis(prisma, { artifact: { ecosystem: 'npm', name: listed, version: '1.0.0', source: 'registry' }, analyzerVersion: 'e2e', queue: 'e2e-ui-listed' });
     const quiet = (await getReport(prisma, stealerId)) as Report;

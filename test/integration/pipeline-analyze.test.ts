@@ -72,7 +72,8 @@ describe('pipeline: analyze', () => {
     expect(raw.find((r) => r.kind === 'sinkhole-capture')!.data.toString()).toContain('collector.example');
     expect(ctx.stages).toEqual(['fetch', 'install', 'import', 'parse', 'rules']);
     // Rescoring the stored report with the same rules changes nothing.
-    expect(rescoreReport(report)).toEqual({ verdict: report.verdict, score: report.score, findings: report.findings, summary: report.summary });
+    const { verdict, score, findings, summary, incomplete, incompletePhases, knownMalicious } = report;
+    expect(rescoreReport(report)).toEqual({ verdict, score, findings, summary, incomplete: incomplete ?? false, incompletePhases, knownMalicious });
   }, 300_000);
 
   it('a harmless build step is benign, and the same archive twice diffs to nothing', async () => {

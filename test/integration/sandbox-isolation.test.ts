@@ -155,7 +155,9 @@ describe('sandbox isolation: limits end hostile workloads with a result', () => 
     expect(r.status).toBe('error_timeout');
     expect(r.reason).toMatch(/wall-clock/);
     expect(r.durationMs).toBeGreaterThanOrEqual(3_000);
-    expect(Date.now() - t0).toBeLessThan(40_000);
+    // Ends soon after the deadline, not at the test's timeout (container start and removal take
+    // tens of seconds on a loaded shared host).
+    expect(Date.now() - t0).toBeLessThan(90_000);
   });
 
   it('endless writer: stops at the size limit of RAM-backed mounts, never reaching the host disk', async () => {

@@ -84,6 +84,12 @@ export const Persona = z.object({
   publicAddress: z.string(),
   /** Where that address places the machine (geolocation APIs answer with it; agrees with `timezone`). */
   geo: z.object({ country: z.string(), region: z.string(), city: z.string(), isp: z.string() }),
+  /** The laptop the machine claims to be: DMI (/sys/class/dmi/id) and /proc/cpuinfo agree with it. */
+  hardware: z
+    .object({ vendor: z.string(), product: z.string(), version: z.string(), board: z.string(), bios: z.string(), biosDate: z.string(), cpu: z.string() })
+    .optional(),
+  /** When the machine claims it booted (ISO 8601); /proc/uptime, /proc/stat and `who -b` agree with it. */
+  bootedAt: z.string().optional(),
   /** What the sandbox reports, filled in when the container is up (`uname -r`, os-release, versions). */
   kernelRelease: z.string().optional(),
   os: z.string().optional(),

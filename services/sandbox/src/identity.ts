@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Persona } from '@vetbox/contracts';
 
 /**
@@ -8,6 +9,7 @@ import type { Persona } from '@vetbox/contracts';
  * (identity canaries): no bare `dev` user, no `ubuntu-desktop` host.
  */
 export type SandboxIdentity = Omit<Persona, 'kernelRelease' | 'os' | 'python' | 'node' | 'npm'>;
+export type Hardware = NonNullable<Persona['hardware']>;
 
 const FIRST = ['alexis', 'samuel', 'jordan', 'maria', 'chris', 'priya', 'lucas', 'emma', 'daniel', 'sofia', 'kevin', 'anna', 'ryan', 'mei', 'omar', 'julia', 'tomas', 'nina', 'hannah', 'mateo', 'yuki', 'fatima', 'lars', 'irene'];
 const LAST = ['chen', 'smith', 'kowalski', 'garcia', 'nguyen', 'mueller', 'patel', 'rossi', 'kim', 'johnson', 'silva', 'novak', 'tanaka', 'berg', 'okafor', 'lindqvist', 'moreau', 'haddad', 'ivanova', 'fischer'];
@@ -33,6 +35,29 @@ const LANS = [
   { base: '192.168.178', gateway: '192.168.178.1' },
   { base: '10.0.0', gateway: '10.0.0.1' },
 ];
+
+/**
+ * Laptops developers buy, by CPU vendor: the CPU must match the host's (its flags and family show
+ * in /proc/cpuinfo and to the CPUID instruction). DMI strings as those machines report them.
+ */
+const LAPTOPS: Record<'intel' | 'amd', Hardware[]> = {
+  intel: [
+    { vendor: 'LENOVO', product: '20XWCTO1WW', version: 'ThinkPad X1 Carbon Gen 9', board: '20XWCTO1WW', bios: 'N32ET86W (1.62 )', biosDate: '10/31/2023', cpu: '11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz' },
+    { vendor: 'Dell Inc.', product: 'XPS 13 9310', version: '', board: '0MRT12', bios: '3.21.0', biosDate: '03/14/2024', cpu: '11th Gen Intel(R) Core(TM) i7-1185G7 @ 3.00GHz' },
+    { vendor: 'Framework', product: 'Laptop (12th Gen Intel Core)', version: 'A6', board: 'FRANMACP06', bios: '03.19', biosDate: '05/29/2023', cpu: '12th Gen Intel(R) Core(TM) i7-1260P' },
+    { vendor: 'HP', product: 'HP EliteBook 840 G8 Notebook PC', version: 'SBKPF', board: '880D', bios: 'T37 Ver. 01.16.00', biosDate: '11/02/2023', cpu: '11th Gen Intel(R) Core(TM) i5-1145G7 @ 2.60GHz' },
+  ],
+  amd: [
+    { vendor: 'LENOVO', product: '20XK0015US', version: 'ThinkPad T14 Gen 2a', board: '20XK0015US', bios: 'R1MET53W (1.23 )', biosDate: '08/09/2023', cpu: 'AMD Ryzen 7 PRO 5850U with Radeon Graphics' },
+    { vendor: 'HP', product: 'HP EliteBook 845 G8 Notebook PC', version: 'SBKPF', board: '8895', bios: 'T82 Ver. 01.14.00', biosDate: '09/18/2023', cpu: 'AMD Ryzen 7 PRO 5850U with Radeon Graphics' },
+    { vendor: 'LENOVO', product: '21EB0041US', version: 'ThinkPad E14 Gen 4', board: '21EB0041US', bios: 'R1SET49W (1.28 )', biosDate: '12/06/2023', cpu: 'AMD Ryzen 5 5625U with Radeon Graphics' },
+    { vendor: 'ASUSTeK COMPUTER INC.', product: 'Zenbook UM425QA_UM425QA', version: '1.0', board: 'UM425QA', bios: 'UM425QA.310', biosDate: '07/21/2023', cpu: 'AMD Ryzen 7 5800H with Radeon Graphics' },
+  ],
+};
+
+export function randomHardware(cpuVendor: 'intel' | 'amd'): Hardware {
+  return pick(LAPTOPS[cpuVendor]);
+}
 
 const pick = <T>(list: readonly T[]): T => list[randomInt(list.length)]!;
 const hex = (n: number): string => randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
@@ -60,7 +85,20 @@ export function plausibleHostname(user = plausibleUser().user): string {
   return pick(styles)();
 }
 
-export function randomIdentity(): SandboxIdentity {
+/** The host's CPU vendor (the laptop's CPU must be of the same make). */
+export function hostCpuVendor(cpuinfo = readCpuinfo()): 'intel' | 'amd' {
+  return /^vendor_id\s*:\s*AuthenticAMD/m.test(cpuinfo) ? 'amd' : 'intel';
+}
+
+function readCpuinfo(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function randomIdentity(opts: { cpuVendor?: 'intel' | 'amd' } = {}): SandboxIdentity {
   const { user, fullName } = plausibleUser();
   const home = `/home/${user}`;
   const place = pick(LOCATIONS);
@@ -83,6 +121,7 @@ export function randomIdentity(): SandboxIdentity {
     },
     publicAddress: `${place.block[0]}.${place.block[1]}.${randomInt(1, 255)}.${randomInt(2, 254)}`,
     geo: { country: place.country, region: place.region, city: place.city, isp: place.isp },
+    hardware: randomHardware(opts.cpuVendor ?? hostCpuVendor()),
   };
 }
 
@@ -101,7 +140,7 @@ export function homeSkeleton(id: SandboxIdentity): SkeletonFile[] {
   const other = PROJECTS.filter((p) => !id.workdir.endsWith(`/${p}`)).slice(0, 2 + randomInt(2));
   const project = id.workdir.slice(id.home.length + 1);
   const files: SkeletonFile[] = [
-    { path: '.gitconfig', content: `[user]\n\tname = ${id.fullName}\n\temail = ${id.email}\n[init]\n\tdefaultBranch = main\n[pull]\n\trebase = false\n` },
+    { path: '.gitconfig', content: `[user]\n\tname = ${id.fullName}\n\temail = ${id.email}\n[core]\n\teditor = vim\n[init]\n\tdefaultBranch = main\n[pull]\n\trebase = false\n` },
     {
       path: '.bash_history',
       content: [
@@ -111,7 +150,10 @@ export function homeSkeleton(id: SandboxIdentity): SkeletonFile[] {
       ].join('\n') + '\n',
       mode: 0o600,
     },
-    { path: '.bashrc.d/aliases.sh', content: "alias ll='ls -alF'\nalias gs='git status'\nexport EDITOR=vim\n" },
+    // Debian's .bashrc sources ~/.bash_aliases: the editor and the usual aliases.
+    { path: '.bash_aliases', content: "alias ll='ls -alF'\nalias gs='git status'\nalias gl='git log --oneline --graph'\nexport EDITOR=vim\nexport VISUAL=vim\n" },
+    { path: '.selected_editor', content: '# Generated by /usr/bin/select-editor\nSELECTED_EDITOR="/usr/bin/vim.basic"\n' },
+    { path: '.vimrc', content: 'set number\nset expandtab\nset shiftwidth=2\nset tabstop=2\nsyntax on\nfiletype plugin indent on\n' },
     { path: '.config/Code/User/settings.json', content: '{\n  "editor.fontSize": 14,\n  "files.autoSave": "afterDelay"\n}\n' },
     { path: '.cache/.keep', content: '' },
     { path: '.local/share/.keep', content: '' },

@@ -22,6 +22,7 @@ export const IMAGE_INPUTS = [
   'bin/import-py.py',
   'bin/phase.cjs',
   'bin/snapshot.py',
+  'src/init.c',
 ] as const;
 
 /** `vetbox-sandbox:<8 hex>` where the hex is sha256 over the image inputs, as build.sh computes it. */

@@ -1,5 +1,6 @@
 import { LABEL_ANALYSIS, LABEL_WORKER, type LabeledResource, type SandboxRuntime } from './runtime.js';
 import { defaultLogger, type Logger } from './log.js';
+import { reapMachineViews } from './machine.js';
 import os from 'node:os';
 
 export interface ReapOptions {
@@ -16,7 +17,10 @@ export interface ReapOptions {
 export function localWorkerAlive(workerId: string): boolean {
   const [host, pidText] = workerId.split(':');
   if (host !== os.hostname()) return true;
-  const pid = Number(pidText);
+  return processAlive(Number(pidText));
+}
+
+function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -48,6 +52,8 @@ export async function reapOrphans(opts: ReapOptions): Promise<LabeledResource[]>
     if (r.kind === 'container') await opts.runtime.remove(r.id);
     else await opts.runtime.removeNetwork(r.id);
   }
+  // The host-side files of the machine views (machine.ts) those workers left.
+  await reapMachineViews(processAlive).catch((err: unknown) => log.warn({ err: String(err) }, 'reaping machine views failed'));
   return doomed;
 }
 

@@ -17,7 +17,7 @@ source "$REPO_ROOT/scripts/lib/common.sh"
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
-DEBIAN_PACKAGES=(docker.io postgresql redis-server debootstrap iptables chromium)
+DEBIAN_PACKAGES=(docker.io postgresql redis-server debootstrap iptables chromium python3-pip)
 DB_USER=vetbox DB_PASSWORD=vetbox DB_NAME=vetbox
 TEST_DB_NAME=${DB_NAME}_test
 PG_HOST=127.0.0.1 PG_PORT=5432

@@ -129,10 +129,11 @@ export {
   type ReadinessProbe,
 } from '@vetbox/config';
 export { startServer, type RunningServer } from './server.js';
-export { requireRole, roleAllows, type AuthenticatedKey } from './auth.js';
+export { authenticateRegistry, requireRole, roleAllows, type AuthenticatedKey } from './auth.js';
 export { HttpProblem, notFound } from './http-problem.js';
 export { buildOpenApiDocument, type OpenApiDocument, type OpenApiExtension, type OpenApiHelpers } from './openapi.js';
 export { httpRegistryLookup } from './registry.js';
+export { createGate, gateOpenApi, Gate, type GateConfig, type GateHandle } from './gate/index.js';
 export { batchesRoutes, batchesOpenApi, BATCH_MAX_BYTES, BATCH_MAX_ENTRIES, type BatchRouteOptions } from './routes/batches.js';
 export { parseOrThrow } from './validate.js';
 export { DEFAULT_WEB_DIST_DIR, webUiRouter } from './web-ui.js';

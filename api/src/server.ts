@@ -7,6 +7,7 @@ import { createPrismaClient } from '@vetbox/db';
 import { createApp } from './app.js';
 import { batchesOpenApi, batchesRoutes } from './routes/batches.js';
 import { dockerProbe, postgresProbe, redisProbe } from '@vetbox/config';
+import { createGate, gateOpenApi } from './gate/index.js';
 import { createApiServices } from './wiring.js';
 
 export interface RunningServer {
@@ -36,11 +37,19 @@ export async function startServer(
 
   // The /v1 API: queue, progress subscriber, registry lookups, upload inspection.
   const api = await createApiServices(env, logger, prisma);
+  // The vetted registry (/registry/npm, /registry/pypi, /registry/why, /v1/gate).
+  const gate = createGate(api.services, {
+    npmRegistryUrl: env.NPM_REGISTRY_URL,
+    pypiUrl: env.PYPI_URL,
+    prefetchVersions: env.GATE_PREFETCH_VERSIONS,
+    upstreamTtlMs: env.GATE_UPSTREAM_TTL_SECONDS * 1000,
+    maxArtifactBytes: env.UPLOAD_MAX_BYTES,
+  });
   const app = createApp({
     logger,
     services: api.services,
-    routers: [batchesRoutes(api.services)],
-    openapi: [batchesOpenApi],
+    routers: [batchesRoutes(api.services), ...gate.routers],
+    openapi: [batchesOpenApi, gateOpenApi],
     // READYZ_DOCKER=false: for an API that has no Docker socket (docker-compose), where only
     // the worker talks to Docker.
     readiness: [
@@ -65,6 +74,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       redis.disconnect();
+      await gate.close();
       await api.close();
       await prisma.$disconnect();
       logger.info('api closed');

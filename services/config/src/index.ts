@@ -37,6 +37,10 @@ export const EnvSchema = z.object({
   SANDBOX_TRACE_MODE: z.enum(['seccomp', 'lean', 'full']).default('seccomp'),
   NPM_REGISTRY_URL: z.string().url().default('https://registry.npmjs.org'),
   PYPI_URL: z.string().url().default('https://pypi.org'),
+  /** The registry gate queues this many never-analyzed newest releases when a package is listed (0: none). */
+  GATE_PREFETCH_VERSIONS: int(3),
+  /** How long the registry gate uses upstream metadata before asking again. */
+  GATE_UPSTREAM_TTL_SECONDS: int(120),
   UPLOAD_MAX_BYTES: int(50 * 1024 * 1024),
   ARCHIVE_MAX_UNPACKED_BYTES: int(512 * 1024 * 1024),
   ARTIFACT_RETENTION_DAYS: int(30),

@@ -45,12 +45,14 @@ const catalog = [
     id: 'credential-store-read',
     category: 'collection',
     severity: 'high',
-    severities: ['high'],
+    severities: ['high', 'low'],
     title: 'Package code read a credential store',
     explanation:
       'A process started by the package (not the package manager itself) opened, or probed for, a file that holds secrets: SSH keys, cloud or ' +
       'registry tokens, browser profiles, crypto wallets or system password hashes. Install and import code has no reason to ' +
-      'read these. Check what the cited process does with the data; together with any network activity this is theft.',
+      'read these. Check what the cited process does with the data; together with any network activity this is theft. ' +
+      'A read of package-manager configuration only (~/.npmrc, ~/.yarnrc, pip.conf: proxy and registry settings live ' +
+      'there too) is low when no planted credential left and the package talked to nothing but the registry and release hosts.',
   },
   {
     id: 'network-activity',
@@ -176,12 +178,13 @@ const catalog = [
     id: 'background-process',
     category: 'persistence',
     severity: 'medium',
-    severities: ['medium'],
+    severities: ['medium', 'low'],
     title: 'Left a process running after the phase',
     explanation:
       'A process started by the package was still running when the install or import finished (detached or daemonized). ' +
-      'Install scripts should finish their work; a process left behind can act later, unobserved. Check what the cited ' +
-      'process runs.',
+      'It is judged by what its process tree did: medium when it reached the network, started other programs or changed ' +
+      'files outside its own package, temporary and cache directories (a process left behind can act later, unobserved); ' +
+      'low when it only did what a build daemon or file watcher does. Check what the cited process runs.'
   },
   {
     id: 'anti-forensics',
@@ -263,12 +266,13 @@ const catalog = [
     id: 'typosquatting',
     category: 'identity',
     severity: 'medium',
-    severities: ['medium', 'low'],
+    severities: ['medium', 'low', 'info'],
     title: 'Name looks like a popular package',
     explanation:
       'The package name is a near look-alike (a typo, swapped or doubled letter, different separators, scope or a common ' +
       'suffix) of a popular package. Make sure the intended package is meant; a look-alike with any other finding is ' +
-      'very likely an attack.',
+      'very likely an attack. A name that had been published for years when the analyzed version came out is an ' +
+      'established project of its own: rated info.',
   },
   {
     id: 'new-behavior',

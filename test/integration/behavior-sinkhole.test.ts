@@ -63,7 +63,7 @@ describe('behavior + sinkhole on a real detonation', () => {
       scripts: { postinstall: 'node net.js' },
       files: { 'net.js': NET_JS, 'index.js': 'module.exports = 1;\n' },
     });
-    await using sinkhole = await startSinkhole({ analysisId, image, hostname: identity.hostname });
+    await using sinkhole = await startSinkhole({ analysisId, image, persona: identity });
     const r = await runSandbox({ analysisId, staged, identity, limits, network: sinkhole.network, caCertPem: sinkhole.caCertPem, phases: ['install'] });
     const capture = await sinkhole.collect();
     const install = r.phases[0]!;
@@ -106,5 +106,5 @@ describe('behavior + sinkhole on a real detonation', () => {
     expect(names).toEqual(expect.arrayContaining(['collector.example', 'api.example']));
     // The resolver ran in the node process (libuv threads are folded into it).
     expect(behavior.network.dns.filter((d) => d.name === 'collector.example').some((d) => d.pid === node!.pid)).toBe(true);
-  });
+  }, 300_000);
 });

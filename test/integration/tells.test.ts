@@ -210,11 +210,6 @@ const PENDING: Record<string, string> = {
   'tracer.tracerpid': 'tracer: eBPF tracer (#17) replaces strace; with SANDBOX_TRACER=strace the tell remains (report.sandbox.tracer.visibleToPackage)',
   'tracer.process': 'tracer: eBPF tracer (#17), no tracer process',
   'harness.project': 'workstation: the decoy project (#15 item 3) is named like a real app, not vetbox-*',
-  'network.lan-interface': 'exfil: LAN interface in the sinkhole namespace',
-  'network.dns-types': 'exfil: DNS answers of every type',
-  'network.public-addresses': 'exfil: plausible public addresses, never benchmark ranges',
-  'network.whoami-geo': 'exfil: "what is my IP" and geolocation answers with the persona',
-  'bait.canary-formats': 'exfil: canaries in real formats with valid checksums',
 };
 
 /** Tells this engine cannot hide (Docker 20.10 / runc 1.1, no CAP_SYS_ADMIN for the sandbox). */

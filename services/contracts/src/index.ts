@@ -9,5 +9,6 @@ export * from './sinkhole.js';
 export * from './staged.js';
 export * from './static.js';
 export * from './json-schema.js';
-export { isLoopback, isPrivateAddress } from './addresses.js';
+export { isLoopback, isPrivateAddress, registrableDomain } from './addresses.js';
+export { canaryRoutes, type CanaryRoute } from './canary-routes.js';
 export * from './indicators.js';

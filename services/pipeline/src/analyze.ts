@@ -11,7 +11,7 @@ import { checkTyposquat } from '@vetbox/rules';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
 import { staticPass } from '@vetbox/static';
 import { acquire } from './acquire.js';
-import { judge } from './judge.js';
+import { judge, withMachineLeaks } from './judge.js';
 import { ANALYZER_VERSION } from './version.js';
 
 export interface PipelineOptions {
@@ -112,10 +112,10 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
     const runtime = opts.runtime ?? new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger: log });
     const image = opts.image ?? (await ensureSandboxImage(runtime));
     const identity = randomIdentity();
-    const sinkhole = await startSinkhole({ analysisId: opts.analysisId, image, runtime, hostname: identity.hostname, canned: opts.canned });
+    const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user, hostname: identity.hostname });
+    const sinkhole = await startSinkhole({ analysisId: opts.analysisId, image, runtime, persona: identity, credentials: canaries.credentials, canned: opts.canned });
     let run: Awaited<ReturnType<typeof runSandbox>>;
     let capture: Awaited<ReturnType<typeof sinkhole.collect>>;
-    const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user });
     try {
       run = await runSandbox({
         analysisId: opts.analysisId,
@@ -168,7 +168,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
         ...opts.history,
       },
       behavior,
-      canaries: detectLeaks(canaries.canaries, capture, behavior),
+      canaries: withMachineLeaks(detectLeaks(canaries.canaries, capture, behavior), capture, behavior, run.sandbox),
       sandbox: run.sandbox,
       phases,
       static: staticAnalysis,

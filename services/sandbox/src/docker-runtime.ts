@@ -136,6 +136,7 @@ export class DockerRuntime implements SandboxRuntime {
           PidsLimit: spec.pidsLimit,
           Tmpfs: spec.tmpfs,
           ShmSize: spec.shmSizeBytes,
+          ...(spec.sysctls ? { Sysctls: spec.sysctls } : {}),
           Binds: [],
           Mounts: (spec.readOnlyBinds ?? []).map((b) => ({ Type: 'bind', Source: b.source, Target: b.target, ReadOnly: true })),
           // The driver's results travel on the main process's output: keep the log small.

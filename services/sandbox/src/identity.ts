@@ -16,14 +16,18 @@ const LAST = ['chen', 'smith', 'kowalski', 'garcia', 'nguyen', 'mueller', 'patel
 const PROJECTS = ['webapp', 'api-server', 'dashboard', 'billing-service', 'backend', 'frontend', 'cli-tool', 'data-pipeline', 'side-project', 'monorepo', 'checkout-ui', 'etl-jobs'];
 const MAIL_DOMAINS = ['gmail.com', 'outlook.com', 'proton.me', 'fastmail.com'];
 
-/** Where the machine sits: time zone, residential ISP and an address block that ISP uses. */
+/**
+ * Where the machine sits: time zone, residential ISP (name and origin AS, as geolocation APIs
+ * report them), an IPv4 block and the IPv6 /32 that ISP hands its customers, and the city's
+ * coordinates and a postal code.
+ */
 const LOCATIONS = [
-  { timezone: 'America/Chicago', country: 'US', region: 'Illinois', city: 'Chicago', isp: 'Comcast Cable Communications, LLC', block: [73, 44] },
-  { timezone: 'America/Los_Angeles', country: 'US', region: 'California', city: 'San Jose', isp: 'Comcast Cable Communications, LLC', block: [98, 207] },
-  { timezone: 'America/New_York', country: 'US', region: 'New York', city: 'Brooklyn', isp: 'Verizon Business', block: [108, 46] },
-  { timezone: 'Europe/Berlin', country: 'DE', region: 'Berlin', city: 'Berlin', isp: 'Deutsche Telekom AG', block: [79, 207] },
-  { timezone: 'Europe/London', country: 'GB', region: 'England', city: 'Manchester', isp: 'British Telecommunications PLC', block: [86, 146] },
-  { timezone: 'Europe/Paris', country: 'FR', region: 'Ile-de-France', city: 'Paris', isp: 'Orange S.A.', block: [90, 63] },
+  { timezone: 'America/Chicago', country: 'US', region: 'Illinois', city: 'Chicago', isp: 'Comcast Cable Communications, LLC', asn: 'AS7922', block: [73, 44], v6: '2601:240', postal: '60614', latitude: 41.9214, longitude: -87.6513 },
+  { timezone: 'America/Los_Angeles', country: 'US', region: 'California', city: 'San Jose', isp: 'Comcast Cable Communications, LLC', asn: 'AS7922', block: [98, 207], v6: '2601:646', postal: '95126', latitude: 37.3249, longitude: -121.9153 },
+  { timezone: 'America/New_York', country: 'US', region: 'New York', city: 'Brooklyn', isp: 'Verizon Business', asn: 'AS701', block: [108, 46], v6: '2600:4041', postal: '11215', latitude: 40.6681, longitude: -73.9806 },
+  { timezone: 'Europe/Berlin', country: 'DE', region: 'Berlin', city: 'Berlin', isp: 'Deutsche Telekom AG', asn: 'AS3320', block: [79, 207], v6: '2003:e5', postal: '10437', latitude: 52.5396, longitude: 13.4159 },
+  { timezone: 'Europe/London', country: 'GB', region: 'England', city: 'Manchester', isp: 'British Telecommunications PLC', asn: 'AS2856', block: [86, 146], v6: '2a00:23c7', postal: 'M14', latitude: 53.4491, longitude: -2.2247 },
+  { timezone: 'Europe/Paris', country: 'FR', region: 'Ile-de-France', city: 'Paris', isp: 'Orange S.A.', asn: 'AS3215', block: [90, 63], v6: '2a01:cb00', postal: '75011', latitude: 48.8591, longitude: 2.3806 },
 ] as const;
 
 /** Interface names and vendor prefixes of real laptops' network cards (Intel wireless and wired). */
@@ -63,12 +67,16 @@ const pick = <T>(list: readonly T[]): T => list[randomInt(list.length)]!;
 const hex = (n: number): string => randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
 const capital = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
 
-/** User names of at least 7 characters in the styles people pick (`priya.patel`, `mchen84`, ...). */
+/**
+ * User names of at least 8 characters in the styles people pick (`priya.patel`, `mchen1984`,
+ * ...): long enough to be an unambiguous identity canary (the canary search needs 8 bytes).
+ */
 export function plausibleUser(): { user: string; fullName: string } {
   const first = pick(FIRST);
   const last = pick(LAST);
   const styles = [`${first}.${last}`, `${first}${last}`, `${first[0]}${last}${randomInt(70, 99)}`, `${first}-${last}`, `${first}${last[0]}${randomInt(10, 99)}`];
-  return { user: pick(styles.filter((s) => s.length >= 7)), fullName: `${capital(first)} ${capital(last)}` };
+  const long = styles.filter((s) => s.length >= 8);
+  return { user: long.length ? pick(long) : `${first}${last}${randomInt(1975, 2003)}`, fullName: `${capital(first)} ${capital(last)}` };
 }
 
 /** Hostnames in the styles real laptops and desktops use, always with something of their own. */
@@ -118,9 +126,20 @@ export function randomIdentity(opts: { cpuVendor?: 'intel' | 'amd' } = {}): Sand
       prefix: 24,
       gateway: lan.gateway,
       mac: `${pick(OUIS)}:${hex(2)}:${hex(2)}:${hex(2)}`,
+      // The ISP's prefix for this line, and a privacy (random) interface id as Linux picks by default.
+      address6: `${place.v6}:${hex(4)}:${hex(4)}:${hex(4)}:${hex(4)}:${hex(4)}:${hex(4)}`.replace(/:0+(?=[0-9a-f])/g, ':'),
     },
     publicAddress: `${place.block[0]}.${place.block[1]}.${randomInt(1, 255)}.${randomInt(2, 254)}`,
-    geo: { country: place.country, region: place.region, city: place.city, isp: place.isp },
+    geo: {
+      country: place.country,
+      region: place.region,
+      city: place.city,
+      isp: place.isp,
+      asn: place.asn,
+      postal: place.postal,
+      latitude: place.latitude,
+      longitude: place.longitude,
+    },
     hardware: randomHardware(opts.cpuVendor ?? hostCpuVendor()),
   };
 }
@@ -158,7 +177,7 @@ export function homeSkeleton(id: SandboxIdentity): SkeletonFile[] {
     { path: '.cache/.keep', content: '' },
     { path: '.local/share/.keep', content: '' },
     { path: '.local/bin/.keep', content: '' },
-    { path: '.ssh/known_hosts', content: '192.0.2.15 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n', mode: 0o644 },
+    { path: '.ssh/known_hosts', content: 'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n', mode: 0o644 },
     { path: `${project}/README.md`, content: `# ${project.split('/').pop()}\n` },
   ];
   for (const name of other) {

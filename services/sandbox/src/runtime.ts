@@ -22,6 +22,8 @@ export interface ContainerSpec {
   /** OCI runtime name (runc, runsc). */
   runtime: string;
   env?: string[];
+  /** Namespaced kernel settings (`net.*` only: the container has its own network namespace). */
+  sysctls?: Record<string, string>;
   /**
    * Host files or directories bound at `target`, always read-only (safety rule 4). A bind at
    * /etc/hosts, /etc/hostname or /etc/resolv.conf replaces the file Docker would bind there.

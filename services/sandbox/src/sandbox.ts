@@ -166,7 +166,7 @@ const INBOX = `${HARNESS_STATE}/in`;
 const TRACE_DIR = '/run/log/journal';
 /** Where a host with DMI (a QEMU VM, say) shows its own: covered by a tmpfs with the laptop's. */
 const HOST_DMI = '/sys/devices/virtual/dmi/id';
-const CA_NAME = 'corp-proxy-ca.crt';
+const CA_NAME = 'ZscalerRootCertificate-2048-SHA256.crt';
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const MARKER = '@@VETBOX@@';
 /** Host-side slack over the in-container deadline before the container is killed outright. */

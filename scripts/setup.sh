@@ -26,6 +26,9 @@ DATABASE_URL=${DATABASE_URL:-postgresql://$DB_USER:$DB_PASSWORD@$PG_HOST:$PG_POR
 REDIS_HOST=127.0.0.1 REDIS_PORT=6379
 DOCKER_PIDFILE=${DOCKER_PIDFILE:-/var/run/docker.pid}
 DOCKER_WAIT_SECONDS=${DOCKER_WAIT_SECONDS:-60}
+# More dockerd flags (an operator's --data-root, or a second daemon for the outage tests:
+# --data-root, --exec-root, --pidfile, -H). --bridge=none is always kept.
+DOCKERD_EXTRA_ARGS=${DOCKERD_EXTRA_ARGS:-}
 
 # ---------------------------------------------------------------------------------------------
 step_debian_packages() {
@@ -64,20 +67,23 @@ step_docker() {
     note "running ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
     return
   fi
-  if pgrep -x dockerd >/dev/null; then
-    note "dockerd is running but not answering yet; waiting"
+  local pid
+  pid=$(cat "$DOCKER_PIDFILE" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    note "dockerd ($pid) is running but not answering yet; waiting"
   else
     # A killed dockerd leaves its pid file, and the next start fails with "pid file found".
     if [ -e "$DOCKER_PIDFILE" ]; then
       note "removing stale $DOCKER_PIDFILE (no dockerd process)"
       as_root rm -f "$DOCKER_PIDFILE"
     fi
-    note "starting dockerd --bridge=none (log: $log)"
+    note "starting dockerd --bridge=none $DOCKERD_EXTRA_ARGS (log: $log)"
     # setsid: the daemon outlives this script and the terminal's signals. A plain command (not
     # the as_root function) so no shell stays behind holding this script's stdout open.
     local sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    "${sudo[@]}" setsid dockerd --bridge=none </dev/null >>"$log" 2>&1 &
+    # shellcheck disable=SC2086 # DOCKERD_EXTRA_ARGS is a list of flags
+    "${sudo[@]}" setsid dockerd --bridge=none --pidfile "$DOCKER_PIDFILE" $DOCKERD_EXTRA_ARGS </dev/null >>"$log" 2>&1 &
     disown || true
   fi
   wait_for "docker info" "$DOCKER_WAIT_SECONDS" docker_ready || fail "Docker Engine did not become ready" "$log"

@@ -1,3 +1,4 @@
+import { workerReportedProbe } from './outages.js';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
@@ -5,7 +6,7 @@ import { createLogger, loadEnv, type Env, type Logger } from '@vetbox/config';
 import { createPrismaClient } from '@vetbox/db';
 import { createApp } from './app.js';
 import { batchesOpenApi, batchesRoutes } from './routes/batches.js';
-import { dockerProbe, postgresProbe, redisProbe } from './readiness.js';
+import { dockerProbe, postgresProbe, redisProbe } from '@vetbox/config';
 import { createGate, gateOpenApi } from './gate/index.js';
 import { createApiServices } from './wiring.js';
 
@@ -54,7 +55,8 @@ export async function startServer(
     readiness: [
       redisProbe(redis),
       postgresProbe(prisma),
-      ...(env.READYZ_DOCKER ? [dockerProbe(env.DOCKER_SOCKET)] : []),
+      // Without its own socket, the API reports Docker as the workers see it.
+      ...(env.READYZ_DOCKER ? [dockerProbe(env.DOCKER_SOCKET)] : api.services.outages ? [workerReportedProbe('docker', api.services.outages)] : []),
     ],
   });
   const server = await new Promise<Server>((resolve, reject) => {

@@ -47,6 +47,8 @@ export const EnvSchema = z.object({
   ARCHIVE_MAX_UNPACKED_BYTES: int(512 * 1024 * 1024),
   ARTIFACT_RETENTION_DAYS: int(30),
   JOB_ATTEMPTS: int(3),
+  /** A Docker/PostgreSQL outage longer than this is reported loudly (log, metric); queued analyses still wait. */
+  DEPENDENCY_OUTAGE_MAX_MS: int(30 * 60_000),
   RATE_LIMIT_PER_MINUTE: int(600),
   VETBOX_API_KEY: z.string().optional(),
   VETBOX_SERVER: z.string().url().default('http://127.0.0.1:3000'),
@@ -71,3 +73,19 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
 
 export { createLogger, usePrettyLogs, type CreateLoggerOptions, type LogFormat, type Logger } from './logger.js';
 export { runUntilSignal, type RunUntilSignalOptions } from './process.js';
+export {
+  DependencyMonitor,
+  checkReadiness,
+  dockerProbe,
+  postgresProbe,
+  redisProbe,
+  DEFAULT_PROBE_TIMEOUT_MS,
+  type DependencyChange,
+  type DependencyMonitorOptions,
+  type DependencyName,
+  type DependencyState,
+  type PingableRedis,
+  type ProbeResult,
+  type QueryablePrisma,
+  type ReadinessProbe,
+} from './dependencies.js';

@@ -49,7 +49,7 @@ export const analyze: Analyzer = createAnalyzer();
 async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: PipelineOptions): Promise<AnalyzeResult> {
   const env = loadEnv();
   const { signal } = ctx;
-  const workDir = await createWorkDir(options.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(job.analysisId)}-`);
+  const workDir = await createWorkDir(options.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(job.analysisId)}-`, job.analysisId);
   try {
     ctx.onStage('fetch', PROGRESS.fetch);
     const registryUrl = options.registryUrl ?? env.NPM_REGISTRY_URL;
@@ -111,7 +111,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
   const signal = opts.signal ?? new AbortController().signal;
   const onStage = opts.onStage ?? (() => {});
   const log = opts.logger?.child({ analysisId: opts.analysisId });
-  const traceDir = await createWorkDir(opts.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(opts.analysisId)}-traces-`);
+  const traceDir = await createWorkDir(opts.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(opts.analysisId)}-traces-`, opts.analysisId);
   try {
     const runtime = opts.runtime ?? new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger: log });
     const image = opts.image ?? (await ensureSandboxImage(runtime));

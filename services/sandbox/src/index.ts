@@ -27,8 +27,8 @@ export { selectTracer, type TracerChoice, type TracerSetting } from './tracer/se
 export { cgroupIdOf } from './tracer/cgroup.js';
 export { DockerRuntime, classifyDockerError, type DockerRuntimeOptions } from './docker-runtime.js';
 export { LABEL_ANALYSIS, LABEL_WORKER, type SandboxRuntime, type ContainerSpec, type ExecOptions, type ExecResult, type ContainerChange, type LabeledResource } from './runtime.js';
-export { reapOrphans, localWorkerAlive, type ReapOptions } from './reaper.js';
-export { createWorkDir, reapWorkDirs, type ReapWorkDirsOptions } from './workdirs.js';
+export { reapOrphans, reapStale, localWorkerAlive, type ReapOptions, type ReapStaleOptions } from './reaper.js';
+export { createWorkDir, reapStaleWorkDirs, reapWorkDirs, type ReapWorkDirsOptions } from './workdirs.js';
 export { sandboxImage, sandboxImageTag, ensureSandboxImage, buildSandboxImage, IMAGE_DIR, IMAGE_INPUTS } from './image.js';
 export { limitsFromEnv, type SandboxLimits } from './limits.js';
 export { randomIdentity, plausibleHostname, plausibleUser, homeSkeleton, type SandboxIdentity } from './identity.js';

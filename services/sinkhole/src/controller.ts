@@ -164,7 +164,8 @@ export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhol
   try {
     await runtime.copyIn(id, '/', await archive({ 'launcher.cjs': bundles.launcher, 'sinkhole.cjs': bundles.server, 'config.json': JSON.stringify(serverConfig) }));
     await runtime.start(id);
-    // Generous: on a loaded shared machine two node start-ups and the wiring can take many seconds.
+    // Generous: on a loaded host its start (CA, listeners, the LAN wiring) can take tens of seconds,
+    // and a retry costs an attempt.
     await waitReady(runtime, id, opts.readyTimeoutMs ?? 60_000);
   } catch (err) {
     await stop().catch(() => {});

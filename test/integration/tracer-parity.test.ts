@@ -55,7 +55,11 @@ const FIXTURES: Array<{ name: string; stage: () => Promise<StagedPackage> }> = [
 /** Run-specific text: the canaries' random values (hex in DNS labels), pip's random temp dirs. */
 const stable = (s: string): string => s.replace(/[0-9a-f]{16,}/g, '<hex>').replace(/(\/tmp\/pip-[a-z-]+-)[a-z0-9_]{8}\b/g, '$1<r>');
 
-/** What a report shows of the package (housekeeping folded away), with run-specific parts removed. */
+/**
+ * What a report shows of the package (housekeeping folded away), with run-specific parts removed:
+ * a connection to an address the sinkhole answered is named by its host (each sinkhole answers
+ * with addresses of its own).
+ */
 function shown(report: Report): Record<string, string[]> {
   const b = report.behavior;
   const pkg = new Set(b.processes.filter((p) => !p.housekeeping).map((p) => `${p.phase}:${p.pid}`));
@@ -64,7 +68,7 @@ function shown(report: Report): Record<string, string[]> {
   return {
     processes: sorted(b.processes.filter((p) => !p.housekeeping).map((p) => `${p.phase} ${p.argv.join(' ')}`)),
     files: sorted(b.files.filter((f) => ofPkg(f.phase, f.pid) && f.op !== 'stat').map((f) => `${f.phase} ${f.op} ${f.path} ${f.result}`)),
-    connections: sorted(b.network.connections.filter((c) => c.family === 'inet' || c.family === 'inet6').map((c) => `${c.phase} ${c.syscall} ${c.protocol} ${c.address}:${c.port}`)),
+    connections: sorted(b.network.connections.filter((c) => c.family === 'inet' || c.family === 'inet6').map((c) => `${c.phase} ${c.syscall} ${c.protocol} ${c.hostname ?? c.address}:${c.port}`)),
     dns: sorted(b.network.dns.map((d) => `${d.phase} ${d.name} ${d.type}`)),
     canaries: sorted(report.canaries.filter((c) => c.leaked).map((c) => c.planted)),
     rules: sorted(report.findings.map((f) => `${f.rule} ${f.severity}`)),

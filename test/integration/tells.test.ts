@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { crc32, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEnv } from '@vetbox/config';
 import type { Persona, Report } from '@vetbox/contracts';
 import { detonate } from '@vetbox/pipeline';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage } from '@vetbox/sandbox';
@@ -207,8 +208,11 @@ const CHECKS: Record<string, Check> = {
  * (the test then asserts them). Printed on every run, with a note when one already passes.
  */
 const PENDING: Record<string, string> = {
-  'tracer.tracerpid': 'tracer: eBPF tracer (#17) replaces strace; with SANDBOX_TRACER=strace the tell remains (report.sandbox.tracer.visibleToPackage)',
-  'tracer.process': 'tracer: eBPF tracer (#17), no tracer process',
+  // The eBPF tracer (#17) hides these; only a worker told to trace with strace shows them
+  // (report.sandbox.tracer.visibleToPackage). SANDBOX_TRACER=auto must find eBPF here, or fail.
+  ...(loadEnv().SANDBOX_TRACER === 'strace'
+    ? { 'tracer.tracerpid': 'SANDBOX_TRACER=strace: TracerPid is strace', 'tracer.process': 'SANDBOX_TRACER=strace: strace is in ps' }
+    : {}),
   'harness.project': 'workstation: the decoy project (#15 item 3) is named like a real app, not vetbox-*',
 };
 
@@ -292,16 +296,20 @@ describe('tells: imitation malware that needs a workstation reaches its payload 
     expect(report.findings.map((f) => f.rule), text).toContain('credential-exfiltration');
   }, 400_000);
 
-  it('a postinstall that beacons only where it sees no container (and, once the tracer is eBPF, no tracer): malicious', async () => {
+  it('a postinstall that beacons only where it sees no container and no tracer: malicious', async () => {
     const staged = await stageNpm({ name: 'quiet-telemetry', scripts: { postinstall: 'node beacon.js' }, files: { 'beacon.js': SANDBOX_AWARE_BEACON_JS, 'index.js': 'module.exports = 1;\n' } });
     const { report, text } = await detonateFixture(staged);
     expect(report.phases[0]?.stdoutTail, text).toMatch(/sandbox-aware: container=none/);
     expect(report.verdict, text).toBe('malicious');
     expect(report.findings.map((f) => f.rule), text).toContain('credential-exfiltration');
     const contacted = report.findings.filter((f) => f.rule === 'network-activity').map((f) => f.title).join('\n');
-    // PENDING (tracer, #17): strace shows as TracerPid, so the second stage stays quiet until
-    // the eBPF tracer lands; then report.sandbox.tracer.visibleToPackage is false and it fires.
-    if (report.sandbox?.tracer?.visibleToPackage === false) expect(contacted, text).toMatch(/checkin\.example/);
-    else expect(report.phases[0]?.stdoutTail, text).toMatch(/tracer=tracerpid/);
+    // The eBPF tracer (#17) is invisible, so the second stage fires; only a worker told to trace
+    // with strace shows as TracerPid, and then the second stage stays quiet.
+    if (loadEnv().SANDBOX_TRACER === 'strace') {
+      expect(report.phases[0]?.stdoutTail, text).toMatch(/tracer=tracerpid/);
+    } else {
+      expect(report.sandbox?.tracer?.visibleToPackage, text).toBe(false);
+      expect(contacted, text).toMatch(/checkin\.example/);
+    }
   }, 400_000);
 });

@@ -567,8 +567,15 @@ export class Sandbox implements AsyncDisposable {
   private async snapshot(mode: 'save' | 'diff', name: string): Promise<{ changes?: Array<Omit<FileChange, 'phase'>> }> {
     const roots = [this.identity.home, '/tmp', '/var/tmp', '/dev/shm', `/run/user/${SANDBOX_UID}`];
     const args = mode === 'save' ? ['save', name, ...roots] : ['diff', this.lastSnapshot, name, ...roots];
-    const r = await this.runtime.exec(this.id, ['python3', `${ROOT_HELPERS}/snapshot.py`, ...args], { maxOutputBytes: 16 * 1024 * 1024 });
-    if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `snapshot ${mode} failed: ${r.stderr.toString().slice(-1000)}`);
+    const run = () => this.runtime.exec(this.id, ['python3', `${ROOT_HELPERS}/snapshot.py`, ...args], { maxOutputBytes: 16 * 1024 * 1024 });
+    let r = await run();
+    // Right after a fork bomb is killed, its processes still hold the pids limit until they are
+    // reaped, so the helper cannot start yet: wait for the slots to free up rather than fail.
+    for (let delayMs = 250; r.exitCode !== 0 && delayMs <= 4_000; delayMs *= 2) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      r = await run();
+    }
+    if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `snapshot ${mode} failed (exit ${r.exitCode}): ${r.stderr.toString().slice(-1000)}`);
     this.lastSnapshot = name;
     return JSON.parse(r.stdout.toString('utf8')) as { changes?: Array<Omit<FileChange, 'phase'>> };
   }

@@ -46,6 +46,7 @@ describe('sandbox isolation: network', () => {
   it('TCP to 203.0.113.10 and a DNS lookup of anything.example never leave (network none)', async () => {
     const r = await runInSandbox({
       analysisId: newId(),
+      tracer: 'strace', // reads the raw strace text
       cmd: [
         'curl -s -m 3 http://203.0.113.10/; echo curl=$?',
         'nc -z -w 2 203.0.113.10 80; echo nc=$?',

@@ -36,6 +36,8 @@ export const EnvSchema = z.object({
   /** The execute phase: time box of one call (or bin, or planted command) and of the whole phase. */
   SANDBOX_CALL_MS: int(3_000),
   SANDBOX_EXECUTE_MS: int(15_000),
+  /** The idle phase (fast clock while something is left running, then install and import a date ahead); off: skipped. */
+  SANDBOX_IDLE: z.stringbool().default(true),
   /** The idle phase: how long the fast clock runs (real ms) and how much time passes in it (s). */
   SANDBOX_IDLE_WINDOW_MS: int(3_000),
   SANDBOX_IDLE_SPAN_S: int(86_400),
@@ -45,12 +47,20 @@ export const EnvSchema = z.object({
   SANDBOX_BUDGET_MS: int(600_000),
   /** seccomp: strace --seccomp-bpf on the syscalls the behavior model reads; lean: the same without the stat family (faster, blind to stat probes); full: every syscall. */
   SANDBOX_TRACE_MODE: z.enum(['seccomp', 'lean', 'full']).default('seccomp'),
+  /** auto: eBPF when it loads here (root, BTF), else strace; ebpf: eBPF or fail; strace: strace (SANDBOX_TRACE_MODE). */
+  SANDBOX_TRACER: z.enum(['auto', 'ebpf', 'strace']).default('auto'),
   NPM_REGISTRY_URL: z.string().url().default('https://registry.npmjs.org'),
   PYPI_URL: z.string().url().default('https://pypi.org'),
+  /** The registry gate queues this many never-analyzed newest releases when a package is listed (0: none). */
+  GATE_PREFETCH_VERSIONS: int(3),
+  /** How long the registry gate uses upstream metadata before asking again. */
+  GATE_UPSTREAM_TTL_SECONDS: int(120),
   UPLOAD_MAX_BYTES: int(50 * 1024 * 1024),
   ARCHIVE_MAX_UNPACKED_BYTES: int(512 * 1024 * 1024),
   ARTIFACT_RETENTION_DAYS: int(30),
   JOB_ATTEMPTS: int(3),
+  /** A Docker/PostgreSQL outage longer than this is reported loudly (log, metric); queued analyses still wait. */
+  DEPENDENCY_OUTAGE_MAX_MS: int(30 * 60_000),
   RATE_LIMIT_PER_MINUTE: int(600),
   VETBOX_API_KEY: z.string().optional(),
   VETBOX_SERVER: z.string().url().default('http://127.0.0.1:3000'),
@@ -75,3 +85,19 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
 
 export { createLogger, usePrettyLogs, type CreateLoggerOptions, type LogFormat, type Logger } from './logger.js';
 export { runUntilSignal, type RunUntilSignalOptions } from './process.js';
+export {
+  DependencyMonitor,
+  checkReadiness,
+  dockerProbe,
+  postgresProbe,
+  redisProbe,
+  DEFAULT_PROBE_TIMEOUT_MS,
+  type DependencyChange,
+  type DependencyMonitorOptions,
+  type DependencyName,
+  type DependencyState,
+  type PingableRedis,
+  type ProbeResult,
+  type QueryablePrisma,
+  type ReadinessProbe,
+} from './dependencies.js';

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { SEVERITY_ORDER, type EvidenceRef, type Finding, type IncompletePhase, type Verdict } from '@vetbox/contracts';
-import { attributeDrafts } from './attribution.js';
+import { attributeDrafts } from './trigger-attribution.js';
 import { ruleInfo } from './catalog.js';
 import { RuleContext, type Draft, type EvaluateInput, type Evidence } from './context.js';
 import { credentialExfiltration, credentialStoreRead } from './rules/credentials.js';
+import { environmentExfiltration, identityExfiltration } from './rules/exfiltration.js';
 import {
   downloaderExecution,
   droppedExecutableRun,
@@ -19,7 +20,9 @@ import { networkActivity } from './rules/network.js';
 import { persistence } from './rules/persistence.js';
 import { droppedPayload, persistenceCradle } from './rules/content.js';
 import { backgroundProcess, processInjection, sandboxProbe } from './rules/probes.js';
+import { traceFlood } from './rules/trace.js';
 import { score } from './scoring.js';
+import { attributeToDependencies } from './attribution.js';
 import { checkTyposquat, typosquatting } from './typosquat.js';
 
 export interface Evaluation {
@@ -38,6 +41,8 @@ type BehaviorRule = (ctx: RuleContext) => Draft[];
 /** Behavior rules in catalog order; `typosquatting` is static and runs on the name alone. */
 const BEHAVIOR_RULES: readonly BehaviorRule[] = [
   credentialExfiltration,
+  identityExfiltration,
+  environmentExfiltration,
   credentialStoreRead,
   networkActivity,
   downloaderExecution,
@@ -53,12 +58,17 @@ const BEHAVIOR_RULES: readonly BehaviorRule[] = [
   cryptoMining,
   processInjection,
   backgroundProcess,
+  traceFlood,
   antiForensics,
   ...STATIC_RULES,
 ];
 
-/** Cited evidence per finding; the rest is counted in a last summary-only reference. */
-const MAX_EVIDENCE = 50;
+/**
+ * Cited evidence per finding; the rest is counted in a last summary-only reference. High enough
+ * that a grouped finding keeps every lookup and connection of a flood (the viewers collapse long
+ * lists), low enough to bound a report.
+ */
+export const MAX_EVIDENCE = 5000;
 
 /** Hash of what the evidence says (not where it sits), so a policy exception survives re-runs. */
 export function evidenceHash(rule: string, keys: readonly string[]): string {
@@ -113,7 +123,8 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const drafts = [...typosquatting(input.package, lookalike), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))];
   attributeDrafts(ctx, drafts);
   const incomplete = incompletePhases(input.phases, input.sandbox);
-  const findings = raiseUnconfirmed(drafts.filter((d) => d.evidence.length > 0).map(completeFinding), incomplete).sort(bySeverityThenRule);
+  const completed = raiseUnconfirmed(drafts.filter((d) => d.evidence.length > 0).map(completeFinding), incomplete);
+  const findings = attributeToDependencies(completed, input.behavior, input.package.name).sort(bySeverityThenRule);
   const scored = score(findings);
   return {
     findings,

@@ -20,6 +20,7 @@ export {
 } from './new-behavior.js';
 export { ruleCatalogMarkdown } from './docs.js';
 export { contentSelector, type CaptureLayout } from './capture.js';
-export { describeCall } from './attribution.js';
+export { describeCall } from './trigger-attribution.js';
+export { CHANNELS, channelOf, type ChannelKind, type ChannelPattern } from './channels.js';
 export { knownMaliciousFinding, withKnownMalicious } from './known-malicious.js';
 export { errorLine, incompletePhases } from './incomplete.js';

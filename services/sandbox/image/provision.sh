@@ -14,11 +14,35 @@ fund=false
 audit=false
 RC
 
-# /trace holds strace output: root only, so traced code cannot tamper with it.
-mkdir -p /trace /work /vetbox-in
-chmod 0700 /trace /vetbox-in
-chmod 0755 /opt/vetbox /opt/vetbox/bin
-chmod 0755 /opt/vetbox/bin/* 
+mkdir -p /work
+
+# pid 1 and the login sessions (src/init.c), installed where Debian keeps systemd, which this
+# image does not carry (an installed systemd would be overwritten: refuse).
+if dpkg-query -W -f='${Status}' systemd 2>/dev/null | grep -q 'install ok installed'; then
+  echo "provision: the systemd package is installed; src/init.c would replace it" >&2; exit 1
+fi
+mkdir -p /usr/lib/systemd /root/.local/spool /root/.local/state /root/.local/in /root/.local/lib
+chmod 0700 /root /root/.local /root/.local/spool /root/.local/state /root/.local/in /root/.local/lib
+gcc -O2 -s -Wall -Wno-format-truncation -Wno-unused-result -DPHASE_DRIVER='"/root/.local/lib/phase.cjs"' \
+  -o /usr/lib/systemd/systemd /opt/vetbox/src/init.c
+chmod 0755 /usr/lib/systemd/systemd
+ln -sf /lib/systemd/systemd /sbin/init
+
+# Helpers: the user's (import steps) in a system directory, root's where the user cannot list.
+# Nothing package code can see is named after the sandbox (src/commands.ts: HELPERS, ROOT_HELPERS).
+mkdir -p /usr/local/libexec
+install -m 0644 /opt/vetbox/bin/import-npm.cjs /opt/vetbox/bin/import-py.py /opt/vetbox/bin/execute-npm.cjs \
+  /opt/vetbox/bin/execute-py.py /opt/vetbox/bin/next-login.cjs /usr/local/libexec/
+install -m 0700 /opt/vetbox/bin/phase.cjs /opt/vetbox/bin/snapshot.py /opt/vetbox/bin/clock.cjs /opt/vetbox/bin/capture.py /root/.local/lib/
+
+# The fast clock (src/fastclock.c), named like a system library. It is loaded through LD_PRELOAD
+# in the environment the session helper starts each phase with (never /etc/ld.so.preload, which
+# any probe reads); on load it removes itself from its process's environment (getenv, environ
+# and /proc/self/environ) and hands itself on to what that process executes. Until the idle
+# phase moves its state page (root's, read-only to the user) it passes every call through.
+LIBDIR=/usr/lib/$(gcc -print-multiarch)
+gcc -O2 -s -shared -fPIC -Wall -o "$LIBDIR/libhrclock.so.1" /opt/vetbox/src/fastclock.c -ldl -lpthread
+rm -rf /opt/vetbox
 
 # Traced code runs as an unprivileged user: leave it no world-writable place on the image's
 # filesystem (the sandbox mounts size-limited tmpfs where it may write).
@@ -38,14 +62,3 @@ find / -xdev -perm /6000 -type f -exec chmod ug-s {} + 2>/dev/null || true
 if getent passwd 1000 >/dev/null; then userdel -r "$(getent passwd 1000 | cut -d: -f1)" 2>/dev/null || true; fi
 if getent group 1000 >/dev/null; then groupdel "$(getent group 1000 | cut -d: -f1)" 2>/dev/null || true; fi
 mkdir -p /etc/skel /usr/local/share/ca-certificates
-printf 'vetbox sandbox image\n' > /opt/vetbox/IMAGE
-node --version > /opt/vetbox/node-version
-
-# The fast clock (fastclock.c): every dynamically linked process loads it through
-# /etc/ld.so.preload (no environment variable for package code to read), so processes started in
-# any phase follow the idle phase's clock. Its state page is created per sandbox (clock.cjs init).
-LIBDIR=/usr/lib/$(gcc -print-multiarch)
-gcc -O2 -shared -fPIC -o "$LIBDIR/libhrclock.so.1" /opt/vetbox/fastclock.c -ldl -lpthread
-rm -f /opt/vetbox/fastclock.c
-echo "$LIBDIR/libhrclock.so.1" > /etc/ld.so.preload
-mkdir -p /run/hrclock && chmod 0755 /run/hrclock

@@ -2,6 +2,7 @@ export { phaseReport, runSandbox, runInSandbox, type RunSandboxOptions, type San
 export {
   Sandbox,
   SANDBOX_CAPS,
+  SANDBOX_CAPS_EBPF,
   SANDBOX_UID,
   STRACE_BASE_ARGS,
   STRACE_SECCOMP_ARGS,
@@ -18,18 +19,23 @@ export {
   type CommandResult,
   type LeftoverProcess,
   type TraceMode,
+  type TraceLossCounts,
+  type TraceSessionFile,
 } from './sandbox.js';
+export { EbpfLoader, LOADER_PATH, type LoaderCounters } from './tracer/loader.js';
+export { selectTracer, type TracerChoice, type TracerSetting } from './tracer/select.js';
+export { cgroupIdOf } from './tracer/cgroup.js';
 export { DockerRuntime, classifyDockerError, type DockerRuntimeOptions } from './docker-runtime.js';
 export { LABEL_ANALYSIS, LABEL_WORKER, type SandboxRuntime, type ContainerSpec, type ExecOptions, type ExecResult, type ContainerChange, type LabeledResource } from './runtime.js';
-export { reapOrphans, localWorkerAlive, type ReapOptions } from './reaper.js';
-export { createWorkDir, reapWorkDirs, type ReapWorkDirsOptions } from './workdirs.js';
+export { reapOrphans, reapStale, localWorkerAlive, type ReapOptions, type ReapStaleOptions } from './reaper.js';
+export { createWorkDir, reapStaleWorkDirs, reapWorkDirs, type ReapWorkDirsOptions } from './workdirs.js';
 export { sandboxImage, sandboxImageTag, ensureSandboxImage, buildSandboxImage, IMAGE_DIR, IMAGE_INPUTS } from './image.js';
 export { limitsFromEnv, type SandboxLimits } from './limits.js';
 export { randomIdentity, plausibleHostname, plausibleUser, homeSkeleton, type SandboxIdentity } from './identity.js';
 export { HELPERS, phaseCommand, packageDirs } from './commands.js';
 export { parseCallRecords, withoutRecords, RECORD_MARK } from './phases/records.js';
 export { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.js';
-export { CLOCK_STATE_PATH, clockStatePage } from './phases/clock.js';
+export { CLOCK_STATE_PATH, FASTCLOCK_LIBRARY, clockStatePage } from './phases/clock.js';
 export type { CaptureSelector } from './phases/capture.js';
 export type { PlantedItem } from './phases/planted.js';
 export { workerId } from './worker-id.js';

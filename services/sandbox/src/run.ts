@@ -19,7 +19,7 @@ import { againCommand, executeCommand, nextLoginCommand } from './phases/command
 import { plantedItems } from './phases/planted.js';
 import { parseCallRecords, withoutRecords } from './phases/records.js';
 import { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.js';
-import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions } from './sandbox.js';
+import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions, type TraceSessionFile } from './sandbox.js';
 
 export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
   staged: StagedPackage;
@@ -40,6 +40,8 @@ export interface SandboxRunResult {
   calls: CallRecord[];
   /** Captured content of what the phases wrote (see `capture`). */
   contents: CapturedContent[];
+  /** eBPF: the one trace of every phase (strace: each phase's `trace` file instead). */
+  session?: TraceSessionFile;
 }
 
 /** A phase as the report shows it: the host-side details (trace path, file changes) stay out. */
@@ -59,22 +61,22 @@ export function phaseReport(p: PhaseResult): PhaseReport {
 const KEEP_GRACE_MS = 300;
 
 /**
- * Detonates a staged package: one container, each phase traced separately, the container removed
- * on every path (success, failure, timeout, cancellation). Processes a phase leaves running are
- * followed through the later phases (their events stay in the trace of the phase that started
- * them) and killed when the last phase ends. Package misbehaviour is data in the phase results;
- * only our own failures throw (VetboxError).
+ * Detonates a staged package: one container, each phase traced, the container removed on every
+ * path (success, failure, timeout, cancellation). Under eBPF, processes a phase leaves running
+ * are followed through the later phases (their events stay the phase's that started them) and
+ * end with the container; under strace each phase kills what it left. Package misbehaviour is
+ * data in the phase results; only our own failures throw (VetboxError).
  */
 export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunResult> {
   const phases = [...(opts.phases ?? DEFAULT_PHASES)].sort((a, b) => PHASES.indexOf(a) - PHASES.indexOf(b));
   const settings = { ...laterPhaseSettings(), ...opts.later };
   const budgetEnd = Date.now() + settings.budgetMs;
   const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir });
+  const results: PhaseResult[] = [];
+  const calls: CallRecord[] = [];
+  const contents: CapturedContent[] = [];
+  let clock: ClockInfo | undefined;
   try {
-    const results: PhaseResult[] = [];
-    const calls: CallRecord[] = [];
-    const contents: CapturedContent[] = [];
-    let clock: ClockInfo | undefined;
     let wallOffsetMs = 0;
     for (const [index, phase] of phases.entries()) {
       opts.onPhase?.(phase, index, phases.length);
@@ -83,7 +85,7 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
         results.push(skipped(phase, 'the analysis budget was spent before this phase'));
         continue;
       }
-      const run = (cmd: string[]) => sandbox.runTraced(phase, cmd, { keep: true, graceMs: KEEP_GRACE_MS, timeoutMs: Math.min(sandbox.phaseTimeoutMs, left) });
+      const run = (cmd: string[]) => sandbox.runTraced(phase, cmd, { keep: true, graceMs: sandbox.followsLeftovers ? KEEP_GRACE_MS : undefined, timeoutMs: Math.min(sandbox.phaseTimeoutMs, left) });
       let r: CommandResult;
       if (phase === 'install') {
         r = await run(phaseCommand(phase, opts.staged));
@@ -99,8 +101,12 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
           continue;
         }
         r = await run(executeCommand(opts.staged, settings));
-        calls.push(...parseCallRecords(await sandbox.commandOutput(phase), phase));
+        calls.push(...parseCallRecords(r.records ?? '', phase));
       } else if (phase === 'idle') {
+        if (!settings.idle) {
+          results.push(skipped(phase, 'the idle window is off (SANDBOX_IDLE=0)'));
+          continue;
+        }
         ({ clock, wallOffsetMs } = await idleWindow(sandbox, settings));
         r = await run(againCommand(opts.staged));
       } else {
@@ -109,33 +115,36 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
           results.push({ ...skipped(phase, 'nothing was planted to run at the next login'), status: 'completed' });
           continue;
         }
-        r = await run(nextLoginCommand(planted, settings));
+        const spec = await sandbox.handToUser(JSON.stringify({ items: planted }));
+        r = await run(nextLoginCommand(spec, settings));
         // The harness ran on the package's clock (ahead since idle): records go back to real time.
-        calls.push(...parseCallRecords(await sandbox.commandOutput(phase), phase, wallOffsetMs));
+        calls.push(...parseCallRecords(r.records ?? '', phase, wallOffsetMs));
       }
       if (opts.capture) {
         // The same content rewritten later (the idle phase installs again) is one capture.
         const known = new Set(contents.map((c) => `${c.path}\u0000${c.sha256}`));
         for (const c of await captureContents(sandbox, phase, r.fileChanges, opts.capture)) if (!known.has(`${c.path}\u0000${c.sha256}`)) contents.push(c);
       }
-      results.push({ ...r, name: phase, stdoutTail: withoutRecords(r.stdoutTail) });
+      const { records: _records, ...kept } = r;
+      results.push({ ...kept, name: phase, stdoutTail: withoutRecords(r.stdoutTail) });
     }
-    await sandbox.finishTraced();
-    // A trace the sandbox could not hand back (it died) is no trace.
-    for (const r of results) if (r.trace && !existsSync(r.trace)) r.trace = '';
-    return {
-      sandbox: {
-        ...sandbox.info,
-        packageDirs: packageDirs(opts.staged, sandbox.identity.home, sandbox.identity.workdir),
-        ...(clock ? { clock } : {}),
-      },
-      phases: results,
-      calls,
-      contents,
-    };
   } finally {
     await sandbox.close();
   }
+  // A trace the sandbox could not hand back (it died) is no trace.
+  for (const r of results) if (r.trace && !existsSync(r.trace)) r.trace = '';
+  // After close: the eBPF session is complete and its final counters known.
+  return {
+    sandbox: {
+      ...sandbox.info,
+      packageDirs: packageDirs(opts.staged, sandbox.identity.home, sandbox.identity.workdir),
+      ...(clock ? { clock } : {}),
+    },
+    phases: results,
+    calls,
+    contents,
+    ...(sandbox.session !== undefined ? { session: sandbox.session } : {}),
+  };
 }
 
 /** Import runs even when install reported errors, as long as the package's files are there. */
@@ -161,6 +170,7 @@ export interface RunInSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'>
 
 export interface RunInSandboxResult extends CommandResult {
   sandbox: Omit<SandboxInfo, 'packageDirs'>;
+  session?: TraceSessionFile;
 }
 
 /**
@@ -169,11 +179,12 @@ export interface RunInSandboxResult extends CommandResult {
  */
 export async function runInSandbox(opts: RunInSandboxOptions): Promise<RunInSandboxResult> {
   const sandbox = await Sandbox.open(opts);
+  let r: CommandResult;
   try {
     const cmd = typeof opts.cmd === 'string' ? ['sh', '-c', opts.cmd] : opts.cmd;
-    const r = await sandbox.runTraced('command', cmd, { timeoutMs: opts.timeoutMs, graceMs: opts.graceMs });
-    return { ...r, sandbox: sandbox.info };
+    r = await sandbox.runTraced('command', cmd, { timeoutMs: opts.timeoutMs, graceMs: opts.graceMs });
   } finally {
     await sandbox.close();
   }
+  return { ...r, sandbox: sandbox.info, ...(sandbox.session !== undefined ? { session: sandbox.session } : {}) };
 }

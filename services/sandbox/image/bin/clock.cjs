@@ -6,7 +6,7 @@
 // Prints the state after the change as JSON. The layout is fastclock.c's `struct state`.
 const fs = require('node:fs');
 
-const PATH = process.env.FASTCLOCK_STATE || '/run/hrclock/state';
+const PATH = process.env.FASTCLOCK_STATE || '/run/systemd/timesync/clock';
 const MAGIC = 0x6b636c66;
 const SIZE = 48;
 

@@ -12,7 +12,7 @@
 //   npm-script   a project script the package added or changed
 // One record per command (`@@VBCALL@@{...}`, `trigger` naming what ran it) lets the host
 // attribute each process tree. Each command is time-boxed; what it leaves running is followed.
-//   next-login.cjs <command-ms> <total-ms> <base64 JSON {items:[{kind, label, path?, content?, repo?, script?}]}>
+//   next-login.cjs <command-ms> <total-ms> <spec file: JSON {items:[{kind, label, path?, content?, repo?, script?}]}, deleted once read>
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -123,7 +123,11 @@ function run(cmd, label, deadline) {
 }
 
 async function main() {
-  const spec = JSON.parse(Buffer.from(process.argv[4] || 'e30=', 'base64').toString('utf8'));
+  // The spec file is the host's, handed over for this run: read, then gone before anything runs.
+  const specPath = process.argv[4] || '';
+  let spec = { items: [] };
+  try { spec = JSON.parse(fs.readFileSync(specPath, 'utf8')); } catch {}
+  try { fs.rmSync(specPath, { force: true }); } catch {}
   const deadline = Date.now() + (Number(process.argv[3]) || 20000);
   for (const item of spec.items || []) {
     for (const cmd of commands(item)) {

@@ -1,17 +1,75 @@
 'use strict';
-// Runs one traced phase inside the sandbox, as root (started by `docker exec`, itself untraced).
-// strace runs the command as the unprivileged user and writes the trace to /trace (root only),
-// its output to <trace>.out/.err. After the command exits, detached children are followed for a
-// grace period; whatever still runs then is recorded and, unless `keep` is set, killed. With
-// `keep`, strace stays behind and follows them through later phases (a process belongs to the
-// phase that started it); `{ finish: true }` ends them all once the last phase is over.
-// A wall-clock deadline covers command + grace: a command still running then is killed.
-// Prints one result line prefixed with @@VETBOX@@ on stdout.
+// Runs one traced phase inside the sandbox, as root. The host drops the spec into the spool; the
+// workstation's sshd listener (image/src/init.c) starts this driver, whose stdout is the
+// container log the host reads the result from. It looks like what it stands for in ps: sshd's
+// privileged half of the user's login ("sshd: <user> [priv]"). The command runs in a login
+// session on a terminal (the session helper: "sshd: <user>@pts/N" → "-bash" → command), under
+// strace when the spec has strace arguments (strace then drops to the user itself).
+// After the command exits, detached children are followed for a grace period; whatever still
+// runs then is recorded and killed, unless the spec says `keep` (the eBPF tracer follows them
+// into later phases; the sandbox ends them with the container). A wall-clock deadline covers
+// command + grace. Lines the command prints with the spec's `recordMark` (the execute and
+// next-login harnesses' call records) are returned whole, up to a bound.
+// Prints one result line prefixed with @@VETBOX@@ (with the spec's requestId) on stdout.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 
-const spec = JSON.parse(Buffer.from(process.argv[2], 'base64').toString('utf8'));
+const SESSION_HELPER = '/usr/lib/systemd/systemd';
+/** pids of the workstation's stand-in processes (some run as the user): never leftovers. */
+const STANDIN_PIDS = '/root/.local/state/standins';
+
+function readSpec(arg) {
+  if (!arg.startsWith('/')) return JSON.parse(Buffer.from(arg, 'base64').toString('utf8'));
+  const spec = JSON.parse(fs.readFileSync(arg, 'utf8'));
+  fs.rmSync(arg, { force: true });
+  // Triggers ("<id>.go") of earlier phases: Docker is long done with them.
+  const dir = require('node:path').dirname(arg);
+  for (const f of fs.readdirSync(dir)) {
+    try { if (f.endsWith('.go') && Date.now() - fs.statSync(`${dir}/${f}`).mtimeMs > 10_000) fs.rmSync(`${dir}/${f}`); } catch {}
+  }
+  return spec;
+}
+const spec = readSpec(process.argv[2]);
+disguise(`sshd: ${spec.user} [priv]`);
+
+function disguise(title) {
+  process.title = title;
+  // process.title also renames the thread (comm) to the whole title; sshd's comm is "sshd".
+  try { fs.writeFileSync(`/proc/self/task/${process.pid}/comm`, 'sshd'); } catch {}
+}
 const TAIL = spec.tailBytes || 8192;
+
+// Output went to a terminal: \r\n for \n (onlcr), colours, spinners and progress bars redrawn
+// in place. The report keeps each line as it was left on the screen, without escape sequences.
+const ESCAPES = /\x1b\[[0-9;?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]/g;
+function rendered(text) {
+  return text.replace(/\r\n/g, '\n').split('\n').map((line) => {
+    const shown = line.split(/\r|\x1b\[1?G/).map((part) => part.replace(ESCAPES, '')).filter((part) => part !== '');
+    return shown.length > 0 ? shown[shown.length - 1] : '';
+  }).join('\n');
+}
+
+const RECORDS_MAX = 512 * 1024;
+/** The command's lines that start with `mark` (output went through a terminal: \r\n). */
+function recordLines(mark) {
+  let partial = '';
+  let kept = '';
+  return {
+    push(chunk) {
+      if (!mark || kept.length >= RECORDS_MAX) return;
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop();
+      if (partial.length > 64 * 1024) partial = '';
+      for (const raw of lines) {
+        const line = raw.replace(/\r$/, '');
+        const at = line.indexOf(mark);
+        if (at >= 0 && kept.length < RECORDS_MAX) kept += line.slice(at) + '\n';
+      }
+    },
+    text() { return kept; },
+  };
+}
 
 function tail() {
   let buf = Buffer.alloc(0);
@@ -20,7 +78,7 @@ function tail() {
       buf = Buffer.concat([buf, chunk]);
       if (buf.length > TAIL * 2) buf = buf.subarray(buf.length - TAIL);
     },
-    text() { return buf.subarray(Math.max(0, buf.length - TAIL)).toString('utf8'); },
+    text() { return rendered(buf.subarray(Math.max(0, buf.length - TAIL)).toString('utf8')); },
   };
 }
 
@@ -44,20 +102,20 @@ function childrenOf(pid) {
 function uidOf(pid) {
   try { return Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]); } catch { return -1; }
 }
-function tracerOf(pid) {
-  try { return Number(/^TracerPid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]); } catch { return 0; }
-}
-function descendants(pid) {
-  const out = [];
-  for (const c of childrenOf(pid)) out.push(c, ...descendants(c));
-  return out;
-}
 function alive(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch { return false; }
 }
+function standins() {
+  try { return new Set(fs.readFileSync(STANDIN_PIDS, 'utf8').split('\n').filter(Boolean).map(Number)); } catch { return new Set(); }
+}
+// The session leader ("-bash") and the workstation's own user processes ("systemd --user" and
+// its "(sd-pam)" child) are not the package's. The command itself is the leader's child: only
+// the stand-ins' children are skipped.
+const keep = new Set();
+const standinPids = new Set();
 // Read from /proc rather than spawning ps: under a fork bomb the pids limit leaves no room to spawn.
 function userProcesses() {
   const procs = [];
@@ -68,6 +126,7 @@ function userProcesses() {
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)[1]);
       if (uid !== spec.uid) continue;
       const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)[1]);
+      if (keep.has(Number(name)) || standinPids.has(ppid)) continue;
       const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
       const state = /^State:\s+(\S)/m.exec(status)[1];
       if (state === 'Z') continue;
@@ -90,110 +149,92 @@ async function killUserProcesses() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const EXIT_LINE_WAIT_MS = 5000;
+const signalName = (n) => Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0] ?? `SIG${n}`;
 
-// The main command's end, from its `+++ exited with N +++` / `+++ killed by SIG +++` trace line
-// (with `keep`, strace lives on, so its own exit status cannot say). Searched near the end.
-function mainExitFromTrace(file, pid) {
-  const re = new RegExp(`^${pid}\\s+[\\d.]+\\s+\\+\\+\\+ (?:exited with (\\d+)|killed by (SIG\\w+))`, 'm');
-  try {
-    const fd = fs.openSync(file, 'r');
-    const size = fs.fstatSync(fd).size;
-    const buf = Buffer.alloc(Math.min(size, 8 * 1024 * 1024));
-    fs.readSync(fd, buf, 0, buf.length, size - buf.length);
-    fs.closeSync(fd);
-    const m = re.exec(buf.toString('utf8'));
-    return m ? { code: m[1] !== undefined ? Number(m[1]) : null, signal: m[2] || null } : null;
-  } catch { return null; }
-}
-
-function fileHead(file) {
-  try {
-    const fd = fs.openSync(file, 'r');
-    const buf = Buffer.alloc(256);
-    const n = fs.readSync(fd, buf, 0, 256, 0);
-    fs.closeSync(fd);
-    return buf.subarray(0, n).toString('utf8');
-  } catch { return ''; }
-}
-
-function fileTail(file) {
-  try {
-    const fd = fs.openSync(file, 'r');
-    const size = fs.fstatSync(fd).size;
-    const buf = Buffer.alloc(Math.min(size, TAIL));
-    fs.readSync(fd, buf, 0, buf.length, size - buf.length);
-    fs.closeSync(fd);
-    return buf.toString('utf8');
-  } catch { return ''; }
-}
-
-// Kill every user process, then let each phase's strace write its last lines and exit.
-async function finishAll() {
-  const killed = userProcesses().slice(0, 500);
-  await killUserProcesses();
-  const straces = () => fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n) && alive(Number(n)) && (() => {
-    try { return fs.readFileSync(`/proc/${n}/comm`, 'utf8').trim() === 'strace'; } catch { return false; }
-  })()).map(Number);
-  for (let i = 0; i < 100 && straces().length > 0; i++) await sleep(50);
-  for (const pid of straces()) { try { process.kill(pid, 'SIGKILL'); } catch {} }
-  finish({ killed, endedAtMs: Date.now() }, 0);
+/**
+ * Starts the session helper: fd 3 carries the spec (and, when closed, the hang-up), fd 4 reports
+ * the session leader ("leader N"), the launched process ("pid N") and its end ("exit N" / "signal N").
+ */
+function startSession(argv, asRoot) {
+  const fields = ['VBS1', spec.uid, spec.gid, spec.user, spec.cwd, spec.loginHost || '', asRoot ? 1 : 0,
+    argv.length, ...argv, Object.keys(spec.env).length, ...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), 'END'];
+  const child = spawn(SESSION_HELPER, [], {
+    argv0: `sshd: ${spec.user}@pts/0000`,
+    cwd: '/',
+    env: {},
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  child.stdio[3].on('error', () => {});
+  child.stdio[3].write(fields.map(String).join('\0') + '\0');
+  const events = { pid: null, end: null };
+  let buf = '';
+  child.stdio[4].on('error', () => {});
+  child.stdio[4].setEncoding('utf8');
+  child.stdio[4].on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const [kind, value] = buf.slice(0, nl).split(' ');
+      buf = buf.slice(nl + 1);
+      if (kind === 'leader') keep.add(Number(value));
+      else if (kind === 'pid') events.pid = Number(value);
+      else if (kind === 'exit' && !events.end) events.end = { code: Number(value), signal: null };
+      else if (kind === 'signal' && !events.end) events.end = { code: null, signal: signalName(Number(value)) };
+    }
+  });
+  return { child, events, hangUp: () => child.stdio[3].end() };
 }
 
 async function main() {
-  if (spec.finish) return finishAll();
   const before = limitCounters();
   const startedAtMs = Date.now();
   const deadline = startedAtMs + spec.timeoutMs;
-  const args = [...spec.straceArgs, '-o', spec.tracePath, '-u', spec.user, '--', ...spec.cmd];
-  // Output goes to files, not pipes: strace and what it follows outlive this driver with `keep`.
-  const outFile = `${spec.tracePath}.out`; const errFile = `${spec.tracePath}.err`;
-  const outFd = fs.openSync(outFile, 'w', 0o600); const errFd = fs.openSync(errFile, 'w', 0o600);
-  const strace = spawn('strace', args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', outFd, errFd], detached: Boolean(spec.keep) });
-  fs.closeSync(outFd); fs.closeSync(errFd);
-  const out = { text: () => fileTail(outFile) }; const err = tail();
-  let straceExit = null;
-  const exited = new Promise((resolve) => strace.on('close', (code, signal) => { straceExit = { code, signal }; resolve(); }));
-  strace.on('error', (e) => { err.push(Buffer.from(String(e))); });
+  for (const pid of standins()) { keep.add(pid); standinPids.add(pid); }
+  // What earlier phases kept running is theirs, not this command's.
+  for (const p of userProcesses()) keep.add(p.pid);
+  const traced = Array.isArray(spec.straceArgs) && spec.straceArgs.length > 0;
+  const argv = traced ? ['strace', ...spec.straceArgs, '-o', spec.tracePath, '-u', spec.user, '--', ...spec.cmd] : spec.cmd;
+  const session = startSession(argv, traced);
+  const out = tail(); const err = tail(); const records = recordLines(spec.recordMark);
+  session.child.stdout.on('data', (c) => { out.push(c); records.push(c); });
+  session.child.stderr.on('data', (c) => err.push(c));
+  let sessionClosed = false;
+  const closed = new Promise((resolve) => session.child.on('close', () => { sessionClosed = true; resolve(); }));
+  session.child.on('error', (e) => { err.push(Buffer.from(String(e))); });
+  const { events } = session;
 
-  // The traced command is strace's child. strace also forks short-lived probe children at
-  // startup (as root, before any trace output): the real one is known by the user's uid or by
-  // trace output existing. When strace has no live child left, the command has exited; what it
-  // left running was re-parented away and is still traced (-f).
+  // Under strace, the launched process is strace and the command is its child: when strace has
+  // no live child left, the command has exited; what it left running was re-parented away and
+  // is still traced (-f), and strace ends when the last of it does. strace also forks
+  // short-lived probe children at startup (as root, before any trace output): the real one is
+  // known by the user's uid or by trace output existing. Without strace, the launched process is
+  // the command itself and its end is reported directly.
   let started = false;
   const traceSize = () => { try { return fs.statSync(spec.tracePath).size; } catch { return 0; } };
   let mainExitedAtMs = null;
   let timedOut = false;
   let leftover = [];
   let killed = false;
-  let mainPid = null;
-  while (straceExit === null) {
+  while (!sessionClosed) {
     const now = Date.now();
-    // Order matters: trace output proves the real child was forked, so the children listed
-    // after that check include it for as long as it lives.
-    const tracing = started || traceSize() > 0;
-    const kids = childrenOf(strace.pid).filter(alive);
-    started = tracing || kids.some((k) => uidOf(k) === spec.uid);
-    if (mainPid === null) mainPid = kids.find((k) => uidOf(k) === spec.uid) ?? null;
-    if (mainExitedAtMs === null && tracing && kids.length === 0) mainExitedAtMs = now;
+    let mainExited;
+    if (traced) {
+      // Order matters: trace output proves the real child was forked, so the children listed
+      // after that check include it for as long as it lives.
+      const tracing = started || traceSize() > 0;
+      const kids = events.pid === null ? [] : childrenOf(events.pid).filter(alive);
+      started = tracing || kids.some((k) => uidOf(k) === spec.uid);
+      mainExited = events.end !== null || (tracing && events.pid !== null && kids.length === 0);
+    } else {
+      mainExited = events.end !== null;
+    }
+    if (mainExitedAtMs === null && mainExited) mainExitedAtMs = now;
+    const allEnded = events.end !== null && (traced || userProcesses().length === 0);
+    if (allEnded) break;
     const graceOver = mainExitedAtMs !== null && now >= mainExitedAtMs + spec.graceMs;
-    if (spec.keep && (now >= deadline || graceOver)) {
-      // Leftovers live on under this strace; a command out of time is killed with its own tree.
-      timedOut = mainExitedAtMs === null;
-      if (timedOut) for (const pid of descendants(strace.pid)) { try { process.kill(pid, 'SIGKILL'); } catch {} }
-      leftover = userProcesses().filter((p) => tracerOf(p.pid) === strace.pid).slice(0, 200);
-      // A command that ended before the first poll: the trace's first line is its pid.
-      if (mainPid === null) mainPid = Number((/^(\d+) /.exec(fileHead(spec.tracePath)) || [])[1]) || null;
-      // strace writes the command's exit line once it has reaped it, which on a busy machine can
-      // lag the zombie we saw: wait for that line (or for strace itself to end) a little longer.
-      const waitUntil = Date.now() + EXIT_LINE_WAIT_MS;
-      while (!timedOut && mainPid !== null && straceExit === null) {
-        const end = mainExitFromTrace(spec.tracePath, mainPid);
-        if (end) { straceExit = end; break; }
-        if (Date.now() >= waitUntil) { err.push(Buffer.from(`vetbox: the exit of pid ${mainPid} did not show in the trace\n`)); break; }
-        await Promise.race([exited, sleep(50)]);
-      }
-      strace.unref();
+    if (spec.keep && graceOver) {
+      // Left running: recorded, and followed by the tracer through the later phases.
+      leftover = userProcesses().slice(0, 200);
       break;
     }
     if (now >= deadline || graceOver) {
@@ -202,12 +243,16 @@ async function main() {
       leftover = userProcesses().slice(0, 200);
       killed = leftover.length > 0;
       await killUserProcesses();
-      await Promise.race([exited, sleep(5000)]);
-      if (straceExit === null) { strace.kill('SIGKILL'); await Promise.race([exited, sleep(2000)]); }
+      for (let i = 0; i < 100 && events.end === null && !sessionClosed; i++) await sleep(50);
+      if (events.end === null && events.pid !== null) { try { process.kill(events.pid, 'SIGKILL'); } catch {} }
       break;
     }
-    await Promise.race([exited, sleep(mainExitedAtMs === null ? 50 : 100)]);
+    await Promise.race([closed, sleep(mainExitedAtMs === null ? 50 : 100)]);
   }
+  for (let i = 0; i < 40 && events.end === null && !sessionClosed; i++) await sleep(50);
+  session.hangUp();
+  await Promise.race([closed, sleep(3000)]);
+  if (!sessionClosed) { session.child.kill('SIGKILL'); await Promise.race([closed, sleep(2000)]); }
   const endedAtMs = Date.now();
   const after = limitCounters();
   let traceBytes = 0;
@@ -216,8 +261,8 @@ async function main() {
     startedAtMs,
     durationMs: endedAtMs - startedAtMs,
     commandMs: (mainExitedAtMs ?? endedAtMs) - startedAtMs,
-    exitCode: straceExit ? straceExit.code : null,
-    signal: straceExit ? straceExit.signal : null,
+    exitCode: events.end ? events.end.code : null,
+    signal: events.end ? events.end.signal : null,
     timedOut,
     leftover,
     killed,
@@ -225,14 +270,16 @@ async function main() {
     pidsMaxHits: after.pidsMax - before.pidsMax,
     traceBytes,
     stdoutTail: out.text(),
-    stderrTail: (fileTail(errFile) + err.text()).slice(-TAIL),
+    stderrTail: err.text(),
+    ...(spec.recordMark ? { records: records.text() } : {}),
   };
   finish(result, 0);
 }
 
-// Exit as soon as the result is written: timers of lost races must not hold the exec open.
+// Exit as soon as the result is written: timers of lost races must not hold the process open.
 function finish(result, code) {
-  process.stdout.write('@@VETBOX@@' + JSON.stringify(result) + '\n', () => process.exit(code));
+  process.stdout.write('@@VETBOX@@' + JSON.stringify({ requestId: spec.requestId, ...result }) + '\n', () => process.exit(code));
 }
 
+process.on('uncaughtException', (e) => finish({ driverError: String((e && e.stack) || e) }, 1));
 main().catch((e) => finish({ driverError: String((e && e.stack) || e) }, 1));

@@ -1,5 +1,5 @@
 import type { CapturedContent, CaptureReason, FileChange, PhaseName } from '@vetbox/contracts';
-import { HELPERS } from '../commands.js';
+import { ROOT_HELPERS } from '../commands.js';
 import type { Sandbox } from '../sandbox.js';
 
 /** Which changed files to capture, and why (the policy lives with the rules: see @vetbox/rules). */
@@ -15,7 +15,7 @@ export async function captureContents(sandbox: Sandbox, phase: PhaseName, change
   const wanted = select(changes.filter((c) => c.kind !== 'deleted')).slice(0, MAX_PER_PHASE);
   if (wanted.length === 0) return [];
   const arg = Buffer.from(JSON.stringify(wanted)).toString('base64');
-  const r = await sandbox.exec(['python3', `${HELPERS}/capture.py`, arg], { maxOutputBytes: 16 * 1024 * 1024 });
+  const r = await sandbox.exec(['python3', `${ROOT_HELPERS}/capture.py`, arg], { maxOutputBytes: 16 * 1024 * 1024 });
   if (r.exitCode !== 0) return [];
   let list: unknown;
   try {

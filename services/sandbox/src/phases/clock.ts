@@ -1,13 +1,18 @@
 import { VetboxError, type ClockInfo } from '@vetbox/contracts';
-import { HELPERS } from '../commands.js';
+import { ROOT_HELPERS } from '../commands.js';
 import type { Sandbox } from '../sandbox.js';
 import { SANDBOX_UID } from '../sandbox.js';
 import type { LaterPhaseSettings } from './settings.js';
 
 const POLL_MS = 100;
 
-/** Where fastclock.c maps its state page from (root's; readable by all). */
-export const CLOCK_STATE_PATH = '/run/hrclock/state';
+/**
+ * Where fastclock.c maps its state page from (root's; readable by all): where systemd-timesyncd
+ * keeps its runtime state on a machine that syncs its clock.
+ */
+export const CLOCK_STATE_PATH = '/run/systemd/timesync/clock';
+/** The fast clock (image/src/fastclock.c), named like a system library. */
+export const FASTCLOCK_LIBRARY = '/usr/lib/x86_64-linux-gnu/libhrclock.so.1';
 
 /**
  * A state page at real time, as `clock.cjs init` writes it (fastclock.c's `struct state`): for a
@@ -31,7 +36,7 @@ const SWITCH_NOTICE_MS = 250;
  * from now on time runs `rate` times as fast; `aheadMs` moves the date further ahead.
  */
 export async function setClock(sandbox: Sandbox, rate: number, aheadMs = 0, delayMs = 0): Promise<{ skewMs: number; aheadMs: number }> {
-  const cmd = ['node', `${HELPERS}/clock.cjs`, 'set', String(rate), String(Math.round(aheadMs)), String(delayMs)];
+  const cmd = ['node', `${ROOT_HELPERS}/clock.cjs`, 'set', String(rate), String(Math.round(aheadMs)), String(delayMs)];
   // The sinkhole's wall clock keeps step (HTTP Date headers, certificates); a failure there is not the package's.
   const [r] = await Promise.all([sandbox.exec(cmd), sandbox.execInNetworkPeer(cmd).catch(() => undefined)]);
   if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `fast clock: ${r.stderr.toString('utf8').slice(-500)}`);
@@ -39,9 +44,13 @@ export async function setClock(sandbox: Sandbox, rate: number, aheadMs = 0, dela
   return { skewMs: Number(state.skewMs) || 0, aheadMs: Number(state.aheadMs) || 0 };
 }
 
+/** The workstation's own user processes (`systemd --user`, ...), listed by init: not the package's. */
+const STANDINS = '/root/.local/state/standins';
+
 /** Processes of the sandbox user still running (whatever phase started them). */
 export async function userProcessCount(sandbox: Sandbox): Promise<number> {
-  const r = await sandbox.exec(['pgrep', '-c', '-u', String(SANDBOX_UID)]);
+  const script = `pgrep -u ${SANDBOX_UID} | grep -vxF -e 0 $(sed 's/^/-e /' ${STANDINS} 2>/dev/null) | grep -c . || true`;
+  const r = await sandbox.exec(['sh', '-c', script]);
   return Number(r.stdout.toString('utf8').trim()) || 0;
 }
 

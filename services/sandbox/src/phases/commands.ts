@@ -12,10 +12,9 @@ export function executeCommand(staged: StagedPackage, settings: LaterPhaseSettin
   return ['python3', `${HELPERS}/execute-py.py`, ...boxes, staged.name, ...staged.importNames];
 }
 
-/** The next-login phase: image/bin/next-login.cjs over what was planted. */
-export function nextLoginCommand(items: unknown[], settings: LaterPhaseSettings): string[] {
-  const spec = Buffer.from(JSON.stringify({ items })).toString('base64');
-  return ['node', `${HELPERS}/next-login.cjs`, String(settings.callMs), String(settings.executeMs), spec];
+/** The next-login phase: image/bin/next-login.cjs over what was planted (`specPath`: Sandbox.handToUser). */
+export function nextLoginCommand(specPath: string, settings: LaterPhaseSettings): string[] {
+  return ['node', `${HELPERS}/next-login.cjs`, String(settings.callMs), String(settings.executeMs), specPath];
 }
 
 const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;

@@ -6,6 +6,8 @@ export interface LaterPhaseSettings {
   callMs: number;
   /** All calls of the execute phase (and all commands of next-login). */
   executeMs: number;
+  /** Whether the idle phase runs at all. */
+  idle: boolean;
   /** Real time the fast clock runs while something is left running. */
   idleWindowMs: number;
   /** Fake time that passes in that window, seconds. */
@@ -19,6 +21,7 @@ export interface LaterPhaseSettings {
 export function laterPhaseSettings(env: Env = loadEnv()): LaterPhaseSettings {
   return {
     callMs: env.SANDBOX_CALL_MS,
+    idle: env.SANDBOX_IDLE,
     executeMs: env.SANDBOX_EXECUTE_MS,
     idleWindowMs: env.SANDBOX_IDLE_WINDOW_MS,
     idleSpanS: env.SANDBOX_IDLE_SPAN_S,

@@ -1,5 +1,15 @@
-// fastclock: a preloaded clock for the sandbox (via /etc/ld.so.preload, so it reaches processes
-// that a package started in any phase without an environment variable it could read).
+// fastclock: a preloaded clock for the sandbox. It reaches every process a package starts in
+// any phase without leaving a trace package code could read (no /etc/ld.so.preload, which any
+// probe reads; see hide_and_hand_on below):
+// - each phase's command starts with LD_PRELOAD naming this library; as it loads, it takes the
+//   variable out of its process's environment: environ (so getenv, process.env and os.environ
+//   never see it) and the environment block on the stack that /proc/<pid>/environ shows;
+// - it hands itself on by adding the variable back to the environment of whatever the process
+//   executes (execve and every wrapper over it, posix_spawn, system, popen), where the new
+//   process's copy takes it out again.
+// What remains visible: the library in /proc/<pid>/maps (a system-looking name), the environment
+// block ending in as many NUL bytes as the variable took, and no clock for statically linked
+// programs or code that makes the execve syscall itself (they run on the real clock).
 //
 // Until the harness switches it on, every call passes straight through. Then time runs `rate`
 // times faster from an anchor (and the date may move ahead): the clocks are scaled, and every
@@ -19,6 +29,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
@@ -30,9 +44,10 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <alloca.h>
 
 #ifndef STATE_PATH
-#define STATE_PATH "/run/hrclock/state"
+#define STATE_PATH "/run/systemd/timesync/clock"
 #endif
 #define MAGIC 0x6b636c66u /* "flck" */
 #define WALL_ONLY 1u
@@ -65,7 +80,160 @@ static int (*real_pselect)(int, fd_set *, fd_set *, fd_set *, const struct times
 static int (*real_sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
 static int (*real_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
 
+/* ------------------------------------------------ hidden from the environment, handed on */
+
+#define PRELOAD_VAR "LD_PRELOAD="
+static char preload_entry[512];
+
+/*
+ * Takes LD_PRELOAD out of environ and out of the stack block /proc/self/environ reads, when that
+ * block is still as the kernel laid it out (contiguous strings, nothing set yet): the entry's
+ * bytes are removed, later strings move up, the freed tail is zeroed.
+ */
+static void hide_and_hand_on(void) {
+  char **env = environ;
+  if (!env) return;
+  size_t n = 0, at = (size_t)-1;
+  for (; env[n]; n++) if (at == (size_t)-1 && strncmp(env[n], PRELOAD_VAR, sizeof PRELOAD_VAR - 1) == 0) at = n;
+  if (at == (size_t)-1) return;
+  char *entry = env[at];
+  size_t len = strlen(entry) + 1;
+  if (len < sizeof preload_entry) memcpy(preload_entry, entry, len);
+  char *lo = env[0], *hi = env[0];
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (env[i] < lo) lo = env[i];
+    if (env[i] + strlen(env[i]) + 1 > hi) hi = env[i] + strlen(env[i]) + 1;
+    total += strlen(env[i]) + 1;
+  }
+  if ((size_t)(hi - lo) == total) {
+    memmove(entry, entry + len, (size_t)(hi - (entry + len)));
+    memset(hi - len, 0, len);
+    for (size_t i = 0; i < n; i++) if (env[i] > entry) env[i] -= len;
+  }
+  memmove(&env[at], &env[at + 1], (n - at) * sizeof *env);
+}
+
+/* envp plus our entry (unless it names a preload of its own), in `out` (n + 2 slots). */
+static char *const *handed_on(char *const envp[], char **out) {
+  if (!preload_entry[0] || !envp) return envp;
+  size_t n = 0;
+  for (; envp[n]; n++) {
+    if (strncmp(envp[n], PRELOAD_VAR, sizeof PRELOAD_VAR - 1) == 0) return envp;
+    out[n] = envp[n];
+  }
+  out[n] = preload_entry;
+  out[n + 1] = NULL;
+  return out;
+}
+static size_t env_count(char *const envp[]) {
+  size_t n = 0;
+  while (envp && envp[n]) n++;
+  return n;
+}
+#define HANDED_ON(envp) handed_on((envp), alloca((env_count(envp) + 2) * sizeof(char *)))
+
+int execve(const char *path, char *const argv[], char *const envp[]) {
+  static int (*real)(const char *, char *const[], char *const[]);
+  if (!real) real = dlsym(RTLD_NEXT, "execve");
+  return real(path, argv, HANDED_ON(envp));
+}
+int execvpe(const char *file, char *const argv[], char *const envp[]) {
+  static int (*real)(const char *, char *const[], char *const[]);
+  if (!real) real = dlsym(RTLD_NEXT, "execvpe");
+  return real(file, argv, HANDED_ON(envp));
+}
+int fexecve(int fd, char *const argv[], char *const envp[]) {
+  static int (*real)(int, char *const[], char *const[]);
+  if (!real) real = dlsym(RTLD_NEXT, "fexecve");
+  return real(fd, argv, HANDED_ON(envp));
+}
+int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags) {
+  static int (*real)(int, const char *, char *const[], char *const[], int);
+  if (!real) real = dlsym(RTLD_NEXT, "execveat");
+  if (!real) return (int)syscall(SYS_execveat, dirfd, path, argv, HANDED_ON(envp), flags);
+  return real(dirfd, path, argv, HANDED_ON(envp), flags);
+}
+int execv(const char *path, char *const argv[]) { return execve(path, argv, environ); }
+int execvp(const char *file, char *const argv[]) { return execvpe(file, argv, environ); }
+
+/* execl, execle, execlp: their arguments as an array, on the stack. */
+#define VA_ARGV(first, ap, argv, extra)                                        \
+  size_t argc_ = 1;                                                           \
+  va_start(ap, first);                                                        \
+  while (va_arg(ap, char *)) argc_++;                                         \
+  va_end(ap);                                                                 \
+  char **argv = alloca((argc_ + 1) * sizeof(char *));                         \
+  va_start(ap, first);                                                        \
+  argv[0] = (char *)(first);                                                  \
+  for (size_t i_ = 1; i_ <= argc_; i_++) argv[i_] = va_arg(ap, char *);       \
+  extra;                                                                      \
+  va_end(ap)
+
+int execl(const char *path, const char *arg, ...) {
+  va_list ap;
+  VA_ARGV(arg, ap, argv, (void)0);
+  return execve(path, argv, environ);
+}
+int execlp(const char *file, const char *arg, ...) {
+  va_list ap;
+  VA_ARGV(arg, ap, argv, (void)0);
+  return execvpe(file, argv, environ);
+}
+int execle(const char *path, const char *arg, ...) {
+  va_list ap;
+  char **envp;
+  VA_ARGV(arg, ap, argv, envp = va_arg(ap, char **));
+  return execve(path, argv, envp);
+}
+
+int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                char *const argv[], char *const envp[]) {
+  static int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const[], char *const[]);
+  if (!real) real = dlsym(RTLD_NEXT, "posix_spawn");
+  return real(pid, path, fa, attr, argv, HANDED_ON(envp));
+}
+int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                 char *const argv[], char *const envp[]) {
+  static int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const[], char *const[]);
+  if (!real) real = dlsym(RTLD_NEXT, "posix_spawnp");
+  return real(pid, file, fa, attr, argv, HANDED_ON(envp));
+}
+
+/* system() and popen() spawn the shell from inside libc with environ: lend it the entry. */
+static pthread_mutex_t lend_lock = PTHREAD_MUTEX_INITIALIZER;
+static int lend(void) {
+  if (!preload_entry[0] || getenv("LD_PRELOAD")) return 0;
+  pthread_mutex_lock(&lend_lock);
+  putenv(preload_entry);
+  return 1;
+}
+static void unlend(int lent) {
+  if (!lent) return;
+  unsetenv("LD_PRELOAD");
+  pthread_mutex_unlock(&lend_lock);
+}
+int system(const char *cmd) {
+  static int (*real)(const char *);
+  if (!real) real = dlsym(RTLD_NEXT, "system");
+  int lent = lend();
+  int r = real(cmd);
+  unlend(lent);
+  return r;
+}
+FILE *popen(const char *cmd, const char *mode) {
+  static FILE *(*real)(const char *, const char *);
+  if (!real) real = dlsym(RTLD_NEXT, "popen");
+  int lent = lend();
+  FILE *r = real(cmd, mode);
+  unlend(lent);
+  return r;
+}
+
+/* ------------------------------------------------------------------------------- the clock */
+
 __attribute__((constructor)) static void init(void) {
+  hide_and_hand_on();
   real_clock_gettime = dlsym(RTLD_NEXT, "clock_gettime");
   real_clock_nanosleep = dlsym(RTLD_NEXT, "clock_nanosleep");
   real_epoll_pwait = dlsym(RTLD_NEXT, "epoll_pwait");

@@ -28,6 +28,8 @@ interface Observed {
   project: string | null;
   env: Record<string, string>;
   files: { dockerenv: boolean; containerenv: boolean; ldPreload: string | null };
+  environ: { names: string[]; trailingNuls: number };
+  unownedLibraries: string[];
   cgroup: { one: string | null; self: string | null };
   pid1: { comm: string; cmdline: string; startSec: number };
   mounts: Mount[];
@@ -163,7 +165,14 @@ const CHECKS: Record<string, Check> = {
       ...[c.persona.user, c.persona.hostname, c.persona.fullName, c.persona.email].filter((v) => BAIT_WORDS.test(v)).map((v) => `persona ${v}`),
     ]),
   'bait.no-analysis-env': (o) => lines(Object.entries(o.env).filter(([k, v]) => ANALYSIS_ENV.test(k) || ANALYSIS_ENV.test(v)).map(([k]) => `$${k}`)),
-  'bait.no-preload-hooks': (o) => lines([...PRELOAD_ENV.filter((k) => o.env[k] !== undefined).map((k) => `$${k}`), o.files.ldPreload !== null ? '/etc/ld.so.preload' : undefined]),
+  'bait.no-preload-hooks': (o) =>
+    lines([
+      ...PRELOAD_ENV.filter((k) => o.env[k] !== undefined).map((k) => `$${k}`),
+      ...PRELOAD_ENV.filter((k) => o.environ.names.includes(k)).map((k) => `/proc/self/environ: ${k}`),
+      o.files.ldPreload !== null ? '/etc/ld.so.preload' : undefined,
+    ]),
+  'bait.environ-padding': (o) => (o.environ.trailingNuls > 1 ? `/proc/self/environ ends in ${o.environ.trailingNuls} NUL bytes` : undefined),
+  'bait.unowned-libraries': (o) => lines(o.unownedLibraries.map((l) => `${l} is mapped and no package owns it`)),
   // ---- hardware and time
   'hardware.cpus': (o) => (o.hw.cpus >= 2 ? undefined : `${o.hw.cpus} CPU`),
   'hardware.cpu-model': (o) => lines([VM_VENDORS.test(o.hw.cpuModel) || /EPYC|Xeon|Virtual/i.test(o.hw.cpuModel) ? `CPU ${o.hw.cpuModel}` : undefined, /\bhypervisor\b/.test(o.hw.cpuFlags) ? 'hypervisor flag' : undefined]),
@@ -223,6 +232,8 @@ const REMAINING: Record<string, string> = {
   'container.proc-masks': "Docker's masked and read-only /proc paths (kcore, keys, sysrq-trigger, sys, ...) stay, or container root could write host-wide sysctls; ours bind cpuinfo/uptime/stat for the laptop",
   'container.kernel-threads': "a private pid namespace shows no kernel threads; only the host's pid namespace would (never)",
   'container.confinement': "Docker's seccomp filter, no-new-privileges and the reduced capability bounding set stay: safety over stealth",
+  'bait.environ-padding': "the fast clock (#16) takes its LD_PRELOAD out of the environment block /proc/self/environ shows; the block's end cannot move without CAP_SYS_RESOURCE (prctl PR_SET_MM), so the bytes it took remain as NULs",
+  'bait.unowned-libraries': "the fast clock (#16, image/src/fastclock.c) is mapped into every process that follows it, as a system-looking library no Debian package owns; only a clock outside the process (a time namespace with a rate, which Linux does not have) would avoid it",
   'time.init-start': "pid 1 started when the container did, counted from the host's real boot (/proc/<pid>/stat; runc 1.1 has no time namespace)",
 };
 

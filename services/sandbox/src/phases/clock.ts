@@ -44,12 +44,13 @@ export async function setClock(sandbox: Sandbox, rate: number, aheadMs = 0, dela
   return { skewMs: Number(state.skewMs) || 0, aheadMs: Number(state.aheadMs) || 0 };
 }
 
-/** The workstation's own user processes (`systemd --user`, ...), listed by init: not the package's. */
+/** The workstation's own user processes (`systemd --user`, ...), listed by init: not the package's (nor their children). */
 const STANDINS = '/root/.local/state/standins';
 
 /** Processes of the sandbox user still running (whatever phase started them). */
 export async function userProcessCount(sandbox: Sandbox): Promise<number> {
-  const script = `pgrep -u ${SANDBOX_UID} | grep -vxF -e 0 $(sed 's/^/-e /' ${STANDINS} 2>/dev/null) | grep -c . || true`;
+  // A stand-in or a stand-in's child ((sd-pam) under systemd --user) is not the package's.
+  const script = `ps -u ${SANDBOX_UID} -o pid=,ppid= | awk 'NR == FNR { s[$1] = 1; next } !($1 in s) && !($2 in s)' ${STANDINS} - | wc -l`;
   const r = await sandbox.exec(['sh', '-c', script]);
   return Number(r.stdout.toString('utf8').trim()) || 0;
 }

@@ -63,9 +63,10 @@ export async function plantedItems(
     items.push({ kind: 'systemd', path: c.path, label: `${kind} ${shown(c.path)} (${by(c)})` });
   }
 
-  const crontab = await sandbox.exec(['cat', `/var/spool/cron/crontabs/${identity.user}`]);
-  if (crontab.exitCode === 0 && crontab.stdout.length > 0) {
-    const change = live.find((c) => c.path.startsWith('/var/spool/cron/'));
+  // The spool is on the image's filesystem: a crontab the package installed is in `docker diff`.
+  const change = live.find((c) => c.path.startsWith('/var/spool/cron/'));
+  const crontab = change ? await sandbox.exec(['cat', `/var/spool/cron/crontabs/${identity.user}`]) : undefined;
+  if (crontab && crontab.exitCode === 0 && crontab.stdout.length > 0) {
     items.push({ kind: 'crontab', content: crontab.stdout.toString('utf8').slice(0, 64 * 1024), label: `crontab entry (${change ? by(change) : 'installed by the package'})` });
   }
 

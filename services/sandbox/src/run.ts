@@ -104,7 +104,7 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
         calls.push(...parseCallRecords(r.records ?? '', phase));
       } else if (phase === 'idle') {
         if (!settings.idle) {
-          results.push(skipped(phase, 'the idle window is off (SANDBOX_IDLE=0)'));
+          results.push({ ...skipped(phase, 'the idle phase is off (SANDBOX_IDLE=false)'), status: 'completed' });
           continue;
         }
         ({ clock, wallOffsetMs } = await idleWindow(sandbox, settings));

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { loadEnv } from '@vetbox/config';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, runSandbox, type PhaseResult } from '@vetbox/sandbox';
+import { fetchNpm, stage } from '@vetbox/fetch';
+import { DockerRuntime, LABEL_ANALYSIS, appProject, ensureSandboxImage, runSandbox, type PhaseResult } from '@vetbox/sandbox';
 import { FAKE_KEY, NPM_PAYLOAD, PY_PAYLOAD, stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
 
 const runtime = new DockerRuntime();
@@ -106,10 +107,12 @@ describe('sandbox: imitation malware', () => {
   });
 
   it('ESM-only package: import() fallback loads it and its payload runs in the import phase', async () => {
-    const staged = await stageNpm({ name: 'esm-only', files: { 'index.mjs': "import fs from 'node:fs';\ntry { fs.readFileSync(process.env.HOME + '/.ssh/id_rsa'); } catch {}\nexport default 1;\n" } });
-    // Rewrite the manifest as ESM-only: exports with an import condition and no require entry.
-    const manifest = path.join(staged.dir, 'node_modules', 'esm-only', 'package.json');
-    await writeFile(manifest, JSON.stringify({ name: 'esm-only', version: '1.0.0', type: 'module', exports: { '.': { import: './index.mjs' } } }));
+    // ESM-only: exports with an import condition and no require entry.
+    const staged = await stageNpm({
+      name: 'esm-only',
+      manifest: { type: 'module', exports: { '.': { import: './index.mjs' } } },
+      files: { 'index.mjs': "import fs from 'node:fs';\ntry { fs.readFileSync(process.env.HOME + '/.ssh/id_rsa'); } catch {}\nexport default 1;\n" },
+    });
     const r = await runSandbox({ analysisId: newId(), staged, homeFiles: honeyKey, limits });
     const imp = phase(r.phases, 'import');
     expect(imp.status, imp.stderrTail).toBe('completed');
@@ -133,14 +136,9 @@ describe('sandbox: imitation malware', () => {
 });
 
 describe('sandbox: a real registry package with an install script', () => {
-  it('esbuild (staged on the host with --ignore-scripts) installs and imports: completed', async () => {
-    const dir = await tempDir('esbuild');
-    await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'stage', version: '0.0.0', private: true }));
-    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', 'esbuild@0.24.0'], { cwd: dir, stdio: 'pipe' });
-    const staged = {
-      ecosystem: 'npm' as const, name: 'esbuild', version: '0.24.0', source: 'registry' as const, sha256: '', size: 0,
-      dir, archiveFile: 'esbuild-0.24.0.tgz', importNames: ['esbuild'], entryPoints: ['lib/main.js'], declaredHosts: [],
-    };
+  it('esbuild (staged on the host: lockfile and cache, scripts disabled) installs and imports: completed', async () => {
+    const work = await tempDir('esbuild');
+    const staged = await stage(await fetchNpm('esbuild', '0.24.0', { destDir: work }), work, { npmProject: appProject() });
     const r = await runSandbox({ analysisId: newId(), staged, limits });
     const install = phase(r.phases, 'install');
     expect(install.status, install.stderrTail).toBe('completed');

@@ -119,5 +119,10 @@ export const SandboxInfo = z.object({
   /** The workstation the package saw (absent in reports made before personas). */
   persona: Persona.optional(),
   tracer: TracerInfo.optional(),
+  /**
+   * Directories of packages that are not the analyzed one (the project's other dependencies, the
+   * global CLIs): reading their files is module loading, writing them is the package's behavior.
+   */
+  bystanderDirs: z.array(z.string()).optional(),
 });
 export type SandboxInfo = z.infer<typeof SandboxInfo>;

@@ -5,7 +5,7 @@ import { buildBehavior } from '@vetbox/behavior';
 import { loadEnv, type Logger } from '@vetbox/config';
 import { stage } from '@vetbox/fetch';
 import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
-import { DockerRuntime, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
+import { DockerRuntime, appProject, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
 import { acquire } from './acquire.js';
 import { judge } from './judge.js';
@@ -54,7 +54,7 @@ async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: Pipeli
       pypiUrl: options.pypiUrl ?? env.PYPI_URL,
       signal,
     });
-    const staged = await stage(artifact, workDir, { registryUrl, signal });
+    const staged = await stage(artifact, workDir, { registryUrl, pypiUrl: options.pypiUrl ?? env.PYPI_URL, signal, npmProject: appProject() });
     throwIfAborted(signal);
 
     return await detonate(staged, { ...options, analysisId: job.analysisId, phases: job.phases, signal, onStage: ctx.onStage, baseline: ctx.baseline });

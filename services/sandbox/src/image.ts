@@ -22,6 +22,8 @@ export const IMAGE_INPUTS = [
   'bin/import-py.py',
   'bin/phase.cjs',
   'bin/snapshot.py',
+  'project/package.json',
+  'project/package-lock.json',
 ] as const;
 
 /** `vetbox-sandbox:<8 hex>` where the hex is sha256 over the image inputs, as build.sh computes it. */

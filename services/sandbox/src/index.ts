@@ -11,6 +11,7 @@ export {
   straceModeArgs,
   parseDriverOutput,
   statusOf,
+  parseReported,
   type SandboxOptions,
   type SandboxNetwork,
   type HomeFile,
@@ -27,5 +28,6 @@ export { sandboxImage, sandboxImageTag, ensureSandboxImage, buildSandboxImage, I
 export { limitsFromEnv, type SandboxLimits } from './limits.js';
 export { randomIdentity, plausibleHostname, plausibleUser, homeSkeleton, type SandboxIdentity } from './identity.js';
 export { phaseCommand, packageDirs } from './commands.js';
+export { appProject, appProjectWith, bystanderDirs, APP_PROJECT_DIR, GLOBAL_NODE_MODULES, type NpmProject } from './project.js';
 export { workerId } from './worker-id.js';
 export type { Logger } from './log.js';

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { PHASES, type PhaseName, type PhaseReport, type SandboxInfo, type StagedPackage } from '@vetbox/contracts';
 import { packageDirs, phaseCommand, pythonUserSite } from './commands.js';
 import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions } from './sandbox.js';
@@ -37,7 +35,7 @@ export function phaseReport(p: PhaseResult): PhaseReport {
  */
 export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunResult> {
   const phases = [...(opts.phases ?? PHASES)].sort((a, b) => PHASES.indexOf(a) - PHASES.indexOf(b));
-  const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir });
+  const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir, appProject: opts.staged.ecosystem === 'npm' });
   try {
     const results: PhaseResult[] = [];
     for (const [index, phase] of phases.entries()) {
@@ -60,9 +58,8 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
 
 /** Import runs even when install reported errors, as long as the package's files are there. */
 async function importableFilesPresent(sandbox: Sandbox, staged: StagedPackage): Promise<boolean> {
-  if (staged.ecosystem === 'npm') return existsSync(path.join(staged.dir, 'node_modules', staged.name));
-  const site = pythonUserSite(sandbox.identity.home);
-  const r = await sandbox.exec(['sh', '-c', 'ls -A "$1" 2>/dev/null | grep -q .', 'check', site]);
+  const dir = staged.ecosystem === 'npm' ? `${sandbox.identity.workdir}/node_modules/${staged.name}` : pythonUserSite(sandbox.identity.home);
+  const r = await sandbox.exec(['sh', '-c', 'ls -A "$1" 2>/dev/null | grep -q .', 'check', dir]);
   return r.exitCode === 0;
 }
 

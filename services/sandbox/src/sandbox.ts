@@ -6,6 +6,7 @@ import { loadEnv } from '@vetbox/config';
 import {
   VetboxError,
   type FileChange,
+  type Persona,
   type PhaseName,
   type PhaseStatus,
   type SandboxInfo,
@@ -17,6 +18,7 @@ import { sandboxImage } from './image.js';
 import { limitsFromEnv, type SandboxLimits } from './limits.js';
 import { defaultLogger, type Logger } from './log.js';
 import { HELPERS } from './commands.js';
+import { APP_PROJECT_LINKS, bystanderDirs } from './project.js';
 import { LABEL_ANALYSIS, LABEL_WORKER, type ContainerChange, type SandboxRuntime } from './runtime.js';
 import { workerId as defaultWorkerId } from './worker-id.js';
 
@@ -128,6 +130,11 @@ export interface SandboxOptions {
   identity?: SandboxIdentity;
   /** Default: SANDBOX_TRACE_MODE (seccomp). */
   traceMode?: TraceMode;
+  /**
+   * Link the app project's installed dependencies into the workdir's node_modules (npm: the
+   * project around the package looks like a real app's). Costs one small tar extraction.
+   */
+  appProject?: boolean;
 }
 
 interface DriverResult {
@@ -164,6 +171,7 @@ export class Sandbox implements AsyncDisposable {
   private baselineChanges = new Set<string>();
   private dead = false;
   private detachAbort: () => void = () => undefined;
+  private reported: Pick<Persona, 'os' | 'python' | 'node' | 'npm'> = {};
 
   private constructor(
     readonly id: string,
@@ -252,13 +260,22 @@ export class Sandbox implements AsyncDisposable {
       'cp -a /vetbox-in/home/. "$2/"',
       'mkdir -p "$3"',
       'if [ -d /vetbox-in/work ]; then cp -a /vetbox-in/work/. "$3/"; fi',
+      // Symlinks into the image's installed app dependencies; chown -R below changes the links, never their targets.
+      'if [ -n "$5" ]; then tar -xf "$5" -C "$3" --no-same-owner; fi',
+      // An npm cache the host filled (scripts disabled): npm install reads it like a warm user cache.
+      'if [ -d "$3/.npm-cache/_cacache" ]; then mkdir -p "$2/.npm" && rm -rf "$2/.npm/_cacache" && mv "$3/.npm-cache/_cacache" "$2/.npm/_cacache"; fi',
+      'rm -rf "$3/.npm-cache"',
       `if [ -f /vetbox-in/ca.crt ]; then cp /vetbox-in/ca.crt /usr/local/share/ca-certificates/${CA_NAME} && update-ca-certificates >/dev/null 2>&1; fi`,
       'chmod 0750 "$2"',
       `chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$2"`,
       'rm -rf /vetbox-in/home /vetbox-in/work /vetbox-in/ca.crt',
+      // What the machine reports (written at image build): recorded in the persona.
+      'cat /opt/vetbox/versions.json 2>/dev/null || true',
     ].join('\n');
-    const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', id.user, id.home, id.workdir, id.fullName]);
+    const links = opts.appProject ? APP_PROJECT_LINKS : '';
+    const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', id.user, id.home, id.workdir, id.fullName, links]);
     if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `sandbox setup failed: ${r.stderr.toString().slice(-2000)}`);
+    this.reported = parseReported(r.stdout.toString('utf8'));
     const [, baseline] = await Promise.all([this.snapshot('save', 'base'), this.runtime.changes(this.id)]);
     this.baselineChanges = new Set(baseline.map((c) => c.path));
   }
@@ -271,7 +288,8 @@ export class Sandbox implements AsyncDisposable {
       home: this.identity.home,
       workdir: this.identity.workdir,
       network: this.network.mode === 'none' ? 'none' : 'sinkhole',
-      persona: { ...this.identity },
+      persona: { ...this.identity, ...this.reported },
+      ...(this.opts.appProject ? { bystanderDirs: bystanderDirs(this.identity.workdir, []) } : {}),
     };
   }
 
@@ -433,6 +451,20 @@ function throwIfAborted(signal?: AbortSignal): void {
 
 function notRun(name: string, status: PhaseStatus, reason: string): CommandResult {
   return { name, status, reason, exitCode: null, durationMs: 0, startedAtMs: Date.now(), stdoutTail: '', stderrTail: '', trace: '', traceBytes: 0, fileChanges: [], leftoverProcesses: [] };
+}
+
+/** The image's versions.json (os, python, node, npm), tolerating its absence in older images. */
+export function parseReported(stdout: string): Pick<Persona, 'os' | 'python' | 'node' | 'npm'> {
+  const line = stdout.split('\n').find((l) => l.startsWith('{'));
+  if (!line) return {};
+  try {
+    const j = JSON.parse(line) as Record<string, unknown>;
+    const out: Pick<Persona, 'os' | 'python' | 'node' | 'npm'> = {};
+    for (const k of ['os', 'python', 'node', 'npm'] as const) if (typeof j[k] === 'string' && j[k]) out[k] = (j[k] as string).slice(0, 200);
+    return out;
+  } catch {
+    return {};
+  }
 }
 
 export function parseDriverOutput(stdout: string): DriverResult | undefined {

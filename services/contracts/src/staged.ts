@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ArtifactSource, Ecosystem } from './enums.js';
+import { ArchiveQuirk } from './report.js';
 
 /**
  * The hand-off from fetch (host side, never runs package code) to the sandbox.
@@ -35,6 +36,8 @@ export const StagedPackage = z.object({
    * run). `complete`: every applicable requirement is there, so pip may resolve them itself;
    * otherwise pip installs the staged archives as given (--no-deps). `notes` say what is missing.
    */
+  /** Archive quirks the installer accepts (see PackageRef.archiveQuirks). */
+  archiveQuirks: z.array(ArchiveQuirk).default([]),
   dependencies: z.object({ archives: z.array(z.string()), complete: z.boolean(), notes: z.array(z.string()) }).optional(),
 });
 export type StagedPackage = z.infer<typeof StagedPackage>;

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Ecosystem } from '@vetbox/contracts';
+import type { ArchiveQuirk, Ecosystem } from '@vetbox/contracts';
 import { badArchive, defaultArchiveLimits, formatBytes, tooLarge, type ArchiveLimits } from './limits.js';
 import {
   checkNpmIdentity,
@@ -48,6 +48,8 @@ export interface InspectedArchive {
   declaredHosts: string[];
   /** PyPI: the distribution's declared requirements, read from its metadata (never by running setup.py). */
   requires?: Requirement[];
+  /** What the installer accepts but a reviewer reading the archive could be misled by. */
+  quirks: ArchiveQuirk[];
 }
 
 export interface InspectOptions {
@@ -84,7 +86,16 @@ export async function inspectArchive(filePath: string, opts: InspectOptions = {}
 }
 
 function base(scan: ArchiveScan) {
-  return { format: scan.format, sha256: scan.sha256, size: scan.size, entryCount: scan.entryCount, unpackedBytes: scan.unpackedBytes };
+  return { format: scan.format, sha256: scan.sha256, size: scan.size, entryCount: scan.entryCount, unpackedBytes: scan.unpackedBytes, quirks: quirksOf(scan) };
+}
+
+function quirksOf(scan: ArchiveScan): ArchiveQuirk[] {
+  const installer = scan.format === 'zip' ? 'pip' : 'npm and pip';
+  return scan.duplicates.map((path) => ({
+    kind: 'duplicate-entry' as const,
+    path,
+    detail: `${JSON.stringify(path)} appears more than once in the archive; ${installer} install the last copy, which a reviewer reading the first never sees`,
+  }));
 }
 
 /** npm tarballs and sdists both keep everything under one top-level directory. */

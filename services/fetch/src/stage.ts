@@ -62,6 +62,7 @@ export async function stage(artifact: FetchedArtifact, workRoot: string, opts: S
       importNames: artifact.importNames,
       entryPoints: artifact.entryPoints,
       declaredHosts: artifact.declaredHosts,
+      archiveQuirks: artifact.quirks ?? [],
       dependencies,
     });
   } catch (err) {
@@ -116,8 +117,9 @@ interface LockEntry {
 export function tarballsToCache(lock: { packages?: Record<string, LockEntry> }, before: ReadonlySet<string>): string[] {
   const specs = new Set<string>();
   for (const [key, entry] of Object.entries(lock.packages ?? {})) {
-    if (key === '' || before.has(key) || entry.link || !entry.version || !entry.resolved) continue;
-    if (!/^https?:/.test(entry.resolved)) continue; // file: (the upload itself) needs no cache
+    if (key === '' || before.has(key) || entry.link || !entry.version) continue;
+    // file: (the upload itself) needs no cache. npm >= 11 leaves registry URLs out of the lockfile.
+    if (entry.resolved !== undefined && !/^https?:/.test(entry.resolved)) continue;
     const name = entry.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
     specs.add(`${name}@${entry.version}`);
   }

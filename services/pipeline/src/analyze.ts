@@ -138,6 +138,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
         source: staged.source,
         size: staged.size,
         ...(staged.declaredHosts.length > 0 ? { declaredHosts: staged.declaredHosts } : {}),
+        ...(staged.archiveQuirks?.length ? { archiveQuirks: staged.archiveQuirks } : {}),
       },
       behavior,
       canaries: detectLeaks(canaries.canaries, capture, behavior),

@@ -16,7 +16,7 @@ import { networkActivity } from './rules/network.js';
 import { persistence } from './rules/persistence.js';
 import { backgroundProcess, processInjection, sandboxProbe } from './rules/probes.js';
 import { score } from './scoring.js';
-import { checkTyposquat, typosquatting } from './typosquat.js';
+import { archiveQuirks, checkTyposquat, typosquatting } from './typosquat.js';
 
 export interface Evaluation {
   findings: Finding[];
@@ -101,7 +101,7 @@ function bySeverityThenRule(a: Finding, b: Finding): number {
 export function evaluate(input: EvaluateInput): Evaluation {
   const ctx = new RuleContext(input);
   const lookalike = checkTyposquat(input.package.ecosystem, input.package.name);
-  const drafts = [...typosquatting(input.package, lookalike), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))];
+  const drafts = [...typosquatting(input.package, lookalike), ...archiveQuirks(input.package), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))];
   const findings = drafts.filter((d) => d.evidence.length > 0).map(completeFinding).sort(bySeverityThenRule);
   const scored = score(findings);
   return {

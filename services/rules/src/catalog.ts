@@ -44,12 +44,14 @@ const catalog = [
     id: 'credential-store-read',
     category: 'collection',
     severity: 'high',
-    severities: ['high'],
+    severities: ['high', 'low'],
     title: 'Package code read a credential store',
     explanation:
       'A process started by the package (not the package manager itself) opened, or probed for, a file that holds secrets: SSH keys, cloud or ' +
       'registry tokens, browser profiles, crypto wallets or system password hashes. Install and import code has no reason to ' +
-      'read these. Check what the cited process does with the data; together with any network activity this is theft.',
+      'read these. Check what the cited process does with the data; together with any network activity this is theft. ' +
+      'A read of package-manager configuration only (~/.npmrc, ~/.yarnrc, pip.conf: proxy and registry settings live ' +
+      'there too) is low when no planted credential left and the package talked to nothing but the registry and release hosts.',
   },
   {
     id: 'network-activity',
@@ -175,12 +177,13 @@ const catalog = [
     id: 'background-process',
     category: 'persistence',
     severity: 'medium',
-    severities: ['medium'],
+    severities: ['medium', 'low'],
     title: 'Left a process running after the phase',
     explanation:
       'A process started by the package was still running when the install or import finished (detached or daemonized). ' +
-      'Install scripts should finish their work; a process left behind can act later, unobserved. Check what the cited ' +
-      'process runs.',
+      'It is judged by what its process tree did: medium when it reached the network, started other programs or changed ' +
+      'files outside its own package, temporary and cache directories (a process left behind can act later, unobserved); ' +
+      'low when it only did what a build daemon or file watcher does. Check what the cited process runs.'
   },
   {
     id: 'anti-forensics',

@@ -35,7 +35,6 @@ describe('credential-store-read', () => {
   const stores = [
     `${HOME}/.ssh/id_rsa`,
     `${HOME}/.aws/credentials`,
-    `${HOME}/.npmrc`,
     `${HOME}/.pypirc`,
     `${HOME}/.git-credentials`,
     `${HOME}/.config/gh/hosts.yml`,
@@ -98,6 +97,30 @@ describe('credential-store-read', () => {
     const b = new BehaviorBuilder();
     b.child(b.lifecycle('npm config get //registry.npmjs.org/:_authToken'), ['npm', 'config', 'get', '//registry.npmjs.org/:_authToken']);
     expect(fired(run(b), 'credential-store-read')).toHaveLength(1);
+  });
+
+  it('weighs a configuration read of ~/.npmrc against everything else: low alone, high once the package talks to an unknown host or a canary leaks', () => {
+    const quiet = new BehaviorBuilder();
+    const tool = quiet.child(quiet.lifecycle('node install.js'), ['node', 'install.js']);
+    quiet.read(tool, `${HOME}/.npmrc`);
+    const [low] = fired(run(quiet), 'credential-store-read');
+    expect(low?.severity).toBe('low');
+    expect(run(quiet).verdict).toBe('benign');
+
+    const sends = new BehaviorBuilder();
+    const t2 = sends.child(sends.lifecycle('node install.js'), ['node', 'install.js']);
+    sends.read(t2, `${HOME}/.npmrc`);
+    sends.dns('collector.example', t2);
+    expect(fired(run(sends), 'credential-store-read')[0]?.severity).toBe('high');
+
+    const leaked = run(quiet, { canaries: [canary({ leaked: true })] });
+    expect(fired(leaked, 'credential-store-read')[0]?.severity).toBe('high');
+
+    const both = new BehaviorBuilder();
+    const t3 = both.child(both.lifecycle('node install.js'), ['node', 'install.js']);
+    both.read(t3, `${HOME}/.npmrc`);
+    both.read(t3, `${HOME}/.ssh/id_rsa`);
+    expect(fired(run(both), 'credential-store-read')[0]?.severity).toBe('high');
   });
 
   it('ignores package-manager housekeeping reading ~/.npmrc', () => {

@@ -1,6 +1,7 @@
 import type { CanaryLeak, EvidenceRef, PhaseName } from '@vetbox/contracts';
 import { appendTo, shortArgv, isPackageManager, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { CREDENTIAL_STORES, classify } from '../paths.js';
+import { hostMatches, RELEASE_HOSTS } from '../hosts.js';
 
 const LEAK_KIND: Record<CanaryLeak['channel'], EvidenceRef['kind']> = {
   dns: 'dns',
@@ -47,6 +48,9 @@ const OTHER_ENVIRON = /^\/proc\/(\d+)\/environ$/;
 export function credentialStoreRead(ctx: RuleContext): Draft[] {
   const byPhase = new Map<PhaseName, Evidence[]>();
   const add = (phase: PhaseName, ev: Evidence) => appendTo(byPhase, phase, ev);
+  // Phases whose evidence is all package-manager configuration files (~/.npmrc and friends).
+  const configOnly = new Map<PhaseName, boolean>();
+  const note = (phase: PhaseName, config: boolean) => configOnly.set(phase, (configOnly.get(phase) ?? true) && config);
 
   ctx.behavior.files.forEach((f, index) => {
     // A stat counts: in the sandbox most stores do not exist, so a stealer's probing is all there is to see.
@@ -64,11 +68,13 @@ export function credentialStoreRead(ctx: RuleContext): Draft[] {
     if (proc && isPackageManager(proc) && /^~\/\.(npmrc|yarnrc(\.yml)?)$/.test(shown)) return;
     const outcome = f.result === 'ok' ? '' : ` (${f.result})`;
     const verb = f.op === 'stat' ? 'checked for' : 'read';
+    note(f.phase, PACKAGE_MANAGER_CONFIG.test(shown) || PACKAGE_MANAGER_CONFIG.test(ctx.absolute(f.path, f.pid)));
     add(f.phase, ctx.fileEvidence(index, `${ctx.describeProcess(f.pid)} ${verb} ${shown}: ${store.label}${outcome}`));
   });
 
   for (const { entry, index } of ctx.packageProcesses()) {
     if (isPackageManager(entry) && TOKEN_VIA_CLI.test(entry.argv.join(' '))) {
+      note(entry.phase, false);
       add(entry.phase, ctx.processEvidence(index, `asked the package manager for a token: ${shortArgv(entry.argv, 200)}`));
     }
   }
@@ -76,5 +82,35 @@ export function credentialStoreRead(ctx: RuleContext): Draft[] {
   // canaries[].read is not used here: the package manager itself opens the ~/.npmrc canary, and
   // only the trace's per-process records tell housekeeping from package code.
 
-  return [...byPhase].map(([phase, evidence]) => ({ rule: 'credential-store-read', severity: 'high', phase, evidence }));
+  // A tool reading the package manager's configuration (proxy, registry, cafile live there beside
+  // the token) is weighed against everything else: with no canary leaving and no package traffic
+  // beyond the registry and release hosts, the read is low. Anything else keeps it high.
+  const quiet = !ctx.input.canaries.some((c) => c.leaked) && !packageEgress(ctx);
+  return [...byPhase].map(([phase, evidence]) =>
+    quiet && configOnly.get(phase)
+      ? {
+          rule: 'credential-store-read',
+          severity: 'low' as const,
+          phase,
+          evidence,
+          detail: 'Only package-manager configuration was read (it also holds proxy and registry settings), no planted credential left and the package sent nothing beyond the registry and release hosts: rated low.',
+        }
+      : { rule: 'credential-store-read', severity: 'high' as const, phase, evidence },
+  );
+}
+
+/** npm/yarn/pip configuration files: settings (proxy, registry, cafile) beside any token. */
+const PACKAGE_MANAGER_CONFIG = /(^~|\/)(\.npmrc|\.yarnrc|\.yarnrc\.yml|\.config\/pip\/pip\.conf|\.pip\/pip\.conf)$/;
+
+/** Whether package code talked to anything but the registry and known release hosts. */
+function packageEgress(ctx: RuleContext): boolean {
+  const known = (host: string | undefined) =>
+    host !== undefined && [...ctx.registryHosts, ...ctx.releaseHosts, ...RELEASE_HOSTS].some((d) => hostMatches(host, d));
+  const { dns, connections, http, tls } = ctx.behavior.network;
+  return (
+    dns.some((d) => ctx.isPackagePid(d.pid) && !known(d.name)) ||
+    http.some((h) => ctx.isPackagePid(h.pid) && !known(h.host)) ||
+    tls.some((t) => ctx.isPackagePid(t.pid) && !known(t.sni)) ||
+    connections.some((c) => ctx.isPackagePid(c.pid) && (c.family === 'inet' || c.family === 'inet6') && c.port !== 53 && !known(c.hostname))
+  );
 }

@@ -72,12 +72,33 @@ describe('process-injection', () => {
 });
 
 describe('background-process', () => {
-  it('fires medium for a package process that outlived the phase', () => {
+  it('fires medium for a package process that outlived the phase and reached the network', () => {
     const b = new BehaviorBuilder();
-    b.child(b.lifecycle('nohup node beacon.js &'), ['node', 'beacon.js'], { outlived: true, endMs: null, exit: null });
+    const beacon = b.child(b.lifecycle('nohup node beacon.js &'), ['node', 'beacon.js'], { outlived: true, endMs: null, exit: null });
+    b.connect(beacon, '192.0.2.10', 8080);
     const [f] = fired(run(b), 'background-process');
     expect(f?.severity).toBe('medium');
     expect(f?.evidence[0]?.summary).toContain('node beacon.js');
+    expect(f?.evidence[0]?.summary).toContain('it used the network');
+  });
+
+  it('judges a left-running daemon by what it does: a quiet build daemon is low, one that spawns or writes elsewhere is medium', () => {
+    const quiet = new BehaviorBuilder();
+    const daemon = quiet.child(quiet.lifecycle('node build.js'), ['node', 'node_modules/.bin/build-daemon', '--watch'], { outlived: true, endMs: null, exit: null });
+    quiet.read(daemon, '/home/u/app/src/index.ts');
+    quiet.write(daemon, '/tmp/build-daemon-1000/state.json');
+    const [low] = fired(run(quiet), 'background-process');
+    expect(low?.severity).toBe('low');
+    expect(run(quiet).verdict).toBe('benign');
+
+    const busy = new BehaviorBuilder();
+    const d2 = busy.child(busy.lifecycle('node build.js'), ['node', 'daemon.js'], { outlived: true, endMs: null, exit: null });
+    busy.write(d2, '/home/u/.bashrc');
+    expect(fired(run(busy), 'background-process')[0]?.severity).toBe('medium');
+    const spawner = new BehaviorBuilder();
+    const d3 = spawner.child(spawner.lifecycle('node build.js'), ['node', 'daemon.js'], { outlived: true, endMs: null, exit: null });
+    spawner.child(d3, ['sh', '-c', 'id'], { exe: '/bin/sh' });
+    expect(fired(run(spawner), 'background-process')[0]?.severity).toBe('medium');
   });
 
   it("ignores the package manager's own detached update check and processes that ended", () => {

@@ -1,5 +1,5 @@
 import type { PhaseName, Severity } from '@vetbox/contracts';
-import { appendTo, shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { appendTo, isToolchain, shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { classify, STRONG_PROBES, WEAK_PROBES } from '../paths.js';
 
 const VIRT_TOOLS = /^(systemd-detect-virt|virt-what|dmidecode|imvirt|lshw|hostnamectl)$/;
@@ -78,14 +78,53 @@ export function processInjection(ctx: RuleContext): Draft[] {
     .map(([phase, evidence]) => ({ rule: 'process-injection', severity: 'high', phase, evidence }));
 }
 
-/** background-process: package processes still running when the phase ended. */
+/**
+ * background-process: package processes still running when the phase ended, judged by what they
+ * do. A build tool's daemon or file watcher that only touches its own and temporary files is
+ * reported low; one whose process tree reaches the network, writes elsewhere or runs other
+ * programs is medium (and what it did is a finding of its own).
+ */
 export function backgroundProcess(ctx: RuleContext): Draft[] {
-  const byPhase = new Map<PhaseName, Evidence[]>();
+  const byPhase = new Map<PhaseName, { evidence: Evidence[]; active: boolean }>();
+  const children = new Map<number, number[]>();
+  for (const p of ctx.behavior.processes) if (p.ppid !== null) appendTo(children, p.ppid, p.pid);
   for (const { entry, index } of ctx.packageProcesses()) {
     if (!entry.outlived) continue;
-    const list = byPhase.get(entry.phase) ?? [];
-    list.push(ctx.processEvidence(index, `still running after ${entry.phase}: ${shortArgv(entry.argv, 200)}`));
-    byPhase.set(entry.phase, list);
+    const doing = daemonActivity(ctx, subtree(entry.pid, children));
+    const group = byPhase.get(entry.phase) ?? { evidence: [], active: false };
+    group.active ||= doing !== undefined;
+    group.evidence.push(ctx.processEvidence(index, `still running after ${entry.phase}: ${shortArgv(entry.argv, 200)}${doing ? ` (${doing})` : ' (nothing observed beyond its own and temporary files)'}`));
+    byPhase.set(entry.phase, group);
   }
-  return [...byPhase].map(([phase, evidence]) => ({ rule: 'background-process', severity: 'medium', phase, evidence }));
+  return [...byPhase].map(([phase, { evidence, active }]) => ({
+    rule: 'background-process',
+    severity: active ? 'medium' : 'low',
+    phase,
+    evidence,
+    ...(active ? {} : { detail: 'The process tree left running only read files and wrote its own or temporary ones (a build daemon or watcher): rated low.' }),
+  }));
+}
+
+function subtree(root: number, children: Map<number, number[]>): Set<number> {
+  const pids = new Set<number>([root]);
+  const queue = [root];
+  while (queue.length > 0) for (const c of children.get(queue.shift()!) ?? []) if (!pids.has(c)) (pids.add(c), queue.push(c));
+  return pids;
+}
+
+/** What a left-running process tree did that a quiet daemon does not, or undefined. */
+function daemonActivity(ctx: RuleContext, pids: Set<number>): string | undefined {
+  const { network } = ctx.behavior;
+  if (network.connections.some((c) => pids.has(c.pid)) || network.dns.some((d) => d.pid !== undefined && pids.has(d.pid))) return 'it used the network';
+  if (network.http.some((h) => h.pid !== undefined && pids.has(h.pid))) return 'it used the network';
+  if (ctx.behavior.processes.some((p) => pids.has(p.pid) && p.exe !== undefined && p.ppid !== null && pids.has(p.ppid) && !isToolchain(p))) return 'it started other programs';
+  const wrote = ctx.behavior.files.find((f) => pids.has(f.pid) && f.result === 'ok' && !['read', 'stat', 'exec'].includes(f.op) && !quietPath(ctx, ctx.absolute(f.path, f.pid)));
+  return wrote ? `it changed ${ctx.displayPath(wrote.path, wrote.pid)}` : undefined;
+}
+
+function quietPath(ctx: RuleContext, abs: string): boolean {
+  if (/^\/(tmp|var\/tmp|dev\/shm|proc\/self|dev)\//.test(abs)) return true;
+  const home = ctx.sandbox.home.replace(/\/+$/, '');
+  if (abs.startsWith(`${home}/.cache/`)) return true;
+  return ctx.inPackageArea(abs);
 }

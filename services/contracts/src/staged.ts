@@ -37,7 +37,7 @@ export const StagedPackage = z.object({
    * otherwise pip installs the staged archives as given (--no-deps). `notes` say what is missing.
    */
   /** Archive quirks the installer accepts (see PackageRef.archiveQuirks). */
-  archiveQuirks: z.array(ArchiveQuirk).default([]),
+  archiveQuirks: z.array(ArchiveQuirk).optional(),
   dependencies: z.object({ archives: z.array(z.string()), complete: z.boolean(), notes: z.array(z.string()) }).optional(),
 });
 export type StagedPackage = z.infer<typeof StagedPackage>;

@@ -14,6 +14,7 @@ export const IMAGE_REPO = 'vetbox-sandbox';
 /** Same files, same order as INPUTS in image/build.sh: a change to any of them is a new tag. */
 export const IMAGE_INPUTS = [
   'packages.txt',
+  'packages-python.txt',
   'Dockerfile',
   'Dockerfile.local',
   'provision.sh',

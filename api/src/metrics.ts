@@ -1,8 +1,11 @@
 import type { RequestHandler, Router } from 'express';
 import { Router as makeRouter } from 'express';
 import client from 'prom-client';
-import type { ErrorCode } from '@vetbox/contracts';
+import { Stage, type ErrorCode } from '@vetbox/contracts';
 import type { ApiServices } from './services.js';
+
+/** Stages whose durations the worker records as `<stage>Ms` timings. */
+const TIMED_STAGES = new Set<string>(Stage.options.filter((s) => s !== 'done'));
 
 // Failures that mean the sandbox (Docker, the image, the container run) let us down.
 const SANDBOX_FAILURE_CODES: readonly ErrorCode[] = ['SANDBOX_FAILED', 'DOCKER_UNAVAILABLE', 'SANDBOX_IMAGE_MISSING'];
@@ -101,8 +104,8 @@ export function createMetrics(s: ApiServices): ApiMetrics {
       .then((a) => {
         const timings = (a?.timings ?? {}) as Record<string, number>;
         for (const [key, ms] of Object.entries(timings)) {
-          const m = /^(queued|fetch|install|import|parse|rules|store)Ms$/.exec(key);
-          if (m && typeof ms === 'number') stageSeconds.observe({ stage: m[1] }, ms / 1000);
+          const stage = key.endsWith('Ms') ? key.slice(0, -2) : '';
+          if (TIMED_STAGES.has(stage) && typeof ms === 'number') stageSeconds.observe({ stage }, ms / 1000);
         }
       })
       .catch(() => {});

@@ -4,6 +4,7 @@ import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
 import * as contracts from '@vetbox/contracts';
 import { DiffQuery, Ecosystem, ListAnalysesQuery } from '@vetbox/contracts';
+import { shareOpenApi } from './routes/share.js';
 
 // Named components ($ref'd from the paths): zod's own `.meta({ id })`, made once per process
 // because ids in zod's global registry must be unique.
@@ -216,6 +217,7 @@ function generate(extensions: readonly OpenApiExtension[]): OpenApiDocument {
   r.registerPath({ method: 'get', path: '/readyz', summary: 'Readiness: Redis, PostgreSQL (and Docker)', responses: { 200: { description: 'Ready' }, 503: problem('A dependency is down') } });
   r.registerPath({ method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain; version=0.0.4' } } });
 
+  shareOpenApi(r, { security, problem, authErrors, schemas: named });
   for (const extend of extensions) extend(r, { security, problem, authErrors, schemas: named });
 
   return new OpenApiGeneratorV31(r.definitions).generateDocument({

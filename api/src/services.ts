@@ -45,4 +45,6 @@ export interface ApiServices {
   rateLimitPerMinute: number;
   /** SSE keep-alive comment interval. */
   sseHeartbeatMs?: number;
+  /** Base of links that leave the service (OSV records); default: the request's own origin. */
+  publicUrl?: string;
 }

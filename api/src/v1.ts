@@ -7,6 +7,7 @@ import { analysesRoutes } from './routes/analyses.js';
 import { diffRoutes } from './routes/diff.js';
 import { keysRoutes } from './routes/keys.js';
 import { packagesRoutes } from './routes/packages.js';
+import { shareRoutes } from './routes/share.js';
 import type { ApiServices } from './services.js';
 
 /** Per API key, shared by every API instance through Redis. */
@@ -43,5 +44,6 @@ export function v1Router(s: ApiServices): Router {
   router.use(diffRoutes(s));
   router.use(packagesRoutes(s));
   router.use(keysRoutes(s));
+  router.use(shareRoutes(s));
   return router;
 }

@@ -57,6 +57,7 @@ export async function createApiServices(env: Env, logger: Logger, prisma: Prisma
     dataDir: env.DATA_DIR,
     uploadMaxBytes: env.UPLOAD_MAX_BYTES,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
   };
   return {
     services,

@@ -113,6 +113,18 @@ export class ApiClient {
     return this.json<AnalysisSummary>(`/v1/analyses/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
+  /** GET a JSON document (OSV records, indicators) as the server sent it. */
+  async getJson(pathname: string): Promise<unknown> {
+    return this.json<unknown>(pathname);
+  }
+
+  /** GET a text document (CSV exports). */
+  async getText(pathname: string, accept: string): Promise<string> {
+    const res = await this.request(pathname, { headers: { accept } });
+    if (!res.ok) throw new ApiError(res.status, `GET ${pathname} answered ${res.status}: ${await problemText(res)}`);
+    return res.text();
+  }
+
   async report(id: string): Promise<Report> {
     const body = await this.json<unknown>(`/v1/analyses/${encodeURIComponent(id)}/report`);
     const parsed = Report.safeParse(body);

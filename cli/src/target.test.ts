@@ -72,10 +72,11 @@ describe('parseTarget', () => {
 describe('parsePhases', () => {
   it('keeps run order and drops duplicates', () => {
     expect(parsePhases('import,install,import')).toEqual(['install', 'import']);
+    expect(parsePhases('next-login,execute,idle')).toEqual(['execute', 'idle', 'next-login']);
     expect(parsePhases('install')).toEqual(['install']);
   });
   it('rejects unknown and empty lists', () => {
-    expect(() => parsePhases('install,execute')).toThrow(/unknown phase "execute"/);
+    expect(() => parsePhases('install,detonate')).toThrow(/unknown phase "detonate"/);
     expect(() => parsePhases(' , ')).toThrow(/at least one/);
   });
 });

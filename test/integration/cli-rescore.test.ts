@@ -1,6 +1,9 @@
 // `npx vetbox rescore` against a scratch PostgreSQL database of its own (migrated like setup does),
 // so re-judging every stored report cannot touch what other tests keep in the shared database.
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '@vetbox/config';
@@ -12,6 +15,7 @@ import { benignReport, maliciousReport } from '../../cli/src/format/__fixtures__
 // @ts-expect-error plain ESM script without declarations
 import { prismaCommand } from '../../scripts/prisma.mjs';
 import { REPO_ROOT } from '../helpers/processes.js';
+import { malRecord, writeListDir } from '../fixtures/intel/lists.js';
 
 const mainUrl = loadEnv().DATABASE_URL;
 const dbName = `vetbox_cli_rescore_${randomBytes(4).toString('hex')}`;
@@ -72,7 +76,7 @@ describe('vetbox rescore', () => {
 
     const json = await vetbox(['rescore', '--json']);
     expect(json.code, json.stderr).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual({ scanned: 3, changed: 1, invalid: 0, verdictChanged: 1, transitions: { 'benign → malicious': 1 } });
+    expect(JSON.parse(json.stdout)).toEqual({ scanned: 3, changed: 1, invalid: 0, verdictChanged: 1, transitions: { 'benign → malicious': 1 }, knownMalicious: 0 });
 
     const row = await prisma.analysis.findUniqueOrThrow({ where: { id: stale }, include: { findings: true, report: true } });
     expect(row.verdict).toBe('malicious');
@@ -85,6 +89,34 @@ describe('vetbox rescore', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('Rescored 3 reports: 0 changed verdict (0 updated in all');
   }, 120_000);
+
+  it('applies known-malicious records imported after the analysis, and lets a withdrawn one go', async () => {
+    const quiet = await stored('cli-rescore-listed', { ...benignReport, ...rescoreReport(benignReport) });
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vetbox-rescore-intel-'));
+    try {
+      const record = malRecord('MAL-2026-9100', 'npm', 'cli-rescore-listed', { versions: [benignReport.package.version] });
+      await writeListDir(dir, [record]);
+      const imported = await vetbox(['intel', 'import', dir, '--source', 'fixture-list']);
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(imported.stdout).toContain('1 records added');
+
+      const json = await vetbox(['rescore', '--json']);
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({ changed: 1, verdictChanged: 1, transitions: { 'benign → malicious': 1 }, knownMalicious: 1 });
+      const row = await prisma.analysis.findUniqueOrThrow({ where: { id: quiet }, include: { findings: true, report: true } });
+      expect(row.verdict).toBe('malicious');
+      expect(row.findings.map((f) => `${f.rule}:${f.severity}`)).toEqual(['known-malicious:critical']);
+      expect((row.report?.report as unknown as Report).knownMalicious).toEqual([expect.objectContaining({ id: 'MAL-2026-9100', source: 'fixture-list' })]);
+
+      // The list withdraws the record: the next rescore takes the finding back.
+      await writeListDir(dir, [{ ...record, modified: '2026-11-25T00:00:00Z', withdrawn: '2026-11-25T00:00:00Z' } as typeof record]);
+      expect((await vetbox(['intel', 'import', dir, '--source', 'fixture-list'])).stdout).toContain('1 updated');
+      expect(JSON.parse((await vetbox(['rescore', '--json'])).stdout)).toMatchObject({ transitions: { 'malicious → benign': 1 }, knownMalicious: 0 });
+      expect((await prisma.analysis.findUniqueOrThrow({ where: { id: quiet } })).verdict).toBe('benign');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('an unreachable database exits 3 with a message', async () => {
     const child = spawnSync('npx', ['--no-install', 'vetbox', 'rescore'], {

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import { AnalysisJob, isTransient, type Analyzer, type AnalysisStatus, type ProgressEvent, type Report, type Stage, type Verdict } from '@vetbox/contracts';
 import type { Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
+import { findKnownMalicious } from '@vetbox/intel';
+import { applyKnownMalicious } from '@vetbox/pipeline';
 import { publishProgress } from '@vetbox/queue';
 import { completeAnalysis, getAnalysis, getReport, markCancelled, markFailed, markRequeued, markRunning, toVetboxError, updateStage } from '@vetbox/store';
 import { materializeUpload } from './uploads.js';
@@ -100,11 +102,13 @@ export function createProcessor(deps: ProcessorDeps) {
         onStage: (stage, percent) => progress.report('running', stage, percent),
       });
       const analyzeMs = Date.now() - analyzeStarted;
+      // A listed version is malicious whatever the detonation showed (a quiet or sandbox-aware payload).
+      const report = applyKnownMalicious(result.report, await findKnownMalicious(prisma, result.report.package));
       progress.report('running', 'store', 95);
       await progress.settled();
       const timings = { ...progress.stageDurations(), analyzeMs, workerMs: Date.now() - startedAt };
       const stored = await completeAnalysis(prisma, id, {
-        report: result.report,
+        report,
         raw: result.raw,
         retentionDays: deps.retentionDays,
         timings,
@@ -120,11 +124,11 @@ export function createProcessor(deps: ProcessorDeps) {
         log.warn({ status: current?.status }, 'analysis already ended elsewhere; result discarded');
         return { outcome: 'skipped', status: current?.status ?? 'missing' };
       }
-      progress.report('completed', 'done', 100, result.report.verdict);
+      progress.report('completed', 'done', 100, report.verdict);
       await progress.settled();
       deps.onFinished?.(id, 'completed');
-      log.info({ verdict: result.report.verdict, score: result.report.score }, 'analysis completed');
-      return { outcome: 'completed', verdict: result.report.verdict, score: result.report.score };
+      log.info({ verdict: report.verdict, score: report.score }, 'analysis completed');
+      return { outcome: 'completed', verdict: report.verdict, score: report.score };
     } catch (err) {
       if (abort.aborted && abort.reason === ABORT_SHUTDOWN) {
         // Hand the job back so another worker (or this one after restart) runs it from the start.

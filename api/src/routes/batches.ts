@@ -66,6 +66,7 @@ export const CreateBatchBody = z
     filename: z.string().max(FILE_NAME_MAX).optional().meta({ description: 'Its path in the repository (breaks format ties, names SARIF locations)' }),
     policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().meta({ description: 'vetbox.policy.yaml as YAML text, or the same as an object' }),
     failOn: FailOn.optional().meta({ description: 'Overrides the policy\'s failOn' }),
+    failOnIncomplete: z.boolean().optional().meta({ description: 'Overrides the policy\'s failOnIncomplete: fail packages whose analysis could not run every phase' }),
     baseline: z.string().max(200).optional().meta({ description: '`previous`: every analysis the batch queues is compared with the release before it on the registry (the worker finds, analyzes and diffs it; a `new-behavior` finding names what was added). Other values are stored as a label.' }),
   })
   .strict();
@@ -76,6 +77,7 @@ interface BatchSubmission {
   policyText?: string;
   policyObject?: unknown;
   failOn?: string;
+  failOnIncomplete?: string | boolean;
   baseline?: string;
 }
 
@@ -95,7 +97,7 @@ async function readSubmission(req: Request, maxBytes: number): Promise<BatchSubm
     }
     if (looksLikeJsonLockfile(body as Record<string, unknown>)) {
       // npm writes its lockfiles with two-space indentation, so line numbers survive re-serializing.
-      return { content: `${JSON.stringify(body, null, 2)}\n`, fileName: queryString('filename'), failOn: queryString('failOn') };
+      return { content: `${JSON.stringify(body, null, 2)}\n`, fileName: queryString('filename'), failOn: queryString('failOn'), failOnIncomplete: queryString('failOnIncomplete') };
     }
     const parsed = CreateBatchBody.safeParse(body);
     if (!parsed.success) {
@@ -108,6 +110,7 @@ async function readSubmission(req: Request, maxBytes: number): Promise<BatchSubm
       fileName: b.filename,
       ...(typeof b.policy === 'string' ? { policyText: b.policy } : b.policy !== undefined ? { policyObject: b.policy } : {}),
       failOn: b.failOn,
+      failOnIncomplete: b.failOnIncomplete,
       baseline: b.baseline,
     };
   }
@@ -118,7 +121,7 @@ async function readSubmission(req: Request, maxBytes: number): Promise<BatchSubm
     throw tooLarge(maxBytes, declared);
   }
   const raw = await readRaw(req, maxBytes);
-  return { content: raw, fileName: queryString('filename'), failOn: queryString('failOn'), baseline: queryString('baseline') };
+  return { content: raw, fileName: queryString('filename'), failOn: queryString('failOn'), failOnIncomplete: queryString('failOnIncomplete'), baseline: queryString('baseline') };
 }
 
 function tooLarge(maxBytes: number, size?: number): VetboxError {
@@ -213,6 +216,7 @@ function readMultipart(req: Request, maxBytes: number): Promise<BatchSubmission>
           fileName: fields.filename || file.name || undefined,
           ...(policyText !== undefined ? { policyText } : {}),
           failOn: fields.failOn,
+          failOnIncomplete: fields.failOnIncomplete,
           baseline: fields.baseline,
         });
       });
@@ -229,6 +233,13 @@ function resolvePolicy(sub: BatchSubmission): Policy {
     const failOn = FailOn.safeParse(sub.failOn);
     if (!failOn.success) throw new VetboxError('INVALID_INPUT', `invalid batch request: failOn must be "malicious" or "suspicious", got "${sub.failOn.slice(0, 50)}"`);
     policy = { ...policy, failOn: failOn.data };
+  }
+  if (sub.failOnIncomplete !== undefined && sub.failOnIncomplete !== '') {
+    const value = sub.failOnIncomplete;
+    if (value !== true && value !== false && value !== 'true' && value !== 'false') {
+      throw new VetboxError('INVALID_INPUT', `invalid batch request: failOnIncomplete must be true or false, got "${String(value).slice(0, 50)}"`);
+    }
+    policy = { ...policy, failOnIncomplete: value === true || value === 'true' };
   }
   return policy;
 }
@@ -277,6 +288,7 @@ function itemOf(row: BatchItemRow): VetItem & { row: BatchItemRow } {
     version: row.version,
     verdict,
     findings: row.findings.map((f) => ({ rule: f.rule, severity: f.severity, title: f.title, ...(f.evidenceHash ? { evidenceHash: f.evidenceHash } : {}) })),
+    ...(row.incomplete ? { incomplete: true } : {}),
     ...(row.line !== null ? { line: row.line } : {}),
     ...(row.analysisId ? { analysisId: row.analysisId } : {}),
     row,
@@ -315,6 +327,7 @@ function itemView(item: EvaluatedItem<VetItem & { row: BatchItemRow }>): BatchIt
     topFindings: top.map((f) => ({ rule: f.rule, severity: f.severity, ...(f.title ? { title: f.title } : {}) })),
     exceptedFindings: item.exceptedFindings.map((e) => ({ rule: e.finding.rule, severity: e.finding.severity, reason: e.exception.reason, expires: e.exception.expires })),
     ...(row.errorCode && item.verdict === 'error' ? { errorCode: row.errorCode } : {}),
+    ...(rest.incomplete ? { incomplete: true } : {}),
   };
 }
 
@@ -349,7 +362,7 @@ function summaryView(e: Evaluated) {
     pass: e.evaluation.outcome === 'incomplete' ? null : e.evaluation.pass,
     outcome: e.evaluation.outcome,
     summary: summaryLine(e.evaluation),
-    policy: { failOn: e.policy.failOn, failOnError: e.policy.failOnError, exceptions: e.policy.exceptions.length },
+    policy: { failOn: e.policy.failOn, failOnError: e.policy.failOnError, failOnIncomplete: e.policy.failOnIncomplete ?? false, exceptions: e.policy.exceptions.length },
     policyCounts: e.evaluation.counts,
     expiredExceptions: e.evaluation.expiredExceptions,
     unusedExceptions: e.evaluation.unusedExceptions,
@@ -429,7 +442,7 @@ export function batchesRoutes(s: ApiServices, options: BatchRouteOptions = {}): 
       total: parsed.entries.length,
       queued: created.jobs.length,
       linked: created.linked,
-      policy: { failOn: policy.failOn, failOnError: policy.failOnError, exceptions: policy.exceptions.length },
+      policy: { failOn: policy.failOn, failOnError: policy.failOnError, failOnIncomplete: policy.failOnIncomplete ?? false, exceptions: policy.exceptions.length },
       skipped: parsed.skipped,
       links,
     });
@@ -541,7 +554,7 @@ const Created = z
     total: z.number().int().meta({ description: 'Distinct package versions' }),
     queued: z.number().int().meta({ description: 'New analyses queued (at batch priority)' }),
     linked: z.number().int().meta({ description: 'Entries answered by an existing analysis' }),
-    policy: z.object({ failOn: FailOn, failOnError: z.boolean(), exceptions: z.number().int() }),
+    policy: z.object({ failOn: FailOn, failOnError: z.boolean(), failOnIncomplete: z.boolean(), exceptions: z.number().int() }),
     skipped: z.array(Skipped),
     links: Links,
   })

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { PHASES, VetboxError } from '@vetbox/contracts';
+import { DEFAULT_PHASES, PHASES, VetboxError } from '@vetbox/contracts';
 import type { CliContext } from '../context.js';
 import { EXIT, exitCodeFor, usageErrorsExit } from '../exit-codes.js';
 import { formatDiff, fromServedDiff, sideLabel } from '../format/diff.js';
@@ -24,7 +24,7 @@ export async function runAnalyze(ctx: CliContext, spec: string, opts: AnalyzeOpt
     if (opts.baseline !== undefined && opts.baseline !== 'previous') {
       throw new VetboxError('INVALID_INPUT', `--baseline accepts only "previous" (got ${JSON.stringify(opts.baseline)})`);
     }
-    const phases = opts.phases ? parsePhases(opts.phases) : [...PHASES];
+    const phases = opts.phases ? parsePhases(opts.phases) : [...DEFAULT_PHASES];
     if (!opts.local && opts.phases) ctx.stderr.write('note: --phases applies to --local runs; the server runs its configured phases\n');
     if (opts.local && opts.force) ctx.stderr.write('note: --force applies to server runs; --local always analyzes\n');
     const runner = new Runner(
@@ -83,7 +83,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<target>', 'what to analyze')
     .option('--local', 'run the pipeline in this process (needs only Docker: no API, Redis or PostgreSQL)')
     .option('--json', 'print exactly the report JSON on stdout')
-    .option('--phases <list>', `comma-separated phases to run (--local; default ${PHASES.join(',')})`)
+    .option('--phases <list>', `comma-separated phases to run (--local; ${PHASES.join(',')}; default ${DEFAULT_PHASES.join(',')})`)
     .option('--baseline <which>', '"previous": compare with the previous release and flag new behavior')
     .option('--force', 'analyze again even when the server already analyzed this version (e.g. to add --baseline previous)')
     .option('--server <url>', 'vetbox server URL', ctx.env.VETBOX_SERVER)

@@ -16,6 +16,8 @@ const FAIL_ON = ['malicious', 'suspicious'] as const;
 export interface VetOptions {
   server: string;
   failOn?: string;
+  /** Fail packages whose analysis could not run every phase (overrides the policy's failOnIncomplete). */
+  failOnIncomplete?: boolean;
   format: string;
   output?: string;
   policy?: string;
@@ -46,7 +48,7 @@ export interface BatchView {
   pass: boolean | null;
   outcome: 'pass' | 'fail' | 'incomplete';
   summary: string;
-  policy: { failOn: string; failOnError: boolean; exceptions: number };
+  policy: { failOn: string; failOnError: boolean; failOnIncomplete?: boolean; exceptions: number };
   expiredExceptions: Array<{ package: string; rule: string; expires: string }>;
   items: Array<{
     ecosystem: string;
@@ -57,6 +59,7 @@ export interface BatchView {
     verdict: string | null;
     effectiveVerdict: string | null;
     errorCode?: string;
+    incomplete?: boolean;
     topFindings: Array<{ rule: string; severity: string; title?: string }>;
     exceptedFindings: Array<{ rule: string; reason: string; expires: string }>;
   }>;
@@ -170,11 +173,11 @@ function pad(text: string, width: number): string {
 /** The summary table: counts by verdict, then every package that is not a plain pass. */
 export function formatSummary(view: BatchView, lockfile: string): string {
   const lines: string[] = [];
-  lines.push(`vetbox vet ${lockfile}: ${view.total} package version${view.total === 1 ? '' : 's'}${view.skipped.length ? `, ${view.skipped.length} not vetted` : ''} (fail on ${view.policy.failOn})`);
+  lines.push(`vetbox vet ${lockfile}: ${view.total} package version${view.total === 1 ? '' : 's'}${view.skipped.length ? `, ${view.skipped.length} not vetted` : ''} (fail on ${view.policy.failOn}${view.policy.failOnIncomplete ? ', and on incomplete analyses' : ''})`);
   lines.push('');
   lines.push(`  ${pad('VERDICT', 12)}COUNT`);
   for (const [verdict, n] of Object.entries(view.counts)) if (n > 0 || verdict !== 'pending') lines.push(`  ${pad(verdict, 12)}${n}`);
-  const notable = view.items.filter((i) => i.policyStatus !== 'passed');
+  const notable = view.items.filter((i) => i.policyStatus !== 'passed' || i.incomplete);
   if (notable.length > 0) {
     lines.push('');
     const rows = notable.map((i) => {
@@ -185,7 +188,8 @@ export function formatSummary(view: BatchView, lockfile: string): string {
           : i.policyStatus === 'error'
             ? `analysis failed${i.errorCode ? ` (${i.errorCode})` : ''}`
             : i.topFindings.map((f) => `${f.rule} (${f.severity})`).join(', ');
-      return [i.policyStatus.toUpperCase(), i.effectiveVerdict ?? 'pending', pkg, i.line !== undefined ? String(i.line) : '', findings || '—'];
+      const incomplete = i.incomplete ? `incomplete analysis${findings ? '; ' : ''}` : '';
+      return [i.policyStatus.toUpperCase(), i.effectiveVerdict ?? 'pending', pkg, i.line !== undefined ? String(i.line) : '', `${incomplete}${findings}` || '—'];
     });
     const header = ['STATUS', 'VERDICT', 'PACKAGE', 'LINE', 'FINDINGS'];
     const widths = header.map((h, c) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[c].length))) + 2);
@@ -238,6 +242,7 @@ export async function runVet(ctx: CliContext, lockfile: string, opts: VetOptions
     form.append('file', new Blob([new Uint8Array(content)]), path.basename(lockfile));
     form.append('filename', name);
     if (opts.failOn) form.append('failOn', opts.failOn);
+    if (opts.failOnIncomplete) form.append('failOnIncomplete', 'true');
     if (policyText !== undefined) form.append('policy', new Blob([policyText]), POLICY_FILE_NAME);
     const created = await client.json<CreatedBatch>('/v1/batches', { method: 'POST', body: form });
     ctx.stderr.write(
@@ -300,6 +305,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<lockfile>', 'package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, requirements.txt, poetry.lock, uv.lock, Pipfile.lock or an allowlist')
     .option('--server <url>', 'vetbox server URL', ctx.env.VETBOX_SERVER)
     .option('--fail-on <verdict>', 'fail on "malicious" (policy default) or "suspicious" and worse; overrides the policy')
+    .option('--fail-on-incomplete', 'also fail packages whose analysis could not run every phase (a failed install or import); overrides the policy')
     .option('--format <format>', 'text, json or sarif', 'text')
     .option('--output <file>', 'write the report there instead of stdout (the summary still prints)')
     .option('--policy <file>', `policy file (default: ${POLICY_FILE_NAME} next to the lockfile, when there is one)`)

@@ -141,3 +141,29 @@ describe('clean', () => {
     expect(clean('x'.repeat(20), 10)).toBe(`${'x'.repeat(9)}…`);
   });
 });
+
+describe('formatReport: static code and incompleteness', () => {
+  const report: Report = {
+    ...benignReport,
+    verdict: 'suspicious',
+    summary: 'suspicious: static-code-execution (medium) (incomplete: install exit code 1: ModuleNotFoundError: No module named \'x\')',
+    incomplete: true,
+    incompletePhases: [{ phase: 'install', reason: "exit code 1: ModuleNotFoundError: No module named 'x'" }],
+    static: {
+      filesAnalyzed: 1, bytesAnalyzed: 120, filesInPackage: 2, entryPoints: ['setup.py'], durationMs: 3,
+      signals: [{ kind: 'exec-decoded', file: 'setup.py', line: 2, snippet: 'exec(zlib.decompress(base64.b64decode(b\'eJ\\x1b…\')))', detail: 'exec() of zlib(base64(…))', reach: ['install'], decoded: { transforms: ['base64', 'zlib'], bytes: 40, preview: 'import os\\nprint(1)' } }],
+    },
+  };
+  const text = formatReport(report);
+
+  it('names the failed phase under the summary', () => {
+    expect(text.split('\n')[2]).toBe("INCOMPLETE: install exit code 1: ModuleNotFoundError: No module named 'x'");
+  });
+
+  it('shows each signal with file, line, escaped snippet and the decoded layer', () => {
+    expect(text).toContain('Static code (1 file read, 1 signal)');
+    expect(text).toMatch(/exec-decoded +setup\.py:2 {2}exec\(\) of zlib\(base64\(…\)\)/);
+    expect(text).toContain("| exec(zlib.decompress(base64.b64decode(b'eJ\\x1b…')))");
+    expect(text).toContain('decoded base64 → zlib: import os\\nprint(1)');
+  });
+});

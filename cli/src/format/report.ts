@@ -21,6 +21,9 @@ function packageLine(r: Report): string {
 function header(r: Report): string[] {
   const lines = [`${r.verdict.toUpperCase()}  score ${r.score}/100  ${packageLine(r)}`];
   if (r.summary) lines.push(clean(r.summary, 300));
+  if (r.incomplete && r.incompletePhases?.length) {
+    lines.push(`INCOMPLETE: ${r.incompletePhases.map((p) => `${p.phase} ${clean(p.reason, 160)}`).join('; ')}`);
+  }
   if (r.lookalikeOf) lines.push(`Name resembles the popular package ${clean(r.lookalikeOf)}`);
   if (r.error) lines.push(`Error: ${clean(r.error.code)}: ${clean(r.error.message, 300)}`);
   const meta = [`analyzer ${clean(r.analyzer.version)}`];
@@ -38,6 +41,21 @@ function findings(r: Report, max: number): string[] {
     for (const e of f.evidence.slice(0, max)) lines.push(`            - ${clean(e.summary, 200)}`);
     if (f.evidence.length > max) lines.push(`            - … ${plural(f.evidence.length - max, 'more evidence line')}`);
   }
+  return lines;
+}
+
+/** Static signals beside behavior: kind, file:line, detail, the escaped snippet and decoded layer. */
+function staticSignals(r: Report, max: number): string[] {
+  const s = r.static;
+  if (!s) return [];
+  const head = `Static code (${plural(s.filesAnalyzed, 'file')} read, ${plural(s.signals.length, 'signal')}${s.error ? `; ${clean(s.error, 160)}` : ''})`;
+  const lines = [head];
+  for (const sig of s.signals.slice(0, max)) {
+    lines.push(`  ${sig.kind.padEnd(27)}  ${clean(sig.file, 120)}:${sig.line}${sig.layerDepth ? ` (decoded layer ${sig.layerDepth})` : ''}  ${clean(sig.detail, 160)}`);
+    if (sig.snippet) lines.push(`            | ${clean(sig.snippet, 200)}`);
+    if (sig.decoded) lines.push(`            decoded ${sig.decoded.transforms.join(' → ')}: ${clean(sig.decoded.preview, 200)}`);
+  }
+  if (s.signals.length > max) lines.push(`  … ${s.signals.length - max} more`);
   return lines;
 }
 
@@ -176,6 +194,7 @@ export function formatReport(report: Report, opts: FormatOptions = {}): string {
   const sections = [
     header(report),
     findings(report, opts.maxEvidence ?? 5),
+    staticSignals(report, opts.maxNetworkRows ?? 30),
     phases(report),
     processes(report, opts.maxProcesses ?? 40),
     network(report, opts.maxNetworkRows ?? 30),

@@ -167,6 +167,7 @@ function mergeDns(behavior: Behavior, capture: SinkholeCapture, windows: PhaseWi
   const used = new Set<DnsQuery>();
   for (const q of capture.dns) {
     const entry: DnsQuery = { phase: phaseAt(windows, q.t), name: q.name, type: q.type, tMs: q.t };
+    if (q.answer !== undefined) entry.answer = q.answer;
     const conn = q.srcPort !== undefined ? udpByPort.get(q.srcPort) : undefined;
     const twin = fromTrace.find((d) => !used.has(d) && d.name === q.name && d.type === q.type && Math.abs((d.tMs ?? q.t) - q.t) <= MATCH_WINDOW_MS);
     if (twin !== undefined) used.add(twin);

@@ -166,6 +166,8 @@ describe('merge with a sinkhole capture', async () => {
     expect(b.network.tls).toEqual([{ phase: 'install', sni: 'api.example', pid: 101, destination: { address: '203.0.113.7', port: 443 } }]);
     // exfil.example: seen by both the trace (decoded sendmmsg) and the sinkhole, listed once.
     expect(b.network.dns.map((d) => `${d.name} ${d.type} ${d.pid ?? '-'}`)).toEqual(['exfil.example A 101', 'other.example A -']);
+    // What the sinkhole answered: sandbox-internal, so exports never list it as the host's address.
+    expect(b.network.dns.map((d) => d.answer)).toEqual(['198.51.100.9', '198.51.100.20']);
   });
 });
 

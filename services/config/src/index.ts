@@ -44,6 +44,8 @@ export const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: int(600),
   VETBOX_API_KEY: z.string().optional(),
   VETBOX_SERVER: z.string().url().default('http://127.0.0.1:3000'),
+  /** The address users reach this service at, for links that leave it (OSV records); default: the request's host. */
+  PUBLIC_URL: z.string().url().optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

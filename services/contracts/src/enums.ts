@@ -11,10 +11,17 @@ export const Severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);
 export type Severity = z.infer<typeof Severity>;
 export const SEVERITY_ORDER: readonly Severity[] = Severity.options;
 
-/** Phases run in this order; a phase that does not complete still lets later ones try. */
-export const PhaseName = z.enum(['install', 'import']);
+/**
+ * Phases run in this order; a phase that does not complete still lets later ones try.
+ * install → import → execute (every export and bin called) → idle (a fast clock for what still
+ * runs, then install and import again a year ahead) → next-login (what the package planted runs).
+ * See docs/seams.md.
+ */
+export const PhaseName = z.enum(['install', 'import', 'execute', 'idle', 'next-login']);
 export type PhaseName = z.infer<typeof PhaseName>;
 export const PHASES: readonly PhaseName[] = PhaseName.options;
+/** What an analysis runs when the request names no phases. */
+export const DEFAULT_PHASES: readonly PhaseName[] = ['install', 'import'];
 
 /** Same vocabulary as ossf/package-analysis: package misbehaviour is data, not an exception. */
 export const PhaseStatus = z.enum(['completed', 'error_timeout', 'error_analysis', 'error_other']);
@@ -34,7 +41,7 @@ export const AnalysisStatus = z.enum(['queued', 'running', 'completed', 'failed'
 export type AnalysisStatus = z.infer<typeof AnalysisStatus>;
 
 /** Pipeline stages, in order, as published in progress events. */
-export const Stage = z.enum(['queued', 'fetch', 'install', 'import', 'parse', 'rules', 'store', 'done']);
+export const Stage = z.enum(['queued', 'fetch', ...PhaseName.options, 'parse', 'rules', 'store', 'done']);
 export type Stage = z.infer<typeof Stage>;
 
 export const ApiRole = z.enum(['read', 'submit', 'admin']);

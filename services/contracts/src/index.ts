@@ -6,5 +6,7 @@ export * from './report.js';
 export * from './requests.js';
 export * from './sinkhole.js';
 export * from './staged.js';
+export * from './static.js';
 export * from './json-schema.js';
 export { isLoopback, isPrivateAddress } from './addresses.js';
+export * from './indicators.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SandboxInfo } from './sinkhole.js';
+import { IncompletePhase, StaticAnalysis } from './static.js';
 import {
   ArtifactSource,
   CanaryEncoding,
@@ -62,6 +63,11 @@ export const ProcessEntry = z.object({
   exit: ProcessExit.nullable(),
   /** Still running when the phase's package manager exited (detached or daemonized). */
   outlived: z.boolean().optional(),
+  /**
+   * What set it off when it was not the phase's own command: a timer that fired in the idle
+   * window (`after 15 min (fast clock)`), the next login (`login shell: ~/.bashrc`).
+   */
+  trigger: z.string().optional(),
   /** Part of the package manager's own housekeeping rather than the package's code. */
   housekeeping: z.boolean().optional(),
   /**
@@ -105,6 +111,11 @@ export const DnsQuery = z.object({
   type: z.string(),
   pid: z.number().int().optional(),
   tMs: z.number().optional(),
+  /**
+   * The address the sinkhole answered with: a sandbox-internal address, never an indicator (a
+   * connection to it is a connection to this name).
+   */
+  answer: z.string().optional(),
 });
 export type DnsQuery = z.infer<typeof DnsQuery>;
 
@@ -160,6 +171,20 @@ export const HousekeepingSummary = z.object({
 });
 export type HousekeepingSummary = z.infer<typeof HousekeepingSummary>;
 
+/**
+ * A flood: a process made so many calls of one kind that the tracer stopped recording them one
+ * by one past its budget (`suppressed` more were only counted). The phase's record is incomplete.
+ */
+export const TraceFlood = z.object({
+  phase: PhaseName,
+  pid: z.number().int(),
+  syscall: z.string(),
+  recorded: z.number().int().nonnegative(),
+  suppressed: z.number().int().nonnegative(),
+  tMs: z.number().optional(),
+});
+export type TraceFlood = z.infer<typeof TraceFlood>;
+
 export const Behavior = z.object({
   processes: z.array(ProcessEntry),
   files: z.array(FileAccess),
@@ -175,6 +200,8 @@ export const Behavior = z.object({
   housekeeping: z.array(HousekeepingSummary).optional(),
   /** Trace lines the parser could not read; counted, never fatal. */
   malformedLines: z.number().int().optional(),
+  /** Calls the tracer only counted past its per-process budgets (see TraceFlood). */
+  floods: z.array(TraceFlood).optional(),
 });
 export type Behavior = z.infer<typeof Behavior>;
 
@@ -191,6 +218,9 @@ export const EvidenceRef = z.object({
     'canary',
     'package',
     'diff',
+    /** An entry of `report.static.signals` (file, line, snippet). */
+    'static',
+    'intel',
   ]),
   /** Index into that list of the report's behavior (or canaries), when it points at one entry. */
   index: z.number().int().optional(),
@@ -287,6 +317,23 @@ export const BaselineComparison = z.object({
 });
 export type BaselineComparison = z.infer<typeof BaselineComparison>;
 
+/**
+ * A published record (an OSV `MAL-` entry, `vetbox intel import`) that lists this exact package
+ * version as malicious; the `known-malicious` finding cites it by index.
+ */
+export const KnownMaliciousRef = z.object({
+  /** The record's OSV id, e.g. MAL-2024-1234. */
+  id: z.string(),
+  summary: z.string().optional(),
+  /** Where the record was imported from (a list name) and how current that list was. */
+  source: z.string(),
+  sourceDate: z.string(),
+  /** The record's own `modified` time. */
+  modified: z.string(),
+  aliases: z.array(z.string()).optional(),
+});
+export type KnownMaliciousRef = z.infer<typeof KnownMaliciousRef>;
+
 export const Report = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
   analyzer: z.object({ version: z.string() }),
@@ -297,15 +344,26 @@ export const Report = z.object({
   score: z.number().int().min(0).max(100),
   /** One line saying why the verdict is what it is. */
   summary: z.string().optional(),
+  /**
+   * A phase failed before the package's code could act (an import error, a missing module, a
+   * platform check, a timeout, lost trace events): the behavior seen is not all the package does.
+   */
+  incomplete: z.boolean().optional(),
+  /** Which phases, and why; set whenever `incomplete` is true. */
+  incompletePhases: z.array(IncompletePhase).optional(),
   findings: z.array(Finding),
   phases: z.array(PhaseReport),
   behavior: Behavior,
   canaries: z.array(CanaryReport),
+  /** What the static pass read in the package's own files (absent in reports made before it). */
+  static: StaticAnalysis.optional(),
   sandbox: SandboxInfo.optional(),
   /** Typosquatting and other static facts about the name. */
   lookalikeOf: z.string().optional(),
   /** Set when the analysis ran with a baseline (`--baseline previous`, `baseline: previous`). */
   baseline: BaselineComparison.optional(),
+  /** Records of known-malicious lists naming this version (cited by the `known-malicious` finding). */
+  knownMalicious: z.array(KnownMaliciousRef).optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type Report = z.infer<typeof Report>;

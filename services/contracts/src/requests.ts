@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ArtifactSource, AnalysisStatus, Ecosystem, PhaseName, Stage, Verdict } from './enums.js';
+import { ArtifactSource, AnalysisStatus, DEFAULT_PHASES, Ecosystem, PhaseName, Stage, Verdict } from './enums.js';
 
 // npm's rules (validate-npm-package-name): url-safe, optional scope, <= 214 chars. New names
 // must be lowercase, but the registry still serves pre-2017 packages with capitals (JSONStream,
@@ -55,7 +55,7 @@ export const AnalysisJob = z.object({
     storedPath: z.string().optional(),
     sha256: z.string().optional(),
   }),
-  phases: z.array(PhaseName).default(['install', 'import']),
+  phases: z.array(PhaseName).default([...DEFAULT_PHASES]),
   force: z.boolean().default(false),
   baselineAnalysisId: z.string().optional(),
   /**

@@ -6,5 +6,5 @@ export { stage, npmInstallArgs, type StageOptions } from './stage.js';
 export { versionExists } from './lookup.js';
 export { isExactVersion, previousVersion, pickPrevious, versionOrders, type PreviousVersionOptions, type VersionOrder } from './previous.js';
 export { defaultArchiveLimits, type ArchiveLimits } from './limits.js';
-export type { ArchiveFormat } from './scan.js';
+export { checkZipEntry, iterateZip, openEntryStream, openZip, scanArchive, type ArchiveFormat, type ArchiveScan, type CapturePredicate, type ScanOptions } from './scan.js';
 export type { FetchedArtifact, FetchOptions, NpmFetchOptions, PypiFetchOptions } from './types.js';

@@ -21,14 +21,21 @@ export interface ArchiveScan {
   captured: Map<string, Buffer>;
   /** Paths that appear more than once (each once, in archive order): the last copy is the one kept. */
   duplicates: string[];
+  /** First `headBytes` bytes of every regular file (magic numbers), when asked for. */
+  heads: Map<string, Buffer>;
   entryCount: number;
   unpackedBytes: number;
   size: number;
   sha256: string;
 }
 
-/** Decides which files are worth holding in memory (small metadata files only). */
-export type CapturePredicate = (normalizedPath: string) => boolean;
+/** Decides which files are worth holding in memory; `size` is the declared size when the format gives it. */
+export type CapturePredicate = (normalizedPath: string, size?: number) => boolean;
+
+export interface ScanOptions {
+  /** Keep this many leading bytes of every regular file in `heads` (0: none). */
+  headBytes?: number;
+}
 
 /** Sniffs the format from the first bytes; the file name is never trusted for this. */
 export async function detectFormat(filePath: string): Promise<ArchiveFormat> {
@@ -53,9 +60,10 @@ export async function scanArchive(
   filePath: string,
   limits: ArchiveLimits,
   wanted: CapturePredicate,
+  opts: ScanOptions = {},
 ): Promise<ArchiveScan> {
   const format = await detectFormat(filePath);
-  return format === 'tar.gz' ? scanTarGz(filePath, limits, wanted) : scanZip(filePath, limits, wanted);
+  return format === 'tar.gz' ? scanTarGz(filePath, limits, wanted, opts) : scanZip(filePath, limits, wanted, opts);
 }
 
 /**
@@ -68,25 +76,35 @@ class EntryCollector {
   readonly files: string[] = [];
   readonly captured = new Map<string, Buffer>();
   readonly duplicates: string[] = [];
+  readonly heads = new Map<string, Buffer>();
   private readonly seen = new Set<string>();
   constructor(
     private readonly budget: UnpackBudget,
     private readonly wanted: CapturePredicate,
+    private readonly headBytes = 0,
   ) {}
 
-  addFile(path: string): boolean {
+  addFile(path: string, size?: number): boolean {
     if (this.seen.has(path)) {
       if (!this.duplicates.includes(path) && this.duplicates.length < 100) this.duplicates.push(path);
     } else {
       this.seen.add(path);
       this.files.push(path);
     }
-    return this.wanted(path);
+    return this.wanted(path, size);
   }
 
   async consume(path: string, content: AsyncIterable<Buffer>, capture: boolean): Promise<void> {
     if (!capture) {
-      for await (const _chunk of content) void _chunk; // drained: the bytes were already counted
+      // Drained: the bytes were already counted; only the leading bytes (magic number) are kept.
+      const head: Buffer[] = [];
+      let headLength = 0;
+      for await (const chunk of content) {
+        if (headLength >= this.headBytes) continue;
+        head.push(chunk.subarray(0, this.headBytes - headLength));
+        headLength += head.at(-1)!.length;
+      }
+      if (this.headBytes > 0 && path !== '') this.heads.set(path, Buffer.concat(head));
       return;
     }
     const chunks: Buffer[] = [];
@@ -94,7 +112,9 @@ class EntryCollector {
       this.budget.addMetadata(chunk.length);
       chunks.push(chunk);
     }
-    this.captured.set(path, Buffer.concat(chunks));
+    const whole = Buffer.concat(chunks);
+    this.captured.set(path, whole);
+    if (this.headBytes > 0) this.heads.set(path, whole.subarray(0, this.headBytes));
   }
 }
 
@@ -129,9 +149,9 @@ function explainReadError(err: unknown, format: ArchiveFormat): VetboxError {
   return new VetboxError('BAD_ARCHIVE', `bad archive: ${format} content could not be read (${msg})`, { cause: err });
 }
 
-async function scanTarGz(filePath: string, limits: ArchiveLimits, wanted: CapturePredicate): Promise<ArchiveScan> {
+async function scanTarGz(filePath: string, limits: ArchiveLimits, wanted: CapturePredicate, opts: ScanOptions): Promise<ArchiveScan> {
   const budget = new UnpackBudget(limits);
-  const collector = new EntryCollector(budget, wanted);
+  const collector = new EntryCollector(budget, wanted, opts.headBytes);
   const hash = createHash('sha256');
   const extract = tarStream.extract();
   let pumpError: unknown;
@@ -152,8 +172,9 @@ async function scanTarGz(filePath: string, limits: ArchiveLimits, wanted: Captur
     for await (const entry of extract) {
       budget.addEntry();
       const path = checkTarEntry(entry.header);
-      const capture = path !== '' && entry.header.type !== 'directory' && collector.addFile(path);
-      await collector.consume(path, entry as unknown as AsyncIterable<Buffer>, capture);
+      const isFile = path !== '' && entry.header.type !== 'directory';
+      const capture = isFile && collector.addFile(path, entry.header.size ?? undefined);
+      await collector.consume(isFile ? path : '', entry as unknown as AsyncIterable<Buffer>, capture);
     }
   } catch (err) {
     await pumped;
@@ -167,6 +188,7 @@ async function scanTarGz(filePath: string, limits: ArchiveLimits, wanted: Captur
     files: collector.files,
     captured: collector.captured,
     duplicates: collector.duplicates,
+    heads: collector.heads,
     entryCount: budget.entries,
     unpackedBytes: budget.unpackedBytes,
     size: budget.compressedBytes,
@@ -204,7 +226,7 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
-function checkZipEntry(entry: yauzl.Entry): { path: string; isDir: boolean } {
+export function checkZipEntry(entry: yauzl.Entry): { path: string; isDir: boolean } {
   const path = normalizeEntryPath(entry.fileName);
   const shown = JSON.stringify(path);
   const isDir = entry.fileName.endsWith('/');
@@ -225,7 +247,7 @@ async function sha256File(filePath: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function openZip(filePath: string): Promise<yauzl.ZipFile> {
+export function openZip(filePath: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(
       filePath,
@@ -235,7 +257,7 @@ function openZip(filePath: string): Promise<yauzl.ZipFile> {
   });
 }
 
-function openEntryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+export function openEntryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (err, stream) => (err || !stream ? reject(err) : resolve(stream)));
   });
@@ -246,9 +268,9 @@ function openEntryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readab
  * size and entries overlapping in the file (the "non-recursive zip bomb") are refused before
  * anything is inflated; then every entry is inflated with the same streaming caps as a tarball.
  */
-async function scanZip(filePath: string, limits: ArchiveLimits, wanted: CapturePredicate): Promise<ArchiveScan> {
+async function scanZip(filePath: string, limits: ArchiveLimits, wanted: CapturePredicate, opts: ScanOptions): Promise<ArchiveScan> {
   const budget = new UnpackBudget(limits);
-  const collector = new EntryCollector(budget, wanted);
+  const collector = new EntryCollector(budget, wanted, opts.headBytes);
   const sha256 = await sha256File(filePath);
   let zip: yauzl.ZipFile;
   try {
@@ -279,7 +301,7 @@ async function scanZip(filePath: string, limits: ArchiveLimits, wanted: CaptureP
       }
       budget.addCompressed(entry.compressedSize);
       if (isDir) continue;
-      const capture = collector.addFile(path);
+      const capture = collector.addFile(path, entry.uncompressedSize);
       const content = await openEntryStream(zip, entry);
       const metered = content.pipe(meter((c) => budget.addUnpacked(c.length)));
       content.on('error', (e) => metered.destroy(e));
@@ -297,6 +319,7 @@ async function scanZip(filePath: string, limits: ArchiveLimits, wanted: CaptureP
     files: collector.files,
     captured: collector.captured,
     duplicates: collector.duplicates,
+    heads: collector.heads,
     entryCount: budget.entries,
     unpackedBytes: budget.unpackedBytes,
     size: fileSize,
@@ -305,7 +328,7 @@ async function scanZip(filePath: string, limits: ArchiveLimits, wanted: CaptureP
 }
 
 /** yauzl's lazy event API as an async iterator: the next entry is read only when asked for. */
-async function* iterateZip(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
+export async function* iterateZip(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
   for (;;) {
     const next = await new Promise<yauzl.Entry | null>((resolve, reject) => {
       const cleanup = () => {

@@ -8,6 +8,7 @@ export interface AnalysisOutcome {
   /** Absent or null while the analysis has not finished. */
   verdict?: Verdict | null;
   findings?: VetItemFinding[];
+  incomplete?: boolean;
 }
 
 /** Joins a lockfile entry with its analysis (if any) into the item evaluatePolicy takes. */
@@ -27,6 +28,7 @@ export function toVetItem(entry: LockfileEntry, analysis?: AnalysisOutcome | nul
     })),
   };
   if (analysis?.analysisId !== undefined) item.analysisId = analysis.analysisId;
+  if (analysis?.incomplete) item.incomplete = true;
   return item;
 }
 

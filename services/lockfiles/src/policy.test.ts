@@ -35,8 +35,8 @@ describe('parsePolicy', () => {
   });
 
   it('defaults: an empty file fails on malicious only, with no exceptions', () => {
-    expect(parsePolicy('')).toEqual({ failOn: 'malicious', failOnError: true, exceptions: [] });
-    expect(parsePolicy('# nothing yet\n')).toEqual({ failOn: 'malicious', failOnError: true, exceptions: [] });
+    expect(parsePolicy('')).toEqual({ failOn: 'malicious', failOnError: true, failOnIncomplete: false, exceptions: [] });
+    expect(parsePolicy('# nothing yet\n')).toEqual({ failOn: 'malicious', failOnError: true, failOnIncomplete: false, exceptions: [] });
   });
 
   it('lists every problem with its path', () => {
@@ -178,5 +178,21 @@ describe('evaluatePolicy', () => {
     expect(verdictFromFindings([{ severity: 'medium' }, { severity: 'info' }])).toBe('suspicious');
     expect(verdictFromFindings([{ severity: 'low' }, { severity: 'info' }])).toBe('benign');
     expect(verdictFromFindings([])).toBe('benign');
+  });
+});
+
+describe('failOnIncomplete', () => {
+  const items = [item({ name: 'broken-import', version: '1.0.0', incomplete: true }), item({ name: 'fine', version: '1.0.0' })];
+
+  it('is off by default: an incomplete benign analysis passes', () => {
+    const e = evaluatePolicy(parsePolicy('failOn: malicious\n'), items);
+    expect(e.failOnIncomplete).toBe(false);
+    expect(e.items.map((i) => i.status)).toEqual(['passed', 'passed']);
+  });
+
+  it('fails only the incomplete package when the policy asks for it', () => {
+    const e = evaluatePolicy(parsePolicy('failOnIncomplete: true\n'), items);
+    expect(e.items.map((i) => i.status)).toEqual(['failed', 'passed']);
+    expect(e.outcome).toBe('fail');
   });
 });

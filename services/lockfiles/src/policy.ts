@@ -90,6 +90,8 @@ export const Policy = z
     failOn: FailOn.default('malicious'),
     /** An analysis that ended in `error` could not vouch for the package: fail closed by default. */
     failOnError: z.boolean().default(true),
+    /** Fail a package whose analysis could not run every phase (`report.incomplete`), whatever its verdict. */
+    failOnIncomplete: z.boolean().default(false),
     exceptions: z.array(PolicyException).default([]),
   })
   .strict();
@@ -97,7 +99,7 @@ export type Policy = z.infer<typeof Policy>;
 /** What a policy file may contain before defaults and validation. */
 export type PolicyInput = z.input<typeof Policy>;
 
-export const DEFAULT_POLICY: Policy = Object.freeze({ failOn: 'malicious', failOnError: true, exceptions: [] }) as Policy;
+export const DEFAULT_POLICY: Policy = Object.freeze({ failOn: 'malicious', failOnError: true, failOnIncomplete: false, exceptions: [] }) as Policy;
 
 /** Validates an already-parsed policy (e.g. JSON sent with a batch). Throws INVALID_INPUT listing every problem. */
 export function policyFromObject(value: unknown, source = 'policy'): Policy {
@@ -110,6 +112,7 @@ export function policyFromObject(value: unknown, source = 'policy'): Policy {
 /**
  * Parses `vetbox.policy.yaml`:
  *   failOn: suspicious            # or malicious (default)
+ *   failOnIncomplete: true        # fail packages whose install/import phase failed (default false)
  *   exceptions:
  *     - package: npm:left-pad@1.3.0
  *       rule: network-outbound
@@ -150,6 +153,8 @@ export interface VetItem {
   /** null while the analysis has not finished. */
   verdict: Verdict | null;
   findings: VetItemFinding[];
+  /** A phase failed before the package's code could act (`report.incomplete`). */
+  incomplete?: boolean;
   /** Line in the submitted lockfile, for SARIF (LockfileEntry.line). */
   line?: number;
   analysisId?: string;
@@ -198,6 +203,7 @@ export interface PolicyEvaluation<T extends VetItem = VetItem> {
   outcome: 'pass' | 'fail' | 'incomplete';
   failOn: FailOn;
   failOnError: boolean;
+  failOnIncomplete: boolean;
   evaluatedAt: string;
   counts: Record<ItemStatus, number>;
   items: EvaluatedItem<T>[];
@@ -276,7 +282,7 @@ export function evaluatePolicy<T extends VetItem>(policy: Policy, items: readonl
       applied.set(appliedIndex, view);
       excepted.push({ finding, exception: view });
     }
-    const { effectiveVerdict, status } = decide(item.verdict, remaining, excepted.length > 0);
+    const { effectiveVerdict, status } = decide(item.verdict, remaining, excepted.length > 0, item.incomplete === true);
     counts[status]++;
     const evaluation: ItemEvaluation<F> = {
       effectiveVerdict,
@@ -288,7 +294,7 @@ export function evaluatePolicy<T extends VetItem>(policy: Policy, items: readonl
     return { ...item, ...evaluation };
   });
 
-  function decide(verdict: Verdict | null, remaining: VetItemFinding[], anyExcepted: boolean): { effectiveVerdict: Verdict | null; status: ItemStatus } {
+  function decide(verdict: Verdict | null, remaining: VetItemFinding[], anyExcepted: boolean, incomplete: boolean): { effectiveVerdict: Verdict | null; status: ItemStatus } {
     if (verdict === null) return { effectiveVerdict: null, status: 'pending' };
     if (verdict === 'error') return { effectiveVerdict: 'error', status: 'error' };
     let effective: Exclude<Verdict, 'error'> = verdict;
@@ -297,6 +303,8 @@ export function evaluatePolicy<T extends VetItem>(policy: Policy, items: readonl
       if (VERDICT_RANK[recomputed] < VERDICT_RANK[verdict]) effective = recomputed;
     }
     if (VERDICT_RANK[effective] >= failRank) return { effectiveVerdict: effective, status: 'failed' };
+    // An analysis that could not run the package's code cannot vouch for it, when the policy says so.
+    if (policy.failOnIncomplete && incomplete) return { effectiveVerdict: effective, status: 'failed' };
     const exceptedIntoPassing = anyExcepted && VERDICT_RANK[verdict] >= failRank;
     return { effectiveVerdict: effective, status: exceptedIntoPassing ? 'excepted' : 'passed' };
   }
@@ -310,6 +318,7 @@ export function evaluatePolicy<T extends VetItem>(policy: Policy, items: readonl
     outcome,
     failOn: policy.failOn,
     failOnError: policy.failOnError,
+    failOnIncomplete: policy.failOnIncomplete ?? false,
     evaluatedAt: now.toISOString(),
     counts,
     items: evaluated,

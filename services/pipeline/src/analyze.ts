@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseName, type RawEvidence, type Report, type StagedPackage } from '@vetbox/contracts';
@@ -7,6 +8,7 @@ import { stage } from '@vetbox/fetch';
 import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
 import { DockerRuntime, appProject, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
+import { staticPass } from '@vetbox/static';
 import { acquire } from './acquire.js';
 import { judge } from './judge.js';
 import { ANALYZER_VERSION } from './version.js';
@@ -26,7 +28,7 @@ export interface PipelineOptions {
 }
 
 /** Progress percent at the start of each stage the pipeline reports. */
-const PROGRESS = { fetch: 2, install: 20, import: 55, parse: 75, rules: 90 } as const;
+const PROGRESS = { fetch: 2, install: 15, import: 35, execute: 45, idle: 55, 'next-login': 65, parse: 75, rules: 90 } as const;
 
 /**
  * The whole analysis of one artifact: fetch (host, no package code) → stage → sinkhole +
@@ -125,6 +127,9 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
       fileChanges: run.phases.flatMap((p) => p.fileChanges),
     });
 
+    const staticAnalysis = await readStatically(staged, behavior.files, run.sandbox);
+    throwIfAborted(signal);
+
     onStage('rules', PROGRESS.rules);
     const phases = run.phases.map(phaseReport);
     const report = judge({
@@ -144,6 +149,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
       canaries: detectLeaks(canaries.canaries, capture, behavior),
       sandbox: run.sandbox,
       phases,
+      static: staticAnalysis,
       baseline: opts.baseline,
     });
     const raw: RawEvidence[] = [
@@ -155,6 +161,23 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
   } finally {
     await rm(traceDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The static pass over the package's own archive (the unpacked copy when a test staged no
+ * archive) and the code files the phases opened: host side, nothing runs.
+ */
+function readStatically(staged: StagedPackage, opened: Report['behavior']['files'], sandbox: { workdir: string; home: string }) {
+  const archivePath = path.join(staged.dir, staged.archiveFile);
+  const unpacked = path.join(staged.dir, 'node_modules', staged.name);
+  const useDir = !existsSync(archivePath) && staged.ecosystem === 'npm' && existsSync(unpacked);
+  return staticPass({
+    ecosystem: staged.ecosystem,
+    name: staged.name,
+    ...(useDir ? { packageDir: unpacked } : { archivePath }),
+    stagedDir: staged.dir,
+    opened: { files: opened, workdir: sandbox.workdir, home: sandbox.home },
+  });
 }
 
 function throwIfAborted(signal: AbortSignal): void {

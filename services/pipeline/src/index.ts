@@ -1,4 +1,4 @@
 export { analyze, createAnalyzer, detonate, type DetonateOptions, type PipelineOptions } from './analyze.js';
-export { judge, rescoreReport, type JudgeInput } from './judge.js';
+export { applyKnownMalicious, judge, rescoreReport, type JudgeInput, type Judged } from './judge.js';
 export { acquire, type AcquireOptions } from './acquire.js';
 export { ANALYZER_VERSION } from './version.js';

@@ -1,6 +1,17 @@
-import { REPORT_SCHEMA_VERSION, Report, type BaselineComparison, type Behavior, type CanaryReport, type PackageRef, type PhaseReport, type SandboxInfo } from '@vetbox/contracts';
+import {
+  REPORT_SCHEMA_VERSION,
+  Report,
+  type BaselineComparison,
+  type Behavior,
+  type CanaryReport,
+  type KnownMaliciousRef,
+  type PackageRef,
+  type PhaseReport,
+  type SandboxInfo,
+  type StaticAnalysis,
+} from '@vetbox/contracts';
 import { changeList, diffReports } from '@vetbox/diff';
-import { evaluate, withBaseline, type Evaluation } from '@vetbox/rules';
+import { evaluate, withBaseline, withKnownMalicious, type Evaluation } from '@vetbox/rules';
 
 export interface JudgeInput {
   analysisId: string;
@@ -10,6 +21,8 @@ export interface JudgeInput {
   canaries: CanaryReport[];
   sandbox: SandboxInfo;
   phases: PhaseReport[];
+  /** The static pass over the package's files (absent when it did not run). */
+  static?: StaticAnalysis;
   /** The earlier version's report: what this one adds becomes the `new-behavior` finding. */
   baseline?: Report;
 }
@@ -31,21 +44,50 @@ export function judge(input: JudgeInput): Report {
   return Report.parse({ ...draft, ...verdictOf(withBaseline(evaluate(input), diff, { ecosystem: input.package.ecosystem })), baseline });
 }
 
-/** Re-evaluates a stored report with the current rules (and its stored baseline diff, if any). */
-export function rescoreReport(report: Report): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
+/**
+ * Re-evaluates a stored report with the current rules (and its stored baseline diff, if any).
+ * `knownMalicious`: the records that list the version now (from the intel store); without it
+ * the report keeps the records it cites.
+ */
+export function rescoreReport(report: Report, knownMalicious?: readonly KnownMaliciousRef[]): Judged {
   if (!report.sandbox) throw new TypeError('a report without sandbox information cannot be rescored');
-  const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases };
+  const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases, static: report.static };
   let evaluation = evaluate(input);
   if (report.baseline) {
     // The same change list the analysis judged, so new-behavior evidence keeps pointing at its entries.
     const { added, removed } = report.baseline;
     evaluation = withBaseline(evaluation, { added, changes: changeList(added, removed) }, { ecosystem: report.package.ecosystem });
   }
-  return verdictOf(evaluation);
+  const records = knownMalicious ?? report.knownMalicious ?? [];
+  return { ...verdictOf(withKnownMalicious(evaluation, records)), knownMalicious: records.length > 0 ? [...records] : undefined };
 }
 
-function verdictOf(e: Evaluation): Pick<Report, 'verdict' | 'score' | 'findings' | 'summary'> {
-  return { verdict: e.verdict, score: e.score, findings: e.findings, summary: e.summary };
+/** What judging decides, and so what a rescore replaces in a stored report. */
+export type Judged = Pick<Report, 'verdict' | 'score' | 'findings' | 'summary' | 'incomplete' | 'incompletePhases' | 'knownMalicious'>;
+
+/**
+ * A finished report with the known-malicious records that list its version: the worker applies
+ * them to every fresh report, whatever analyzer made it, so a quiet detonation of a listed
+ * version is still malicious. Only the finding, verdict, score and summary change.
+ */
+export function applyKnownMalicious(report: Report, records: readonly KnownMaliciousRef[]): Report {
+  if (records.length === 0 && !report.knownMalicious) return report;
+  const { knownMalicious: _old, ...rest } = report;
+  // A failed analysis stays failed unless a record now lists it.
+  if (report.verdict === 'error' && records.length === 0) return Report.parse(rest);
+  return Report.parse({ ...withKnownMalicious(rest, records), ...(records.length > 0 ? { knownMalicious: [...records] } : {}) });
+}
+
+function verdictOf(e: Evaluation): Judged {
+  const incomplete = e.incomplete ?? [];
+  return {
+    verdict: e.verdict,
+    score: e.score,
+    findings: e.findings,
+    summary: e.summary,
+    incomplete: incomplete.length > 0,
+    ...(incomplete.length > 0 ? { incompletePhases: incomplete } : {}),
+  };
 }
 
 function toReport(input: JudgeInput, e: Evaluation): Report {
@@ -59,6 +101,7 @@ function toReport(input: JudgeInput, e: Evaluation): Report {
     phases: input.phases,
     behavior: input.behavior,
     canaries: input.canaries,
+    ...(input.static ? { static: input.static } : {}),
     sandbox: input.sandbox,
     ...(e.lookalikeOf ? { lookalikeOf: e.lookalikeOf } : {}),
   };

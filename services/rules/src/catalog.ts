@@ -14,7 +14,8 @@ export type RuleCategory =
   | 'impact'
   | 'filesystem'
   | 'identity'
-  | 'change';
+  | 'change'
+  | 'intel';
 
 export interface RuleInfo {
   id: string;
@@ -196,6 +197,72 @@ const catalog = [
       'trace files. This hides what ran from later inspection; compare the published archive with what is left on disk.',
   },
   {
+    id: 'static-code-execution',
+    category: 'execution',
+    severity: 'medium',
+    severities: ['critical', 'high', 'medium'],
+    title: 'Code that runs decoded or downloaded data',
+    explanation:
+      'Install, import or command code (read statically, without running it) passes decoded data (base64, hex, zlib, ' +
+      'marshal, reversed or char-code strings) or data read from the network to exec/eval/compile/Function/vm. Running ' +
+      'downloaded code is critical (a loader); a decoded layer that itself names credentials or a channel out is high; ' +
+      'decoded code alone is medium. The finding shows the decoded layer: read it.',
+  },
+  {
+    id: 'static-download-execute',
+    category: 'execution',
+    severity: 'high',
+    severities: ['high', 'medium', 'low'],
+    title: 'Code that downloads and then runs something',
+    explanation:
+      'Install or import code fetches from a URL or address (urlopen, requests, fetch, curl) and, in the same function, ' +
+      'spawns a process, runs a shell or makes a file executable. From an unknown host or a raw address it is high; from ' +
+      "the registry or the project's own release host (platform binaries) it is low.",
+  },
+  {
+    id: 'static-obfuscation',
+    category: 'evasion',
+    severity: 'medium',
+    severities: ['medium'],
+    title: 'Obfuscated code that runs at install or import',
+    explanation:
+      'A known obfuscator (PyArmor, Hyperion, pyobfuscate, BlankOBF, javascript-obfuscator) or a layered lambda decoder ' +
+      'feeding exec. Minified or bundled code is not obfuscation and is not reported; this hides what the code does from a ' +
+      'reviewer on purpose.',
+  },
+  {
+    id: 'static-bundled-executable',
+    category: 'execution',
+    severity: 'low',
+    severities: ['high', 'low'],
+    title: 'The package ships an executable',
+    explanation:
+      'An ELF, PE or Mach-O program (by magic bytes, whatever its name) is in the package. Shipping one is low (CLIs ' +
+      'and platform binaries do); install or import code that launches it is high, since what it does is in no readable ' +
+      'code. Native libraries (.node, .so, .dll) are not reported.',
+  },
+  {
+    id: 'static-credential-targeting',
+    category: 'collection',
+    severity: 'medium',
+    severities: ['high', 'medium', 'low'],
+    title: 'Code names credential stores stealers target',
+    explanation:
+      'Code that runs names browser profiles (Login Data, cookies), Discord or Telegram data, Steam, crypto wallets, SSH ' +
+      'keys or cloud credentials. Stealer targets are medium; SSH and cloud paths alone are low (SDKs read them); with a ' +
+      'webhook, a downloader or inside a decoded layer it is high.',
+  },
+  {
+    id: 'static-exfil-endpoint',
+    category: 'exfiltration',
+    severity: 'high',
+    severities: ['high'],
+    title: 'A Discord webhook or Telegram bot URL in the code',
+    explanation:
+      'A complete webhook or bot URL (with its id and token) is written into the package: the channel stealers post ' +
+      'collected data to. Libraries for those services build such URLs from parameters instead.',
+  },
+  {
     id: 'typosquatting',
     category: 'identity',
     severity: 'medium',
@@ -227,6 +294,18 @@ const catalog = [
       'Compared with the baseline version, this one adds network, credential-store, process-spawning or persistence ' +
       'behavior. Severity follows what was added: credential reads and persistence are high, new hosts medium, new ' +
       'processes low. A trusted package that suddenly gains such behavior in a release is the classic hijacked-maintainer attack.',
+  },
+  {
+    id: 'known-malicious',
+    category: 'intel',
+    severity: 'critical',
+    severities: ['critical'],
+    title: 'This version is on a known-malicious list',
+    explanation:
+      'A published record (an OSV MAL- entry imported with `vetbox intel import`, e.g. from ossf/malicious-packages) names ' +
+      'this exact package version as malicious. The verdict stands even when the detonation stayed quiet: the payload may ' +
+      'wait for a target this sandbox does not imitate. Do not install it; where it was installed, treat the machine as ' +
+      'compromised and rotate its credentials.',
   },
 ] as const satisfies readonly RuleInfo[];
 

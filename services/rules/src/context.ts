@@ -8,6 +8,7 @@ import type {
   ProcessEntry,
   SandboxInfo,
   Severity,
+  StaticAnalysis,
 } from '@vetbox/contracts';
 import { SCRATCH_AREAS } from './paths.js';
 
@@ -17,6 +18,8 @@ export interface EvaluateInput {
   canaries: CanaryReport[];
   sandbox: SandboxInfo;
   phases: PhaseReport[];
+  /** What the static pass read in the package's files (report.static). */
+  static?: StaticAnalysis;
   /** Hosts of the package registry (never a finding). Defaults per ecosystem. */
   registryHosts?: string[];
   /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SEVERITY_ORDER, type EvidenceRef, type Finding, type Verdict } from '@vetbox/contracts';
+import { SEVERITY_ORDER, type EvidenceRef, type Finding, type IncompletePhase, type Verdict } from '@vetbox/contracts';
 import { ruleInfo } from './catalog.js';
 import { RuleContext, type Draft, type EvaluateInput, type Evidence } from './context.js';
 import { credentialExfiltration, credentialStoreRead } from './rules/credentials.js';
@@ -11,6 +11,8 @@ import {
   shellExecution,
 } from './rules/execution.js';
 import { antiForensics, writeOutsidePackage } from './rules/filesystem.js';
+import { incompleteClause, incompletePhases, raiseUnconfirmed } from './incomplete.js';
+import { STATIC_RULES } from './rules/static.js';
 import { cryptoMining } from './rules/mining.js';
 import { networkActivity } from './rules/network.js';
 import { persistence } from './rules/persistence.js';
@@ -25,6 +27,8 @@ export interface Evaluation {
   summary: string;
   /** The popular package the name imitates, for `Report.lookalikeOf`. */
   lookalikeOf?: string;
+  /** Phases that failed before the package's code could act (`Report.incompletePhases`); evaluate() always sets it. */
+  incomplete?: IncompletePhase[];
 }
 
 type BehaviorRule = (ctx: RuleContext) => Draft[];
@@ -46,6 +50,7 @@ const BEHAVIOR_RULES: readonly BehaviorRule[] = [
   processInjection,
   backgroundProcess,
   antiForensics,
+  ...STATIC_RULES,
 ];
 
 /** Cited evidence per finding; the rest is counted in a last summary-only reference. */
@@ -102,13 +107,15 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const ctx = new RuleContext(input);
   const lookalike = checkTyposquat(input.package.ecosystem, input.package.name);
   const drafts = [...typosquatting(input.package, lookalike), ...archiveQuirks(input.package), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))];
-  const findings = drafts.filter((d) => d.evidence.length > 0).map(completeFinding).sort(bySeverityThenRule);
+  const incomplete = incompletePhases(input.phases, input.sandbox);
+  const findings = raiseUnconfirmed(drafts.filter((d) => d.evidence.length > 0).map(completeFinding), incomplete).sort(bySeverityThenRule);
   const scored = score(findings);
   return {
     findings,
     verdict: scored.verdict,
     score: scored.score,
-    summary: scored.summary,
+    summary: incomplete.length > 0 ? `${scored.summary} (${incompleteClause(incomplete)})` : scored.summary,
     lookalikeOf: lookalike?.target,
+    incomplete,
   };
 }

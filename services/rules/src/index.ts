@@ -19,3 +19,5 @@ export {
   type NewBehaviorOptions,
 } from './new-behavior.js';
 export { ruleCatalogMarkdown } from './docs.js';
+export { knownMaliciousFinding, withKnownMalicious } from './known-malicious.js';
+export { errorLine, incompletePhases } from './incomplete.js';

@@ -3,6 +3,7 @@ import { DEFAULT_REGISTRY_HOSTS, type Evidence } from './context.js';
 import { completeFinding, type Evaluation } from './evaluate.js';
 import { binaryHost, hostMatches, isExfilService, isLoopback, isPrivateAddress, looksLikeDnsTunnel, normalizeHost, RELEASE_HOSTS, TOOLCHAIN_HOSTS } from './hosts.js';
 import { classify, CREDENTIAL_STORES, PERSISTENCE_LOCATIONS } from './paths.js';
+import { incompleteClause } from './incomplete.js';
 import { atLeast, score } from './scoring.js';
 
 /**
@@ -158,5 +159,7 @@ export function withBaseline(evaluation: Evaluation, diff: BehaviorDiffLike, opt
     (a, b) => RANK[b.severity] - RANK[a.severity] || a.rule.localeCompare(b.rule),
   );
   const scored = score(findings);
-  return { ...evaluation, findings, verdict: scored.verdict, score: scored.score, summary: scored.summary };
+  const incomplete = evaluation.incomplete ?? [];
+  const summary = incomplete.length > 0 ? `${scored.summary} (${incompleteClause(incomplete)})` : scored.summary;
+  return { ...evaluation, findings, verdict: scored.verdict, score: scored.score, summary };
 }

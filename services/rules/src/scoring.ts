@@ -25,6 +25,9 @@ export interface Scored {
   corroboration?: string;
 }
 
+/** Behavior that confirms what the code reads like (the obfuscated setup.py that also contacted a host). */
+const CORROBORATING = new Set(['egress', 'exfiltration', 'collection', 'execution', 'persistence']);
+
 /**
  * Pairs of behaviors that together make an attack chain: each alone has innocent explanations,
  * together they do not (secrets read, then a channel out; a payload fetched, then run).
@@ -37,6 +40,9 @@ function corroboration(findings: readonly Finding[]): string | undefined {
   if (has('typosquatting', 'medium') && findings.some((f) => f.rule !== 'typosquatting' && atLeast(f.severity, 'high'))) {
     return 'a look-alike name together with high-severity behavior';
   }
+  const staticSignal = findings.some((f) => f.rule.startsWith('static-') && atLeast(f.severity, 'medium'));
+  const behaviorSignal = findings.some((f) => !f.rule.startsWith('static-') && CORROBORATING.has(ruleInfo(f.rule).category) && atLeast(f.severity, 'medium'));
+  if (staticSignal && behaviorSignal) return 'static code signals together with matching behavior';
   const highCategories = new Set(findings.filter((f) => atLeast(f.severity, 'high')).map((f) => ruleInfo(f.rule).category));
   if (highCategories.size >= 2) return `high-severity findings in ${highCategories.size} independent categories (${[...highCategories].join(', ')})`;
   return undefined;

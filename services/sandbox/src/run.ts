@@ -1,10 +1,10 @@
-import { PHASES, type PhaseName, type PhaseReport, type SandboxInfo, type StagedPackage } from '@vetbox/contracts';
+import { DEFAULT_PHASES, PHASES, type PhaseName, type PhaseReport, type SandboxInfo, type StagedPackage } from '@vetbox/contracts';
 import { packageDirs, phaseCommand, pythonUserSite } from './commands.js';
 import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions } from './sandbox.js';
 
 export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
   staged: StagedPackage;
-  /** Run in this order (default: install, import). */
+  /** Run in PHASES order (default: DEFAULT_PHASES). */
   phases?: PhaseName[];
   /** Called as each phase starts (progress reporting); never awaited. */
   onPhase?: (phase: PhaseName, index: number, total: number) => void;
@@ -34,12 +34,16 @@ export function phaseReport(p: PhaseResult): PhaseReport {
  * phase results; only our own failures throw (VetboxError).
  */
 export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunResult> {
-  const phases = [...(opts.phases ?? PHASES)].sort((a, b) => PHASES.indexOf(a) - PHASES.indexOf(b));
+  const phases = [...(opts.phases ?? DEFAULT_PHASES)].sort((a, b) => PHASES.indexOf(a) - PHASES.indexOf(b));
   const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir, appProject: opts.staged.ecosystem === 'npm' });
   try {
     const results: PhaseResult[] = [];
     for (const [index, phase] of phases.entries()) {
       opts.onPhase?.(phase, index, phases.length);
+      if (phase !== 'install' && phase !== 'import') {
+        results.push(skipped(phase, 'this analyzer does not run this phase yet'));
+        continue;
+      }
       if (phase === 'import' && !(await importableFilesPresent(sandbox, opts.staged))) {
         results.push(skipped(phase, 'install left no files to import'));
         continue;

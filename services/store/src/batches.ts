@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnalysisJob, Ecosystem, Severity, Verdict } from '@vetbox/contracts';
+import { DEFAULT_PHASES, type AnalysisJob, type Ecosystem, type Severity, type Verdict } from '@vetbox/contracts';
 import type { Batch, Prisma, PrismaClient } from '@vetbox/db';
 import { isUuid } from './analyses.js';
 import { canonicalPackageName, dedupKey } from './artifacts.js';
@@ -192,7 +192,7 @@ async function addChunk(tx: Prisma.TransactionClient, batchId: string, chunk: re
       jobs.push({
         analysisId: analysisIds[k],
         artifact: { ecosystem: e.ecosystem, name: e.name, version: e.version, source: 'registry' },
-        phases: ['install', 'import'],
+        phases: [...DEFAULT_PHASES],
         force: false,
         ...(input.baseline === 'previous' ? { baseline: 'previous' as const } : {}),
       });
@@ -224,6 +224,8 @@ export interface BatchItemRow {
   /** null when the analysis row is gone. */
   analysisStatus: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | null;
   verdict: Verdict | null;
+  /** The stored report says a phase failed (report.incomplete). */
+  incomplete: boolean | null;
   errorCode: string | null;
   source: 'registry' | 'upload' | null;
   findings: Array<{ rule: string; severity: Severity; title: string; evidenceHash: string | null }>;
@@ -247,10 +249,12 @@ export async function getBatchState(db: Db, id: string): Promise<BatchState | nu
   if (!batch) return null;
   const rows = await db.$queryRaw<Array<Omit<BatchItemRow, 'findings'>>>`
     SELECT bi.id::text AS id, bi.ecosystem::text AS ecosystem, bi.name, bi.version, bi.line, bi."analysisId"::text AS "analysisId",
-           a.status::text AS "analysisStatus", a.verdict::text AS verdict, a."errorCode" AS "errorCode", ar.source::text AS source
+           a.status::text AS "analysisStatus", a.verdict::text AS verdict, a."errorCode" AS "errorCode", ar.source::text AS source,
+           (rep.report->>'incomplete')::boolean AS incomplete
       FROM "BatchItem" bi
       LEFT JOIN "Analysis" a ON a.id = bi."analysisId"
       LEFT JOIN "Artifact" ar ON ar.id = a."artifactId"
+      LEFT JOIN "Report" rep ON rep."analysisId" = a.id
      WHERE bi."batchId" = ${id}::uuid
      ORDER BY bi.line ASC NULLS LAST, bi.name ASC, bi.version ASC`;
   const findings = await db.$queryRaw<Array<{ analysisId: string; rule: string; severity: Severity; title: string; evidenceHash: string | null }>>`

@@ -1,4 +1,4 @@
-import { Report, type Finding, type RawEvidence, type Verdict } from '@vetbox/contracts';
+import { Report, type Finding, type IncompletePhase, type KnownMaliciousRef, type RawEvidence, type Verdict } from '@vetbox/contracts';
 import type { Prisma, PrismaClient } from '@vetbox/db';
 import type { Db } from './db.js';
 import { saveRawArtifacts } from './raw.js';
@@ -105,6 +105,11 @@ export interface Rescored {
   score: number;
   findings: Finding[];
   summary?: string;
+  /** Judged again from the stored phases (absent: keep what the report has). */
+  incomplete?: boolean;
+  incompletePhases?: IncompletePhase[];
+  /** The known-malicious records that list the version now (undefined: none). */
+  knownMalicious?: KnownMaliciousRef[];
 }
 
 export interface RescoreSummary {
@@ -157,17 +162,22 @@ function differs(report: Report, next: Rescored): boolean {
     report.verdict !== next.verdict ||
     report.score !== next.score ||
     (next.summary !== undefined && report.summary !== next.summary) ||
-    JSON.stringify(report.findings) !== JSON.stringify(next.findings)
+    (next.incomplete !== undefined && Boolean(report.incomplete) !== next.incomplete) ||
+    JSON.stringify(report.findings) !== JSON.stringify(next.findings) ||
+    JSON.stringify(report.knownMalicious ?? []) !== JSON.stringify(next.knownMalicious ?? [])
   );
 }
 
 async function saveRescored(prisma: PrismaClient, analysisId: string, report: Report, next: Rescored): Promise<void> {
+  const { knownMalicious: _was, ...rest } = report;
   const updated = Report.parse({
-    ...report,
+    ...rest,
+    ...(next.knownMalicious && next.knownMalicious.length > 0 ? { knownMalicious: next.knownMalicious } : {}),
     verdict: next.verdict,
     score: next.score,
     findings: next.findings,
     ...(next.summary !== undefined ? { summary: next.summary } : {}),
+    ...(next.incomplete !== undefined ? { incomplete: next.incomplete, incompletePhases: next.incompletePhases } : {}),
   });
   await prisma.$transaction(async (tx) => {
     await tx.report.update({ where: { analysisId }, data: { report: updated as unknown as Prisma.InputJsonValue } });

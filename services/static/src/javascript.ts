@@ -1,0 +1,480 @@
+import { parse, type Node as AcornNode, type Options } from 'acorn';
+import type { StaticTransform } from '@vetbox/contracts';
+import { undo } from './decode.js';
+import { Lines, snippetOf } from './escape.js';
+import { JS_OBFUSCATOR_IDENTIFIER, JS_OBFUSCATOR_MIN_IDENTIFIERS, WINDOWS_ENV, WINDOWS_NAMES } from './patterns.js';
+import {
+  UNKNOWN,
+  describeTransforms,
+  known,
+  layerOf,
+  merge,
+  nextLayerText,
+  urlsIn,
+  type Budget,
+  type Launch,
+  type Place,
+  type SignalCollector,
+  type SourceResult,
+  type Val,
+} from './source.js';
+
+/** ESTree as acorn produces it, read generically (the walker visits every child node). */
+type N = AcornNode & Record<string, any>;
+
+const BASE_OPTIONS: Options = {
+  ecmaVersion: 'latest',
+  allowHashBang: true,
+  allowReturnOutsideFunction: true,
+  allowImportExportEverywhere: true,
+  allowAwaitOutsideFunction: true,
+  allowReserved: true,
+};
+
+/** Calls that read from the network (sample: `https.get(url, (res) => …)`). */
+const NETWORK = /^(fetch|http\.(get|request)|https\.(get|request)|http2\.connect|axios(\.(get|post|request))?|got(\.(get|post|stream))?|needle(\.get)?|request(\.get)?|node-fetch|undici\.(fetch|request)|net\.(connect|createConnection)|tls\.connect|XMLHttpRequest)$/;
+
+/** Code execution sinks (sample: `eval(Buffer.from(s, 'base64').toString())`). */
+const SINKS = /^(eval|Function|vm\.(runInThisContext|runInNewContext|runInContext|compileFunction|Script)|setTimeout|setInterval|[\w.]*\._compile)$/;
+
+/** Process launches and chmod (sample: `child_process.spawn(path.join(__dirname, 'bin', 'x.exe'))`). */
+const LAUNCH = /^(child_process\.(spawn|spawnSync|exec|execSync|execFile|execFileSync|fork)|spawn|spawnSync|exec|execSync|execFile|execFileSync|execa(\.sync|\.command)?|shelljs\.exec|cross-spawn)$/;
+const CHMOD = /^(fs\.(chmod|chmodSync)|fs\.promises\.chmod|chmod|chmodSync)$/;
+
+const DECODING_METHODS: Record<string, StaticTransform> = {
+  'zlib.inflateSync': 'zlib',
+  'zlib.unzipSync': 'zlib',
+  'zlib.gunzipSync': 'gzip',
+  'zlib.inflateRawSync': 'zlib',
+  'zlib.brotliDecompressSync': 'zlib',
+  atob: 'base64',
+  decodeURIComponent: 'uri',
+  decodeURI: 'uri',
+  unescape: 'uri',
+};
+
+interface Env {
+  params: Map<string, Val>;
+  depth: number;
+}
+
+/**
+ * Tokens without which a file can hold no signal: a sink, a launch, a credential or endpoint
+ * name, generated identifiers. Most of a large tree has none of them, and is only scanned for
+ * the modules it loads (sample: `module.exports = require('./lib/core')`).
+ */
+const NEEDS_PARSE = /\beval\b|\bFunction\s*\(|runIn(This|New)?Context|compileFunction|\bScript\s*\(|\._compile\b|_0x[0-9a-f]{4}|child_process|\bspawn|\bexecFile|\bexecSync|\bchmod|webhooks|\/bot\d|Login Data|Web Data|Local State|Local Storage|Firefox|logins\.json|key4\.db|cookies\.sqlite|tdata|Steam|loginusers|wallet|Exodus|Electrum|keystore|Coinomi|Armory|jaxx|nkbihfbeogaeaoehlefnkodbefgpgknn|\.ssh[\\/]|\.aws[\\/]|\.azure|gcloud|\.kube/;
+const IMPORT_SPECIFIER = /\b(?:require|import)\s*\(\s*['"`]([^'"`\n]+)['"`]\s*\)|\b(?:from|import)\s*['"]([^'"\n]+)['"]/g;
+
+export function analyzeJavaScript(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
+  if (place.depth === 0 && !NEEDS_PARSE.test(text)) {
+    return { imports: [...text.matchAll(IMPORT_SPECIFIER)].map((m) => m[1] ?? m[2]!), launches: [], parsed: true };
+  }
+  const ast = parseJs(text);
+  if (!ast) return { imports: [], launches: [], parsed: false };
+  const a = new JsFile(text, place, out, budget);
+  a.collect(ast);
+  a.analyze(ast);
+  return { imports: a.imports, launches: a.launches, parsed: true };
+}
+
+function parseJs(text: string): N | undefined {
+  for (const sourceType of ['module', 'script'] as const) {
+    try {
+      return parse(text, { ...BASE_OPTIONS, sourceType }) as N;
+    } catch {
+      // module syntax failed (e.g. `with`, octal literals in sloppy code): try as a script
+    }
+  }
+  return undefined;
+}
+
+/** Every child node, in source order. */
+function children(n: N): N[] {
+  const out: N[] = [];
+  for (const key of Object.keys(n)) {
+    if (key === 'type' || key === 'start' || key === 'end' || key === 'loc' || key === 'range') continue;
+    const v = n[key];
+    if (Array.isArray(v)) for (const c of v) if (c && typeof c.type === 'string') out.push(c);
+    if (v && typeof v.type === 'string') out.push(v);
+  }
+  return out;
+}
+
+const FUNCTION = /^(FunctionDeclaration|FunctionExpression|ArrowFunctionExpression)$/;
+
+class JsFile {
+  readonly imports: string[] = [];
+  readonly launches: Launch[] = [];
+  private readonly lines: Lines;
+  private readonly aliases = new Map<string, string>();
+  private readonly assigned = new Map<string, N>();
+  private readonly obfuscatorIds = new Set<string>();
+  private platformSeen = false;
+
+  constructor(
+    private readonly text: string,
+    private readonly place: Place,
+    private readonly out: SignalCollector,
+    private readonly budget: Budget,
+  ) {
+    this.lines = new Lines(text);
+  }
+
+  private line(n: N): number {
+    return this.lines.at(n.start);
+  }
+
+  private snippet(n: N): string {
+    return snippetOf(this.text, n.start, n.end);
+  }
+
+  /** First pass: requires/imports (aliases and the closure), declarations, generated identifiers. */
+  collect(root: N): void {
+    const stack: N[] = [root];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      switch (n.type) {
+        case 'ImportDeclaration':
+          this.importDeclaration(n);
+          break;
+        case 'ImportExpression':
+        case 'ExportAllDeclaration':
+        case 'ExportNamedDeclaration':
+          if (n.source?.type === 'Literal' && typeof n.source.value === 'string') this.imports.push(n.source.value);
+          break;
+        case 'VariableDeclarator':
+          if (n.init) this.bind(n.id, n.init);
+          break;
+        case 'AssignmentExpression':
+          if (n.operator === '=' && n.left.type === 'Identifier') this.assigned.set(n.left.name, n.right);
+          break;
+        case 'FunctionDeclaration':
+          if (n.id) this.assigned.set(n.id.name, n);
+          break;
+        case 'CallExpression': {
+          const spec = this.requireOf(n);
+          if (spec !== undefined) this.imports.push(spec);
+          break;
+        }
+        case 'Identifier':
+          if (JS_OBFUSCATOR_IDENTIFIER.test(n.name)) this.obfuscatorIds.add(n.name);
+          break;
+      }
+      const kids = children(n);
+      for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+    }
+  }
+
+  private importDeclaration(n: N): void {
+    const module = String(n.source.value).replace(/^node:/, '');
+    this.imports.push(String(n.source.value));
+    for (const s of n.specifiers as N[]) {
+      if (s.type === 'ImportSpecifier') this.aliases.set(s.local.name, `${module}.${s.imported.name ?? s.imported.value}`);
+      else this.aliases.set(s.local.name, module);
+    }
+  }
+
+  private bind(id: N, init: N): void {
+    const module = this.requireOf(init) ?? (init.type === 'MemberExpression' ? this.qualify(init) : undefined);
+    if (id.type === 'Identifier') {
+      if (module !== undefined) this.aliases.set(id.name, module.replace(/^node:/, ''));
+      else this.assigned.set(id.name, init);
+    } else if (id.type === 'ObjectPattern' && module !== undefined) {
+      for (const p of id.properties as N[]) {
+        if (p.type === 'Property' && p.value.type === 'Identifier') {
+          const key = p.key.type === 'Identifier' ? p.key.name : String(p.key.value);
+          this.aliases.set(p.value.name, `${module.replace(/^node:/, '')}.${key}`);
+        }
+      }
+    }
+  }
+
+  /** `require('x')` → 'x'. */
+  private requireOf(n: N): string | undefined {
+    if (n.type !== 'CallExpression' || n.callee.type !== 'Identifier' || n.callee.name !== 'require') return undefined;
+    const a = n.arguments[0];
+    return a?.type === 'Literal' && typeof a.value === 'string' ? a.value : undefined;
+  }
+
+  private platform(n: N, what: string): void {
+    if (this.platformSeen) return;
+    this.platformSeen = true;
+    this.out.add(this.place, this.line(n), this.snippet(n), 'platform-gate', `Windows-only: ${what}`);
+  }
+
+  analyze(root: N): void {
+    if (this.obfuscatorIds.size >= JS_OBFUSCATOR_MIN_IDENTIFIERS) {
+      this.out.add(this.place, 1, '', 'obfuscated', `javascript-obfuscator output (${this.obfuscatorIds.size} generated _0x identifiers)`, { format: 'javascript-obfuscator' });
+    }
+    const scopes = new Map<N, { network: Val[]; runs: N[] }>();
+    const visit = (n: N, ancestors: N[]): void => {
+      if (Date.now() > this.budget.deadline) return;
+      switch (n.type) {
+        case 'CallExpression':
+        case 'NewExpression':
+          this.call(n, ancestors, scopes);
+          break;
+        case 'Literal':
+          if (typeof n.value === 'string') this.out.scanString(this.place, this.line(n), this.snippet(n), n.value);
+          break;
+        case 'TemplateElement':
+          if (typeof n.value?.cooked === 'string') this.out.scanString(this.place, this.line(n), this.snippet(n), n.value.cooked);
+          break;
+        case 'BinaryExpression':
+          if (/^[!=]==?$/.test(n.operator) && [n.left, n.right].some((s: N) => this.qualify(s) === 'process.platform') && [n.left, n.right].some((s: N) => s.type === 'Literal' && WINDOWS_NAMES.test(String(s.value)))) {
+            this.platform(n, this.snippet(n));
+          }
+          break;
+        case 'MemberExpression':
+          if (/^process\.env\.(\w+)$/.test(this.qualify(n) ?? '') && WINDOWS_ENV.test(this.qualify(n)!.slice(12))) this.platform(n, this.snippet(n));
+          break;
+      }
+      ancestors.push(n);
+      for (const c of children(n)) visit(c, ancestors);
+      ancestors.pop();
+    };
+    visit(root, []);
+    for (const { network, runs } of scopes.values()) {
+      if (network.length === 0 || runs.length === 0) continue;
+      const urls = [...new Set(network.flatMap((v) => v.urls ?? []))];
+      const run = runs[0]!;
+      this.out.add(this.place, this.line(run), this.snippet(run), 'download-run', `downloads${urls.length ? ` from ${urls.join(', ')}` : ''} and then runs ${this.qualify(run.callee) ?? 'a process'}`, urls.length ? { urls } : {});
+    }
+  }
+
+  private call(n: N, ancestors: N[], scopes: Map<N, { network: Val[]; runs: N[] }>): void {
+    const q = this.qualify(n.callee) ?? '';
+    const args = n.arguments as N[];
+    if (SINKS.test(q) && args.length > 0) this.sink(n, q, ancestors);
+    const scope = [...ancestors].reverse().find((a) => FUNCTION.test(a.type)) ?? ancestors[0] ?? n;
+    const bucket = scopes.get(scope) ?? { network: [], runs: [] };
+    if (NETWORK.test(q)) {
+      bucket.network.push({ ...UNKNOWN, network: true, urls: args.flatMap((a) => urlsIn(this.urlText(a))) });
+      scopes.set(scope, bucket);
+    }
+    if (/^(path\.(join|resolve)|os\.homedir)$/.test(q) && args.length > 1) {
+      const pieces = args.map((a) => this.stringValue(a)).filter((s): s is string => s !== undefined);
+      if (pieces.length > 1) this.out.scanString(this.place, this.line(n), this.snippet(n), pieces.join('/'));
+    }
+    const launch = LAUNCH.test(q);
+    const chmod = CHMOD.test(q) && args[1] && /^(0o?)?7[57][57]$|^(493|511)$/.test(String(args[1].raw ?? args[1].value ?? ''));
+    if (launch || chmod) {
+      bucket.runs.push(n);
+      scopes.set(scope, bucket);
+      if (launch) {
+        const names = args.flatMap((a) => this.stringsWithin(a));
+        this.launches.push({ line: this.line(n), snippet: this.snippet(n), names });
+        const shell = names.join(' ');
+        if (/\b(curl|wget)\b/.test(shell) && /(\|\s*(ba|z)?sh\b|chmod\s+\+?[0-7]*x|&&\s*\.\/)/.test(shell)) {
+          const urls = urlsIn(shell);
+          this.out.add(this.place, this.line(n), this.snippet(n), 'download-run', `runs a shell command that downloads and executes${urls.length ? ` (${urls.join(', ')})` : ''}`, urls.length ? { urls } : {});
+        }
+      }
+    }
+  }
+
+  private sink(n: N, q: string, ancestors: N[]): void {
+    const args = n.arguments as N[];
+    // Function(a, b, body): the body is last; setTimeout(code, ms): the code is first.
+    const code = q === 'Function' ? args.at(-1)! : args[0]!;
+    if ((q === 'setTimeout' || q === 'setInterval') && FUNCTION.test(code.type)) return;
+    const val = this.evaluate(code, { params: new Map(), depth: 0 });
+    const constant = val.bytes !== undefined && !val.decoder;
+    const fetched = val.network || (!constant && !val.decoder && this.insideNetworkFlow(n, ancestors));
+    if (fetched) {
+      const urls = [...new Set([...(val.urls ?? []), ...this.scopeUrls(ancestors)])].slice(0, 10);
+      this.out.add(this.place, this.line(n), this.snippet(n), 'exec-fetched', `${q}() of data read from the network${urls.length ? ` (${urls.join(', ')})` : ''}`, urls.length ? { urls } : {});
+      return;
+    }
+    if (!val.decoder) return;
+    const layer = layerOf(val);
+    this.out.add(this.place, this.line(n), this.snippet(n), 'exec-decoded', `${q}() of ${describeTransforms(val)}`, layer ? { decoded: layer } : {});
+    const inner = nextLayerText(val);
+    if (inner !== undefined && this.place.depth < this.budget.maxDepth) {
+      analyzeJavaScript(inner, { ...this.place, outerLine: this.place.outerLine ?? this.line(n), depth: this.place.depth + 1 }, this.out, this.budget);
+    }
+  }
+
+  /**
+   * A sink whose code is not a constant, inside a network call's callback or in a function that
+   * also makes a network request: `https.get(u, r => r.on('end', () => eval(body)))`.
+   */
+  private insideNetworkFlow(n: N, ancestors: N[]): boolean {
+    for (const a of ancestors) {
+      if ((a.type === 'CallExpression' || a.type === 'NewExpression') && a !== n && NETWORK.test(this.qualify(a.callee) ?? '')) return true;
+    }
+    const fn = [...ancestors].reverse().find((a) => FUNCTION.test(a.type));
+    return fn ? this.containsNetworkCall(fn) : false;
+  }
+
+  private containsNetworkCall(root: N): boolean {
+    const stack: N[] = [root];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if ((n.type === 'CallExpression' || n.type === 'NewExpression') && NETWORK.test(this.qualify(n.callee) ?? '')) return true;
+      stack.push(...children(n));
+    }
+    return false;
+  }
+
+  private scopeUrls(ancestors: N[]): string[] {
+    const scope = ancestors.find((a) => a.type === 'Program') ?? ancestors[0];
+    return scope ? urlsIn(this.text.slice(scope.start, Math.min(scope.end, scope.start + 1_000_000))) : [];
+  }
+
+  /** The static evaluator for JavaScript: literals, `+`, templates, Buffer/atob/zlib decoders, reversal, char codes. */
+  private evaluate(n: N, env: Env): Val {
+    if (env.depth > 24 || Date.now() > this.budget.deadline) return UNKNOWN;
+    const next: Env = { ...env, depth: env.depth + 1 };
+    switch (n.type) {
+      case 'Literal':
+        return typeof n.value === 'string' ? known(Buffer.from(n.value, 'utf8')) : UNKNOWN;
+      case 'TemplateLiteral':
+        if (n.expressions.length === 0) return known(Buffer.from(n.quasis.map((q: N) => q.value.cooked ?? '').join(''), 'utf8'));
+        return merge((n.expressions as N[]).map((e) => this.evaluate(e, next)));
+      case 'Identifier': {
+        const bound = env.params.get(n.name);
+        if (bound) return bound;
+        const value = this.assigned.get(n.name);
+        return value && value.start !== n.start && !FUNCTION.test(value.type) ? this.evaluate(value, next) : UNKNOWN;
+      }
+      case 'AwaitExpression':
+      case 'ParenthesizedExpression':
+        return this.evaluate(n.argument ?? n.expression, next);
+      case 'SequenceExpression':
+        return this.evaluate(n.expressions.at(-1), next);
+      case 'BinaryExpression': {
+        const left = this.evaluate(n.left, next);
+        const right = this.evaluate(n.right, next);
+        if (n.operator === '+' && left.bytes && right.bytes) return { ...merge([left, right]), bytes: Buffer.concat([left.bytes, right.bytes]) };
+        return merge([left, right]);
+      }
+      case 'ArrayExpression':
+        return merge((n.elements as Array<N | null>).filter((e): e is N => e !== null).map((e) => this.evaluate(e, next)));
+      case 'MemberExpression':
+        return merge([this.evaluate(n.object, next)]);
+      case 'CallExpression':
+      case 'NewExpression':
+        return this.callValue(n, next);
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private callValue(n: N, env: Env): Val {
+    const q = this.qualify(n.callee) ?? '';
+    const args = n.arguments as N[];
+    const first = args[0];
+    if (NETWORK.test(q)) return { ...UNKNOWN, network: true, urls: args.flatMap((a) => urlsIn(this.urlText(a))) };
+    if ((q === 'Buffer.from' || q === 'Buffer') && first) {
+      const encoding = this.stringValue(args[1]) ?? '';
+      const input = this.evaluate(first, env);
+      if (/^base64(url)?$/i.test(encoding)) return this.apply('base64', input, encoding === 'base64url' ? 'url' : undefined);
+      if (/^hex$/i.test(encoding)) return this.apply('hex', input);
+      return input;
+    }
+    if (DECODING_METHODS[q] && first) return this.apply(DECODING_METHODS[q], this.evaluate(first, env), q.includes('Raw') ? 'raw' : q.includes('brotli') ? 'brotli' : undefined);
+    if (q === 'String.fromCharCode' || q === 'String.fromCodePoint') {
+      const codes = args.map((a) => (a.type === 'Literal' && typeof a.value === 'number' ? a.value : NaN));
+      if (codes.length > 0 && codes.every((c) => Number.isInteger(c) && c >= 0 && c <= 0x10ffff)) {
+        return { ...known(Buffer.from(String.fromCodePoint(...codes.slice(0, 100_000)), 'utf8')), transforms: ['charcodes'], decoder: true };
+      }
+      return { ...merge(args.map((a) => this.evaluate(a, env))), transforms: ['charcodes'], decoder: true };
+    }
+    if (n.callee.type === 'MemberExpression' && !n.callee.computed) {
+      const method = n.callee.property.name as string;
+      const object = n.callee.object as N;
+      // s.split('').reverse().join('')
+      if (method === 'join' && object.type === 'CallExpression' && object.callee.type === 'MemberExpression' && object.callee.property.name === 'reverse') {
+        const split = object.callee.object as N;
+        if (split.type === 'CallExpression' && split.callee.type === 'MemberExpression' && split.callee.property.name === 'split') {
+          return this.apply('reverse', this.evaluate(split.callee.object, env));
+        }
+      }
+      if (method === 'join' && object.type === 'ArrayExpression') {
+        const parts = (object.elements as Array<N | null>).map((e) => (e ? this.evaluate(e, env) : UNKNOWN));
+        const sep = this.stringValue(first) ?? (first ? undefined : ',');
+        if (sep !== undefined && parts.length > 0 && parts.every((p) => p.bytes)) return { ...merge(parts), bytes: Buffer.from(parts.map((p) => p.bytes!.toString('utf8')).join(sep), 'utf8') };
+        return merge(parts);
+      }
+      if (/^(toString|text|json|trim|concat|arrayBuffer|buffer|body)$/.test(method)) return this.evaluate(object, env);
+    }
+    // A one-expression arrow or function bound to a name: evaluate its body with the arguments.
+    const fn = n.callee.type === 'Identifier' && !env.params.has(n.callee.name) ? this.assigned.get(n.callee.name) : FUNCTION.test(n.callee.type) ? n.callee : undefined;
+    if (fn && FUNCTION.test(fn.type)) {
+      const body: N | undefined = fn.body.type === 'BlockStatement' ? (fn.body.body as N[]).find((s) => s.type === 'ReturnStatement')?.argument : fn.body;
+      if (body) {
+        const params = new Map(env.params);
+        (fn.params as N[]).forEach((p, i) => p.type === 'Identifier' && params.set(p.name, args[i] ? this.evaluate(args[i]!, env) : UNKNOWN));
+        return this.evaluate(body, { params, depth: env.depth + 1 });
+      }
+    }
+    return merge([...args.map((a) => this.evaluate(a, env)), ...(n.callee.type === 'MemberExpression' ? [this.evaluate(n.callee.object, env)] : [])]);
+  }
+
+  private apply(t: StaticTransform, input: Val, variant?: string): Val {
+    const base = { ...input, transforms: [...input.transforms, t], decoder: true };
+    if (!input.bytes || input.stopped) return { ...base, bytes: undefined, stopped: input.stopped ?? (input.bytes ? undefined : 'a value not known statically') };
+    const out = undo(t, input.bytes, variant);
+    return out ? { ...base, bytes: out } : { ...base, stopped: t };
+  }
+
+  /** Dotted name: aliases resolved, `require('zlib').inflateSync` read as `zlib.inflateSync`, globals dropped. */
+  private qualify(n: N | undefined): string | undefined {
+    if (!n) return undefined;
+    switch (n.type) {
+      case 'Identifier':
+        return this.aliases.get(n.name) ?? n.name;
+      case 'MemberExpression': {
+        const object = n.object.type === 'Identifier' && /^(global|globalThis|window|self)$/.test(n.object.name) ? '' : this.qualify(n.object);
+        const prop = n.computed ? (n.property.type === 'Literal' ? String(n.property.value) : undefined) : n.property.name;
+        if (object === undefined || prop === undefined) return undefined;
+        return object === '' ? prop : `${object}.${prop}`;
+      }
+      case 'CallExpression':
+        return this.requireOf(n)?.replace(/^node:/, '');
+      case 'SequenceExpression':
+        return this.qualify(n.expressions.at(-1));
+      case 'ParenthesizedExpression':
+        return this.qualify(n.expression);
+      default:
+        return undefined;
+    }
+  }
+
+  private stringValue(n: N | undefined): string | undefined {
+    if (!n) return undefined;
+    if (n.type === 'Literal' && typeof n.value === 'string') return n.value;
+    if (n.type === 'TemplateLiteral' && n.expressions.length === 0) return n.quasis.map((q: N) => q.value.cooked ?? '').join('');
+    if (n.type === 'Identifier') {
+      const v = this.assigned.get(n.name);
+      return v && v.type !== 'Identifier' ? this.stringValue(v) : undefined;
+    }
+    return undefined;
+  }
+
+  /** The constant text of a URL argument: template parts included (`https://registry.npmjs.org/${pkg}`). */
+  private urlText(n: N | undefined, depth = 0): string {
+    if (!n || depth > 4) return '';
+    if (n.type === 'TemplateLiteral') return n.quasis.map((q: N) => q.value.cooked ?? '').join('');
+    if (n.type === 'BinaryExpression' && n.operator === '+') return this.urlText(n.left, depth + 1) + this.urlText(n.right, depth + 1);
+    if (n.type === 'Identifier') {
+      const v = this.assigned.get(n.name);
+      return v ? this.urlText(v, depth + 1) : '';
+    }
+    return this.stringValue(n) ?? '';
+  }
+
+  private stringsWithin(root: N): string[] {
+    const out: string[] = [];
+    const stack: N[] = [root];
+    while (stack.length > 0 && out.length < 50) {
+      const n = stack.pop()!;
+      const s = n.type === 'Identifier' ? this.stringValue(n) : n.type === 'Literal' && typeof n.value === 'string' ? n.value : n.type === 'TemplateElement' ? n.value.cooked : undefined;
+      if (s) out.push(s);
+      stack.push(...children(n));
+    }
+    return out;
+  }
+}

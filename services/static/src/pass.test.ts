@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StaticAnalysis } from '@vetbox/contracts';
+import { bundledPeLauncher, obfuscatedSetupPy, remoteLoader, windowsStealer, writeFixtureArchive } from './__fixtures__/imitation.js';
+import { staticPass } from './pass.js';
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vetbox-static-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(fx: Parameters<typeof writeFixtureArchive>[1], ecosystem: 'npm' | 'pypi') {
+  const archivePath = await writeFixtureArchive(dir, fx, ecosystem);
+  const result = await staticPass({ ecosystem, name: fx.name, archivePath });
+  return StaticAnalysis.parse(result);
+}
+
+const kinds = (r: StaticAnalysis) => r.signals.map((s) => `${s.kind}@${s.file}:${s.line}`);
+
+describe('static pass on the imitation fixtures', () => {
+  it('an obfuscated setup.py: exec of zlib(base64(reversed)) located, the hidden payload decoded and read', async () => {
+    const r = await run(obfuscatedSetupPy(), 'pypi');
+    expect(r.entryPoints).toContain('setup.py');
+    const exec = r.signals.find((s) => s.kind === 'exec-decoded')!;
+    expect(exec).toMatchObject({ file: 'setup.py', line: 2, reach: ['install'] });
+    expect(exec.decoded?.transforms).toEqual(['reverse', 'base64', 'zlib']);
+    expect(exec.decoded?.preview).toContain('import browser_cookie_vault');
+    expect(exec.snippet).toContain('exec((_)(b');
+    expect(kinds(r)).toContain('obfuscated@setup.py:2');
+    // What the decoded layer does, located at the blob that hides it.
+    const inner = r.signals.find((s) => s.kind === 'credential-path')!;
+    expect(inner).toMatchObject({ file: 'setup.py', line: 2, layerDepth: 1, target: 'ssh' });
+  });
+
+  it('a Windows-only stealer: Discord and browser paths, the webhook, and the platform gate', async () => {
+    const r = await run(windowsStealer(), 'pypi');
+    const file = 'wincred_demo/__init__.py';
+    expect(r.signals.filter((s) => s.kind === 'credential-path').map((s) => s.target).sort()).toEqual(['browser', 'discord']);
+    expect(r.signals.find((s) => s.kind === 'exfil-endpoint')).toMatchObject({ file, line: 6, reach: ['import'] });
+    expect(r.signals.find((s) => s.kind === 'platform-gate')).toMatchObject({ file, line: 3 });
+  });
+
+  it('an npm postinstall that launches a bundled PE', async () => {
+    const r = await run(bundledPeLauncher(), 'npm');
+    expect(r.signals.find((s) => s.kind === 'bundled-executable')).toMatchObject({ file: 'bin/updater.exe', format: 'pe' });
+    expect(r.signals.find((s) => s.kind === 'launches-bundled-executable')).toMatchObject({ file: 'install.js', line: 3, reach: ['install'] });
+  });
+
+  it('a loader that exec()s text downloaded from a .example URL', async () => {
+    const r = await run(remoteLoader(), 'pypi');
+    const s = r.signals.find((x) => x.kind === 'exec-fetched')!;
+    expect(s).toMatchObject({ file: 'remote_exec_demo/__init__.py', line: 3, reach: ['import'] });
+    expect(s.urls).toContain('http://cdn.loader.example/stage2.py');
+  });
+});

@@ -1,12 +1,12 @@
 // fetch, npm side: the real registry (NPM_REGISTRY_URL) for a tiny package, a loopback fake
 // registry for tampering and failures, and staging that must never run a package's scripts.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StagedPackage, VetboxError } from '@vetbox/contracts';
 import { fetchNpm, inspectUpload, previousVersion, stage, versionExists, type FetchedArtifact } from '@vetbox/fetch';
-import { appProject } from '@vetbox/sandbox';
+import { APP_PROJECT_DIR, APP_PROJECT_FROM_WORKDIR, appProject } from '@vetbox/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npmPackage, writeTarGz } from '../../services/fetch/src/__fixtures__/archives.js';
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../fixtures/fetch/fake-registries.js';
@@ -86,9 +86,16 @@ describe('fetchNpm against the real registry', () => {
     const project = JSON.parse(await readFile(path.join(staged.dir, 'package.json'), 'utf8'));
     expect(project.dependencies).toMatchObject({ 'is-number': '7.0.0', express: expect.any(String), lodash: expect.any(String) });
     expect(locked(staged.dir, 'is-number')).toBe('7.0.0');
-    expect(locked(staged.dir, 'lodash')).toBe(appProject().manifest.dependencies.lodash); // the app's own entries kept
+    // The app's own packages are links to the image's installed copies, and the lockfile says so.
+    const lock = JSON.parse(readFileSync(path.join(staged.dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { link?: boolean; version?: string }> };
+    expect(lock.packages['node_modules/lodash']).toMatchObject({ link: true });
+    expect(lock.packages[`${APP_PROJECT_FROM_WORKDIR}/node_modules/lodash`]?.version).toBe(appProject().manifest.dependencies.lodash);
+    expect(readlinkSync(path.join(staged.dir, 'node_modules/lodash'))).toBe(`${APP_PROJECT_DIR}/node_modules/lodash`);
     expect(cachedKeys(staged.dir)).toContain('is-number-7.0.0.tgz');
-    expect(existsSync(path.join(staged.dir, 'node_modules'))).toBe(false);
+    // Nothing unpacked on the host: node_modules holds only links (and scope directories).
+    const entries = readdirSync(path.join(staged.dir, 'node_modules'), { recursive: true, withFileTypes: true });
+    expect(entries.filter((e) => !e.isSymbolicLink() && !e.isDirectory())).toEqual([]);
+    expect(existsSync(path.join(staged.dir, 'node_modules/is-number'))).toBe(false);
     expect(existsSync(path.join(staged.dir, '.npm-cache', '_logs'))).toBe(false); // npm's logs name host paths
     expect(existsSync(path.join(staged.dir, staged.archiveFile))).toBe(true);
   });

@@ -58,7 +58,8 @@ describe('sandbox: imitation malware', () => {
     const r = await runSandbox({ analysisId: newId(), staged, homeFiles: honeyKey, limits });
     const install = phase(r.phases, 'install');
     expect(install.status, JSON.stringify(install)).toBe('completed');
-    expect(install.stdoutTail).toContain('node install.js');
+    // A user's `npm install`: scripts run in the background of its output, as on a real machine.
+    expect(install.stdoutTail).toMatch(/added \d+ packages? in/);
     expectPayloadActions(await trace(install));
     // The honeytoken was planted in the randomized home and its content was read.
     const installTrace = await trace(install);
@@ -66,7 +67,7 @@ describe('sandbox: imitation malware', () => {
     const imp = phase(r.phases, 'import');
     expect(imp.status).toBe('completed');
     expect(await trace(imp)).not.toContain('192.0.2.10", 8080');
-    expect(r.sandbox.home).toMatch(/^\/home\/[a-z.-]+$/);
+    expect(r.sandbox.home).toMatch(/^\/home\/[a-z0-9._-]+$/);
     expect(r.sandbox.workdir.startsWith(`${r.sandbox.home}/projects/`)).toBe(true);
     expect(r.sandbox.network).toBe('none');
   });

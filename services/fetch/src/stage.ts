@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StagedPackage, VetboxError, type ErrorCode } from '@vetbox/contracts';
 import { registryBase } from './npm.js';
+import { linkInstalledProject, tarballSpecs, type InstalledProject, type Lockfile } from './npm-project.js';
 import { stagePypiDependencies } from './pypi-deps.js';
 import type { FetchedArtifact } from './types.js';
 
@@ -26,7 +27,12 @@ export interface StageOptions {
  */
 export interface NpmProjectFiles {
   manifest: { dependencies?: Record<string, string> } & Record<string, unknown>;
-  lock?: { packages?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+  lock?: Lockfile;
+  /**
+   * Where `lock`'s packages are already installed in the sandbox. The staged project then links
+   * them (see linkInstalledProject) instead of installing them.
+   */
+  installed?: InstalledProject;
 }
 
 /** Where the staged npm cache goes (`npm --cache`); the sandbox moves it to the user's ~/.npm. */
@@ -83,20 +89,32 @@ async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: str
   const spec = artifact.source === 'registry' ? artifact.version : `file:${archiveFile}`;
   const project = structuredClone(opts.npmProject ?? EMPTY_PROJECT);
   project.manifest.dependencies = { ...project.manifest.dependencies, [artifact.name]: spec };
-  const before = new Set(Object.keys(project.lock?.packages ?? {}));
   await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(project.manifest, null, 2)}\n`);
   if (project.lock) await writeFile(path.join(dir, 'package-lock.json'), `${JSON.stringify(project.lock, null, 2)}\n`);
   const cache = ['--cache', path.join(dir, STAGED_NPM_CACHE)];
+  // Registry URLs stay in the lockfile: with them (and the integrity) the sandbox's npm takes
+  // each tarball from the cache without asking the registry for the package's metadata.
+  const lockOnly = [...npmInstallArgs(registryBase(opts)), '--package-lock-only', '--omit-lockfile-registry-resolved=false', ...cache];
   try {
-    await runNpm(dir, opts, [...npmInstallArgs(registryBase(opts)), '--package-lock-only', ...cache]);
+    await runNpm(dir, opts, lockOnly);
   } catch (err) {
     // Conflicting peer dependencies: install the way npm 6 did rather than give up.
     if (!(err instanceof VetboxError) || err.details?.npmCode !== 'ERESOLVE') throw err;
-    await runNpm(dir, opts, [...npmInstallArgs(registryBase(opts)), '--package-lock-only', '--legacy-peer-deps', ...cache]);
+    await runNpm(dir, opts, [...lockOnly, '--legacy-peer-deps']);
   }
-  const lock = JSON.parse(await readFile(path.join(dir, 'package-lock.json'), 'utf8')) as { packages?: Record<string, LockEntry> };
+  const lock = JSON.parse(await readFile(path.join(dir, 'package-lock.json'), 'utf8')) as Lockfile;
   checkLocked(lock, artifact);
-  const specs = tarballsToCache(lock, before);
+  let install = Object.keys(lock.packages ?? {}).filter((k) => k !== '');
+  if (project.lock && project.installed) {
+    const linked = linkInstalledProject(lock, project.lock, project.installed);
+    await writeFile(path.join(dir, 'package-lock.json'), `${JSON.stringify(linked.lock, null, 2)}\n`);
+    for (const [link, target] of Object.entries({ ...linked.links, ...linked.bins })) {
+      await mkdir(path.dirname(path.join(dir, link)), { recursive: true });
+      await symlink(target, path.join(dir, link));
+    }
+    install = linked.installKeys;
+  }
+  const specs = tarballSpecs(lock.packages ?? {}, install);
   // `npm cache add` fetches and verifies tarballs into the cache; it never unpacks or runs them.
   for (let i = 0; i < specs.length; i += 50) {
     await runNpm(dir, opts, ['cache', 'add', ...specs.slice(i, i + 50), `--registry=${registryBase(opts)}`, '--loglevel=error', ...cache]);
@@ -104,26 +122,6 @@ async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: str
   // npm's debug logs name host paths: the sandbox must not see where it was staged.
   await rm(path.join(dir, STAGED_NPM_CACHE, '_logs'), { recursive: true, force: true });
   await rm(path.join(dir, STAGED_NPM_CACHE, '_update-notifier-last-checked'), { force: true });
-}
-
-interface LockEntry {
-  name?: string;
-  version?: string;
-  resolved?: string;
-  link?: boolean;
-}
-
-/** `name@version` of every registry tarball the lockfile gained over the project's own. */
-export function tarballsToCache(lock: { packages?: Record<string, LockEntry> }, before: ReadonlySet<string>): string[] {
-  const specs = new Set<string>();
-  for (const [key, entry] of Object.entries(lock.packages ?? {})) {
-    if (key === '' || before.has(key) || entry.link || !entry.version) continue;
-    // file: (the upload itself) needs no cache. npm >= 11 leaves registry URLs out of the lockfile.
-    if (entry.resolved !== undefined && !/^https?:/.test(entry.resolved)) continue;
-    const name = entry.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
-    specs.add(`${name}@${entry.version}`);
-  }
-  return [...specs].sort();
 }
 
 /** What the host runs, and why each flag is there. */
@@ -219,7 +217,7 @@ export function npmInstallError(output: string, exitCode: number | null): Vetbox
   });
 }
 
-function checkLocked(lock: { packages?: Record<string, LockEntry> }, artifact: FetchedArtifact): void {
+function checkLocked(lock: Lockfile, artifact: FetchedArtifact): void {
   const entry = lock.packages?.[`node_modules/${artifact.name}`];
   if (!entry) throw new VetboxError('INTERNAL', `npm resolved the project but ${artifact.name} is not in its lockfile`);
   if (entry.version !== artifact.version) {

@@ -18,7 +18,8 @@ import { networkActivity } from './rules/network.js';
 import { persistence } from './rules/persistence.js';
 import { backgroundProcess, processInjection, sandboxProbe } from './rules/probes.js';
 import { score } from './scoring.js';
-import { archiveQuirks, checkTyposquat, typosquatting } from './typosquat.js';
+import { archiveQuirks } from './rules/archive.js';
+import { checkTyposquat, typosquatting } from './typosquat.js';
 
 export interface Evaluation {
   findings: Finding[];

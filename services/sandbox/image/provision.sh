@@ -14,29 +14,39 @@ fund=false
 audit=false
 RC
 
-# A developer's npm: common CLIs in the global prefix, and an app's dependencies (the most
-# depended-upon packages, project/package-lock.json) installed once. Each analysis's project links
-# its node_modules entries to them (project-links.tar: symlinks only, no per-analysis copy), so
-# code requiring a popular module it never declared finds it, as on a real machine. Scripts are
-# disabled: nothing of these packages runs at build time.
-NPM_CI_FLAGS="--ignore-scripts --no-audit --no-fund --loglevel=error"
-npm install -g $NPM_CI_FLAGS typescript@7.0.2 yarn@1.22.22 pnpm@12.24.0 nodemon@3.1.14 pm2@7.0.4 \
-  eslint@10.16.0 prettier@3.10.1 ts-node@10.9.2 npm-check-updates@23.1.1 http-server@14.1.1 serve@14.2.7
+# A developer's npm: common CLIs in the global prefix (npm-globals.txt), and an app's
+# dependencies (the most depended-upon packages, project/package-lock.json) installed once. The
+# offline build (build.sh) installs both on the host and copies them in; a build that can reach
+# the registry installs them here. Each analysis's project links its node_modules entries to the
+# app's (symlinks staged with the lockfile by fetch: no per-analysis copy), so code requiring a
+# popular module it never declared finds it, as on a real machine. Scripts are disabled: nothing of these
+# packages runs at build time.
+NPM_FLAGS="--ignore-scripts --no-audit --no-fund --loglevel=error"
 PROJECT=/usr/local/lib/node-project
-(cd "$PROJECT" && npm ci $NPM_CI_FLAGS)
-LINKS=$(mktemp -d)
-mkdir -p "$LINKS/node_modules"
-for entry in "$PROJECT"/node_modules/* "$PROJECT"/node_modules/@*/*; do
-  [ -e "$entry" ] || continue
-  case "$entry" in "$PROJECT"/node_modules/@*/*) ;; "$PROJECT"/node_modules/@*) continue ;; esac
-  rel=${entry#"$PROJECT"/node_modules/}
-  mkdir -p "$LINKS/node_modules/$(dirname "$rel")"
-  ln -s "$entry" "$LINKS/node_modules/$rel"
-done
-# .bin entries are relative (../typescript/bin/tsc): they resolve through the links above.
-cp -a "$PROJECT/node_modules/.bin" "$LINKS/node_modules/.bin"
-tar -C "$LINKS" --owner=0 --group=0 -cf "$PROJECT/project-links.tar" node_modules
-rm -rf "$LINKS" /root/.npm
+if [ ! -d "$PROJECT/node_modules" ]; then (cd "$PROJECT" && npm ci $NPM_FLAGS); fi
+if [ ! -e /usr/bin/tsc ]; then
+  # shellcheck disable=SC2046
+  npm install -g $NPM_FLAGS $(grep -v '^#' /opt/vetbox/npm-globals.txt | grep -v '^$')
+fi
+# An analysis's project links the app's top-level packages, and npm runs the lifecycle scripts of
+# every root-linked package on each install (as it does for a local directory dependency). Their
+# `prepare` scripts (build steps of the package's own repository) never run for a registry
+# install and fail here: a developer's installed copies behave as if they were not there.
+node -e '
+const fs = require("fs"), path = require("path");
+const root = process.argv[1];
+const dirs = fs.readdirSync(root).flatMap((d) => d.startsWith("@") ? fs.readdirSync(path.join(root, d)).map((n) => path.join(d, n)) : [d]);
+for (const d of dirs) {
+  const file = path.join(root, d, "package.json");
+  if (!fs.existsSync(file)) continue;
+  const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+  const scripts = pkg.scripts ?? {};
+  const lifecycle = ["preinstall", "install", "postinstall", "prepare"].filter((s) => s in scripts);
+  if (lifecycle.length === 0) continue;
+  for (const s of lifecycle) delete scripts[s];
+  fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+}' "$PROJECT/node_modules"
+rm -rf /root/.npm
 chmod -R go-w "$PROJECT" /usr/lib/node_modules
 
 # /trace holds strace output: root only, so traced code cannot tamper with it.

@@ -25,6 +25,7 @@ export const IMAGE_INPUTS = [
   'bin/snapshot.py',
   'project/package.json',
   'project/package-lock.json',
+  'npm-globals.txt',
 ] as const;
 
 /** `vetbox-sandbox:<8 hex>` where the hex is sha256 over the image inputs, as build.sh computes it. */

@@ -28,6 +28,6 @@ export { sandboxImage, sandboxImageTag, ensureSandboxImage, buildSandboxImage, I
 export { limitsFromEnv, type SandboxLimits } from './limits.js';
 export { randomIdentity, plausibleHostname, plausibleUser, homeSkeleton, type SandboxIdentity } from './identity.js';
 export { phaseCommand, packageDirs } from './commands.js';
-export { appProject, appProjectWith, bystanderDirs, APP_PROJECT_DIR, GLOBAL_NODE_MODULES, type NpmProject } from './project.js';
+export { appProject, bystanderDirs, APP_PROJECT_DIR, APP_PROJECT_FROM_WORKDIR, GLOBAL_NODE_MODULES, type NpmProject } from './project.js';
 export { workerId } from './worker-id.js';
 export type { Logger } from './log.js';

@@ -5,22 +5,28 @@ import { IMAGE_DIR } from './image.js';
 /**
  * The npm project the analyzed package is installed into: an app with the most depended-upon
  * packages as dependencies (image/project), installed once into the image under APP_PROJECT_DIR.
- * Each sandbox links its project's node_modules entries there (APP_PROJECT_LINKS, symlinks
- * only), so a package requiring a popular module it never declared finds it as on a developer's
- * machine, at no per-analysis copy cost. npm keeps the links: the lockfile lists them.
+ * Fetch stages each analysis's project with links to those installed packages (and a lockfile
+ * saying so), so a package requiring a popular module it never declared finds it as on a
+ * developer's machine, at no per-analysis copy cost.
  */
 export const APP_PROJECT_DIR = '/usr/local/lib/node-project';
-export const APP_PROJECT_LINKS = `${APP_PROJECT_DIR}/project-links.tar`;
+/**
+ * APP_PROJECT_DIR as npm finds it from the project root: every workdir is
+ * `/home/<user>/projects/<name>` (identity.ts), four levels below `/`.
+ */
+export const APP_PROJECT_FROM_WORKDIR = path.posix.relative('/home/user/projects/app', APP_PROJECT_DIR);
 /** Where the image's global CLIs live (`npm install -g` with prefix /usr). */
 export const GLOBAL_NODE_MODULES = '/usr/lib/node_modules';
 
 export interface NpmProject {
   manifest: { name: string; version: string; private?: boolean; dependencies: Record<string, string> } & Record<string, unknown>;
-  /** package-lock.json (lockfileVersion 3). */
+  /** package-lock.json (lockfileVersion 3) of what the image installed. */
   lock: { packages: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+  /** Where the lock's packages are installed: from the project root, and absolute. */
+  installed: { fromRoot: string; dir: string };
 }
 
-let cached: NpmProject | undefined;
+let cached: Omit<NpmProject, 'installed'> | undefined;
 
 /** A fresh copy of the app project's manifest and lockfile (callers add the package to it). */
 export function appProject(): NpmProject {
@@ -28,16 +34,7 @@ export function appProject(): NpmProject {
     manifest: JSON.parse(readFileSync(path.join(IMAGE_DIR, 'project', 'package.json'), 'utf8')) as NpmProject['manifest'],
     lock: JSON.parse(readFileSync(path.join(IMAGE_DIR, 'project', 'package-lock.json'), 'utf8')) as NpmProject['lock'],
   };
-  return structuredClone(cached);
-}
-
-/** The project with `name` added as a dependency at `spec` (an exact version or `file:dist/…`). */
-export function appProjectWith(name: string, spec: string): NpmProject {
-  const project = appProject();
-  project.manifest.dependencies[name] = spec;
-  const root = project.lock.packages[''] as { dependencies?: Record<string, string> } | undefined;
-  if (root) root.dependencies = { ...root.dependencies, [name]: spec };
-  return project;
+  return { ...structuredClone(cached), installed: { fromRoot: APP_PROJECT_FROM_WORKDIR, dir: APP_PROJECT_DIR } };
 }
 
 /** Directories of packages that are not the analyzed one: the app's dependencies and global CLIs. */

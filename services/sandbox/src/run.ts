@@ -44,7 +44,7 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
         results.push(skipped(phase, 'this analyzer does not run this phase yet'));
         continue;
       }
-      if (phase === 'import' && !(await importableFilesPresent(sandbox, opts.staged))) {
+      if (phase === 'import' && !(await importableFilesPresent(sandbox, opts.staged)) && !(await unpackWithoutScripts(sandbox, opts.staged))) {
         results.push(skipped(phase, 'install left no files to import'));
         continue;
       }
@@ -65,6 +65,17 @@ async function importableFilesPresent(sandbox: Sandbox, staged: StagedPackage): 
   const dir = staged.ecosystem === 'npm' ? `${sandbox.identity.workdir}/node_modules/${staged.name}` : pythonUserSite(sandbox.identity.home);
   const r = await sandbox.exec(['sh', '-c', 'ls -A "$1" 2>/dev/null | grep -q .', 'check', dir]);
   return r.exitCode === 0;
+}
+
+/**
+ * npm rolls a package back when its install script fails, leaving nothing to import. A developer
+ * retries with `--ignore-scripts`; so does the harness (untraced: npm only unpacks from the
+ * cache, no package code runs), so import-time code is still observed.
+ */
+async function unpackWithoutScripts(sandbox: Sandbox, staged: StagedPackage): Promise<boolean> {
+  if (staged.ecosystem !== 'npm') return false;
+  const r = await sandbox.exec(['npm', 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { user: sandbox.identity.user, cwd: sandbox.identity.workdir });
+  return r.exitCode === 0 && (await importableFilesPresent(sandbox, staged));
 }
 
 function skipped(name: PhaseName, reason: string): PhaseResult {

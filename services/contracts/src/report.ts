@@ -41,6 +41,13 @@ export const PackageRef = z.object({
   declaredHosts: z.array(z.string()).optional(),
   /** Archive quirks the installer accepts (duplicate entries, ...): analyzed as installed, named in a finding. */
   archiveQuirks: z.array(ArchiveQuirk).optional(),
+  /**
+   * When the name first appeared in its registry and when this version did (ISO times), looked
+   * up when the name resembles a popular one: a name long established when this version came
+   * out is not squatting on anything.
+   */
+  firstPublished: z.string().optional(),
+  versionPublished: z.string().optional(),
 });
 export type PackageRef = z.infer<typeof PackageRef>;
 
@@ -75,6 +82,11 @@ export const ProcessEntry = z.object({
    * the reverse-shell shape. A Unix socketpair (how Node pipes a child's stdio) does not count.
    */
   stdioSocket: z.boolean().optional(),
+  /**
+   * The declared dependency whose code this is, not the analyzed package's: a dependency's sdist
+   * built by pip or its npm lifecycle script, started by the package manager (children inherit).
+   */
+  dependency: z.string().optional(),
 });
 export type ProcessEntry = z.infer<typeof ProcessEntry>;
 
@@ -238,6 +250,11 @@ export const Finding = z.object({
   evidence: z.array(EvidenceRef),
   /** Stable hash of the evidence, for policy exceptions keyed by evidence. */
   evidenceHash: z.string().optional(),
+  /**
+   * Every piece of behavior evidence comes from this declared dependency's code (ProcessEntry
+   * .dependency), not from the analyzed package's own. Installing the package still runs it.
+   */
+  dependency: z.string().optional(),
 });
 export type Finding = z.infer<typeof Finding>;
 

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseName, type RawEvidence, type Report, type StagedPackage } from '@vetbox/contracts';
 import { buildBehavior } from '@vetbox/behavior';
 import { loadEnv, type Logger } from '@vetbox/config';
-import { stage } from '@vetbox/fetch';
+import { publishHistory, stage, type PublishHistory } from '@vetbox/fetch';
 import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
 import { DockerRuntime, appProject, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
+import { checkTyposquat } from '@vetbox/rules';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
 import { staticPass } from '@vetbox/static';
 import { acquire } from './acquire.js';
@@ -58,10 +59,29 @@ async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: Pipeli
     });
     const staged = await stage(artifact, workDir, { registryUrl, pypiUrl: options.pypiUrl ?? env.PYPI_URL, signal, npmProject: appProject() });
     throwIfAborted(signal);
+    const history = await lookalikeHistory(artifact, { registryUrl, pypiUrl: options.pypiUrl ?? env.PYPI_URL, signal }, options.logger);
 
-    return await detonate(staged, { ...options, analysisId: job.analysisId, phases: job.phases, signal, onStage: ctx.onStage, baseline: ctx.baseline });
+    return await detonate(staged, { ...options, analysisId: job.analysisId, phases: job.phases, signal, onStage: ctx.onStage, baseline: ctx.baseline, history });
   } finally {
     await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A registry package named like a popular one: when its name and this version were published
+ * (a name long established is not squatting). Metadata only; a lookup failure leaves it out.
+ */
+async function lookalikeHistory(
+  artifact: { ecosystem: StagedPackage['ecosystem']; name: string; version: string; source: StagedPackage['source'] },
+  opts: { registryUrl?: string; pypiUrl?: string; signal?: AbortSignal },
+  logger?: Logger,
+): Promise<PublishHistory | undefined> {
+  if (artifact.source !== 'registry' || !checkTyposquat(artifact.ecosystem, artifact.name)) return undefined;
+  try {
+    return await publishHistory(artifact.ecosystem, artifact.name, artifact.version, opts);
+  } catch (err) {
+    logger?.warn({ err: String(err), name: artifact.name }, 'publish history lookup failed');
+    return undefined;
   }
 }
 
@@ -72,6 +92,8 @@ export interface DetonateOptions extends PipelineOptions {
   onStage?: AnalyzeContext['onStage'];
   /** The previous version's report: its diff is stored and judged (`new-behavior`). */
   baseline?: Report;
+  /** When the package's name and version were published (see lookalikeHistory). */
+  history?: PublishHistory;
 }
 
 /**
@@ -144,6 +166,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
         size: staged.size,
         ...(staged.declaredHosts.length > 0 ? { declaredHosts: staged.declaredHosts } : {}),
         ...(staged.archiveQuirks?.length ? { archiveQuirks: staged.archiveQuirks } : {}),
+        ...opts.history,
       },
       behavior,
       canaries: detectLeaks(canaries.canaries, capture, behavior),

@@ -266,12 +266,13 @@ const catalog = [
     id: 'typosquatting',
     category: 'identity',
     severity: 'medium',
-    severities: ['medium', 'low'],
+    severities: ['medium', 'low', 'info'],
     title: 'Name looks like a popular package',
     explanation:
       'The package name is a near look-alike (a typo, swapped or doubled letter, different separators, scope or a common ' +
       'suffix) of a popular package. Make sure the intended package is meant; a look-alike with any other finding is ' +
-      'very likely an attack.',
+      'very likely an attack. A name that had been published for years when the analyzed version came out is an ' +
+      'established project of its own: rated info.',
   },
   {
     id: 'archive-quirk',

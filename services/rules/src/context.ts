@@ -210,6 +210,7 @@ export class RuleContext {
     if (text === undefined) {
       const p = this.process(pid);
       text = p ? shortArgv(p.argv) : `pid ${pid}`;
+      if (p?.dependency) text = `${text} (dependency ${p.dependency})`;
       this.descriptions.set(pid, text);
     }
     return text;

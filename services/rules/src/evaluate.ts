@@ -18,6 +18,7 @@ import { networkActivity } from './rules/network.js';
 import { persistence } from './rules/persistence.js';
 import { backgroundProcess, processInjection, sandboxProbe } from './rules/probes.js';
 import { score } from './scoring.js';
+import { attributeToDependencies } from './attribution.js';
 import { archiveQuirks } from './rules/archive.js';
 import { checkTyposquat, typosquatting } from './typosquat.js';
 
@@ -109,7 +110,8 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const lookalike = checkTyposquat(input.package.ecosystem, input.package.name);
   const drafts = [...typosquatting(input.package, lookalike), ...archiveQuirks(input.package), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))];
   const incomplete = incompletePhases(input.phases, input.sandbox);
-  const findings = raiseUnconfirmed(drafts.filter((d) => d.evidence.length > 0).map(completeFinding), incomplete).sort(bySeverityThenRule);
+  const completed = raiseUnconfirmed(drafts.filter((d) => d.evidence.length > 0).map(completeFinding), incomplete);
+  const findings = attributeToDependencies(completed, input.behavior, input.package.name).sort(bySeverityThenRule);
   const scored = score(findings);
   return {
     findings,

@@ -101,6 +101,19 @@ describe('typosquatting rule', () => {
     expect(run(b, { name: 'left-pad-plus-x' }).verdict).toBe('suspicious');
   });
 
+  it('a name long established when the version came out is rated info, and stays benign', () => {
+    const input = evaluateInput(new BehaviorBuilder().build(), { name: 'lodahs' });
+    const old = { ...input.package, firstPublished: '2013-02-01T00:00:00.000Z', versionPublished: '2026-09-01T00:00:00.000Z' };
+    const result = evaluate({ ...input, package: old });
+    const [f] = fired(result, 'typosquatting');
+    expect(f?.severity).toBe('info');
+    expect(f?.explanation).toContain('published in 2013, 13 years before this version');
+    expect(result.verdict).toBe('benign');
+    // A young name (or one with no history) keeps its severity.
+    const young = { ...input.package, firstPublished: '2026-08-01T00:00:00.000Z', versionPublished: '2026-09-01T00:00:00.000Z' };
+    expect(fired(evaluate({ ...input, package: young }), 'typosquatting')[0]?.severity).toBe('medium');
+  });
+
   it('does not fire for a popular package', () => {
     expect(fired(run(new BehaviorBuilder(), { name: 'esbuild' }), 'typosquatting')).toEqual([]);
   });

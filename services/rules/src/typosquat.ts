@@ -250,16 +250,29 @@ export function checkTyposquatIn(index: PopularIndex, ecosystem: Ecosystem, name
   return near ? match(index, n, near.target, near.technique) : null;
 }
 
+/** A name this old when the version came out is a project of its own, whatever it resembles. */
+const ESTABLISHED_MS = 2 * 365 * 24 * 3600 * 1000;
+
+/** Years the name had existed when this version was published, when that is long enough to count. */
+export function establishedYears(pkg: PackageRef): number | undefined {
+  if (!pkg.firstPublished || !pkg.versionPublished) return undefined;
+  const age = Date.parse(pkg.versionPublished) - Date.parse(pkg.firstPublished);
+  return age >= ESTABLISHED_MS ? Math.floor(age / (365 * 24 * 3600 * 1000)) : undefined;
+}
+
 /** typosquatting: static, runs in every analysis. */
 export function typosquatting(pkg: PackageRef, hit: TyposquatMatch | null = checkTyposquat(pkg.ecosystem, pkg.name)): Draft[] {
   if (!hit) return [];
+  const years = establishedYears(pkg);
+  const since = years === undefined ? '' : ` The name was published in ${pkg.firstPublished!.slice(0, 4)}, ${years} years before this version: an established project, not a squat (rated info).`;
+  const weak = hit.severity === 'low' ? ' This kind of resemblance is weak alone: rated low.' : '';
   return [
     {
       rule: 'typosquatting',
-      severity: hit.severity,
+      severity: years === undefined ? hit.severity : 'info',
       phase: null,
       title: `Name looks like "${hit.target}"`,
-      detail: `${hit.description}: ${hit.technique}.${hit.severity === 'low' ? ' This kind of resemblance is weak alone: rated low.' : ''}`,
+      detail: `${hit.description}: ${hit.technique}.${years === undefined ? weak : since}`,
       evidence: [
         {
           kind: 'package',

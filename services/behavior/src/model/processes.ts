@@ -15,6 +15,13 @@ export interface Proc {
   /** A package-manager process: what it touches is housekeeping. */
   pm: boolean;
   stdioSocket?: boolean;
+  /** The declared dependency whose code this is (see dependencyOf). */
+  dependency?: string;
+  /**
+   * Started, directly or not, by a process that is not the package manager's (package code):
+   * a package manager package code runs cannot vouch for what it starts (no attribution).
+   */
+  underCode?: boolean;
 }
 
 /**
@@ -34,6 +41,8 @@ export class ProcessTable {
     private readonly isPm: (argv: readonly string[]) => boolean,
     private readonly maxProcesses: number,
     private readonly housekeeping: Housekeeping,
+    /** A package-manager child's dependency, from its working directory and argv. */
+    private readonly attribute: (cwd: string | null, argv: readonly string[]) => string | undefined = () => undefined,
   ) {}
 
   /** The process an event of `pid` belongs to (created when first seen). */
@@ -68,6 +77,8 @@ export class ProcessTable {
     p.exe = parent.exe;
     p.cwd = parent.cwd;
     p.pm = parent.pm;
+    if (parent.underCode === true || !parent.pm) p.underCode = true;
+    if (parent.dependency !== undefined) p.dependency = parent.dependency;
     this.procs.set(child, p);
   }
 
@@ -77,6 +88,10 @@ export class ProcessTable {
     proc.exe = ev.path;
     const parent = proc.ppid !== null ? this.procs.get(proc.ppid) : undefined;
     proc.pm = this.isPm(proc.argv) || (parent?.pm === true && isPackageManagerHelper(proc.argv));
+    if (parent?.pm === true && !proc.pm && proc.underCode !== true) {
+      const dependency = this.attribute(proc.cwd, proc.argv);
+      if (dependency !== undefined) proc.dependency = dependency;
+    }
     if (ev.stdioSocket) proc.stdioSocket = true;
   }
 
@@ -96,6 +111,7 @@ export class ProcessTable {
       if (p !== root && rootEnd !== null && (p.endMs === null || p.endMs > rootEnd)) e.outlived = true;
       if (p.pm) e.housekeeping = true;
       if (p.stdioSocket) e.stdioSocket = true;
+      if (p.dependency !== undefined) e.dependency = p.dependency;
       out.push(e);
     }
     return out.sort((a, b) => a.startMs - b.startMs || a.pid - b.pid);

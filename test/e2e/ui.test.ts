@@ -16,9 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@vetbox/api';
 import { createLogger, loadEnv } from '@vetbox/config';
 import type { Report } from '@vetbox/contracts';
-import { analyze } from '@vetbox/pipeline';
+import { analyze, applyKnownMalicious } from '@vetbox/pipeline';
 import { DockerRuntime, ensureSandboxImage } from '@vetbox/sandbox';
-import { createApiKey, getReport, revokeApiKey } from '@vetbox/store';
+import { completeAnalysis, createApiKey, getReport, markRunning, revokeApiKey, submitAnalysis } from '@vetbox/store';
 import { createAnalysisWorker, type AnalysisWorker } from '@vetbox/worker';
 import { PipelineHarness } from '../fixtures/pipeline/harness.js';
 import { envStealer, harmless, npmrcThief, writeNpmArchive } from '../fixtures/pipeline/imitation.js';
@@ -210,6 +210,39 @@ describe('web UI in headless Chromium', () => {
     expect(n).toBeGreaterThan(0);
     for (let i = 0; i < Math.min(n, 4); i++) await expectLandsInView(page, links.nth(i));
     await shot(page, '04b-evidence-target');
+  });
+
+  it('the report page downloads its OSV record and indicators, and lists the known-malicious records a finding cites', async () => {
+    await page.goto(`${server.url}/analyses/${stealerId}`);
+    await waitForVerdict(page, 'malicious');
+    const save = async (button: string, file: string) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
+      await download.saveAs(path.join(dir, file));
+      return readFileSync(path.join(dir, file), 'utf8');
+    };
+    const osv = JSON.parse(await save('OSV record', 'osv.json'));
+    expect(osv.id).toMatch(/^VBX-\d{4}-\d+$/);
+    expect(osv.affected[0]).toMatchObject({ package: { ecosystem: 'npm', name: names.stealer }, versions: ['1.0.0'] });
+    const csv = await save('Indicators (CSV)', 'indicators.csv');
+    expect(csv).toMatch(new RegExp(`^${stealerId},npm,${names.stealer},1\\.0\\.0,malicious,domain,collector\\.example,`, 'm'));
+    expect(JSON.parse(await save('Indicators (JSON)', 'indicators.json'))).toMatchObject({ analysisId: stealerId, verdict: 'malicious' });
+
+    // A quiet version on an imported list: the finding links to the record's row.
+    const listed = `vbx-e2e-listed-${suffix}`;
+    h.track(listed);
+    const { analysis } = await submitAnalysis(prisma, { artifact: { ecosystem: 'npm', name: listed, version: '1.0.0', source: 'registry' }, analyzerVersion: 'e2e', queue: 'e2e-ui-listed' });
+    const quiet = (await getReport(prisma, stealerId)) as Report;
+    const report = applyKnownMalicious(
+      { ...quiet, package: { ...quiet.package, name: listed }, findings: [], verdict: 'benign', score: 0, canaries: [] },
+      [{ id: 'MAL-2026-0042', summary: 'Malicious code in the e2e fixture', source: 'fixture-list', sourceDate: '2026-11-30T00:00:00.000Z', modified: '2026-11-02T08:00:00.000Z' }],
+    );
+    expect(await markRunning(prisma, analysis.id, 1)).toBe(true);
+    expect(await completeAnalysis(prisma, analysis.id, { report, raw: [], retentionDays: 1 })).toBe(true);
+    await page.goto(`${server.url}/analyses/${analysis.id}`);
+    await waitForVerdict(page, 'malicious');
+    expect(await page.getByTestId('known-malicious').textContent()).toContain('MAL-2026-0042');
+    await expectLandsInView(page, page.getByTestId('finding').filter({ hasText: 'known-malicious' }).locator('.evidence a[href="#intel-0"]'));
+    await shot(page, '04c-known-malicious');
   });
 
   it('a benign upload completes benign', async () => {

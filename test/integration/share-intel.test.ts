@@ -3,7 +3,8 @@
  * analyzer: a quiet detonation), Redis and PostgreSQL: `vetbox intel import` of a directory and a
  * zip, the known-malicious finding a listed version gets, and the exports of stored analyses.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -11,7 +12,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '@vetbox/config';
 import { Report, SubmitAnalysisResponse } from '@vetbox/contracts';
-import { completeAnalysis, getReport, markRunning, submitAnalysis } from '@vetbox/store';
+import { readRecordFiles } from '@vetbox/intel';
+import { completeAnalysis, createBatch, getReport, markRunning, submitAnalysis } from '@vetbox/store';
+import { runExportIndicators, runExportOsv } from '../../cli/src/commands/export.js';
 import { runImport } from '../../cli/src/commands/intel.js';
 import { validateOsv } from '../../services/share/src/__fixtures__/osv-schema.js';
 import { stealerReport } from '../../services/share/src/__fixtures__/reports.js';
@@ -198,6 +201,73 @@ describe('OSV records and indicators of stored analyses', () => {
     const versions = osv.body.records.filter((r: { affected: Array<{ package: { name: string }; versions: string[] }> }) => r.affected[0]!.package.name === name).map((r: { affected: Array<{ versions: string[] }> }) => r.affected[0]!.versions[0]);
     expect(versions.sort()).toEqual(['2.0.1', '2.0.2']);
     for (const r of osv.body.records) expect(validateOsv(r), JSON.stringify(validateOsv.errors)).toBe(true);
+  });
+
+  it('exports one batch: only the analyses its items name, with no time range needed', async () => {
+    const { batch, linked, jobs } = await createBatch(api.h.prisma, {
+      format: 'allowlist',
+      entries: [{ ecosystem: 'npm', name, version: '2.0.2' }],
+      skipped: [],
+      analyzerVersion: stealerReport().analyzer.version,
+      queue: 'share-intel-test',
+      priority: 1,
+    });
+    expect([linked, jobs.length]).toEqual([1, 0]);
+    try {
+      const json = await get(`/v1/indicators?batch=${batch.id}`);
+      expect(json.status, JSON.stringify(json.body)).toBe(200);
+      expect(json.body.analyses.map((a: { package: { name: string; version: string } }) => `${a.package.name}@${a.package.version}`)).toEqual([`${name}@2.0.2`]);
+      const csv = await get(`/v1/indicators?batch=${batch.id}&format=csv`);
+      expect(csv.text).toContain(`,npm,${name},2.0.2,malicious,domain,collector.example`);
+      expect(csv.text).not.toContain(`${name},2.0.1,`);
+      const osv = await get(`/v1/osv?batch=${batch.id}`);
+      expect(osv.body.records.map((r: { affected: Array<{ versions: string[] }> }) => r.affected[0]!.versions)).toEqual([['2.0.2']]);
+    } finally {
+      await api.h.prisma.batch.delete({ where: { id: batch.id } });
+    }
+  });
+
+  it('vetbox export osv|indicators: one record to stdout, a range to a directory or zip, indicators as CSV', async () => {
+    const server = api.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const run = () => {
+      const c = cli();
+      return { ...c, ctx: { ...c.ctx, env: { ...c.ctx.env, VETBOX_API_KEY: api.keys.read } } };
+    };
+    try {
+      const one = run();
+      expect(await runExportOsv(one.ctx, first, { server: url }), one.out.stderr).toBe(0);
+      const record = JSON.parse(one.out.stdout);
+      expect(validateOsv(record), JSON.stringify(validateOsv.errors)).toBe(true);
+      expect(record.affected[0].package.name).toBe(name);
+
+      const folder = path.join(dir, 'osv-out');
+      const toDir = run();
+      expect(await runExportOsv(toDir.ctx, undefined, { server: url, since: started, output: folder }), toDir.out.stderr).toBe(0);
+      expect(await readdir(folder)).toEqual(expect.arrayContaining([`${record.id}.json`]));
+      const zip = path.join(dir, 'osv-out.zip');
+      const toZip = run();
+      expect(await runExportOsv(toZip.ctx, undefined, { server: url, since: started.slice(0, 10), output: zip }), toZip.out.stderr).toBe(0);
+      const zipped: string[] = [];
+      for await (const f of readRecordFiles(zip)) if ('json' in f) zipped.push((f.json as { id: string }).id);
+      expect(zipped).toContain(record.id);
+
+      const csv = run();
+      expect(await runExportIndicators(csv.ctx, first, { server: url, format: 'csv' }), csv.out.stderr).toBe(0);
+      expect(csv.out.stdout).toContain(`${first},npm,${name},2.0.1,malicious,domain,collector.example`);
+
+      const benign = run();
+      const benignId = (await api.h.prisma.analysis.findFirstOrThrow({ where: { artifact: { package: { name: `${name}-ok` } }, status: 'completed' } })).id;
+      expect(await runExportOsv(benign.ctx, benignId, { server: url })).toBe(3);
+      expect(benign.out.stderr).toMatch(/vetbox export osv: .*404.*benign/);
+      const noOutput = run();
+      expect(await runExportOsv(noOutput.ctx, undefined, { server: url, since: started })).toBe(3);
+      expect(noOutput.out.stderr).toContain('--output');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('refuses a bulk export without a range, and documents the routes', async () => {

@@ -12,9 +12,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEnv } from '@vetbox/config';
+import { runImport } from '../../cli/src/commands/intel.js';
 import { npmTarball } from '../fixtures/api/archives.js';
+import { malRecord, writeListDir } from '../fixtures/intel/lists.js';
 import { ApiHarness } from '../fixtures/api/harness.js';
 import { REPO_ROOT } from '../helpers/processes.js';
 import { sarifErrors } from '../helpers/sarif.js';
@@ -153,6 +157,25 @@ describe('vetbox vet (stand-in analyzer)', () => {
     const result = await vet([project('requirements.txt', 'flask>=2\nrequests\n')]);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/FAIL: nothing was vetted: all 2 entries are unpinned or not registry packages/);
+  });
+
+  it('names a version on an imported known-malicious list first, though its detonation was quiet', async () => {
+    const quiet = `${prefix}-quiet-listed`;
+    const folder = fs.mkdtempSync(path.join(dir, 'intel-'));
+    await writeListDir(folder, [malRecord(`MAL-2026-${prefix}`, 'npm', quiet, { versions: ['1.0.0'] })]);
+    const out = new PassThrough();
+    expect(await runImport({ env: loadEnv(), stdout: out, stderr: out }, folder, { source: `${prefix}-list` })).toBe(0);
+    try {
+      const run = await vet([project('vetbox-allowlist.txt', `npm:${prefix}-evil-loud@1.0.0\nnpm:${quiet}@1.0.0\nnpm:${quiet}@1.0.1\n`)]);
+      expect(run.code, run.stderr).toBe(1);
+      const failed = run.stdout.split('\n').filter((l) => l.includes('FAILED'));
+      expect(failed).toHaveLength(2);
+      expect(failed[0]).toMatch(new RegExp(`FAILED\\s+malicious\\s+npm:${quiet}@1\\.0\\.0\\s+2\\s+KNOWN MALICIOUS \\(MAL-2026-${prefix}\\)$`));
+      expect(failed[1]).toContain(`npm:${prefix}-evil-loud@1.0.0`);
+      expect(run.stdout).toMatch(/^FAIL: 2 failed, 1 passed/m);
+    } finally {
+      await api.h.prisma.intelSource.deleteMany({ where: { name: `${prefix}-list` } });
+    }
   });
 
   it('usage and server errors exit 2', async () => {

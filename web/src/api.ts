@@ -134,7 +134,18 @@ export interface BatchView {
 /** Download a JSON document through fetch, since an <a href> cannot carry the bearer key. */
 export async function downloadJson(path: string, fileName: string): Promise<void> {
   const data = await request<unknown>(path);
-  const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
+  save(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }), fileName);
+}
+
+/** A text export the API serves (indicators as CSV), saved under fileName. */
+export async function downloadText(path: string, fileName: string, accept: string): Promise<void> {
+  const key = getApiKey();
+  const res = await fetch(path, { headers: { Accept: accept, ...(key ? { Authorization: `Bearer ${key}` } : {}) } });
+  if (!res.ok) throw new ApiError(res.status, res.statusText, '');
+  save(await res.blob(), fileName);
+}
+
+function save(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

@@ -70,4 +70,39 @@ describe('vet summary', () => {
     expect(text).toContain('exception for npm:old@1.0.0 (x) expired 2020-01-01');
     expect(text.trimEnd().split('\n').at(-1)).toBe('FAIL: 1 failed, 1 passed, 1 excepted (fail on malicious)');
   });
+
+  it('names versions on a known-malicious list first, with the record', () => {
+    const item = (name: string, topFindings: Array<{ rule: string; severity: string; title?: string }>) => ({
+      ecosystem: 'npm',
+      name,
+      version: '1.0.0',
+      policyStatus: 'failed',
+      verdict: 'malicious',
+      effectiveVerdict: 'malicious',
+      topFindings,
+      exceptedFindings: [],
+    });
+    const text = formatSummary(
+      {
+        id: 'b',
+        total: 2,
+        done: 2,
+        counts: { malicious: 2, suspicious: 0, benign: 0, error: 0, pending: 0 },
+        pass: false,
+        outcome: 'fail',
+        summary: 'FAIL: 2 failed (fail on malicious)',
+        policy: { failOn: 'malicious', failOnError: true, exceptions: 0 },
+        expiredExceptions: [],
+        items: [
+          item('loud', [{ rule: 'credential-exfiltration', severity: 'critical' }]),
+          item('quiet', [{ rule: 'known-malicious', severity: 'critical', title: 'Known malicious: MAL-2026-42' }]),
+        ],
+        skipped: [],
+      },
+      'package-lock.json',
+    );
+    const rows = text.split('\n').filter((l) => l.includes('FAILED'));
+    expect(rows[0]).toMatch(/FAILED\s+malicious\s+npm:quiet@1\.0\.0\s+KNOWN MALICIOUS \(MAL-2026-42\)$/);
+    expect(rows[1]).toContain('npm:loud@1.0.0');
+  });
 });

@@ -170,24 +170,34 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-/** The summary table: counts by verdict, then every package that is not a plain pass. */
+const KNOWN_MALICIOUS = 'known-malicious';
+
+/** The summary table: counts by verdict, then every package that is not a plain pass, known-malicious ones first. */
 export function formatSummary(view: BatchView, lockfile: string): string {
   const lines: string[] = [];
   lines.push(`vetbox vet ${lockfile}: ${view.total} package version${view.total === 1 ? '' : 's'}${view.skipped.length ? `, ${view.skipped.length} not vetted` : ''} (fail on ${view.policy.failOn}${view.policy.failOnIncomplete ? ', and on incomplete analyses' : ''})`);
   lines.push('');
   lines.push(`  ${pad('VERDICT', 12)}COUNT`);
   for (const [verdict, n] of Object.entries(view.counts)) if (n > 0 || verdict !== 'pending') lines.push(`  ${pad(verdict, 12)}${n}`);
-  const notable = view.items.filter((i) => i.policyStatus !== 'passed' || i.incomplete);
+  // Versions on a known-malicious list come first: no judgment call is needed for them.
+  const known = (i: BatchView['items'][number]) => i.topFindings.find((f) => f.rule === KNOWN_MALICIOUS);
+  const notable = view.items
+    .filter((i) => i.policyStatus !== 'passed' || i.incomplete)
+    .sort((a, b) => Number(Boolean(known(b))) - Number(Boolean(known(a))));
   if (notable.length > 0) {
     lines.push('');
     const rows = notable.map((i) => {
       const pkg = i.ecosystem === 'npm' ? `npm:${i.name}@${i.version}` : `pypi:${i.name}==${i.version}`;
+      const listed = known(i);
       const findings =
         i.policyStatus === 'excepted'
           ? i.exceptedFindings.map((e) => `${e.rule} excepted until ${e.expires}: ${e.reason}`).join('; ')
           : i.policyStatus === 'error'
             ? `analysis failed${i.errorCode ? ` (${i.errorCode})` : ''}`
-            : i.topFindings.map((f) => `${f.rule} (${f.severity})`).join(', ');
+            : [
+                ...(listed ? [`KNOWN MALICIOUS${listed.title ? ` (${listed.title.replace(/^Known malicious: /, '')})` : ''}`] : []),
+                ...i.topFindings.filter((f) => f !== listed).map((f) => `${f.rule} (${f.severity})`),
+              ].join(', ');
       const incomplete = i.incomplete ? `incomplete analysis${findings ? '; ' : ''}` : '';
       return [i.policyStatus.toUpperCase(), i.effectiveVerdict ?? 'pending', pkg, i.line !== undefined ? String(i.line) : '', `${incomplete}${findings}` || '—'];
     });

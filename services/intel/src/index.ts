@@ -3,4 +3,4 @@
 export { listsVersion } from './match.js';
 export { readRecordFiles, MAX_RECORD_BYTES, type RecordFile } from './read.js';
 export { IntelOsvRecord, listedPackages, type ListedPackage, type OsvRange } from './record.js';
-export { findKnownMalicious, importRecords, listedNames, type ImportOptions, type ImportSummary, type PackageVersion } from './store.js';
+export { findKnownMalicious, importRecords, knownMaliciousMatcher, listedNames, type ImportOptions, type ImportSummary, type PackageVersion } from './store.js';

@@ -145,24 +145,35 @@ export interface PackageVersion {
  * `known-malicious` finding cites.
  */
 export async function findKnownMalicious(db: Db, pkg: PackageVersion): Promise<KnownMaliciousRef[]> {
+  return (await knownMaliciousMatcher(db, pkg))(pkg.version);
+}
+
+/**
+ * Every record listing some version of one package, loaded once, as a function of the version:
+ * for callers that judge many versions of a package at a time (the vetted registry's decisions).
+ */
+export async function knownMaliciousMatcher(db: Db, pkg: Pick<PackageVersion, 'ecosystem' | 'name'>): Promise<(version: string) => KnownMaliciousRef[]> {
   const rows = await db.intelPackage.findMany({
     where: { ecosystem: pkg.ecosystem, name: canonicalPackageName(pkg.ecosystem, pkg.name), record: { withdrawn: null } },
     include: { record: { include: { source: true } } },
+    orderBy: { recordId: 'asc' },
   });
-  const refs = new Map<string, KnownMaliciousRef>();
-  for (const row of rows) {
-    if (!listsVersion({ ecosystem: pkg.ecosystem, versions: row.versions, ranges: row.ranges as unknown as OsvRange[] }, pkg.version)) continue;
-    const r = row.record;
-    refs.set(r.id, {
-      id: r.id,
-      ...(r.summary ? { summary: r.summary } : {}),
-      source: r.source.name,
-      sourceDate: r.source.date.toISOString(),
-      modified: r.modified.toISOString(),
-      ...(r.aliases.length > 0 ? { aliases: r.aliases } : {}),
-    });
-  }
-  return [...refs.values()].sort((a, b) => a.id.localeCompare(b.id));
+  return (version) => {
+    const refs = new Map<string, KnownMaliciousRef>();
+    for (const row of rows) {
+      if (!listsVersion({ ecosystem: pkg.ecosystem, versions: row.versions, ranges: row.ranges as unknown as OsvRange[] }, version)) continue;
+      const r = row.record;
+      refs.set(r.id, {
+        id: r.id,
+        ...(r.summary ? { summary: r.summary } : {}),
+        source: r.source.name,
+        sourceDate: r.source.date.toISOString(),
+        modified: r.modified.toISOString(),
+        ...(r.aliases.length > 0 ? { aliases: r.aliases } : {}),
+      });
+    }
+    return [...refs.values()];
+  };
 }
 
 /** `ecosystem:name` of every package some record lists: lets a rescore skip the lookup for the rest. */

@@ -40,6 +40,16 @@ describe('extractIndicators', () => {
     expect(JSON.stringify(extractIndicators(report))).toContain('198.18.0.7');
   });
 
+  it('counts IPv6 (AAAA) answers as the sinkhole\'s too, next to answers of other types', () => {
+    const report = stealerReport();
+    report.behavior.network.dns.push({ phase: 'install', name: 'collector.example', type: 'TXT', answer: 'v=spf1 -all' }, { phase: 'install', name: 'collector.example', type: 'AAAA', answer: '2001:db8::7' });
+    report.behavior.network.connections.push({ phase: 'install', pid: 119, protocol: 'tcp', family: 'inet6', syscall: 'connect', address: '2001:db8::7', port: 443, result: 'ok' });
+    report.findings[1]!.evidence.push({ kind: 'connection', index: 3, summary: 'TCP connect to [2001:db8::7]:443' });
+    const out = JSON.stringify(extractIndicators(report));
+    expect(out).not.toContain('2001:db8::7');
+    expect(out).toContain('203.0.113.9');
+  });
+
   it('reads reports made before DNS answers were recorded: a looked-up name carried by a connection marks its address', () => {
     const report = stealerReport();
     for (const q of report.behavior.network.dns) delete q.answer;

@@ -15,7 +15,8 @@ export class SandboxInternals {
 
   constructor(report: Pick<Report, 'behavior' | 'sandbox'>) {
     for (const q of report.behavior.network.dns) {
-      if (q.answer) this.addresses.add(q.answer);
+      // A/AAAA answers are addresses; other types' answers (MX hosts, TXT text) are not.
+      if (q.answer && isAddress(q.answer)) this.addresses.add(q.answer.replace(/^::ffff:/i, ''));
       this.lookedUp.add(q.name.toLowerCase());
     }
     this.anyAnswers = this.addresses.size > 0;
@@ -67,4 +68,8 @@ export class SandboxInternals {
 /** Loopback and wildcard addresses read the same everywhere: nothing to hide in them. */
 function isLoopbackLike(address: string): boolean {
   return /^(127\.|0\.0\.0\.0$|::1?$)/.test(address);
+}
+
+function isAddress(text: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(text) || (text.includes(':') && /^[0-9a-f:.]+$/i.test(text));
 }

@@ -11,6 +11,7 @@ import { Findings } from './analysis/Findings';
 import { Network } from './analysis/Network';
 import { Phases } from './analysis/Phases';
 import { ProcessTree } from './analysis/ProcessTree';
+import { KnownMalicious } from './analysis/KnownMalicious';
 import { IncompleteNotice, StaticCode } from './analysis/StaticCode';
 import { Timeline } from './analysis/Timeline';
 
@@ -20,6 +21,7 @@ import { Timeline } from './analysis/Timeline';
  */
 const SECTIONS: Array<{ id: string; render: (report: Report, analysisId: string) => ReactElement }> = [
   { id: 'findings', render: (r) => <Findings report={r} /> },
+  { id: 'intel', render: (r) => <KnownMalicious report={r} /> },
   { id: 'static', render: (r) => <StaticCode report={r} /> },
   { id: 'baseline', render: (r, id) => (r.baseline ? <BaselineDiff report={r} /> : <ComparePrevious id={id} />) },
   { id: 'processes', render: (r) => <ProcessTree report={r} /> },

@@ -1,5 +1,5 @@
 import type { Report } from '@vetbox/contracts';
-import { downloadJson, type AnalysisSummary } from '../../api';
+import { downloadJson, downloadText, type AnalysisSummary } from '../../api';
 import { Link } from '../../router';
 import { VerdictBadge } from '../../components/ui';
 
@@ -23,11 +23,35 @@ export function Banner({ analysis, report }: { analysis: AnalysisSummary; report
           {report?.summary ?? analysis.summary ?? analysis.error?.message ?? (analysis.status === 'completed' ? '' : `Analysis ${analysis.status}.`)}
         </p>
       </div>
-      {report && (
-        <button type="button" onClick={() => void downloadJson(`/v1/analyses/${analysis.id}/report`, `vetbox-${analysis.package.name}-${analysis.package.version}.json`)}>
-          Download raw JSON
+      {report && <Exports analysis={analysis} report={report} />}
+    </header>
+  );
+}
+
+/**
+ * What can be taken away from a report: the raw JSON, its indicators (for detection tools) and,
+ * for a malicious or suspicious verdict, its OSV record (what advisory databases import).
+ */
+function Exports({ analysis, report }: { analysis: AnalysisSummary; report: Report }) {
+  const base = `/v1/analyses/${analysis.id}`;
+  const file = `vetbox-${analysis.package.name.replace(/^@/, '').replace('/', '-')}-${analysis.package.version}`;
+  const shared = report.verdict === 'malicious' || report.verdict === 'suspicious';
+  return (
+    <div className="exports" data-testid="report-exports">
+      <button type="button" onClick={() => void downloadJson(`${base}/report`, `${file}.json`)}>
+        Download raw JSON
+      </button>
+      {shared && (
+        <button type="button" className="secondary" onClick={() => void downloadJson(`${base}/osv`, `${file}.osv.json`)}>
+          OSV record
         </button>
       )}
-    </header>
+      <button type="button" className="secondary" onClick={() => void downloadText(`${base}/indicators?format=csv`, `${file}.indicators.csv`, 'text/csv')}>
+        Indicators (CSV)
+      </button>
+      <button type="button" className="secondary" onClick={() => void downloadJson(`${base}/indicators`, `${file}.indicators.json`)}>
+        Indicators (JSON)
+      </button>
+    </div>
   );
 }

@@ -9,7 +9,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source'] } },
   test: {
     include: ['services/*/src/**/*.test.ts', 'api/src/**/*.test.ts', 'worker/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    // test/outage stops shared services: vitest.outage.config.ts runs it alone, after the rest.
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/outage/**'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',

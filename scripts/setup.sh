@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # npm run setup: everything vetbox needs on a Debian 12 machine, idempotent, fast when done.
-#   1. Debian packages (docker.io, postgresql, redis-server, debootstrap, iptables, chromium)
+#   1. Debian packages (docker.io, postgresql, redis-server, debootstrap, iptables, chromium, and
+#      clang, libbpf-dev, bpftool, gcc for the eBPF tracer)
 #   2. Docker Engine (dockerd --bridge=none), PostgreSQL, Redis: started on loopback only
 #   3. npm ci (skipped when node_modules already matches package-lock.json)
 #   4. prisma generate, turbo build, prisma migrate deploy
-#   5. the sandbox image, and a local admin API key in .vetbox/api-key
+#   5. the sandbox image, the eBPF tracer (services/trace/ebpf), and a local admin API key in .vetbox/api-key
 # Reaches only Debian's mirror (apt) and the npm registry. Logs: $VETBOX_LOG_DIR (/var/log/vetbox).
 # VETBOX_SETUP_SKIP="step-id ..." skips steps (ids: see main below).
 set -Eeuo pipefail
@@ -17,7 +18,7 @@ source "$REPO_ROOT/scripts/lib/common.sh"
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
-DEBIAN_PACKAGES=(docker.io postgresql redis-server debootstrap iptables chromium)
+DEBIAN_PACKAGES=(docker.io postgresql redis-server debootstrap iptables chromium python3-pip clang libbpf-dev bpftool gcc)
 DB_USER=vetbox DB_PASSWORD=vetbox DB_NAME=vetbox
 TEST_DB_NAME=${DB_NAME}_test
 PG_HOST=127.0.0.1 PG_PORT=5432
@@ -25,6 +26,9 @@ DATABASE_URL=${DATABASE_URL:-postgresql://$DB_USER:$DB_PASSWORD@$PG_HOST:$PG_POR
 REDIS_HOST=127.0.0.1 REDIS_PORT=6379
 DOCKER_PIDFILE=${DOCKER_PIDFILE:-/var/run/docker.pid}
 DOCKER_WAIT_SECONDS=${DOCKER_WAIT_SECONDS:-60}
+# More dockerd flags (an operator's --data-root, or a second daemon for the outage tests:
+# --data-root, --exec-root, --pidfile, -H). --bridge=none is always kept.
+DOCKERD_EXTRA_ARGS=${DOCKERD_EXTRA_ARGS:-}
 
 # ---------------------------------------------------------------------------------------------
 step_debian_packages() {
@@ -63,20 +67,23 @@ step_docker() {
     note "running ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
     return
   fi
-  if pgrep -x dockerd >/dev/null; then
-    note "dockerd is running but not answering yet; waiting"
+  local pid
+  pid=$(cat "$DOCKER_PIDFILE" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    note "dockerd ($pid) is running but not answering yet; waiting"
   else
     # A killed dockerd leaves its pid file, and the next start fails with "pid file found".
     if [ -e "$DOCKER_PIDFILE" ]; then
       note "removing stale $DOCKER_PIDFILE (no dockerd process)"
       as_root rm -f "$DOCKER_PIDFILE"
     fi
-    note "starting dockerd --bridge=none (log: $log)"
+    note "starting dockerd --bridge=none $DOCKERD_EXTRA_ARGS (log: $log)"
     # setsid: the daemon outlives this script and the terminal's signals. A plain command (not
     # the as_root function) so no shell stays behind holding this script's stdout open.
     local sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    "${sudo[@]}" setsid dockerd --bridge=none </dev/null >>"$log" 2>&1 &
+    # shellcheck disable=SC2086 # DOCKERD_EXTRA_ARGS is a list of flags
+    "${sudo[@]}" setsid dockerd --bridge=none --pidfile "$DOCKER_PIDFILE" $DOCKERD_EXTRA_ARGS </dev/null >>"$log" 2>&1 &
     disown || true
   fi
   wait_for "docker info" "$DOCKER_WAIT_SECONDS" docker_ready || fail "Docker Engine did not become ready" "$log"
@@ -257,6 +264,12 @@ step_sandbox_image() {
   note "image $image"
 }
 
+# The eBPF tracer (kernel programs + loader, services/trace/ebpf). Without clang/BTF it is skipped
+# with a note, and workers trace with strace (SANDBOX_TRACER=auto).
+step_ebpf_tracer() {
+  as_root bash services/trace/ebpf/build.sh 2>>"$LOG_DIR/ebpf.log" | sed 's/^/    /' || fail "eBPF tracer build failed" "$LOG_DIR/ebpf.log"
+}
+
 step_api_key() {
   DATABASE_URL="$DATABASE_URL" node scripts/lib/ensure-api-key.mjs | sed 's/^/    /' || fail "could not create the local API key"
   # The CLI tests use the same key file against the test database.
@@ -276,6 +289,7 @@ main() {
   run_step build "Build" step_build
   run_step migrate "Database migrations" step_migrate
   run_step sandbox-image "Sandbox image" step_sandbox_image
+  run_step ebpf-tracer "eBPF tracer" step_ebpf_tracer
   run_step api-key "Local API key" step_api_key
   echo
   echo "setup done in $(elapsed_since "$SETUP_STARTED")."

@@ -8,7 +8,7 @@ import { toVetboxError } from '@vetbox/store';
 import { createMetrics } from './metrics.js';
 import { openApiRoutes, type OpenApiExtension } from './openapi.js';
 import { errorHandler, notFoundHandler, problemType, sendProblem } from './problem.js';
-import type { ReadinessProbe } from './readiness.js';
+import type { ReadinessProbe } from '@vetbox/config';
 import { healthRoutes } from './routes/health.js';
 import type { ApiServices } from './services.js';
 import { v1Router } from './v1.js';
@@ -101,7 +101,7 @@ export function createApp(deps: AppDeps): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
-  const metrics = deps.services ? createMetrics(deps.services) : undefined;
+  const metrics = deps.services ? createMetrics(deps.services, deps.readiness) : undefined;
   if (metrics) app.use(metrics.httpTimer);
   app.use(rejectOversizedJson(JSON_LIMIT_BYTES));
   app.use(express.json({ limit: JSON_LIMIT_BYTES }));
@@ -127,12 +127,13 @@ export {
   type DependencyName,
   type ProbeResult,
   type ReadinessProbe,
-} from './readiness.js';
+} from '@vetbox/config';
 export { startServer, type RunningServer } from './server.js';
-export { requireRole, roleAllows, type AuthenticatedKey } from './auth.js';
+export { authenticateRegistry, requireRole, roleAllows, type AuthenticatedKey } from './auth.js';
 export { HttpProblem, notFound } from './http-problem.js';
 export { buildOpenApiDocument, type OpenApiDocument, type OpenApiExtension, type OpenApiHelpers } from './openapi.js';
 export { httpRegistryLookup } from './registry.js';
+export { createGate, gateOpenApi, Gate, type GateConfig, type GateHandle } from './gate/index.js';
 export { batchesRoutes, batchesOpenApi, BATCH_MAX_BYTES, BATCH_MAX_ENTRIES, type BatchRouteOptions } from './routes/batches.js';
 export { parseOrThrow } from './validate.js';
 export { DEFAULT_WEB_DIST_DIR, webUiRouter } from './web-ui.js';

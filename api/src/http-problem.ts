@@ -3,7 +3,7 @@
  * authentication, authorization, rate limits, unknown resources. Thrown by handlers and
  * rendered by the one error middleware (problem.ts) as RFC 9457 problem+json.
  */
-export type HttpProblemCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'RATE_LIMITED' | 'CONFLICT' | 'NOT_COMPARABLE' | 'UNSUPPORTED_MEDIA_TYPE' | 'NOT_ACCEPTABLE';
+export type HttpProblemCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'RATE_LIMITED' | 'CONFLICT' | 'NOT_COMPARABLE' | 'UNSUPPORTED_MEDIA_TYPE' | 'NOT_ACCEPTABLE' | 'METHOD_NOT_ALLOWED';
 
 export class HttpProblem extends Error {
   constructor(

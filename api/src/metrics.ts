@@ -2,6 +2,7 @@ import type { RequestHandler, Router } from 'express';
 import { Router as makeRouter } from 'express';
 import client from 'prom-client';
 import { Stage, type ErrorCode } from '@vetbox/contracts';
+import { checkReadiness, type ReadinessProbe } from '@vetbox/config';
 import type { ApiServices } from './services.js';
 
 /** Stages whose durations the worker records as `<stage>Ms` timings. */
@@ -22,9 +23,10 @@ export interface ApiMetrics {
  * instance reports the same truth); stage durations are observed as analyses complete, from the
  * progress events every API instance hears.
  */
-export function createMetrics(s: ApiServices): ApiMetrics {
+export function createMetrics(s: ApiServices, probes: readonly ReadinessProbe[] = []): ApiMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'vetbox_api_' });
+  registerDependencyMetrics(registry, s, probes);
 
   new client.Gauge({
     name: 'vetbox_queue_jobs',
@@ -133,4 +135,47 @@ export function createMetrics(s: ApiServices): ApiMetrics {
     res.send(await registry.metrics());
   });
   return { router, httpTimer, stop: off };
+}
+
+/**
+ * Outages as gauges: `vetbox_dependency_up{name}` from this API's own probes and from what the
+ * workers report (Docker and PostgreSQL as they see them), `vetbox_dependency_down_seconds`
+ * and `vetbox_dependency_outage_exceeded` (past DEPENDENCY_OUTAGE_MAX_MS: alert on it).
+ */
+function registerDependencyMetrics(registry: client.Registry, s: ApiServices, probes: readonly ReadinessProbe[]): void {
+  new client.Gauge({
+    name: 'vetbox_dependency_up',
+    help: 'Whether a dependency answers (1) or not (0), as the API and the workers see it',
+    labelNames: ['name'],
+    registers: [registry],
+    async collect() {
+      const [own, reports] = await Promise.all([checkReadiness(probes, 1_000), s.outages?.reports() ?? []]);
+      const down = new Set(reports.flatMap((r) => r.down.map((d) => d.name)));
+      const names = new Set([...Object.keys(own), ...down, ...(reports.length > 0 ? ['docker', 'postgres'] : [])]);
+      this.reset();
+      for (const name of names) this.set({ name }, own[name]?.ok === false || down.has(name) ? 0 : 1);
+    },
+  });
+  new client.Gauge({
+    name: 'vetbox_dependency_down_seconds',
+    help: 'How long a dependency has been unreachable, as the workers report it (0 when up)',
+    labelNames: ['name'],
+    registers: [registry],
+    async collect() {
+      const down = (await s.outages?.down()) ?? new Map();
+      this.reset();
+      for (const [name, d] of down) this.set({ name }, Math.round((Date.now() - d.since) / 1000));
+    },
+  });
+  new client.Gauge({
+    name: 'vetbox_dependency_outage_exceeded',
+    help: 'A dependency has been down for longer than DEPENDENCY_OUTAGE_MAX_MS (analyses still wait)',
+    labelNames: ['name'],
+    registers: [registry],
+    async collect() {
+      const down = (await s.outages?.down()) ?? new Map();
+      this.reset();
+      for (const [name, d] of down) this.set({ name }, d.exceeded ? 1 : 0);
+    },
+  });
 }

@@ -39,6 +39,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'DATABASE_UNAVAILABLE':
     case 'REDIS_UNAVAILABLE':
     case 'SANDBOX_IMAGE_MISSING':
+    case 'TRACER_UNAVAILABLE':
       return 503;
     case 'SANDBOX_FAILED':
     case 'INTERNAL':

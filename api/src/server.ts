@@ -1,3 +1,4 @@
+import { workerReportedProbe } from './outages.js';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
@@ -5,7 +6,8 @@ import { createLogger, loadEnv, type Env, type Logger } from '@vetbox/config';
 import { createPrismaClient } from '@vetbox/db';
 import { createApp } from './app.js';
 import { batchesOpenApi, batchesRoutes } from './routes/batches.js';
-import { dockerProbe, postgresProbe, redisProbe } from './readiness.js';
+import { dockerProbe, postgresProbe, redisProbe } from '@vetbox/config';
+import { createGate, gateOpenApi } from './gate/index.js';
 import { createApiServices } from './wiring.js';
 
 export interface RunningServer {
@@ -35,17 +37,26 @@ export async function startServer(
 
   // The /v1 API: queue, progress subscriber, registry lookups, upload inspection.
   const api = await createApiServices(env, logger, prisma);
+  // The vetted registry (/registry/npm, /registry/pypi, /registry/why, /v1/gate).
+  const gate = createGate(api.services, {
+    npmRegistryUrl: env.NPM_REGISTRY_URL,
+    pypiUrl: env.PYPI_URL,
+    prefetchVersions: env.GATE_PREFETCH_VERSIONS,
+    upstreamTtlMs: env.GATE_UPSTREAM_TTL_SECONDS * 1000,
+    maxArtifactBytes: env.UPLOAD_MAX_BYTES,
+  });
   const app = createApp({
     logger,
     services: api.services,
-    routers: [batchesRoutes(api.services)],
-    openapi: [batchesOpenApi],
+    routers: [batchesRoutes(api.services), ...gate.routers],
+    openapi: [batchesOpenApi, gateOpenApi],
     // READYZ_DOCKER=false: for an API that has no Docker socket (docker-compose), where only
     // the worker talks to Docker.
     readiness: [
       redisProbe(redis),
       postgresProbe(prisma),
-      ...(env.READYZ_DOCKER ? [dockerProbe(env.DOCKER_SOCKET)] : []),
+      // Without its own socket, the API reports Docker as the workers see it.
+      ...(env.READYZ_DOCKER ? [dockerProbe(env.DOCKER_SOCKET)] : api.services.outages ? [workerReportedProbe('docker', api.services.outages)] : []),
     ],
   });
   const server = await new Promise<Server>((resolve, reject) => {
@@ -63,6 +74,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       redis.disconnect();
+      await gate.close();
       await api.close();
       await prisma.$disconnect();
       logger.info('api closed');

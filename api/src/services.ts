@@ -3,6 +3,7 @@ import type { Logger } from '@vetbox/config';
 import type { Ecosystem } from '@vetbox/contracts';
 import type { PrismaClient } from '@vetbox/db';
 import type { AnalysisQueue, ProgressSubscriber } from '@vetbox/queue';
+import type { OutageView } from './outages.js';
 
 /** What an uploaded archive turned out to be, after full validation (see @vetbox/fetch). */
 export interface InspectedUpload {
@@ -45,6 +46,8 @@ export interface ApiServices {
   rateLimitPerMinute: number;
   /** SSE keep-alive comment interval. */
   sseHeartbeatMs?: number;
+  /** What the workers report of Docker and PostgreSQL (waiting analyses, /readyz, /metrics). */
+  outages?: OutageView;
   /** Base of links that leave the service (OSV records); default: the request's own origin. */
   publicUrl?: string;
 }

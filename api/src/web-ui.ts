@@ -10,7 +10,7 @@ export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist', impo
  * The report viewer's client-side routes (web/src/router.tsx). Only these get index.html, so a
  * mistyped API path or a missing asset still answers a problem+json 404 instead of a page.
  */
-const UI_ROUTE = /^\/(?:analyses(?:\/[^/]+)?\/?|packages\/(?:npm|pypi)\/.+|batches\/[^/]+\/?)?$/;
+const UI_ROUTE = /^\/(?:analyses(?:\/[^/]+)?\/?|packages\/(?:npm|pypi)\/.+|batches\/[^/]+\/?|gate\/?|registry\/why\/(?:npm|pypi)\/.+)?$/;
 
 /** Paths that belong to the API: never a UI page, even for a browser (problem+json 404 stays). */
 const API_PATH = /^\/(?:v1|openapi\.json|docs|healthz|readyz|metrics|assets)(?:[/.]|$)/;

@@ -1,3 +1,4 @@
+import { createOutageView } from './outages.js';
 import type { Env, Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
 import { inspectUpload } from '@vetbox/fetch';
@@ -46,6 +47,7 @@ export async function createApiServices(env: Env, logger: Logger, prisma: Prisma
   const queue = new AnalysisQueue({ name: env.QUEUE_NAME, connection: bullConnection(env.REDIS_URL, API_BULL_OVERRIDES), publisher: redis, attempts: env.JOB_ATTEMPTS, commandTimeoutMs: API_QUEUE_TIMEOUT_MS });
   const progress = new ProgressSubscriber(createRedis(env.REDIS_URL), env.QUEUE_NAME);
   const services: ApiServices = {
+    outages: createOutageView(redis, env.QUEUE_NAME),
     prisma,
     redis,
     queue,

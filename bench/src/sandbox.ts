@@ -1,10 +1,13 @@
 // Sandbox overhead: the traced install+import of a staged package (esbuild: it has an install
 // script that runs its binary) divided by the same two commands run untraced by the same user in
-// the same image, one run each; and the fixed cost of a sandbox (create → setup → remove).
-// Prints figures, asserts nothing. Last lines: `sandbox-overhead: <N>x`, `sandbox-fixed: <N> ms` and
+// the same image, under each tracer (eBPF; strace in the SANDBOX_TRACE_MODE, and its other modes
+// with BENCH_ALL_MODES=1), interleaved; and the fixed cost of a sandbox (create → setup → remove).
+// Prints figures, asserts nothing. Last lines: `tracer: <name>` (what SANDBOX_TRACER picks here),
+// `sandbox-overhead: <N>x` (that tracer's ratio), `sandbox-fixed: <N> ms` and
 // `sandbox-prepare: <N> ms` (opening a sandbox with the staged project: create, copy in, set up).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +17,7 @@ if (!process.execArgv.some((a) => a.includes('conditions=source') || a === '-C')
   process.exit(r.status ?? 1);
 }
 
-const { Sandbox, runInSandbox, runSandbox, phaseCommand, ensureSandboxImage, DockerRuntime, appProject } = await import('@vetbox/sandbox');
+const { Sandbox, runInSandbox, runSandbox, phaseCommand, ensureSandboxImage, selectTracer, DockerRuntime, appProject } = await import('@vetbox/sandbox');
 const { fetchNpm, stage: stageArtifact } = await import('@vetbox/fetch');
 const { REPO_ROOT, loadEnv } = await import('@vetbox/config');
 const { report, summarize } = await import('./harness.js');
@@ -43,7 +46,8 @@ async function stage(): Promise<StagedPackage> {
 
 /** Untraced baseline: the same phase commands, same user, same image, timed inside the container. */
 async function plainRun(staged: StagedPackage, analysisId: string): Promise<number> {
-  const sandbox = await Sandbox.open({ analysisId, workdirFrom: staged.dir, logger: quiet });
+  // tracer 'strace': no eBPF session on this container (strace only wraps phases; exec is untraced).
+  const sandbox = await Sandbox.open({ analysisId, workdirFrom: staged.dir, logger: quiet, tracer: 'strace' });
   try {
     const quote = (argv: string[]) => argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const script = `cd "$1" && s=$(date +%s%N) && ${quote(phaseCommand('install', staged))} >/dev/null 2>&1; ${quote(phaseCommand('import', staged))} >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`;
@@ -54,10 +58,17 @@ async function plainRun(staged: StagedPackage, analysisId: string): Promise<numb
   }
 }
 
-async function tracedRun(staged: StagedPackage, analysisId: string, traceMode: 'full' | 'seccomp' | 'lean'): Promise<number> {
-  const outDir = path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', traceMode);
-  const r = await runSandbox({ analysisId, staged, traceMode, logger: quiet, outDir, limits: { graceMs: 1000 } });
-  for (const p of r.phases) if (p.status !== 'completed') throw new Error(`${traceMode} ${p.name}: ${p.status} ${p.reason ?? ''} ${p.stderrTail}`);
+type Variant = 'ebpf' | 'full' | 'seccomp' | 'lean';
+/** Events the eBPF tracer lost over the whole run (the ring buffer is sized so this stays 0). */
+let ebpfLost = 0;
+
+async function tracedRun(staged: StagedPackage, analysisId: string, variant: Variant): Promise<number> {
+  const outDir = path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', variant);
+  const tracer = variant === 'ebpf' ? 'ebpf' : 'strace';
+  const traceMode = variant === 'ebpf' ? undefined : variant;
+  const r = await runSandbox({ analysisId, staged, tracer, traceMode, logger: quiet, outDir, limits: { graceMs: 1000 } });
+  for (const p of r.phases) if (p.status !== 'completed') throw new Error(`${variant} ${p.name}: ${p.status} ${p.reason ?? ''} ${p.stderrTail}`);
+  ebpfLost += r.sandbox.tracer?.lostEvents ?? 0;
   return r.phases.reduce((sum, p) => sum + p.durationMs, 0);
 }
 
@@ -66,20 +77,18 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function main(): Promise<void> {
   await ensureSandboxImage(new DockerRuntime({ logger: quiet }), { build: true });
   const staged = await stage();
-  // Interleaved repetitions (median) so a burst of load on a shared machine skews all three alike.
+  // Interleaved repetitions (median) so a burst of load on a shared machine skews all alike.
   const reps = Math.max(1, Number(process.env.BENCH_REPS ?? 5));
+  const mode = loadEnv().SANDBOX_TRACE_MODE;
+  const variants: Variant[] = process.env.BENCH_ALL_MODES === '1' ? ['ebpf', 'seccomp', 'lean', 'full'] : ['ebpf', mode];
   const plain: number[] = [];
-  const full: number[] = [];
-  const seccomp: number[] = [];
-  const lean: number[] = [];
+  const traced = new Map<Variant, number[]>(variants.map((v) => [v, []]));
   const fixed: number[] = [];
   const prepare: number[] = [];
   for (let i = 0; i < reps; i++) {
     const id = (what: string) => `bench-sandbox-${what}-${process.pid}-${i}`;
     plain.push(await plainRun(staged, id('plain')));
-    full.push(await tracedRun(staged, id('full'), 'full'));
-    seccomp.push(await tracedRun(staged, id('seccomp'), 'seccomp'));
-    lean.push(await tracedRun(staged, id('lean'), 'lean'));
+    for (const v of variants) traced.get(v)!.push(await tracedRun(staged, id(v), v));
     const t0 = Date.now();
     await runInSandbox({ analysisId: id('fixed'), cmd: ['true'], logger: quiet, outDir: path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', 'fixed'), limits: { graceMs: 0 } });
     fixed.push(Date.now() - t0);
@@ -89,24 +98,19 @@ async function main(): Promise<void> {
     prepare.push(Date.now() - t1);
     await opened.close();
   }
-  report('sandbox', [
-    summarize('plain install+import', plain),
-    summarize('traced full', full),
-    summarize('traced seccomp', seccomp),
-    summarize('traced lean', lean),
-    summarize('sandbox create→remove', fixed),
-    summarize('sandbox open with the staged project', prepare),
-  ]);
-  const [p, f, s, l] = [median(plain), median(full), median(seccomp), median(lean)];
-  const mode = loadEnv().SANDBOX_TRACE_MODE;
-  console.log(`package: ${PKG} (install + import), median of ${reps} interleaved runs`);
+  const label = (v: Variant) => (v === 'ebpf' ? 'traced eBPF' : `traced strace ${v}`);
+  report('sandbox', [summarize('plain install+import', plain), ...variants.map((v) => summarize(label(v), traced.get(v)!)), summarize('sandbox create→remove', fixed), summarize('sandbox open with the staged project', prepare)]);
+  const p = median(plain);
+  const ratio = (v: Variant) => median(traced.get(v)!) / p;
+  const load = os.loadavg()[0].toFixed(1);
+  console.log(`package: ${PKG} (install + import), median of ${reps} interleaved runs; load average ${load} on ${os.cpus().length} CPUs`);
   console.log(`plain (untraced, same image and user): ${p} ms`);
-  console.log(`traced, strace -f every syscall:        ${f} ms  (${(f / p).toFixed(2)}x)`);
-  console.log(`traced, seccomp (default subset):       ${s} ms  (${(s / p).toFixed(2)}x)`);
-  console.log(`traced, lean (seccomp minus stat family): ${l} ms  (${(l / p).toFixed(2)}x)`);
-  console.log(`trace mode in use (SANDBOX_TRACE_MODE): ${mode}`);
-  const inUse = mode === 'full' ? f : mode === 'lean' ? l : s;
-  console.log(`sandbox-overhead: ${(inUse / p).toFixed(2)}x`);
+  for (const v of variants) console.log(`${label(v).padEnd(24)} ${median(traced.get(v)!)} ms  (${ratio(v).toFixed(2)}x)`);
+  console.log(`eBPF events lost over all runs: ${ebpfLost}`);
+  const chosen = await selectTracer(quiet);
+  const inUse: Variant = chosen.name === 'ebpf' ? 'ebpf' : mode;
+  console.log(`tracer: ${chosen.name}${chosen.note ? ` (${chosen.note})` : ''}`);
+  console.log(`sandbox-overhead: ${(traced.has(inUse) ? ratio(inUse) : NaN).toFixed(2)}x`);
   console.log(`sandbox-fixed: ${median(fixed)} ms`);
   console.log(`sandbox-prepare: ${median(prepare)} ms`);
 }

@@ -4,9 +4,8 @@
  * web/dist, an in-process worker running the real @vetbox/pipeline in the Docker sandbox, real
  * Redis and PostgreSQL, a private queue. Screenshots of every page land in test/artifacts/ui/.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,12 +21,10 @@ import { completeAnalysis, createApiKey, getReport, markRunning, revokeApiKey, s
 import { createAnalysisWorker, type AnalysisWorker } from '@vetbox/worker';
 import { PipelineHarness } from '../fixtures/pipeline/harness.js';
 import { envStealer, harmless, npmrcThief, writeNpmArchive } from '../fixtures/pipeline/imitation.js';
+import { CHROMIUM, CHROMIUM_ARGS, ensureWebBuilt } from '../helpers/web.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const WEB = path.join(REPO, 'web');
 const SHOTS = path.join(REPO, 'test', 'artifacts', 'ui');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ANALYSIS_TIMEOUT_MS = 240_000;
 
 const logger = createLogger('e2e-ui', { level: 'silent' });
@@ -47,16 +44,6 @@ const h = new PipelineHarness();
 const prisma = h.prisma;
 Object.values(names).forEach((n) => h.track(n));
 const pageErrors: string[] = [];
-
-/** web/dist must be the current UI: rebuilt when any source file is newer than it. */
-function ensureWebBuilt(): void {
-  const index = path.join(WEB, 'dist', 'index.html');
-  const newest = (d: string): number =>
-    Math.max(...readdirSync(d, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(d, e.name)) : statSync(path.join(d, e.name)).mtimeMs)));
-  const sources = Math.max(newest(path.join(WEB, 'src')), statSync(path.join(WEB, 'index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync('npx', ['--no-install', 'vite', 'build', '--logLevel', 'warn'], { cwd: WEB, stdio: 'inherit' });
-}
 
 async function shot(p: Page, name: string): Promise<void> {
   await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
@@ -228,7 +215,8 @@ describe('web UI in headless Chromium', () => {
     expect(JSON.parse(await save('Indicators (JSON)', 'indicators.json'))).toMatchObject({ analysisId: stealerId, verdict: 'malicious' });
 
     // A quiet version on an imported list: the finding links to the record's row.
-    const listed = `vbx-e2e-listed-${suffix}`;
+    // Named apart from this run's suffix, so the list filters below see only the two uploads.
+    const listed = `vbx-e2e-listed-${randomUUID().slice(0, 8)}`;
     h.track(listed);
     const { analysis } = await submitAnalysis(prisma, { artifact: { ecosystem: 'npm', name: listed, version: '1.0.0', source: 'registry' }, analyzerVersion: 'e2e', queue: 'e2e-ui-listed' });
     const quiet = (await getReport(prisma, stealerId)) as Report;

@@ -18,6 +18,7 @@ interface Scenario {
   /** the stand-in dockerd never makes docker info answer. */
   neverReady?: boolean;
   stalePidFile?: boolean;
+  env?: Record<string, string>;
 }
 
 function runDockerStep(scenario: Scenario) {
@@ -46,6 +47,7 @@ function runDockerStep(scenario: Scenario) {
       VETBOX_LOG_DIR: path.join(dir, 'logs'),
       DOCKER_PIDFILE: pidFile,
       DOCKER_WAIT_SECONDS: '2',
+      ...scenario.env,
     },
   });
   const read = (name: string) => (fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name), 'utf8').trim() : undefined);
@@ -58,7 +60,8 @@ describe('setup.sh: Docker Engine step', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(fs.existsSync(pidFile)).toBe(false);
     expect(read('pidfile-at-start')).toBeUndefined();
-    expect(read('dockerd-args')).toBe('--bridge=none');
+    // The pid file it is told to use, so a second daemon (the outage tests') can be told apart.
+    expect(read('dockerd-args')).toBe(`--bridge=none --pidfile ${pidFile}`);
     expect(result.stdout).toContain('removing stale');
     expect(result.stdout).toMatch(/running/);
   });
@@ -75,5 +78,11 @@ describe('setup.sh: Docker Engine step', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('Docker Engine did not become ready');
     expect(result.stderr).toContain('failed to start daemon: shim');
+  });
+
+  it('passes DOCKERD_EXTRA_ARGS through and always keeps --bridge=none', () => {
+    const { result, read } = runDockerStep({ stalePidFile: false, env: { DOCKERD_EXTRA_ARGS: '--data-root /srv/x --live-restore' } });
+    expect(result.status, result.stderr).toBe(0);
+    expect(read('dockerd-args')).toMatch(/^--bridge=none --pidfile \S+ --data-root \/srv\/x --live-restore$/);
   });
 });

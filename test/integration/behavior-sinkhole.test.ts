@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Behavior } from '@vetbox/contracts';
 import { buildBehavior } from '@vetbox/behavior';
+import { traceInput } from '@vetbox/pipeline';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, randomIdentity, runSandbox } from '@vetbox/sandbox';
 import { startSinkhole } from '@vetbox/sinkhole';
 import { stageNpm } from '../fixtures/sandbox/stage.js';
@@ -63,13 +64,13 @@ describe('behavior + sinkhole on a real detonation', () => {
       scripts: { postinstall: 'node net.js' },
       files: { 'net.js': NET_JS, 'index.js': 'module.exports = 1;\n' },
     });
-    await using sinkhole = await startSinkhole({ analysisId, image, hostname: identity.hostname });
+    await using sinkhole = await startSinkhole({ analysisId, image, persona: identity });
     const r = await runSandbox({ analysisId, staged, identity, limits, network: sinkhole.network, caCertPem: sinkhole.caCertPem, phases: ['install'] });
     const capture = await sinkhole.collect();
     const install = r.phases[0]!;
     expect(install.stdoutTail, install.stderrTail).toContain('net done');
     const behavior = await buildBehavior({
-      phases: [{ name: 'install', tracePath: install.trace, startedAtMs: install.startedAtMs, endedAtMs: install.startedAtMs + install.durationMs }],
+      ...traceInput(r),
       sandbox: r.sandbox,
       capture,
     });
@@ -106,5 +107,5 @@ describe('behavior + sinkhole on a real detonation', () => {
     expect(names).toEqual(expect.arrayContaining(['collector.example', 'api.example']));
     // The resolver ran in the node process (libuv threads are folded into it).
     expect(behavior.network.dns.filter((d) => d.name === 'collector.example').some((d) => d.pid === node!.pid)).toBe(true);
-  });
+  }, 300_000);
 });

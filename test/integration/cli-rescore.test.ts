@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '@vetbox/config';
-import type { Report } from '@vetbox/contracts';
+import type { RawEvidence, Report, SinkholeCapture } from '@vetbox/contracts';
 import { createPrismaClient, type PrismaClient } from '@vetbox/db';
 import { rescoreReport } from '@vetbox/pipeline';
 import { completeAnalysis, markRunning, submitAnalysis } from '@vetbox/store';
@@ -42,14 +42,14 @@ afterAll(async () => {
   await admin?.$disconnect();
 });
 
-async function stored(name: string, report: Report): Promise<string> {
+async function stored(name: string, report: Report, raw: RawEvidence[] = []): Promise<string> {
   const { analysis } = await submitAnalysis(prisma, {
     artifact: { ecosystem: 'npm', name, version: report.package.version, source: 'upload', sha256: report.package.sha256 },
     analyzerVersion: report.analyzer.version,
     queue: 'cli-rescore',
   });
   expect(await markRunning(prisma, analysis.id, 1)).toBe(true);
-  expect(await completeAnalysis(prisma, analysis.id, { report: { ...report, package: { ...report.package, name } }, raw: [], retentionDays: 1 })).toBe(true);
+  expect(await completeAnalysis(prisma, analysis.id, { report: { ...report, package: { ...report.package, name } }, raw, retentionDays: 1 })).toBe(true);
   return analysis.id;
 }
 
@@ -88,6 +88,25 @@ describe('vetbox rescore', () => {
     const again = await vetbox(['rescore']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('Rescored 3 reports: 0 changed verdict (0 updated in all');
+  }, 120_000);
+
+  it('searches a stored capture again: a report judged before identity canaries existed becomes malicious', async () => {
+    // Stored by rules that did not know the persona (a lookup, suspicious at most): its capture holds the hostname as a DNS label.
+    const host = benignReport.sandbox!.hostname;
+    const capture: SinkholeCapture = { dns: [{ t: 1_800_000_000_000, name: `${host}.probe.example`, type: 'A', srcPort: 40_001, answer: '104.18.3.7' }], streams: [] };
+    const network = { ...benignReport.behavior.network, dns: [...benignReport.behavior.network.dns, { phase: 'install' as const, name: `${host}.probe.example`, type: 'A', tMs: 1_800_000_000_000 }] };
+    const before = { ...benignReport, behavior: { ...benignReport.behavior, network } };
+    const old = await stored('cli-rescore-identity', { ...before, ...rescoreReport(before) }, [
+      { kind: 'sinkhole-capture', phase: null, data: Buffer.from(JSON.stringify(capture)) },
+    ]);
+    const json = await vetbox(['rescore', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ changed: 1, transitions: { 'suspicious → malicious': 1 } });
+    const row = await prisma.analysis.findUniqueOrThrow({ where: { id: old }, include: { findings: true, report: true } });
+    expect(row.verdict).toBe('malicious');
+    expect(row.findings.map((f) => f.rule)).toContain('identity-exfiltration');
+    const report = row.report?.report as unknown as Report;
+    expect(report.canaries.find((c) => c.kind === 'identity')).toMatchObject({ planted: 'hostname', leaked: true, valuePreview: host });
   }, 120_000);
 
   it('applies known-malicious records imported after the analysis, and lets a withdrawn one go', async () => {

@@ -220,7 +220,8 @@ describe('pipeline: several worker processes', () => {
     cleanups.push(() => redis.dispose());
     await redis.start();
     const h = harness(redis.url);
-    const a = worker(h, { FAKE_DURATION_MS: '2000', RECONCILE_MS: '1000', RECONCILE_MIN_AGE_MS: '500' });
+    // Reconcile every 3 s: slower than the restart, so the check below sees the loss before the re-add.
+    const a = worker(h, { FAKE_DURATION_MS: '2000', RECONCILE_MS: '3000', RECONCILE_MIN_AGE_MS: '500' });
     await a.ready();
 
     const first = await h.submit(h.artifact());

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildBehavior } from '@vetbox/behavior';
 import type { Behavior, StagedPackage } from '@vetbox/contracts';
-import { createAnalyzer } from '@vetbox/pipeline';
+import { createAnalyzer, traceInput } from '@vetbox/pipeline';
 import { evaluate, type Evaluation } from '@vetbox/rules';
 import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, phaseReport, runSandbox, type SandboxRunResult } from '@vetbox/sandbox';
 import { FAKE_KEY, NPM_PAYLOAD, PY_PAYLOAD, stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
@@ -35,9 +35,8 @@ async function detonate(staged: StagedPackage, homeFiles = honeyKey): Promise<{ 
   const analysisId = `test-rules-${randomUUID()}`;
   used.push(analysisId);
   const run = await runSandbox({ analysisId, staged, homeFiles, limits });
-  const phases = run.phases.filter((p) => p.trace !== '');
   const behavior = await buildBehavior({
-    phases: phases.map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
+    ...traceInput(run),
     sandbox: run.sandbox,
     fileChanges: run.phases.flatMap((p) => p.fileChanges),
   });

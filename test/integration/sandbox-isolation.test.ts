@@ -46,6 +46,7 @@ describe('sandbox isolation: network', () => {
   it('TCP to 203.0.113.10 and a DNS lookup of anything.example never leave (network none)', async () => {
     const r = await runInSandbox({
       analysisId: newId(),
+      tracer: 'strace', // reads the raw strace text
       cmd: [
         'curl -s -m 3 http://203.0.113.10/; echo curl=$?',
         'nc -z -w 2 203.0.113.10 80; echo nc=$?',
@@ -155,7 +156,9 @@ describe('sandbox isolation: limits end hostile workloads with a result', () => 
     expect(r.status).toBe('error_timeout');
     expect(r.reason).toMatch(/wall-clock/);
     expect(r.durationMs).toBeGreaterThanOrEqual(3_000);
-    expect(Date.now() - t0).toBeLessThan(40_000);
+    // Ends soon after the deadline, not at the test's timeout (container start and removal take
+    // tens of seconds on a loaded shared host).
+    expect(Date.now() - t0).toBeLessThan(90_000);
   });
 
   it('endless writer: stops at the size limit of RAM-backed mounts, never reaching the host disk', async () => {

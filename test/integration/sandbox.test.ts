@@ -1,6 +1,7 @@
 // The traced sandbox against the real Docker engine: packages that imitate malware (documentation
-// addresses only) show their actions in the raw trace of the right phase; a real registry package
-// with an install script installs and imports cleanly; nothing labeled is left behind.
+// addresses only) show their actions in the raw strace trace of the right phase (tracer-parity.test.ts
+// runs them under eBPF too); a real registry package with an install script installs and imports
+// cleanly; nothing labeled is left behind.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -55,7 +56,7 @@ describe('sandbox: imitation malware', () => {
       scripts: { postinstall: 'node install.js' },
       files: { 'install.js': NPM_PAYLOAD, 'index.js': 'module.exports = 42;\n' },
     });
-    const r = await runSandbox({ analysisId: newId(), staged, homeFiles: honeyKey, limits });
+    const r = await runSandbox({ analysisId: newId(), tracer: 'strace', staged, homeFiles: honeyKey, limits });
     const install = phase(r.phases, 'install');
     expect(install.status, JSON.stringify(install)).toBe('completed');
     // A user's `npm install`: scripts run in the background of its output, as on a real machine.
@@ -67,7 +68,7 @@ describe('sandbox: imitation malware', () => {
     const imp = phase(r.phases, 'import');
     expect(imp.status).toBe('completed');
     expect(await trace(imp)).not.toContain('192.0.2.10", 8080');
-    expect(r.sandbox.home).toMatch(/^\/home\/[a-z0-9._-]+$/);
+    expect(r.sandbox.home).toMatch(/^\/home\/[a-z0-9.-]+$/);
     expect(r.sandbox.workdir.startsWith(`${r.sandbox.home}/projects/`)).toBe(true);
     expect(r.sandbox.network).toBe('none');
   });
@@ -78,7 +79,7 @@ describe('sandbox: imitation malware', () => {
       setupPy: `${PY_PAYLOAD}\nfrom setuptools import setup\nsetup(name='evilpkg', version='1.0.0', py_modules=['evilpkg'])\n`,
       files: { 'evilpkg.py': "import socket\ntry:\n    socket.create_connection(('192.0.2.11', 443), timeout=1)\nexcept Exception:\n    pass\nVALUE = 1\n" },
     });
-    const r = await runSandbox({ analysisId: newId(), staged, homeFiles: honeyKey, limits });
+    const r = await runSandbox({ analysisId: newId(), tracer: 'strace', staged, homeFiles: honeyKey, limits });
     const install = phase(r.phases, 'install');
     expect(install.status, JSON.stringify(install)).toBe('completed');
     const installTrace = await trace(install);
@@ -96,7 +97,7 @@ describe('sandbox: imitation malware', () => {
 
   it('npm payload that runs only at import: absent from the install trace, present in the import trace', async () => {
     const staged = await stageNpm({ name: 'lazy-payload', files: { 'index.js': `${NPM_PAYLOAD}\nmodule.exports = {};\n` } });
-    const r = await runSandbox({ analysisId: newId(), staged, homeFiles: honeyKey, limits });
+    const r = await runSandbox({ analysisId: newId(), tracer: 'strace', staged, homeFiles: honeyKey, limits });
     const install = phase(r.phases, 'install');
     expect(install.status).toBe('completed');
     const installTrace = await trace(install);
@@ -114,7 +115,7 @@ describe('sandbox: imitation malware', () => {
       manifest: { type: 'module', exports: { '.': { import: './index.mjs' } } },
       files: { 'index.mjs': "import fs from 'node:fs';\ntry { fs.readFileSync(process.env.HOME + '/.ssh/id_rsa'); } catch {}\nexport default 1;\n" },
     });
-    const r = await runSandbox({ analysisId: newId(), staged, homeFiles: honeyKey, limits });
+    const r = await runSandbox({ analysisId: newId(), tracer: 'strace', staged, homeFiles: honeyKey, limits });
     const imp = phase(r.phases, 'import');
     expect(imp.status, imp.stderrTail).toBe('completed');
     expect(imp.stdoutTail).toContain('vetbox-import ok esm-only (import)');
@@ -127,7 +128,7 @@ describe('sandbox: imitation malware', () => {
       scripts: { install: 'node -e "process.exit(3)"' },
       files: { 'index.js': "require('fs').readFileSync('/etc/hostname');\n" },
     });
-    const r = await runSandbox({ analysisId: newId(), staged, limits });
+    const r = await runSandbox({ analysisId: newId(), tracer: 'strace', staged, limits });
     expect(phase(r.phases, 'install')).toMatchObject({ status: 'error_other' });
     expect(phase(r.phases, 'install').reason).toMatch(/exit code/);
     const imp = phase(r.phases, 'import');
@@ -140,7 +141,7 @@ describe('sandbox: a real registry package with an install script', () => {
   it('esbuild (staged on the host: lockfile and cache, scripts disabled) installs and imports: completed', async () => {
     const work = await tempDir('esbuild');
     const staged = await stage(await fetchNpm('esbuild', '0.24.0', { destDir: work }), work, { npmProject: appProject() });
-    const r = await runSandbox({ analysisId: newId(), staged, limits });
+    const r = await runSandbox({ analysisId: newId(), tracer: 'strace', staged, limits });
     const install = phase(r.phases, 'install');
     expect(install.status, install.stderrTail).toBe('completed');
     // Its postinstall ran under the trace (it validates the platform binary by running it).

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Behavior, CanaryReport, SinkholeCapture, StagedPackage } from '@vetbox/contracts';
 import { buildBehavior } from '@vetbox/behavior';
+import { traceInput } from '@vetbox/pipeline';
 import { detectLeaks, generateCanaries, type Canaries } from '@vetbox/honeytokens';
 import {
   DockerRuntime,
@@ -52,8 +53,8 @@ async function detonate(staged: StagedPackage, canned: CannedResponse[] = []): P
   const analysisId = `test-sinkhole-${randomUUID()}`;
   used.push(analysisId);
   const identity = randomIdentity();
-  await using sinkhole = await startSinkhole({ analysisId, image, canned, hostname: identity.hostname });
-  const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user });
+  const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user, hostname: identity.hostname });
+  await using sinkhole = await startSinkhole({ analysisId, image, canned, persona: identity, credentials: canaries.credentials });
   const r = await runSandbox({
     analysisId,
     staged,
@@ -66,9 +67,7 @@ async function detonate(staged: StagedPackage, canned: CannedResponse[] = []): P
   });
   const capture = await sinkhole.collect();
   const behavior = await buildBehavior({
-    phases: r.phases
-      .filter((p) => p.trace)
-      .map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
+    ...traceInput(r),
     sandbox: r.sandbox,
     capture,
   });
@@ -79,7 +78,8 @@ const leaked = (d: Detonation) => d.reports.filter((r) => r.leaked);
 const report = (d: Detonation, planted: string) => d.reports.find((r) => r.planted === planted || r.planted.endsWith(planted))!;
 const argvOf = (d: Detonation, pid: number | undefined) => d.behavior.processes.find((p) => p.pid === pid)?.argv.join(' ') ?? '';
 
-describe('sinkhole + honeytokens: imitation malware', () => {
+// Each test detonates a package: minutes on a loaded host, so the limit is generous (it is a wait, not a speed check).
+describe('sinkhole + honeytokens: imitation malware', { timeout: 600_000 }, () => {
   it('postinstall base64-encodes process.env into an HTTP POST to collector.example', async () => {
     const staged = await stageNpm({
       name: 'env-stealer',
@@ -125,7 +125,7 @@ dns.lookup(name, (err, address) => console.log('resolved', err ? err.code : addr
       },
     });
     const d = await detonate(staged);
-    expect(d.phases[0]!.stdoutTail).toMatch(/resolved 198\.1[89]\./);
+    expect(d.phases[0]!.stdoutTail).toMatch(/resolved [0-9a-f:.]{7,}/);
     const r = report(d, 'NPM_TOKEN');
     expect(r.leaked).toBe(true);
     expect(r.evidence[0]).toMatchObject({ channel: 'dns', encoding: 'hex', destination: 'attacker.example', layers: ['dns-labels', 'hex'] });
@@ -260,6 +260,79 @@ function hostTxPackets(text: string): number {
     .reduce((sum, f) => sum + Number(f[10]), 0);
 }
 
+const LOOK_AROUND_JS = String.raw`
+const dns = require('dns').promises;
+const fs = require('fs');
+const https = require('https');
+const os = require('os');
+const get = (url, headers = {}) => new Promise((resolve) => {
+  https.get(url, { headers }, (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => resolve({ status: res.statusCode, body: b })); })
+    .on('error', (e) => resolve({ status: 0, body: e.message }));
+});
+const attempt = (p) => p.then((v) => v, (e) => 'ERR ' + e.code);
+(async () => {
+  const out = {};
+  out.interfaces = os.networkInterfaces();
+  out.resolvConf = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  out.a = await attempt(dns.resolve4('registry.npmjs.org'));
+  out.aAgain = await attempt(dns.resolve4('registry.npmjs.org'));
+  out.aaaa = await attempt(dns.resolve6('www.example.com'));
+  out.txt = await attempt(dns.resolveTxt('example.com'));
+  out.mx = await attempt(dns.resolveMx('example.com'));
+  out.srv = await attempt(dns.resolveSrv('_xmpp-client._tcp.example.com'));
+  out.cname = await attempt(dns.resolveCname('www.example.com'));
+  out.myip = await get('https://api.ipify.org/?format=json');
+  out.geo = await get('https://ipinfo.io/json');
+  out.githubGood = await get('https://api.github.com/user', { authorization: 'token ' + process.env.GITHUB_TOKEN, 'user-agent': 'x' });
+  out.githubBad = await get('https://api.github.com/user', { authorization: 'token ghp_0000000000000000000000000000000000000', 'user-agent': 'x' });
+  console.log('LOOK ' + JSON.stringify(out));
+})();
+`;
+
+describe('sinkhole realism', () => {
+  it('the sandbox sees a laptop on a home network: LAN interface, every DNS type, public addresses, IPv6, live-service answers', async () => {
+    const analysisId = `test-sinkhole-${randomUUID()}`;
+    used.push(analysisId);
+    const identity = randomIdentity();
+    const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user, hostname: identity.hostname });
+    await using sinkhole = await startSinkhole({ analysisId, image, persona: identity, credentials: canaries.credentials });
+    const v6name = 'v6-only.example';
+    const script = `cat > /tmp/look.js <<'JS'\n${LOOK_AROUND_JS}\nJS\nnode /tmp/look.js; curl -6 -s -m 10 -o /dev/null -w 'v6=%{http_code}\\n' http://${v6name}/hello`;
+    const r = await runInSandbox({ analysisId, identity, cmd: script, network: sinkhole.network, caCertPem: sinkhole.caCertPem, env: canaries.env, timeoutMs: 90_000, limits });
+    const line = r.stdoutTail.split('\n').find((l) => l.startsWith('LOOK '));
+    expect(line, r.stdoutTail + r.stderrTail).toBeDefined();
+    const look = JSON.parse(line!.slice(5)) as Record<string, any>;
+    // The persona's interface, MAC and addresses, beside lo; the router is the name server.
+    const lan = (look.interfaces[identity.lan.interface] ?? []) as { address: string; mac: string; family: string }[];
+    expect(lan.map((a) => a.address)).toEqual(expect.arrayContaining([identity.lan.address, identity.lan.address6]));
+    expect(lan[0]!.mac).toBe(identity.lan.mac);
+    expect(Object.keys(look.interfaces).sort()).toEqual([identity.lan.interface, 'lo'].sort());
+    expect(look.resolvConf).toContain(`nameserver ${identity.lan.gateway}`);
+    // Every record type answered; public names get public addresses, the same each time.
+    expect(look.a[0]).toMatch(/^(104\.(1[6-9]|2[0-3])|172\.(6[4-9]|7[01])|162\.159)\./);
+    expect(look.aAgain).toEqual(look.a);
+    expect(look.aaaa[0]).toMatch(/^2[0-9a-f]{3}:/);
+    expect(JSON.stringify(look.txt)).toContain('v=spf1');
+    expect(look.mx.length).toBeGreaterThan(0);
+    expect(look.srv[0]).toMatchObject({ port: 5222 });
+    expect(look.cname).toEqual(['example.com']);
+    // "What is my IP", geolocation and token checks answer with the persona, through the proxy CA.
+    expect(JSON.parse(look.myip.body)).toEqual({ ip: identity.publicAddress });
+    // ipinfo.io is dual-stack: over IPv6 it reports the interface's global address, as the real one does.
+    expect([identity.publicAddress, identity.lan.address6]).toContain(JSON.parse(look.geo.body).ip);
+    expect(JSON.parse(look.geo.body)).toMatchObject({ city: identity.geo.city, timezone: identity.timezone });
+    expect(look.githubGood.status).toBe(200);
+    expect(JSON.parse(look.githubGood.body).name).toBe(identity.fullName);
+    expect(look.githubBad.status).toBe(401);
+    // IPv6 is captured too, and its destination is joined back to the name.
+    expect(r.stdoutTail).toContain('v6=200');
+    const capture = await sinkhole.collect();
+    const v6 = capture.streams.find((s) => s.hostname === v6name);
+    expect(v6?.dst.address).toContain(':');
+    expect(v6?.http[0]?.path).toBe('/hello');
+  }, 600_000);
+});
+
 describe('sinkhole isolation', () => {
   it('the sandbox cannot change routes or rules, open raw sockets, or get a packet onto a host interface', async () => {
     const analysisId = `test-sinkhole-${randomUUID()}`;
@@ -342,7 +415,7 @@ describe('sinkhole lifecycle', () => {
     used.push(analysisId);
     let id = '';
     {
-      await using sinkhole = await startSinkhole({ analysisId, image, hostname: 'jdoe-laptop' });
+      await using sinkhole = await startSinkhole({ analysisId, image, persona: { ...randomIdentity(), hostname: 'jdoe-laptop' } });
       id = sinkhole.containerId;
       const [labeled] = await runtime.listByLabel(LABEL_ANALYSIS, analysisId);
       expect(labeled!.id).toBe(id);
@@ -350,6 +423,9 @@ describe('sinkhole lifecycle', () => {
       // `<hostname>:<pid>:<nonce>`: the reaper's liveness check finds this worker alive.
       expect(labeled!.labels['vetbox.worker']).toMatch(new RegExp(`:${process.pid}:`));
       expect(await runtime.inspectHostname(id)).toBe('jdoe-laptop');
+      // The listeners parse hostile traffic: they keep NET_ADMIN (conntrack) and NET_BIND_SERVICE only.
+      const caps = await runtime.exec(id, ['sh', '-c', 'for p in /proc/[0-9]*; do [ "$p" = /proc/$$ ] && continue; grep -q -- --serve $p/cmdline 2>/dev/null && grep CapEff $p/status; done'], { user: '0:0' });
+      expect(caps.stdout.toString().trim()).toBe(`CapEff:\t${((1n << 10n) | (1n << 12n)).toString(16).padStart(16, '0')}`);
       expect((await sinkhole.collect()).streams).toEqual([]);
       expect((await sinkhole.collect()).dns).toEqual([]);
     }

@@ -1,4 +1,4 @@
-import type { AnalysisDiff, AnalysisList, AnalysisSummary, PackageVersions, Report, SubmitAnalysisResponse } from '@vetbox/contracts';
+import type { AnalysisDiff, AnalysisList, AnalysisSummary, GateApprovalView, GateDecisionList, GateWhy, PackageVersions, Report, SubmitAnalysisResponse } from '@vetbox/contracts';
 
 /** The key lives in sessionStorage: it survives reloads and deep links, not the browser session. */
 const KEY_STORAGE = 'vetbox.apiKey';
@@ -47,12 +47,14 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
     }
     throw new ApiError(res.status, title, detail);
   }
+  // 204 No Content (a revoked approval): nothing to parse.
+  if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
 
 // Response shapes come from the contracts package the API itself answers with (type-only: no
 // zod in the bundle), so the UI cannot drift from the API.
-export type { AnalysisDiff, AnalysisList, AnalysisSummary, PackageVersions, SubmitAnalysisResponse } from '@vetbox/contracts';
+export type { AnalysisDiff, AnalysisList, AnalysisSummary, GateDecisionList, GateWhy, PackageVersions, SubmitAnalysisResponse } from '@vetbox/contracts';
 
 export interface ListFilters {
   /** Part of a package name, any case. */
@@ -103,7 +105,25 @@ export const api = {
   /** What `id` does that `against` (an analysis id, or `previous`) did not. */
   diff: (id: string, against: string) => request<AnalysisDiff>(`/v1/analyses/${encodeURIComponent(id)}/diff${query({ against })}`),
   getBatch: (id: string) => request<BatchView>(`/v1/batches/${encodeURIComponent(id)}`),
+  /** The vetted registry (api/src/gate). */
+  gate: {
+    why: (ecosystem: string, name: string, version: string) =>
+      request<GateWhy>(`/registry/why/${encodeURIComponent(ecosystem)}/${name.split('/').map(encodeURIComponent).join('/')}/${encodeURIComponent(version)}`),
+    decisions: (f: { served?: string; q?: string }) => request<GateDecisionList>(`/v1/gate/decisions${query({ ...f, limit: '100' })}`),
+    policy: () => request<GatePolicyView>('/v1/gate/policy'),
+    approve: (body: { ecosystem: string; name: string; version: string; reason: string; expires: string }) =>
+      request<GateApprovalView>('/v1/gate/approvals', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+    revoke: (id: string) => request<void>(`/v1/gate/approvals/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  },
 };
+
+/** GET /v1/gate/policy (api/src/gate/admin-routes.ts). */
+export interface GatePolicyView {
+  policy: { failOn: string; failOnError: boolean; cooldown: string; exceptions: unknown[] };
+  revision: number;
+  packages: Array<{ ecosystem: string; name: string; failOn: string | null; failOnError: boolean | null; cooldown: string | null; reason: string }>;
+  approvals: GateApprovalView[];
+}
 
 /** GET /v1/batches/{id} (api/src/routes/batches.ts): the parts the batch page shows. */
 export interface BatchView {

@@ -7,6 +7,8 @@ import { ListPage } from './pages/ListPage';
 import { AnalysisPage } from './pages/AnalysisPage';
 import { PackagePage } from './pages/PackagePage';
 import { BatchPage } from './pages/BatchPage';
+import { GatePage } from './pages/GatePage';
+import { GateWhyPage } from './pages/GateWhyPage';
 import './styles.css';
 
 function Page({ path }: { path: string }) {
@@ -20,6 +22,10 @@ function Page({ path }: { path: string }) {
       return <PackagePage ecosystem={route.ecosystem} name={route.name} />;
     case 'batch':
       return <BatchPage id={route.id} />;
+    case 'gate':
+      return <GatePage />;
+    case 'gateWhy':
+      return <GateWhyPage key={`${route.ecosystem}:${route.name}@${route.version}`} ecosystem={route.ecosystem} name={route.name} version={route.version} />;
     case 'notfound':
       return <p>Nothing here. <Link href="/">Back to analyses</Link></p>;
   }
@@ -59,6 +65,7 @@ function App() {
         </Link>
         <nav aria-label="Main">
           <Link href="/">Analyses</Link>
+          <Link href="/gate">Registry</Link>
           <a href="/docs">API docs</a>
           <button
             type="button"

@@ -32,6 +32,8 @@ export type Route =
   | { page: 'analysis'; id: string }
   | { page: 'package'; ecosystem: string; name: string }
   | { page: 'batch'; id: string }
+  | { page: 'gate' }
+  | { page: 'gateWhy'; ecosystem: string; name: string; version: string }
   | { page: 'notfound' };
 
 export function matchRoute(path: string): Route {
@@ -43,5 +45,8 @@ export function matchRoute(path: string): Route {
   if (m) return { page: 'package', ecosystem: m[1]!, name: decodeURIComponent(m[2]!) };
   m = /^\/batches\/([^/]+)\/?$/.exec(pathname);
   if (m) return { page: 'batch', id: decodeURIComponent(m[1]!) };
+  if (/^\/gate\/?$/.test(pathname)) return { page: 'gate' };
+  m = /^\/registry\/why\/(npm|pypi)\/(.+)\/([^/]+)\/?$/.exec(pathname);
+  if (m) return { page: 'gateWhy', ecosystem: m[1]!, name: decodeURIComponent(m[2]!), version: decodeURIComponent(m[3]!) };
   return { page: 'notfound' };
 }

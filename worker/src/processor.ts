@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AnalysisJob, isTransient, type Analyzer, type AnalysisStatus, type ProgressEvent, type Report, type Stage, type Verdict } from '@vetbox/contracts';
-import type { Logger } from '@vetbox/config';
+import type { DependencyMonitor, DependencyName, Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
 import { findKnownMalicious } from '@vetbox/intel';
 import { applyKnownMalicious } from '@vetbox/pipeline';
@@ -13,6 +13,15 @@ import { resolvePreviousBaseline, type BaselineDeps } from './baseline.js';
 /** AbortSignal reasons the worker itself uses. */
 export const ABORT_CANCELLED = 'cancelled';
 export const ABORT_SHUTDOWN = 'shutdown';
+/** A dependency (Docker) went away mid-analysis: the job goes back to the queue, no attempt spent. */
+export const ABORT_OUTAGE = 'outage';
+
+/** What an analysis needs to run; while one is down, jobs wait instead of failing. */
+export const ANALYSIS_NEEDS: readonly DependencyName[] = ['docker', 'postgres'];
+const DEPENDENCY_LABEL: Record<DependencyName, string> = { docker: 'Docker', postgres: 'PostgreSQL', redis: 'Redis' };
+
+/** How long a job handed back during an outage stays delayed before any worker looks again. */
+const OUTAGE_RETRY_DELAY_MS = 2_000;
 
 export interface ProcessorDeps {
   queueName: string;
@@ -29,12 +38,27 @@ export interface ProcessorDeps {
   baselines?: Omit<BaselineDeps, 'prisma'>;
   /** Called once an analysis reached a final status (webhooks). Never awaited by the job. */
   onFinished?: (analysisId: string, status: AnalysisStatus) => void;
+  /**
+   * Watches Docker and PostgreSQL: while one is down, jobs are handed back without spending an
+   * attempt, a result produced while Docker went away is discarded (the sandbox was cut short:
+   * its verdict cannot stand), and storing waits for PostgreSQL.
+   */
+  dependencies?: DependencyMonitor;
+  /** Analyses this worker is running now (the reconciler keeps their containers). */
+  active?: Set<string>;
 }
 
 export type ProcessOutcome =
   | { outcome: 'completed'; verdict: Verdict; score: number }
   | { outcome: 'cancelled' }
   | { outcome: 'skipped'; status: string };
+
+/** Thrown inside the processor to hand a job back because a dependency is down. */
+class DependencyOutage extends Error {
+  constructor(readonly dependencies: DependencyName[]) {
+    super(`waiting for ${dependencies.map((d) => DEPENDENCY_LABEL[d]).join(' and ')}`);
+  }
+}
 
 /** How long a job whose baseline analysis has not finished yet waits before it looks again. */
 const BASELINE_RECHECK_MS = 3_000;
@@ -57,13 +81,60 @@ export function createProcessor(deps: ProcessorDeps) {
       if (job.id) await markFailed(prisma, job.id, 'INVALID_INPUT', message).catch(() => false);
       throw new UnrecoverableError(message);
     }
-    let data = parsed.data;
-    const id = data.analysisId;
+    const id = parsed.data.analysisId;
     const log = logger.child({ analysisId: id, jobId: job.id, attempt: job.attemptsMade + 1 });
+    deps.active?.add(id);
+    try {
+      return await runJob(job, parsed.data, log, token, signal);
+    } catch (err) {
+      if (!(err instanceof DependencyOutage)) throw err;
+      return await handBackForOutage(job, id, err, log, token);
+    } finally {
+      deps.active?.delete(id);
+    }
+  };
+
+  /** The dependencies an analysis needs that are down now (after probing, when asked to). */
+  async function missingDependencies(probe: boolean): Promise<DependencyName[]> {
+    const monitor = deps.dependencies;
+    if (!monitor) return [];
+    if (probe) await monitor.check();
+    return ANALYSIS_NEEDS.filter((d) => !monitor.isUp(d));
+  }
+
+  /**
+   * Back to the queue without spending an attempt (moveToDelayed keeps attemptsMade): an outage
+   * is a fact about our infrastructure, not about the package. The worker pauses until the
+   * dependency answers; another worker with a working Docker may take the job meanwhile.
+   */
+  async function handBackForOutage(job: Job, id: string, outage: DependencyOutage, log: Logger, token?: string): Promise<never> {
+    log.warn({ waitingFor: outage.dependencies }, 'dependency unavailable: job handed back without spending an attempt');
+    const progress = new ProgressReporter(deps, job, id, log);
+    await markRequeued(prisma, id).catch(() => undefined);
+    progress.report('queued', 'queued', 0, undefined, outage.message);
+    await progress.settled();
+    await job.moveToDelayed(Date.now() + OUTAGE_RETRY_DELAY_MS, token);
+    throw new DelayedError();
+  }
+
+  async function runJob(job: Job, initial: AnalysisJob, log: Logger, token?: string, signal?: AbortSignal): Promise<ProcessOutcome> {
+    let data = initial;
+    const id = data.analysisId;
     const abort = signal ?? new AbortController().signal;
     const attempt = job.attemptsMade + 1;
+    const jobStarted = Date.now();
 
-    if (!(await markRunning(prisma, id, attempt))) {
+    const down = await missingDependencies(false);
+    if (down.length > 0) throw new DependencyOutage(down);
+    let running: boolean;
+    try {
+      running = await markRunning(prisma, id, attempt);
+    } catch (err) {
+      const missing = await missingDependencies(true);
+      if (missing.length > 0) throw new DependencyOutage(missing);
+      throw err;
+    }
+    if (!running) {
       const current = await getAnalysis(prisma, id);
       log.info({ status: current?.status ?? 'missing' }, 'analysis already final, skipping job');
       return { outcome: 'skipped', status: current?.status ?? 'missing' };
@@ -102,17 +173,28 @@ export function createProcessor(deps: ProcessorDeps) {
         onStage: (stage, percent) => progress.report('running', stage, percent),
       });
       const analyzeMs = Date.now() - analyzeStarted;
+      // Docker went away while the sandbox ran (even if it is back): phases were cut short, so
+      // this report says nothing true about the package. Run it again instead.
+      if (deps.dependencies) {
+        await deps.dependencies.check();
+        if (deps.dependencies.wasDownSince('docker', analyzeStarted)) throw new DependencyOutage(['docker']);
+      }
       // A listed version is malicious whatever the detonation showed (a quiet or sandbox-aware payload).
-      const report = applyKnownMalicious(result.report, await findKnownMalicious(prisma, result.report.package));
+      const report = await storeWhenPossible(async () => applyKnownMalicious(result.report, await findKnownMalicious(prisma, result.report.package)), abort, log);
       progress.report('running', 'store', 95);
       await progress.settled();
       const timings = { ...progress.stageDurations(), analyzeMs, workerMs: Date.now() - startedAt };
-      const stored = await completeAnalysis(prisma, id, {
-        report,
-        raw: result.raw,
-        retentionDays: deps.retentionDays,
-        timings,
-      });
+      const stored = await storeWhenPossible(
+        () =>
+          completeAnalysis(prisma, id, {
+            report,
+            raw: result.raw,
+            retentionDays: deps.retentionDays,
+            timings,
+          }),
+        abort,
+        log,
+      );
       if (!stored) {
         // Cancelled while the sandbox ran, or finished by another worker that retook the job
         // while this one was unresponsive: either way this result is not the record.
@@ -130,6 +212,9 @@ export function createProcessor(deps: ProcessorDeps) {
       log.info({ verdict: report.verdict, score: report.score }, 'analysis completed');
       return { outcome: 'completed', verdict: report.verdict, score: report.score };
     } catch (err) {
+      if (err instanceof DependencyOutage) throw err;
+      const outage = abort.aborted ? (abort.reason === ABORT_OUTAGE ? ['docker' as const] : []) : await outageDuring(jobStarted);
+      if (outage.length > 0) throw new DependencyOutage(outage);
       if (abort.aborted && abort.reason === ABORT_SHUTDOWN) {
         // Hand the job back so another worker (or this one after restart) runs it from the start.
         log.info('worker shutting down: job handed back to the queue');
@@ -162,7 +247,34 @@ export function createProcessor(deps: ProcessorDeps) {
       await progress.settled();
       throw error;
     }
-  };
+  }
+
+  /** The dependencies that went away since `sinceMs` (a failure that came with an outage). */
+  async function outageDuring(sinceMs: number): Promise<DependencyName[]> {
+    const monitor = deps.dependencies;
+    if (!monitor) return [];
+    await monitor.check();
+    return ANALYSIS_NEEDS.filter((d) => monitor.wasDownSince(d, sinceMs));
+  }
+
+  /**
+   * Stores the result, waiting out a PostgreSQL outage: the sandbox's work is done and sound, so
+   * it is kept and written once the database answers again (the job keeps its lock meanwhile).
+   */
+  async function storeWhenPossible<T>(write: () => Promise<T>, abort: AbortSignal, log: Logger): Promise<T> {
+    for (;;) {
+      try {
+        return await write();
+      } catch (err) {
+        const monitor = deps.dependencies;
+        if (!monitor || abort.aborted) throw err;
+        await monitor.check();
+        if (monitor.isUp('postgres')) throw err;
+        log.warn({ err: (err as Error).message }, 'PostgreSQL is unreachable: holding the result until it answers');
+        await monitor.waitUntilUp(['postgres'], abort);
+      }
+    }
+  }
 }
 
 /**

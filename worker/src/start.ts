@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Analyzer } from '@vetbox/contracts';
 import { VetboxError } from '@vetbox/contracts';
-import type { Env, Logger } from '@vetbox/config';
-import { createPrismaClient } from '@vetbox/db';
-import { DockerRuntime, reapOrphans, reapWorkDirs } from '@vetbox/sandbox';
+import { DependencyMonitor, dockerProbe, postgresProbe, type Env, type Logger } from '@vetbox/config';
+import { createPrismaClient, type PrismaClient } from '@vetbox/db';
+import { DockerRuntime, reapOrphans, reapStale, reapStaleWorkDirs, reapWorkDirs, workerId as sandboxWorkerId } from '@vetbox/sandbox';
 import { createAnalysisWorker } from './worker.js';
 
 export interface RunningWorker {
@@ -65,6 +65,39 @@ export function orphanReaper(env: Env, logger: Logger): (analysisId: string) => 
   };
 }
 
+/**
+ * After Docker came back from an outage: removes every labeled container and network whose
+ * analysis is no longer running (finished, failed, cancelled, or handed back by this worker or
+ * another), and this worker's work directories of analyses it no longer runs. Analyses unknown
+ * to this database belong to another deployment sharing the engine and are left alone.
+ */
+export function sandboxReconciler(env: Env, prisma: PrismaClient, logger: Logger): (active: ReadonlySet<string>) => Promise<void> {
+  const runtime = new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger });
+  return async (active) => {
+    const removed = await reapStale({
+      runtime,
+      logger,
+      isStale: async (analysisId, worker) => {
+        if (active.has(analysisId)) return false;
+        if (worker === sandboxWorkerId()) return true;
+        const analysis = await prisma.analysis.findUnique({ where: { id: analysisId }, select: { status: true } }).catch(() => null);
+        return analysis !== null && analysis.status !== 'running';
+      },
+    });
+    const dirs = await reapStaleWorkDirs(path.join(env.DATA_DIR, 'work'), (id) => active.has(id), { logger });
+    logger.info({ containers: removed.length, workDirs: dirs.length }, 'reconciled sandboxes after the Docker outage');
+  };
+}
+
+/** Docker and PostgreSQL as the worker needs them, probed with backoff while down. */
+export function workerDependencies(env: Env, prisma: PrismaClient, logger: Logger): DependencyMonitor {
+  return new DependencyMonitor({
+    probes: [dockerProbe(env.DOCKER_SOCKET), postgresProbe(prisma)],
+    outageMaxMs: env.DEPENDENCY_OUTAGE_MAX_MS,
+    logger,
+  });
+}
+
 /** Starts the analysis worker with the real clients (the process entry calls this). */
 export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDeps = {}): Promise<RunningWorker> {
   let analyze = deps.analyze;
@@ -78,6 +111,9 @@ export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDep
   }
   const reap = deps.reapAnalysis ?? orphanReaper(env, logger);
   const prisma = createPrismaClient({ databaseUrl: env.DATABASE_URL, maxConnections: Math.max(4, env.WORKER_CONCURRENCY * 2) });
+  // The first probe decides whether the worker starts taking jobs or waits (it never fails to start).
+  const dependencies = workerDependencies(env, prisma, logger);
+  await dependencies.start();
   const worker = createAnalysisWorker({
     queueName: env.QUEUE_NAME,
     redisUrl: env.REDIS_URL,
@@ -90,6 +126,8 @@ export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDep
     attempts: env.JOB_ATTEMPTS,
     shutdownGraceMs: env.SANDBOX_GRACE_MS + 5_000,
     reapAnalysis: reap,
+    dependencies,
+    reconcileSandboxes: sandboxReconciler(env, prisma, logger),
   });
   await worker.ready();
   // Containers of workers that died on this host (a retaken job's old sandbox among them).
@@ -98,6 +136,7 @@ export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDep
   return {
     async close() {
       await worker.close();
+      dependencies.stop();
       await prisma.$disconnect();
     },
   };

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'bullmq';
 import type { Analyzer, AnalysisStatus } from '@vetbox/contracts';
-import { loadEnv, type Logger } from '@vetbox/config';
+import { loadEnv, type DependencyMonitor, type Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
-import { AnalysisQueue, CancelSubscriber, bullConnection, createRedis } from '@vetbox/queue';
+import { AnalysisQueue, CancelSubscriber, bullConnection, clearDependencyReport, createRedis, publishDependencyReport } from '@vetbox/queue';
 import { markFailed, purgeExpiredRawArtifacts } from '@vetbox/store';
-import { ABORT_CANCELLED, ABORT_SHUTDOWN, createProcessor } from './processor.js';
+import { ABORT_CANCELLED, ABORT_OUTAGE, ABORT_SHUTDOWN, ANALYSIS_NEEDS, createProcessor } from './processor.js';
 import { reconcileLostJobs } from './reconcile.js';
 import { notifyAnalysisEnd } from './notify.js';
 
@@ -46,6 +46,16 @@ export interface AnalysisWorkerOptions {
   /** Test hook / metrics: every final status this worker recorded. */
   onFinished?: (analysisId: string, status: AnalysisStatus) => void;
   workerId?: string;
+  /**
+   * Docker and PostgreSQL as this worker sees them: while one is down the worker takes no jobs,
+   * hands back the one it held without spending an attempt, and resumes when it answers.
+   */
+  dependencies?: DependencyMonitor;
+  /**
+   * After Docker came back: removes what analyses no longer running here left (containers,
+   * networks, work directories), before the worker takes jobs again.
+   */
+  reconcileSandboxes?: (active: ReadonlySet<string>) => Promise<void>;
 }
 
 export interface AnalysisWorker {
@@ -73,6 +83,7 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
     opts.onFinished?.(analysisId, status);
     notifyAnalysisEnd(opts.prisma, analysisId, status, log);
   };
+  const active = new Set<string>();
   const processor = createProcessor({
     queueName: opts.queueName,
     prisma: opts.prisma,
@@ -84,6 +95,8 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
     reapAnalysis: opts.reapAnalysis,
     baselines: { queue, queueName: opts.queueName, registryUrl: opts.registryUrl ?? loadEnv().NPM_REGISTRY_URL, pypiUrl: opts.pypiUrl ?? loadEnv().PYPI_URL },
     onFinished,
+    dependencies: opts.dependencies,
+    active,
   });
 
   const worker = new Worker(opts.queueName, (job, token, signal) => processor(job, token, signal), {
@@ -135,10 +148,65 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
     purgeTimer.unref();
   }
 
+  const stopWatching = opts.dependencies ? watchDependencies(opts.dependencies) : () => {};
+
+  /**
+   * Pause on an outage, resume when every dependency an analysis needs answers again; after a
+   * Docker outage, clear what the interrupted analyses left first. Each worker publishes what it
+   * sees to Redis, where the API reads it for /readyz, /metrics and "waiting for Docker".
+   */
+  function watchDependencies(monitor: DependencyMonitor): () => void {
+    let dockerWasDown = false;
+    let resuming: Promise<void> = Promise.resolve();
+    const publish = () =>
+      publishDependencyReport(publisher, opts.queueName, {
+        workerId: id,
+        down: monitor.down(),
+        exceeded: ANALYSIS_NEEDS.filter((d) => monitor.exceeded(d)),
+        at: Date.now(),
+      }).catch(() => undefined);
+    const off = monitor.onChange((change) => {
+      void publish();
+      if (!ANALYSIS_NEEDS.includes(change.name)) return;
+      if (!change.up) {
+        if (change.name === 'docker') dockerWasDown = true;
+        log.warn({ dependency: change.name }, 'pausing: no new jobs until it answers');
+        void worker.pause(true).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'pause failed'));
+        // A sandbox without its engine cannot finish: stop now and hand the job back.
+        if (change.name === 'docker') worker.cancelAllJobs(ABORT_OUTAGE);
+        return;
+      }
+      if (!monitor.isUp(...ANALYSIS_NEEDS)) return;
+      resuming = resuming.then(async () => {
+        if (dockerWasDown && opts.reconcileSandboxes) {
+          dockerWasDown = false;
+          await opts.reconcileSandboxes(active).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'reconciling sandboxes after the outage failed'));
+        }
+        if (monitor.isUp(...ANALYSIS_NEEDS) && !closing) {
+          worker.resume();
+          log.info('dependencies answer again: taking jobs');
+        }
+      });
+    });
+    if (!monitor.isUp(...ANALYSIS_NEEDS)) {
+      dockerWasDown = !monitor.isUp('docker');
+      void worker.pause(true).catch(() => undefined);
+      log.warn({ waitingFor: monitor.down().map((d) => d.name) }, 'starting paused: a dependency is down');
+    }
+    void publish();
+    const timer = setInterval(publish, 10_000);
+    timer.unref();
+    return () => {
+      off();
+      clearInterval(timer);
+    };
+  }
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       if (reconcileTimer) clearInterval(reconcileTimer);
+      stopWatching();
       if (purgeTimer) clearInterval(purgeTimer);
       const grace = opts.shutdownGraceMs ?? 10_000;
       const handBack = setTimeout(() => {
@@ -150,6 +218,7 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
       } finally {
         clearTimeout(handBack);
         await cancels.close();
+        if (opts.dependencies) await clearDependencyReport(publisher, opts.queueName, id).catch(() => {});
         await queue.close().catch(() => {});
         await publisher.quit().catch(() => publisher.disconnect());
         log.info('worker closed');

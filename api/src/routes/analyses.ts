@@ -5,6 +5,7 @@ import {
   SubmitAnalysisBody,
   VetboxError,
   type AnalysisStatus,
+  type AnalysisSummary,
   type BaselineRef,
   type ProgressEvent,
   type SubmitAnalysisResponse,
@@ -89,12 +90,13 @@ export function analysesRoutes(s: ApiServices): Router {
     const q = parseOrThrow(ListAnalysesQuery, req.query, 'query');
     const cursor = q.cursor ? decodeCursor(q.cursor) : null;
     if (q.cursor && !cursor) throw new VetboxError('INVALID_INPUT', 'invalid query: cursor: not a cursor this API issued');
-    res.json(await listAnalyses(s.prisma, q, cursor));
+    const list = await listAnalyses(s.prisma, q, cursor);
+    res.json(s.outages ? { ...list, items: await Promise.all(list.items.map((i) => s.outages!.annotate(i))) } : list);
   });
 
   router.get('/v1/analyses/:id', requireRole('read'), async (req, res) => {
     const analysis = await mustGet(s, req.params.id as string);
-    res.json(await getAnalysisSummary(s.prisma, analysis));
+    res.json(await annotated(s, await getAnalysisSummary(s.prisma, analysis)));
   });
 
   const reports = new ReportCache();
@@ -264,6 +266,11 @@ function parseBaseline(value: string | undefined): boolean {
   if (value === undefined || value === '') return false;
   if (value === 'previous') return true;
   throw new VetboxError('INVALID_INPUT', 'invalid upload: baseline: expected "previous"');
+}
+
+/** The summary, with what it waits for when the workers report an outage. */
+function annotated(s: ApiServices, summary: AnalysisSummary): Promise<AnalysisSummary> {
+  return s.outages ? s.outages.annotate(summary) : Promise.resolve(summary);
 }
 
 function notifyEnd(s: ApiServices, id: string, status: AnalysisStatus): void {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { sendProblem, problemType } from '../problem.js';
-import { checkReadiness, type ReadinessProbe } from '../readiness.js';
+import { checkReadiness, type ReadinessProbe } from '@vetbox/config';
 
 /**
  * GET /healthz: the process is up (no dependency is touched).

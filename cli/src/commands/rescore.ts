@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Report } from '@vetbox/contracts';
+import type { RescoreEvidence } from '@vetbox/store';
 import type { CliContext } from '../context.js';
 import { EXIT, usageErrorsExit } from '../exit-codes.js';
 import { reportFailure } from '../run.js';
@@ -32,10 +33,10 @@ export async function runRescore(ctx: CliContext, opts: { json?: boolean }): Pro
     // Only packages some imported record names are looked up one by one.
     const listed = await listedNames(prisma);
     let knownMalicious = 0;
-    const judge = async (report: Report) => {
+    const judge = async (report: Report, evidence: RescoreEvidence) => {
       const { ecosystem, name } = report.package;
       const records = listed.has(`${ecosystem}:${canonicalPackageName(ecosystem, name)}`) ? await findKnownMalicious(prisma, report.package) : [];
-      const next = rescoreReport(report, records);
+      const next = rescoreReport(report, records, evidence);
       if (records.length > 0) knownMalicious += 1;
       if (next.verdict !== report.verdict) {
         const key = `${report.verdict} → ${next.verdict}`;

@@ -59,6 +59,21 @@ describe('formatReport', () => {
     expect(text).not.toContain('id_ed25519');
   });
 
+  it('keeps a canary carried by hundreds of lookups to one line: routes per domain, counted', () => {
+    const dns = (i: number, domain: string) => ({ encoding: 'hex' as const, channel: 'dns' as const, destination: `${i.toString(16)}.c${i % 3}.${domain}`, phase: 'install' as const, pid: 7, index: i });
+    const hostname = {
+      kind: 'identity' as const,
+      planted: 'hostname',
+      read: null,
+      leaked: true,
+      evidence: [...Array.from({ length: 200 }, (_, i) => dns(i, 'collect.invalid')), ...['a.example', 'b.example', 'c.example', 'd.example', 'e.example'].map((d, i) => dns(500 + i, d))],
+      valuePreview: 'maya-thinkpad',
+    };
+    const many = formatReport(Report.parse({ ...maliciousReport, canaries: [hostname] }));
+    const line = many.split('\n').find((l) => l.startsWith('  identity (hostname)'));
+    expect(line).toBe('  identity (hostname) via dns to collect.invalid (200 times), dns to a.example, dns to b.example, dns to c.example, 2 more destinations [hex]');
+  });
+
   it('never passes terminal control characters through', () => {
     // eslint-disable-next-line no-control-regex
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);

@@ -1,4 +1,4 @@
-import type { CanaryReport, ProcessEntry, Report } from '@vetbox/contracts';
+import { canaryRoutes, type CanaryReport, type ProcessEntry, type Report } from '@vetbox/contracts';
 import { bytes, clean, duration, plural, table } from './text.js';
 import { formatPackage } from '@vetbox/lockfiles';
 
@@ -160,10 +160,16 @@ function network(r: Report, max: number): string[] {
   return lines;
 }
 
+/** Destinations a line names before it counts the rest. */
+const CANARY_ROUTES = 4;
+
+/** One line per leaked canary, however many lookups carried it: routes per channel and domain, counted. */
 function canaryLine(c: CanaryReport): string {
-  const channels = [...new Set(c.evidence.map((e) => `${e.channel} to ${clean(e.destination, 80)}`))].join(', ');
+  const routes = canaryRoutes(c);
+  const named = routes.slice(0, CANARY_ROUTES).map((r) => `${r.channel} to ${clean(r.domain, 80)}${r.count > 1 ? ` (${r.count} times)` : ''}`);
+  if (routes.length > CANARY_ROUTES) named.push(`${routes.length - CANARY_ROUTES} more destinations`);
   const encodings = [...new Set(c.evidence.map((e) => e.encoding))].join(', ');
-  return `  ${c.kind} (${clean(c.planted, 80)}) via ${channels || 'unknown channel'}${encodings ? ` [${encodings}]` : ''}`;
+  return `  ${c.kind} (${clean(c.planted, 80)}) via ${named.join(', ') || 'unknown channel'}${encodings ? ` [${encodings}]` : ''}`;
 }
 
 function canaries(r: Report): string[] {

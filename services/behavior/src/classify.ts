@@ -60,7 +60,8 @@ const SHARED_LIB = /\.so(\.[\d.]+)?$/;
 // CPython's startup probes beside its executable (getpath): venv marker, ._pth, build dir, landmarks.
 const PYTHON_STARTUP = /(\/pyvenv\.cfg|\/python3(\.\d+)?\._pth|\/pybuilddir\.txt|\/Modules\/Setup(\.local)?|\/lib\/python3\d*\.zip|\/lib\/python3\.\d+\/(os\.pyc?|lib-dynload))$|^\/usr(\/local)?\/lib$/;
 /** vetbox's own import/run helpers inside the sandbox image. */
-const VETBOX_HARNESS = ['/opt/vetbox'];
+// The image's import helpers (and, in reports made before they moved, /opt/vetbox).
+const VETBOX_HARNESS = ['/opt/vetbox', '/usr/local/libexec/import-npm.cjs', '/usr/local/libexec/import-py.py'];
 /** pip's scratch directories: the unpacked sdist it builds, egg-info, wheel cache, build env. */
 const PIP_BUILD_DIR = /^\/tmp\/pip-(req-build|install|wheel|pip-egg-info|build-env|ephem-wheel-cache|build-tracker|unpack|target|modern-metadata)-[^/]+(\/|$)/;
 /** Directories every runtime stats while setting up its search paths. */

@@ -240,3 +240,22 @@ describe('process edge cases', () => {
     ]);
   });
 });
+
+describe('getaddrinfo address selection', () => {
+  it("folds glibc's port-0 UDP connects (RFC 6724 source probes) instead of listing them as connections", async () => {
+    const trace = `
+101 1000.000000 execve("/usr/bin/node", ["node", "x.js"], 0x7ffd /* 20 vars */) = 0
+101 1000.010000 socket(AF_INET6, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 5<UDPv6:[2001]>
+101 1000.011000 connect(5<UDPv6:[2001]>, {sa_family=AF_INET6, sin6_port=htons(0), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "2606:4700::6810:84e5", &sin6_addr), sin6_scope_id=0}, 28) = 0
+101 1000.012000 socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 6<UDP:[2002]>
+101 1000.013000 connect(6<UDP:[2002]>, {sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("104.16.3.7")}, 16) = 0
+101 1000.020000 socket(AF_INET6, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 7<TCPv6:[2003]>
+101 1000.021000 connect(7<TCPv6:[2003]>, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "2606:4700::6810:84e5", &sin6_addr), sin6_scope_id=0}, 28) = -1 EINPROGRESS (Operation now in progress)
+101 1000.100000 exit_group(0)   = ?
+101 1000.100100 +++ exited with 0 +++
+`;
+    const b = await buildBehavior({ phases: [{ name: 'install', events: parseTraceText(trace) }], sandbox });
+    expect(b.network.connections.map((c) => `${c.protocol}:${c.address}:${c.port}`)).toEqual(['tcp:2606:4700::6810:84e5:443']);
+    expect(b.housekeeping?.find((h) => h.category === 'address-selection')?.count).toBe(2);
+  });
+});

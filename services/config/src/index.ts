@@ -35,12 +35,20 @@ export const EnvSchema = z.object({
   SANDBOX_GRACE_MS: int(3_000),
   /** seccomp: strace --seccomp-bpf on the syscalls the behavior model reads; lean: the same without the stat family (faster, blind to stat probes); full: every syscall. */
   SANDBOX_TRACE_MODE: z.enum(['seccomp', 'lean', 'full']).default('seccomp'),
+  /** auto: eBPF when it loads here (root, BTF), else strace; ebpf: eBPF or fail; strace: strace (SANDBOX_TRACE_MODE). */
+  SANDBOX_TRACER: z.enum(['auto', 'ebpf', 'strace']).default('auto'),
   NPM_REGISTRY_URL: z.string().url().default('https://registry.npmjs.org'),
   PYPI_URL: z.string().url().default('https://pypi.org'),
+  /** The registry gate queues this many never-analyzed newest releases when a package is listed (0: none). */
+  GATE_PREFETCH_VERSIONS: int(3),
+  /** How long the registry gate uses upstream metadata before asking again. */
+  GATE_UPSTREAM_TTL_SECONDS: int(120),
   UPLOAD_MAX_BYTES: int(50 * 1024 * 1024),
   ARCHIVE_MAX_UNPACKED_BYTES: int(512 * 1024 * 1024),
   ARTIFACT_RETENTION_DAYS: int(30),
   JOB_ATTEMPTS: int(3),
+  /** A Docker/PostgreSQL outage longer than this is reported loudly (log, metric); queued analyses still wait. */
+  DEPENDENCY_OUTAGE_MAX_MS: int(30 * 60_000),
   RATE_LIMIT_PER_MINUTE: int(600),
   VETBOX_API_KEY: z.string().optional(),
   VETBOX_SERVER: z.string().url().default('http://127.0.0.1:3000'),
@@ -65,3 +73,19 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
 
 export { createLogger, usePrettyLogs, type CreateLoggerOptions, type LogFormat, type Logger } from './logger.js';
 export { runUntilSignal, type RunUntilSignalOptions } from './process.js';
+export {
+  DependencyMonitor,
+  checkReadiness,
+  dockerProbe,
+  postgresProbe,
+  redisProbe,
+  DEFAULT_PROBE_TIMEOUT_MS,
+  type DependencyChange,
+  type DependencyMonitorOptions,
+  type DependencyName,
+  type DependencyState,
+  type PingableRedis,
+  type ProbeResult,
+  type QueryablePrisma,
+  type ReadinessProbe,
+} from './dependencies.js';

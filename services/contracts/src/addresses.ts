@@ -1,4 +1,5 @@
 // Address classes the rules and the diff both need: what stays inside the sandbox.
+import { getDomain } from 'tldts';
 
 export function isLoopback(address: string): boolean {
   return /^127\./.test(address) || address === '::1' || address === 'localhost' || address === '0.0.0.0' || address === '::';
@@ -15,4 +16,14 @@ export function isPrivateAddress(address: string): boolean {
     /^f[cd][0-9a-f]{2}:/i.test(address) ||
     /^fe80:/i.test(address)
   );
+}
+
+/**
+ * The registrable domain of a host name, from the Public Suffix List: `a.b.example.co.uk` →
+ * `example.co.uk`; a tenant of a hosting service is its own domain (`abc.ngrok-free.app`).
+ * Addresses and single labels come back as they are (lowercased, without a trailing dot).
+ */
+export function registrableDomain(host: string): string {
+  const name = host.trim().toLowerCase().replace(/\.$/, '');
+  return getDomain(name, { allowPrivateDomains: true }) ?? name;
 }

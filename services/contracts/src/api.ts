@@ -32,6 +32,11 @@ export const AnalysisSummary = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   topFindings: z.array(TopFinding),
   links: z.record(z.string(), z.string()),
+  /**
+   * Queued or running, and a service it needs is down (an outage the workers report): it runs,
+   * or resumes from the start, once `docker` / `postgres` answer again. Never a failure.
+   */
+  waitingFor: z.array(z.string()).optional(),
 });
 export type AnalysisSummary = z.infer<typeof AnalysisSummary>;
 

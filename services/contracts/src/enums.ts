@@ -60,8 +60,12 @@ export const CanaryKind = z.enum([
   'gh-hosts',
   'dotenv',
   'browser-cookies',
+  // The persona's own values (hostname, user, paths, machine id, addresses, ...): `planted` names which.
+  'identity',
+  // Most of the process environment, sent whole: `planted` is "process environment".
+  'environment',
 ]);
 export type CanaryKind = z.infer<typeof CanaryKind>;
 
-export const CanaryEncoding = z.enum(['plain', 'base64', 'base64url', 'hex', 'url', 'json', 'gzip', 'dns-labels']);
+export const CanaryEncoding = z.enum(['plain', 'base64', 'base64url', 'base32', 'hex', 'url', 'json', 'reversed', 'gzip', 'dns-labels']);
 export type CanaryEncoding = z.infer<typeof CanaryEncoding>;

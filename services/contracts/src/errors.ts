@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'REGISTRY_UNAVAILABLE',
   'DOCKER_UNAVAILABLE',
   'SANDBOX_IMAGE_MISSING',
+  /** The eBPF tracer cannot load here (SANDBOX_TRACER=ebpf: no BTF, no privileges, not built), or its loader died. */
+  'TRACER_UNAVAILABLE',
   'SANDBOX_FAILED',
   'DATABASE_UNAVAILABLE',
   'REDIS_UNAVAILABLE',
@@ -39,6 +41,7 @@ export function isTransient(code: ErrorCode): boolean {
     case 'REGISTRY_UNAVAILABLE':
     case 'DOCKER_UNAVAILABLE':
     case 'SANDBOX_FAILED':
+    case 'TRACER_UNAVAILABLE': // a loader that died mid-run is restarted by the next attempt
     case 'DATABASE_UNAVAILABLE':
     case 'REDIS_UNAVAILABLE':
       return true;

@@ -79,11 +79,35 @@ export const Persona = z.object({
   /** IANA zone the clock and /etc/localtime agree on. */
   timezone: z.string(),
   /** Address of the sandbox's LAN interface, its gateway and MAC (a home or office network). */
-  lan: z.object({ interface: z.string(), address: z.string(), prefix: z.number().int(), gateway: z.string(), mac: z.string() }),
+  lan: z.object({
+    interface: z.string(),
+    address: z.string(),
+    prefix: z.number().int(),
+    gateway: z.string(),
+    mac: z.string(),
+    /** Global IPv6 address the ISP's prefix gives the interface (no NAT: it is also the public one). */
+    address6: z.string().optional(),
+  }),
   /** The residential address "what is my IP" services answer with; consistent within an analysis. */
   publicAddress: z.string(),
   /** Where that address places the machine (geolocation APIs answer with it; agrees with `timezone`). */
-  geo: z.object({ country: z.string(), region: z.string(), city: z.string(), isp: z.string() }),
+  geo: z.object({
+    country: z.string(),
+    region: z.string(),
+    city: z.string(),
+    isp: z.string(),
+    /** `AS7922`-style origin AS of the address (ipinfo's `org`, ip-api's `as`). */
+    asn: z.string().optional(),
+    postal: z.string().optional(),
+    latitude: z.number().optional(),
+    longitude: z.number().optional(),
+  }),
+  /** The laptop the machine claims to be: DMI (/sys/class/dmi/id) and /proc/cpuinfo agree with it. */
+  hardware: z
+    .object({ vendor: z.string(), product: z.string(), version: z.string(), board: z.string(), bios: z.string(), biosDate: z.string(), cpu: z.string() })
+    .optional(),
+  /** When the machine claims it booted (ISO 8601); /proc/uptime, /proc/stat and `who -b` agree with it. */
+  bootedAt: z.string().optional(),
   /** What the sandbox reports, filled in when the container is up (`uname -r`, os-release, versions). */
   kernelRelease: z.string().optional(),
   os: z.string().optional(),

@@ -8,5 +8,6 @@ export { versionExists } from './lookup.js';
 export { isExactVersion, previousVersion, pickPrevious, versionOrders, type PreviousVersionOptions, type VersionOrder } from './previous.js';
 export { defaultArchiveLimits, type ArchiveLimits } from './limits.js';
 export { checkZipEntry, iterateZip, openEntryStream, openZip, scanArchive, type ArchiveFormat, type ArchiveScan, type CapturePredicate, type ScanOptions } from './scan.js';
+export { publishHistory, npmHistory, pypiHistory, type PublishHistory, type HistoryOptions } from './history.js';
 export type { FetchedArtifact, FetchOptions, NpmFetchOptions, PypiFetchOptions } from './types.js';
 export { publishHistory, npmHistory, pypiHistory, type PublishHistory, type HistoryOptions } from './history.js';

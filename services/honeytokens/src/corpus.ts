@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import type { CanaryEncoding, CanaryLeak, SinkholeCapture } from '@vetbox/contracts';
+import { registrableDomain, type CanaryEncoding, type CanaryLeak, type SinkholeCapture } from '@vetbox/contracts';
 
 type Channel = CanaryLeak['channel'];
 type CaptureRef = NonNullable<CanaryLeak['capture']>;
@@ -51,11 +51,12 @@ function base64Wrapped(body: Buffer): Buffer | null {
   return decompressed(decoded);
 }
 
-/** Labels of a name without its last two (the registrable-looking suffix). */
+/** A name's labels below its registrable domain (the data part), and that domain. */
 function dnsSplit(name: string): { data: string; suffix: string } {
-  const labels = name.replace(/\.$/, '').split('.');
-  const suffix = labels.slice(-2).join('.');
-  return { data: labels.slice(0, -2).join('.'), suffix };
+  const bare = name.replace(/\.$/, '');
+  const suffix = registrableDomain(bare);
+  const data = bare.length > suffix.length ? bare.slice(0, bare.length - suffix.length - 1) : '';
+  return { data, suffix };
 }
 
 /**

@@ -7,9 +7,11 @@ import type { PlantedCanary } from './generate.js';
 export interface DetectOptions {
   /** Phase to report when neither the trace nor timing says otherwise (default install). */
   defaultPhase?: PhaseName;
+  /** A hit that is not a leak (the machine resolving its own name, traffic that stays on the LAN). */
+  ignore?: (canary: PlantedCanary, segment: Segment) => boolean;
 }
 
-interface Hit {
+export interface Hit {
   segment: Segment;
   needle: Needle;
   pos: number;
@@ -42,7 +44,7 @@ function encodingOf(hit: Hit): CanaryLeak['encoding'] {
 }
 
 /** Joins capture records to the trace (pid, phase, behavior index) where it can. */
-class TraceJoin {
+export class TraceJoin {
   private readonly windows: { phase: PhaseName; start: number; end: number }[] = [];
 
   constructor(
@@ -171,7 +173,7 @@ export function detectLeaks(
     // Most direct encoding first (needlesFor's order), so it is the one kept per record.
     const hits = hitsByCanary[ci]!.sort((a, b) => order.get(a)! - order.get(b)! || a.pos - b.pos);
     for (const hit of hits) {
-      if (isExpectedUse(canary, hit)) continue;
+      if (isExpectedUse(canary, hit) || opts.ignore?.(canary, hit.segment)) continue;
       const leak = join.leakFor(hit);
       const c = leak.capture!;
       // A and AAAA queries (and retries) of one name are one leak.

@@ -31,6 +31,40 @@ export function base64Variants(value: Buffer): string[] {
   return out;
 }
 
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32, unpadded. */
+export function base32(bytes: Buffer): string {
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const b of bytes) {
+    value = ((value << 8) | b) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/**
+ * Base32 (RFC 4648) of `value` at each of the five byte alignments, keeping only characters that
+ * depend on `value` alone: DNS tunnels favour base32 because names are case-insensitive.
+ */
+export function base32Variants(value: Buffer): string[] {
+  const out: string[] = [];
+  for (let pad = 0; pad < 5; pad++) {
+    const enc = base32(Buffer.concat([Buffer.alloc(pad), value]));
+    const from = Math.ceil((pad * 8) / 5);
+    const to = Math.floor(((pad + value.length) * 8) / 5);
+    if (to - from >= 8) out.push(enc.slice(from, to));
+  }
+  return out;
+}
+
 /** Every form of `value` the detector looks for, most direct first, without duplicates. */
 export function needlesFor(value: string): Needle[] {
   const text = searchableForm(value);
@@ -55,5 +89,11 @@ export function needlesFor(value: string): Needle[] {
   }
   add(raw.toString('hex'), 'hex');
   add(raw.toString('hex').toUpperCase(), 'hex');
+  for (const b32 of base32Variants(raw)) {
+    add(b32, 'base32');
+    // DNS names reach the corpus lowercased.
+    add(b32.toLowerCase(), 'base32');
+  }
+  add([...text].reverse().join(''), 'reversed');
   return out;
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { CanaryKind } from '@vetbox/contracts';
 import {
   awsAccessKeyId,
+  awsAccountId,
   awsSecretAccessKey,
   githubToken,
   npmToken,
@@ -34,10 +35,24 @@ export interface PlantedCanary {
   preview: string;
 }
 
+/**
+ * The planted credentials by service, for the sinkhole's token-validation answers: a stealer
+ * that checks a token before sending it (GitHub `/user`, npm whoami, STS GetCallerIdentity)
+ * gets a live account for these and `401` for anything else, as from the real service.
+ */
+export interface ValidCredentials {
+  github: string[];
+  npm: string[];
+  pypi: string[];
+  stripe: string[];
+  aws: { accessKeyId: string; account: string }[];
+}
+
 export interface Canaries {
   env: Record<string, string>;
   files: CanaryFile[];
   canaries: PlantedCanary[];
+  credentials: ValidCredentials;
 }
 
 export interface GenerateCanariesOptions {
@@ -47,6 +62,8 @@ export interface GenerateCanariesOptions {
   workdir: string;
   /** Used in the SSH key comment and git identity (default: the home's last segment). */
   user?: string;
+  /** The machine's name, for the SSH key comment (`user@host`, as ssh-keygen writes it). */
+  hostname?: string;
 }
 
 /** Chrome's microseconds since 1601-01-01. */
@@ -130,9 +147,11 @@ export function generateCanaries(opts: GenerateCanariesOptions): Canaries {
     canaries.push({ kind, planted: abs(rel), file: abs(rel), values, preview: preview(values[0]!) });
   };
 
+  // One developer, one AWS account: the environment's and the credentials file's keys agree.
+  const account = awsAccountId();
   // Environment variables
   const env: Record<string, string> = {
-    AWS_ACCESS_KEY_ID: awsAccessKeyId(),
+    AWS_ACCESS_KEY_ID: awsAccessKeyId(account),
     AWS_SECRET_ACCESS_KEY: awsSecretAccessKey(),
     NPM_TOKEN: npmToken(),
     GITHUB_TOKEN: githubToken('ghp'),
@@ -160,7 +179,7 @@ export function generateCanaries(opts: GenerateCanariesOptions): Canaries {
     [pypi],
   );
 
-  const awsId = awsAccessKeyId();
+  const awsId = awsAccessKeyId(account);
   const awsSecret = awsSecretAccessKey();
   plantFile(
     'aws-credentials',
@@ -169,7 +188,7 @@ export function generateCanaries(opts: GenerateCanariesOptions): Canaries {
     [awsId, awsSecret],
   );
 
-  const ssh = sshKeyPair(`${user}@workstation`);
+  const ssh = sshKeyPair(`${user}@${opts.hostname ?? 'localhost'}`);
   plantFile('ssh-key', '.ssh/id_rsa', ssh.privatePem, keyPieces(ssh.privatePem));
   files.push({ path: '.ssh/id_rsa.pub', content: ssh.publicLine, mode: 0o644 });
 
@@ -197,5 +216,12 @@ export function generateCanaries(opts: GenerateCanariesOptions): Canaries {
   const cookie = sessionCookie();
   plantBinary('browser-cookies', '.config/google-chrome/Default/Cookies', chromeCookies(cookie), [cookie]);
 
-  return { env, files, canaries };
+  const credentials: ValidCredentials = {
+    github: [env.GITHUB_TOKEN!, gitToken, ghToken],
+    npm: [env.NPM_TOKEN!, npm],
+    pypi: [env.PYPI_TOKEN!, pypi],
+    stripe: [stripe],
+    aws: [env.AWS_ACCESS_KEY_ID!, awsId].map((accessKeyId) => ({ accessKeyId, account })),
+  };
+  return { env, files, canaries, credentials };
 }

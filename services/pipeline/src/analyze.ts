@@ -1,17 +1,17 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseName, type RawEvidence, type Report, type StagedPackage } from '@vetbox/contracts';
-import { buildBehavior } from '@vetbox/behavior';
 import { loadEnv, type Logger } from '@vetbox/config';
 import { publishHistory, stage, type PublishHistory } from '@vetbox/fetch';
 import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
-import { DockerRuntime, appProject, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type SandboxLimits, type SandboxRuntime } from '@vetbox/sandbox';
+import { DockerRuntime, appProject, createWorkDir, ensureSandboxImage, phaseReport, randomIdentity, runSandbox, type PhaseResult, type SandboxLimits, type SandboxRunResult, type SandboxIdentity, type SandboxRuntime, type TracerSetting } from '@vetbox/sandbox';
+import { buildBehavior, EbpfSession, type BuildBehaviorInput, type PhasedEvents } from '@vetbox/behavior';
 import { checkTyposquat } from '@vetbox/rules';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
 import { staticPass } from '@vetbox/static';
 import { acquire } from './acquire.js';
-import { judge } from './judge.js';
+import { judge, withMachineLeaks } from './judge.js';
 import { ANALYZER_VERSION } from './version.js';
 
 export interface PipelineOptions {
@@ -23,6 +23,8 @@ export interface PipelineOptions {
   registryUrl?: string;
   pypiUrl?: string;
   limits?: Partial<SandboxLimits>;
+  /** Default: SANDBOX_TRACER (auto: eBPF when it loads, else strace). */
+  tracer?: TracerSetting;
   /** Canned sinkhole answers (tests: a stage-2 payload for a downloader). */
   canned?: CannedResponse[];
   logger?: Logger;
@@ -47,7 +49,7 @@ export const analyze: Analyzer = createAnalyzer();
 async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: PipelineOptions): Promise<AnalyzeResult> {
   const env = loadEnv();
   const { signal } = ctx;
-  const workDir = await createWorkDir(options.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(job.analysisId)}-`);
+  const workDir = await createWorkDir(options.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(job.analysisId)}-`, job.analysisId);
   try {
     ctx.onStage('fetch', PROGRESS.fetch);
     const registryUrl = options.registryUrl ?? env.NPM_REGISTRY_URL;
@@ -92,6 +94,8 @@ export interface DetonateOptions extends PipelineOptions {
   onStage?: AnalyzeContext['onStage'];
   /** The previous version's report: its diff is stored and judged (`new-behavior`). */
   baseline?: Report;
+  /** The workstation the sandbox plays (default: a random one); tests pin it to compare runs. */
+  identity?: SandboxIdentity;
   /** When the package's name and version were published (see lookalikeHistory). */
   history?: PublishHistory;
 }
@@ -107,15 +111,15 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
   const signal = opts.signal ?? new AbortController().signal;
   const onStage = opts.onStage ?? (() => {});
   const log = opts.logger?.child({ analysisId: opts.analysisId });
-  const traceDir = await createWorkDir(opts.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(opts.analysisId)}-traces-`);
+  const traceDir = await createWorkDir(opts.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(opts.analysisId)}-traces-`, opts.analysisId);
   try {
     const runtime = opts.runtime ?? new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger: log });
     const image = opts.image ?? (await ensureSandboxImage(runtime));
-    const identity = randomIdentity();
-    const sinkhole = await startSinkhole({ analysisId: opts.analysisId, image, runtime, hostname: identity.hostname, canned: opts.canned });
+    const identity = opts.identity ?? randomIdentity();
+    const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user, hostname: identity.hostname });
+    const sinkhole = await startSinkhole({ analysisId: opts.analysisId, image, runtime, persona: identity, credentials: canaries.credentials, canned: opts.canned });
     let run: Awaited<ReturnType<typeof runSandbox>>;
     let capture: Awaited<ReturnType<typeof sinkhole.collect>>;
-    const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user });
     try {
       run = await runSandbox({
         analysisId: opts.analysisId,
@@ -125,6 +129,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
         runtime,
         image,
         limits: opts.limits,
+        tracer: opts.tracer,
         network: sinkhole.network,
         env: canaries.env,
         homeFiles: canaries.files,
@@ -143,7 +148,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
     onStage('parse', PROGRESS.parse);
     const traced = run.phases.filter((p) => p.trace);
     const behavior = await buildBehavior({
-      phases: traced.map((p) => ({ name: p.name, tracePath: p.trace, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs })),
+      ...traceInput(run),
       sandbox: run.sandbox,
       capture,
       fileChanges: run.phases.flatMap((p) => p.fileChanges),
@@ -169,7 +174,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
         ...opts.history,
       },
       behavior,
-      canaries: detectLeaks(canaries.canaries, capture, behavior),
+      canaries: withMachineLeaks(detectLeaks(canaries.canaries, capture, behavior), capture, behavior, run.sandbox),
       sandbox: run.sandbox,
       phases,
       static: staticAnalysis,
@@ -177,12 +182,47 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
     });
     const raw: RawEvidence[] = [
       ...(await Promise.all(traced.map(async (p) => ({ kind: 'strace', phase: p.name, data: await readFile(p.trace) })))),
+      ...(run.session !== undefined ? [{ kind: 'ebpf-session', phase: null, data: await readPrefix(run.session.path, RAW_SESSION_MAX_BYTES) }] : []),
       { kind: 'sinkhole-capture', phase: null, data: Buffer.from(JSON.stringify(capture)) },
     ];
     log?.info({ verdict: report.verdict, score: report.score, findings: report.findings.length }, 'analysis finished');
     return { report, raw };
   } finally {
     await rm(traceDir, { recursive: true, force: true });
+  }
+}
+
+/** Kept raw eBPF session: its records decode from any prefix (a cut tail is counted, not fatal). */
+const RAW_SESSION_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The phases' events for the behavior model: strace gives a trace file per phase; eBPF gives one
+ * session for all, whose events go to the phase whose command started their process.
+ */
+export function traceInput(run: SandboxRunResult): Pick<BuildBehaviorInput, 'phases' | 'session'> {
+  const window = (p: PhaseResult) => ({ name: p.name, startedAtMs: p.startedAtMs, endedAtMs: p.startedAtMs + p.durationMs });
+  const session = run.session;
+  if (session === undefined) return { phases: run.phases.filter((p) => p.trace).map((p) => ({ ...window(p), tracePath: p.trace })) };
+  // The session's marks index the commands it ran; the report's phases are the ones that ran.
+  const ran = run.phases.filter((p) => session.phases.includes(p.name));
+  const reader = new EbpfSession({ phaseCwd: (i) => session.cwds[i] ?? null });
+  const byName = new Map(ran.map((p, i) => [p.name as string, i]));
+  const route = session.phases.map((name) => byName.get(name) ?? -1);
+  async function* events(): PhasedEvents {
+    for await (const batch of reader.read(session!.path)) yield batch.map((e) => ({ phase: route[e.phase] ?? -1, event: e.event }));
+  }
+  return { phases: ran.map(window), session: events() };
+}
+
+async function readPrefix(file: string, max: number): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const size = Math.min(max, (await fh.stat()).size);
+    const buf = Buffer.alloc(size);
+    await fh.read(buf, 0, size, 0);
+    return buf;
+  } finally {
+    await fh.close();
   }
 }
 

@@ -8,9 +8,11 @@ import {
   type PackageRef,
   type PhaseReport,
   type SandboxInfo,
+  type SinkholeCapture,
   type StaticAnalysis,
 } from '@vetbox/contracts';
 import { changeList, diffReports } from '@vetbox/diff';
+import { detectMachineLeaks } from '@vetbox/honeytokens';
 import { evaluate, withBaseline, withKnownMalicious, type Evaluation } from '@vetbox/rules';
 
 export interface JudgeInput {
@@ -45,13 +47,33 @@ export function judge(input: JudgeInput): Report {
 }
 
 /**
+ * Canary reports of one analysis: the planted credentials' (searched for at analysis time: their
+ * values are not stored) followed by what left about the machine itself (identity, environment),
+ * which only needs the capture, the behavior and the sandbox facts, so a rescore can redo it.
+ */
+export function withMachineLeaks(credentials: CanaryReport[], capture: SinkholeCapture, behavior: Behavior, sandbox: SandboxInfo): CanaryReport[] {
+  const planted = credentials.filter((c) => c.kind !== 'identity' && c.kind !== 'environment');
+  return [...planted, ...detectMachineLeaks({ capture, behavior, sandbox, credentials: planted })];
+}
+
+export interface RescoreExtras {
+  /** The analysis's stored sinkhole capture: identity and environment leaks are searched again. */
+  capture?: SinkholeCapture;
+}
+
+/** A rescore's decision, and the canary reports when they were searched again. */
+export type Rescore = Judged & Partial<Pick<Report, 'canaries'>>;
+
+/**
  * Re-evaluates a stored report with the current rules (and its stored baseline diff, if any).
  * `knownMalicious`: the records that list the version now (from the intel store); without it
- * the report keeps the records it cites.
+ * the report keeps the records it cites. With the stored capture (`extras.capture`), what left
+ * about the machine is searched again first, so reports made before a detection existed get it.
  */
-export function rescoreReport(report: Report, knownMalicious?: readonly KnownMaliciousRef[]): Judged {
+export function rescoreReport(report: Report, knownMalicious?: readonly KnownMaliciousRef[], extras: RescoreExtras = {}): Rescore {
   if (!report.sandbox) throw new TypeError('a report without sandbox information cannot be rescored');
-  const input = { package: report.package, behavior: report.behavior, canaries: report.canaries, sandbox: report.sandbox, phases: report.phases, static: report.static };
+  const canaries = extras.capture ? withMachineLeaks(report.canaries, extras.capture, report.behavior, report.sandbox) : report.canaries;
+  const input = { package: report.package, behavior: report.behavior, canaries, sandbox: report.sandbox, phases: report.phases, static: report.static };
   let evaluation = evaluate(input);
   if (report.baseline) {
     // The same change list the analysis judged, so new-behavior evidence keeps pointing at its entries.
@@ -59,7 +81,11 @@ export function rescoreReport(report: Report, knownMalicious?: readonly KnownMal
     evaluation = withBaseline(evaluation, { added, changes: changeList(added, removed) }, { ecosystem: report.package.ecosystem });
   }
   const records = knownMalicious ?? report.knownMalicious ?? [];
-  return { ...verdictOf(withKnownMalicious(evaluation, records)), knownMalicious: records.length > 0 ? [...records] : undefined };
+  return {
+    ...verdictOf(withKnownMalicious(evaluation, records)),
+    knownMalicious: records.length > 0 ? [...records] : undefined,
+    ...(extras.capture ? { canaries } : {}),
+  };
 }
 
 /** What judging decides, and so what a rescore replaces in a stored report. */

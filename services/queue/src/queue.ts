@@ -7,6 +7,11 @@ export const JOB_NAME = 'analyze';
 
 /** Jobs without a priority run first in BullMQ; batches use this one so single submissions overtake them. */
 export const BATCH_PRIORITY = 10;
+/**
+ * Analyses the registry gate queues on its own when a package is listed (its newest releases):
+ * after single submissions and downloads someone is waiting for, before batches.
+ */
+export const GATE_PREFETCH_PRIORITY = 5;
 
 export interface AnalysisQueueOptions {
   name: string;

@@ -42,6 +42,42 @@ const catalog = [
       'install it, and rotate any real credential present on machines where it was installed.',
   },
   {
+    id: 'identity-exfiltration',
+    category: 'exfiltration',
+    severity: 'high',
+    severities: ['critical', 'high'],
+    title: "The machine's identity left the sandbox",
+    explanation:
+      "Values of the sandbox's randomized identity (its hostname, user name, home or project path, machine id, e-mail, " +
+      'addresses) were found, possibly encoded or split across DNS names, in traffic the package sent. Dependency-confusion ' +
+      'probes and stealers collect exactly this to fingerprint their victims; legitimate installers report at most the OS and ' +
+      'architecture. Critical together with planted credentials or the environment. Treat the package as malicious.',
+  },
+  {
+    id: 'environment-exfiltration',
+    category: 'exfiltration',
+    severity: 'high',
+    severities: ['critical', 'high'],
+    title: 'The process environment left the sandbox',
+    explanation:
+      'Most of the process environment (many of its variable names with their values, in any encoding) was sent in one ' +
+      'request, name or stream. Environments hold tokens, cloud keys and CI secrets; nothing legitimate sends them whole. ' +
+      'Critical together with planted credentials or the machine identity. Rotate secrets that were in the environment.',
+  },
+  {
+    id: 'exfiltration-channel',
+    category: 'egress',
+    severity: 'high',
+    severities: ['critical', 'high', 'medium', 'low'],
+    title: 'Uses a known exfiltration channel',
+    explanation:
+      'The package contacted a service attackers use to receive stolen data, recognised from the decrypted request: a chat ' +
+      'webhook or bot API, a paste or file-drop service, a request-inspection or out-of-band testing server, a tunnel to a ' +
+      'private listener, or a public-IP/geolocation lookup (victim profiling). Critical when anything planted in the sandbox ' +
+      'went there, high for any upload or out-of-band lookup, medium for a contact alone; an IP lookup is low unless data ' +
+      'was also sent.',
+  },
+  {
     id: 'credential-store-read',
     category: 'collection',
     severity: 'high',
@@ -185,6 +221,18 @@ const catalog = [
       'It is judged by what its process tree did: medium when it reached the network, started other programs or changed ' +
       'files outside its own package, temporary and cache directories (a process left behind can act later, unobserved); ' +
       'low when it only did what a build daemon or file watcher does. Check what the cited process runs.'
+  },
+  {
+    id: 'trace-flood',
+    category: 'evasion',
+    severity: 'medium',
+    severities: ['medium'],
+    title: 'Flooded the tracer, or its trace is incomplete',
+    explanation:
+      'A process made so many calls of one kind (hundreds of thousands of failing readlink or stat calls, say) that the tracer ' +
+      'stopped recording them one by one and only counted them, or the trace of a phase lost events. Floods bury what comes ' +
+      'after them and try to make analysis fail; no install needs one. What the sinkhole saw still counts: read the other ' +
+      'findings and the network evidence, and treat the missing part of the trace as unknown, not as clean.',
   },
   {
     id: 'anti-forensics',

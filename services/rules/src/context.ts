@@ -242,7 +242,7 @@ export function appendTo<K, V>(map: Map<K, V[]>, key: K, ...values: V[]): void {
 /** A command line cut to a readable length for one-line summaries. */
 // The sandbox's import step (`node .../import-npm.cjs <name>`, `python3 .../import-py.py <dist> <modules>`):
 // package code that runs inside it is "the import of" the package.
-const IMPORT_HARNESS = /\/bin\/import-(npm\.cjs|py\.py)$/;
+const IMPORT_HARNESS = /\/(?:bin|libexec)\/import-(npm\.cjs|py\.py)$/;
 
 export function shortArgv(argv: readonly string[], max = 120): string {
   if (argv.length >= 3 && IMPORT_HARNESS.test(argv[1] ?? '')) return `import of ${argv.slice(2).join(' ')}`.slice(0, max);

@@ -3,7 +3,7 @@ import { Finding } from '@vetbox/contracts';
 import { BehaviorBuilder, evaluateInput, HOME } from './__fixtures__/builder.js';
 import { fired, run, ruleIds } from './__fixtures__/run.js';
 import { esbuildPostinstall, nodeGypBuild, npmrcStealer } from './__fixtures__/scenarios.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, MAX_EVIDENCE } from './evaluate.js';
 
 describe('evaluate: legitimate install scripts stay benign', () => {
   it('a node-gyp native build (make/g++/ld, build/ and ~/.cache/node-gyp writes, npm reading ~/.npmrc)', () => {
@@ -114,13 +114,13 @@ describe('evaluate: findings and verdict', () => {
     expect(f?.evidence).toHaveLength(1);
   });
 
-  it('caps cited evidence at 50 and says how many more there are', () => {
+  it('caps cited evidence (high, so floods keep every row) and says how many more there are', () => {
     const b = new BehaviorBuilder();
     const node = b.lifecycle('node x.js');
-    for (let i = 0; i < 60; i++) b.write(node, `${HOME}/Documents/file-${i}.txt`);
+    for (let i = 0; i < MAX_EVIDENCE + 10; i++) b.write(node, `${HOME}/Documents/file-${i}.txt`);
     const [f] = fired(run(b), 'write-outside-package');
-    expect(f?.evidence).toHaveLength(51);
-    expect(f?.evidence[50]).toEqual({ kind: 'file', summary: '… and 10 more' });
+    expect(f?.evidence).toHaveLength(MAX_EVIDENCE + 1);
+    expect(f?.evidence[MAX_EVIDENCE]).toEqual({ kind: 'file', summary: '… and 10 more' });
   });
 });
 

@@ -3,6 +3,7 @@ import { SEVERITY_ORDER, type EvidenceRef, type Finding, type IncompletePhase, t
 import { ruleInfo } from './catalog.js';
 import { RuleContext, type Draft, type EvaluateInput, type Evidence } from './context.js';
 import { credentialExfiltration, credentialStoreRead } from './rules/credentials.js';
+import { environmentExfiltration, identityExfiltration } from './rules/exfiltration.js';
 import {
   downloaderExecution,
   droppedExecutableRun,
@@ -17,6 +18,7 @@ import { cryptoMining } from './rules/mining.js';
 import { networkActivity } from './rules/network.js';
 import { persistence } from './rules/persistence.js';
 import { backgroundProcess, processInjection, sandboxProbe } from './rules/probes.js';
+import { traceFlood } from './rules/trace.js';
 import { score } from './scoring.js';
 import { attributeToDependencies } from './attribution.js';
 import { archiveQuirks } from './rules/archive.js';
@@ -38,6 +40,8 @@ type BehaviorRule = (ctx: RuleContext) => Draft[];
 /** Behavior rules in catalog order; `typosquatting` is static and runs on the name alone. */
 const BEHAVIOR_RULES: readonly BehaviorRule[] = [
   credentialExfiltration,
+  identityExfiltration,
+  environmentExfiltration,
   credentialStoreRead,
   networkActivity,
   downloaderExecution,
@@ -51,12 +55,17 @@ const BEHAVIOR_RULES: readonly BehaviorRule[] = [
   cryptoMining,
   processInjection,
   backgroundProcess,
+  traceFlood,
   antiForensics,
   ...STATIC_RULES,
 ];
 
-/** Cited evidence per finding; the rest is counted in a last summary-only reference. */
-const MAX_EVIDENCE = 50;
+/**
+ * Cited evidence per finding; the rest is counted in a last summary-only reference. High enough
+ * that a grouped finding keeps every lookup and connection of a flood (the viewers collapse long
+ * lists), low enough to bound a report.
+ */
+export const MAX_EVIDENCE = 5000;
 
 /** Hash of what the evidence says (not where it sits), so a policy exception survives re-runs. */
 export function evidenceHash(rule: string, keys: readonly string[]): string {

@@ -1,4 +1,5 @@
 /** Host vocabulary: registry, release and toolchain hosts, exfiltration services, mining pools. */
+import { channelOf } from './channels.js';
 
 export function normalizeHost(host: string): string {
   let h = host.trim().toLowerCase();
@@ -71,37 +72,6 @@ export function isReleaseArtifactPath(path: string): boolean {
 /** Build toolchain downloads (node-gyp fetching Node.js headers). */
 export const TOOLCHAIN_HOSTS: readonly string[] = ['nodejs.org', 'unofficial-builds.nodejs.org', 'electronjs.org'];
 
-/** Services attackers use to receive stolen data (request bins, OAST, chat webhooks, paste sites). */
-export const EXFIL_SERVICES: readonly string[] = [
-  'webhook.site',
-  'oastify.com',
-  'burpcollaborator.net',
-  'interact.sh',
-  'interactsh.com',
-  'oast.fun',
-  'oast.live',
-  'oast.me',
-  'oast.online',
-  'oast.pro',
-  'oast.site',
-  'canarytokens.com',
-  'dnslog.cn',
-  'ceye.io',
-  'pipedream.net',
-  'requestbin.com',
-  'requestbin.net',
-  'ngrok.io',
-  'ngrok-free.app',
-  'ngrok.app',
-  'trycloudflare.com',
-  'discord.com',
-  'discordapp.com',
-  'api.telegram.org',
-  'pastebin.com',
-  'transfer.sh',
-  'hookbin.com',
-];
-
 export const MINING_POOLS: readonly string[] = [
   'minexmr.com',
   'supportxmr.com',
@@ -131,8 +101,13 @@ export function isMiningPool(host: string): boolean {
   return MINING_POOLS.some((d) => hostMatches(host, d)) || /(^|[.-])(xmr|stratum|monero)[.-]/.test(host);
 }
 
+/**
+ * Services attackers use to receive stolen data (chat webhooks, paste and file drops, request
+ * bins, out-of-band servers, tunnels): the channel list, without the IP-lookup services.
+ */
 export function isExfilService(host: string): boolean {
-  return EXFIL_SERVICES.some((d) => hostMatches(host, d));
+  const channel = channelOf(host);
+  return !!channel && channel.kind !== 'ip-lookup' && channel.kind !== 'geolocation';
 }
 
 /** A label of 30+ hex/base32/base64-ish characters: data smuggled in the query name. */

@@ -29,16 +29,25 @@ export function errorLine(p: PhaseReport): string | undefined {
 export function incompletePhases(phases: readonly PhaseReport[], sandbox?: SandboxInfo): IncompletePhase[] {
   const out: IncompletePhase[] = [];
   const lost = sandbox?.tracer?.lostEvents ?? 0;
+  const perPhase = phases.some((p) => traceNotes(p).length > 0);
   for (const p of phases) {
     if (p.status !== 'completed') {
       const why = p.reason ?? p.status.replace('error_', '');
       const line = errorLine(p);
       out.push({ phase: p.name, reason: clean(line ? `${why}: ${line}` : why, 300) });
-    } else if (lost > 0) {
+    } else if (traceNotes(p).length > 0) {
+      // The sandbox names the phase whose trace lost events, was truncated or summarized a flood.
+      out.push({ phase: p.name, reason: clean(traceNotes(p).join('; '), 300) });
+    } else if (lost > 0 && !perPhase) {
       out.push({ phase: p.name, reason: `the tracer lost ${lost} events` });
     }
   }
   return out;
+}
+
+/** `trace incomplete: ...` notes the sandbox put in a phase's reason. */
+function traceNotes(p: PhaseReport): string[] {
+  return (p.reason ?? '').split('; ').filter((n) => n.startsWith('trace incomplete'));
 }
 
 /** One clause for the verdict summary. */

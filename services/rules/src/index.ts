@@ -19,5 +19,6 @@ export {
   type NewBehaviorOptions,
 } from './new-behavior.js';
 export { ruleCatalogMarkdown } from './docs.js';
+export { CHANNELS, channelOf, type ChannelKind, type ChannelPattern } from './channels.js';
 export { knownMaliciousFinding, withKnownMalicious } from './known-malicious.js';
 export { errorLine, incompletePhases } from './incomplete.js';

@@ -34,6 +34,11 @@ const CORROBORATING = new Set(['egress', 'exfiltration', 'collection', 'executio
  */
 function corroboration(findings: readonly Finding[]): string | undefined {
   const has = (rule: string, floor: Severity) => findings.some((f) => f.rule === rule && atLeast(f.severity, floor));
+  // What left is the machine's own (its identity, its environment): the send is the attack.
+  const machineData = has('identity-exfiltration', 'high') || has('environment-exfiltration', 'high');
+  if (machineData && (has('network-activity', 'medium') || has('exfiltration-channel', 'low'))) {
+    return "the machine's identity or environment sent to a destination outside";
+  }
   if (has('credential-store-read', 'high') && (has('network-activity', 'medium') || has('downloader-execution', 'medium'))) {
     return 'credential-store read together with network activity';
   }

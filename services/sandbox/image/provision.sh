@@ -49,11 +49,30 @@ for (const d of dirs) {
 rm -rf /root/.npm
 chmod -R go-w "$PROJECT" /usr/lib/node_modules
 
-# /trace holds strace output: root only, so traced code cannot tamper with it.
-mkdir -p /trace /work /vetbox-in
-chmod 0700 /trace /vetbox-in
-chmod 0755 /opt/vetbox /opt/vetbox/bin
-chmod 0755 /opt/vetbox/bin/* 
+mkdir -p /work
+
+# pid 1 and the login sessions (src/init.c), installed where Debian keeps systemd, which this
+# image does not carry (an installed systemd would be overwritten: refuse).
+if dpkg-query -W -f='${Status}' systemd 2>/dev/null | grep -q 'install ok installed'; then
+  echo "provision: the systemd package is installed; src/init.c would replace it" >&2; exit 1
+fi
+mkdir -p /usr/lib/systemd /root/.local/spool /root/.local/state /root/.local/in /root/.local/lib
+chmod 0700 /root /root/.local /root/.local/spool /root/.local/state /root/.local/in /root/.local/lib
+gcc -O2 -s -Wall -Wno-format-truncation -Wno-unused-result -DPHASE_DRIVER='"/root/.local/lib/phase.cjs"' \
+  -o /usr/lib/systemd/systemd /opt/vetbox/src/init.c
+chmod 0755 /usr/lib/systemd/systemd
+ln -sf /lib/systemd/systemd /sbin/init
+
+# Helpers: the user's (import steps) in a system directory, root's where the user cannot list.
+# Nothing package code can see is named after the sandbox (src/commands.ts: HELPERS, ROOT_HELPERS).
+mkdir -p /usr/local/libexec
+install -m 0644 /opt/vetbox/bin/import-npm.cjs /opt/vetbox/bin/import-py.py /usr/local/libexec/
+install -m 0700 /opt/vetbox/bin/phase.cjs /opt/vetbox/bin/snapshot.py /root/.local/lib/
+# What the machine reports to code that asks (recorded in each report's persona; root only).
+OS_NAME=$(. /etc/os-release && echo "$PRETTY_NAME")
+printf '{"os":"%s","python":"%s","node":"%s","npm":"%s"}\n' "$OS_NAME" "$(python3 -c 'import platform; print(platform.python_version())')" \
+  "$(node --version | sed 's/^v//')" "$(npm --version)" > /root/.local/lib/versions.json
+rm -rf /opt/vetbox
 
 # Traced code runs as an unprivileged user: leave it no world-writable place on the image's
 # filesystem (the sandbox mounts size-limited tmpfs where it may write).
@@ -70,9 +89,3 @@ find / -xdev -perm /6000 -type f -exec chmod ug-s {} + 2>/dev/null || true
 if getent passwd 1000 >/dev/null; then userdel -r "$(getent passwd 1000 | cut -d: -f1)" 2>/dev/null || true; fi
 if getent group 1000 >/dev/null; then groupdel "$(getent group 1000 | cut -d: -f1)" 2>/dev/null || true; fi
 mkdir -p /etc/skel /usr/local/share/ca-certificates
-printf 'vetbox sandbox image\n' > /opt/vetbox/IMAGE
-node --version > /opt/vetbox/node-version
-# What the machine reports to code that asks (recorded in each report's persona).
-OS_NAME=$(. /etc/os-release && echo "$PRETTY_NAME")
-printf '{"os":"%s","python":"%s","node":"%s","npm":"%s"}\n' "$OS_NAME" "$(python3 -c 'import platform; print(platform.python_version())')" \
-  "$(node --version | sed 's/^v//')" "$(npm --version)" > /opt/vetbox/versions.json

@@ -9,6 +9,8 @@ export interface ArchiveFile {
   path: string;
   content: string | Buffer;
   mode?: number;
+  /** A symlink to this target (content ignored). A path ending in `/` is a directory. */
+  linkname?: string;
 }
 
 /**
@@ -31,7 +33,11 @@ export function packArchive(files: ArchiveFile[], dirs: Record<string, string>):
         seenDirs.add(dir);
         pack.entry({ name: dir, type: 'directory', mode: parents[i - 1] === '.ssh' ? 0o700 : 0o755 });
       }
-      pack.entry({ name, mode: f.mode ?? 0o644 }, typeof f.content === 'string' ? Buffer.from(f.content) : f.content);
+      if (f.linkname !== undefined) pack.entry({ name, type: 'symlink', linkname: f.linkname, mode: 0o777 });
+      else if (f.path.endsWith('/')) {
+        if (!seenDirs.has(name)) pack.entry({ name, type: 'directory', mode: f.mode ?? 0o755 });
+        seenDirs.add(name);
+      } else pack.entry({ name, mode: f.mode ?? 0o644 }, typeof f.content === 'string' ? Buffer.from(f.content) : f.content);
     }
     for (const [prefix, dir] of prefixes) await addDir(pack, prefix, dir);
     pack.finalize();

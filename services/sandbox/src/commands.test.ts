@@ -10,7 +10,7 @@ const npm: StagedPackage = { ecosystem: 'npm', name: 'left-pad', version: '1.3.0
 describe('phase commands', () => {
   it('npm: a plain `npm install` in the project (npm_command=install, not rebuild); import loads the package', () => {
     expect(phaseCommand('install', npm)).toEqual(['npm', 'install']);
-    expect(phaseCommand('import', npm)).toEqual(['node', '/opt/vetbox/bin/import-npm.cjs', 'left-pad']);
+    expect(phaseCommand('import', npm)).toEqual(['node', '/usr/local/libexec/import-npm.cjs', 'left-pad']);
     expect(packageDirs(npm, '/home/u', '/home/u/projects/x')).toEqual(['/home/u/projects/x/node_modules/left-pad']);
   });
 
@@ -24,7 +24,7 @@ describe('phase commands', () => {
     expect(install).toEqual(expect.arrayContaining(['--no-index', '--find-links', 'dist', '--no-build-isolation', '--no-deps', '--user', 'dist/foo-1.0.tar.gz']));
     await writeFile(path.join(dir, 'dist', 'bar-2.0-py3-none-any.whl'), '');
     expect(phaseCommand('install', py)).not.toContain('--no-deps');
-    expect(phaseCommand('import', py)).toEqual(['python3', '/opt/vetbox/bin/import-py.py', 'foo']);
+    expect(phaseCommand('import', py)).toEqual(['python3', '/usr/local/libexec/import-py.py', 'foo']);
   });
 
   it('pypi: staged dependencies are resolved by pip when complete, installed as given when some are missing', () => {

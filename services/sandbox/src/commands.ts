@@ -2,8 +2,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { PhaseName, StagedPackage } from '@vetbox/contracts';
 
-/** Where the image keeps its helpers (see image/bin). */
-export const HELPERS = '/opt/vetbox/bin';
+/**
+ * Where the image keeps the helpers the sandbox user runs (the import steps, see image/bin): a
+ * system directory, nothing named after the sandbox. The root-only ones (the phase driver, the
+ * snapshot) are in ROOT_HELPERS, inside root's home, which the user cannot list.
+ */
+export const HELPERS = '/usr/local/libexec';
+export const ROOT_HELPERS = '/root/.local/lib';
 
 /**
  * The command each phase runs as the sandbox user, in the workdir (staged.dir's copy).

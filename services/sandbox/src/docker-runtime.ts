@@ -1,4 +1,4 @@
-import { Writable, type Readable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import Docker from 'dockerode';
 import { VetboxError, type ErrorCode } from '@vetbox/contracts';
@@ -125,7 +125,8 @@ export class DockerRuntime implements SandboxRuntime {
         HostConfig: {
           NetworkMode: spec.networkMode,
           Runtime: spec.runtime,
-          Init: true,
+          Init: spec.dockerInit ?? true,
+          ...(spec.privateCgroupNamespace ? { CgroupnsMode: 'private' } : {}),
           CapDrop: ['ALL'],
           CapAdd: spec.capAdd,
           SecurityOpt: ['no-new-privileges'],
@@ -135,7 +136,11 @@ export class DockerRuntime implements SandboxRuntime {
           PidsLimit: spec.pidsLimit,
           Tmpfs: spec.tmpfs,
           ShmSize: spec.shmSizeBytes,
+          ...(spec.sysctls ? { Sysctls: spec.sysctls } : {}),
           Binds: [],
+          Mounts: (spec.readOnlyBinds ?? []).map((b) => ({ Type: 'bind', Source: b.source, Target: b.target, ReadOnly: true })),
+          // The driver's results travel on the main process's output: keep the log small.
+          LogConfig: { Type: 'json-file', Config: { 'max-size': '8m', 'max-file': '1' } },
           PortBindings: {},
           PublishAllPorts: false,
           Privileged: false,
@@ -205,9 +210,27 @@ export class DockerRuntime implements SandboxRuntime {
     return (list ?? []).map((c: { Path: string; Kind: number }) => ({ path: c.Path, kind: CHANGE_KINDS[c.Kind] ?? 'changed' }));
   }
 
+  async followOutput(id: string, sinceMs: number): Promise<Readable> {
+    const raw = (await this.call('logs', id, () =>
+      this.docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true, since: Math.floor(sinceMs / 1000) }),
+      'debug',
+    )) as unknown as Readable;
+    const out = new PassThrough();
+    this.docker.modem.demuxStream(raw, out, out);
+    raw.once('end', () => out.end());
+    raw.once('error', (err) => out.destroy(err));
+    out.once('close', () => raw.destroy());
+    return out;
+  }
+
   async inspectHostname(id: string): Promise<string> {
     const info = await this.call('inspect', id, () => this.docker.getContainer(id).inspect(), 'debug');
     return info.Config.Hostname;
+  }
+
+  async inspectPid(id: string): Promise<number> {
+    const info = await this.call('inspect', id, () => this.docker.getContainer(id).inspect(), 'debug');
+    return info.State.Pid;
   }
 
   async kill(id: string, signal = 'SIGKILL'): Promise<void> {

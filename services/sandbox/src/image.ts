@@ -23,6 +23,7 @@ export const IMAGE_INPUTS = [
   'bin/import-py.py',
   'bin/phase.cjs',
   'bin/snapshot.py',
+  'src/init.c',
   'project/package.json',
   'project/package-lock.json',
   'npm-globals.txt',

@@ -2,6 +2,7 @@ export { phaseReport, runSandbox, runInSandbox, type RunSandboxOptions, type San
 export {
   Sandbox,
   SANDBOX_CAPS,
+  SANDBOX_CAPS_EBPF,
   SANDBOX_UID,
   STRACE_BASE_ARGS,
   STRACE_SECCOMP_ARGS,
@@ -19,11 +20,16 @@ export {
   type CommandResult,
   type LeftoverProcess,
   type TraceMode,
+  type TraceLossCounts,
+  type TraceSessionFile,
 } from './sandbox.js';
+export { EbpfLoader, LOADER_PATH, type LoaderCounters } from './tracer/loader.js';
+export { selectTracer, type TracerChoice, type TracerSetting } from './tracer/select.js';
+export { cgroupIdOf } from './tracer/cgroup.js';
 export { DockerRuntime, classifyDockerError, type DockerRuntimeOptions } from './docker-runtime.js';
 export { LABEL_ANALYSIS, LABEL_WORKER, type SandboxRuntime, type ContainerSpec, type ExecOptions, type ExecResult, type ContainerChange, type LabeledResource } from './runtime.js';
-export { reapOrphans, localWorkerAlive, type ReapOptions } from './reaper.js';
-export { createWorkDir, reapWorkDirs, type ReapWorkDirsOptions } from './workdirs.js';
+export { reapOrphans, reapStale, localWorkerAlive, type ReapOptions, type ReapStaleOptions } from './reaper.js';
+export { createWorkDir, reapStaleWorkDirs, reapWorkDirs, type ReapWorkDirsOptions } from './workdirs.js';
 export { sandboxImage, sandboxImageTag, ensureSandboxImage, buildSandboxImage, IMAGE_DIR, IMAGE_INPUTS } from './image.js';
 export { limitsFromEnv, type SandboxLimits } from './limits.js';
 export { randomIdentity, plausibleHostname, plausibleUser, homeSkeleton, type SandboxIdentity } from './identity.js';

@@ -1,6 +1,6 @@
 import { DEFAULT_PHASES, PHASES, type PhaseName, type PhaseReport, type SandboxInfo, type StagedPackage } from '@vetbox/contracts';
 import { packageDirs, phaseCommand, pythonUserSite } from './commands.js';
-import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions } from './sandbox.js';
+import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions, type TraceSessionFile } from './sandbox.js';
 
 export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
   staged: StagedPackage;
@@ -13,6 +13,8 @@ export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
 export interface SandboxRunResult {
   sandbox: SandboxInfo;
   phases: PhaseResult[];
+  /** eBPF: the one trace of every phase (strace: each phase's `trace` file instead). */
+  session?: TraceSessionFile;
 }
 
 /** A phase as the report shows it: the host-side details (trace path, file changes) stay out. */
@@ -36,8 +38,8 @@ export function phaseReport(p: PhaseResult): PhaseReport {
 export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunResult> {
   const phases = [...(opts.phases ?? DEFAULT_PHASES)].sort((a, b) => PHASES.indexOf(a) - PHASES.indexOf(b));
   const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir, appProject: opts.staged.ecosystem === 'npm' });
+  const results: PhaseResult[] = [];
   try {
-    const results: PhaseResult[] = [];
     for (const [index, phase] of phases.entries()) {
       opts.onPhase?.(phase, index, phases.length);
       if (phase !== 'install' && phase !== 'import') {
@@ -51,13 +53,15 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
       const r = await sandbox.runTraced(phase, phaseCommand(phase, opts.staged));
       results.push({ ...r, name: phase });
     }
-    return {
-      sandbox: { ...sandbox.info, packageDirs: packageDirs(opts.staged, sandbox.identity.home, sandbox.identity.workdir) },
-      phases: results,
-    };
   } finally {
     await sandbox.close();
   }
+  // After close: the eBPF session is complete and its final counters known.
+  return {
+    sandbox: { ...sandbox.info, packageDirs: packageDirs(opts.staged, sandbox.identity.home, sandbox.identity.workdir) },
+    phases: results,
+    ...(sandbox.session !== undefined ? { session: sandbox.session } : {}),
+  };
 }
 
 /** Import runs even when install reported errors, as long as the package's files are there. */
@@ -93,6 +97,7 @@ export interface RunInSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'>
 
 export interface RunInSandboxResult extends CommandResult {
   sandbox: Omit<SandboxInfo, 'packageDirs'>;
+  session?: TraceSessionFile;
 }
 
 /**
@@ -101,11 +106,12 @@ export interface RunInSandboxResult extends CommandResult {
  */
 export async function runInSandbox(opts: RunInSandboxOptions): Promise<RunInSandboxResult> {
   const sandbox = await Sandbox.open(opts);
+  let r: CommandResult;
   try {
     const cmd = typeof opts.cmd === 'string' ? ['sh', '-c', opts.cmd] : opts.cmd;
-    const r = await sandbox.runTraced('command', cmd, { timeoutMs: opts.timeoutMs, graceMs: opts.graceMs });
-    return { ...r, sandbox: sandbox.info };
+    r = await sandbox.runTraced('command', cmd, { timeoutMs: opts.timeoutMs, graceMs: opts.graceMs });
   } finally {
     await sandbox.close();
   }
+  return { ...r, sandbox: sandbox.info, ...(sandbox.session !== undefined ? { session: sandbox.session } : {}) };
 }

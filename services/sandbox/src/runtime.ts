@@ -22,6 +22,17 @@ export interface ContainerSpec {
   /** OCI runtime name (runc, runsc). */
   runtime: string;
   env?: string[];
+  /** Namespaced kernel settings (`net.*` only: the container has its own network namespace). */
+  sysctls?: Record<string, string>;
+  /**
+   * Host files or directories bound at `target`, always read-only (safety rule 4). A bind at
+   * /etc/hosts, /etc/hostname or /etc/resolv.conf replaces the file Docker would bind there.
+   */
+  readOnlyBinds?: Array<{ source: string; target: string }>;
+  /** Docker's tiny init as pid 1 (default true); false when `cmd` is an init of its own. */
+  dockerInit?: boolean;
+  /** A cgroup namespace of its own, so /proc/<pid>/cgroup shows `/`, not the engine's path. */
+  privateCgroupNamespace?: boolean;
 }
 
 export interface ExecOptions {
@@ -70,7 +81,15 @@ export interface SandboxRuntime {
   /** A tar stream of `path` (image filesystem only, same caveat as copyIn). */
   copyOut(id: string, path: string): Promise<Readable>;
   changes(id: string): Promise<ContainerChange[]>;
+  /**
+   * What the container's main process and its children write to stdout/stderr since `sinceMs`
+   * (epoch ms, second granularity), merged, following until the container stops; destroy the
+   * stream to stop following.
+   */
+  followOutput(id: string, sinceMs: number): Promise<Readable>;
   inspectHostname(id: string): Promise<string>;
+  /** Host pid of the container's init process (its cgroup scopes the eBPF tracer). */
+  inspectPid(id: string): Promise<number>;
   kill(id: string, signal?: string): Promise<void>;
   stop(id: string, timeoutS: number): Promise<void>;
   /** Force-removes the container; a container that is already gone is not an error. */

@@ -1,7 +1,9 @@
-import { createWriteStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { loadEnv } from '@vetbox/config';
 import {
   VetboxError,
@@ -10,25 +12,36 @@ import {
   type PhaseName,
   type PhaseStatus,
   type SandboxInfo,
+  type TracerInfo,
 } from '@vetbox/contracts';
 import { packArchive, type ArchiveFile } from './archive.js';
 import { DockerRuntime } from './docker-runtime.js';
 import { homeSkeleton, randomIdentity, type SandboxIdentity } from './identity.js';
 import { sandboxImage } from './image.js';
 import { limitsFromEnv, type SandboxLimits } from './limits.js';
+import { MachineView, dmiFiles, sysClassLinks } from './machine.js';
 import { defaultLogger, type Logger } from './log.js';
-import { HELPERS } from './commands.js';
+import { ROOT_HELPERS } from './commands.js';
 import { bystanderDirs } from './project.js';
 import { LABEL_ANALYSIS, LABEL_WORKER, type ContainerChange, type SandboxRuntime } from './runtime.js';
 import { workerId as defaultWorkerId } from './worker-id.js';
+import { cgroupIdOf } from './tracer/cgroup.js';
+import type { LoaderCounters } from './tracer/loader.js';
+import { selectTracer, type TracerChoice, type TracerSetting } from './tracer/select.js';
 
 /**
- * Capabilities kept (all others dropped): strace needs SYS_PTRACE; `strace -u` and the kill of
- * leftovers need SETUID/SETGID/KILL; the root setup step chowns the home (CHOWN) and the
- * between-phase snapshot reads the user's private files (DAC_READ_SEARCH). Traced code runs as
- * an unprivileged user under no-new-privileges, so it holds none of them.
+ * Capabilities kept (all others dropped): strace needs SYS_PTRACE; `strace -u`, the login
+ * session and the kill of leftovers need SETUID/SETGID/KILL; the root setup step and the session
+ * chown the home and the terminal (CHOWN); the between-phase snapshot reads the user's private
+ * files (DAC_READ_SEARCH); the session sets the audit login uid that getlogin() reads
+ * (AUDIT_CONTROL). Traced code runs as an unprivileged user under no-new-privileges, so it holds
+ * none of them.
  */
-export const SANDBOX_CAPS = ['SYS_PTRACE', 'SETUID', 'SETGID', 'KILL', 'CHOWN', 'DAC_READ_SEARCH'];
+export const SANDBOX_CAPS = ['SYS_PTRACE', 'SETUID', 'SETGID', 'KILL', 'CHOWN', 'DAC_READ_SEARCH', 'AUDIT_CONTROL'];
+/** With the eBPF tracer nothing in the container traces: no SYS_PTRACE, no tracer to see. */
+export const SANDBOX_CAPS_EBPF = SANDBOX_CAPS.filter((c) => c !== 'SYS_PTRACE');
+/** Cap on an eBPF session file (the kernel side's budgets keep floods far below it). */
+const SESSION_MAX_BYTES = 1024 * 1024 * 1024;
 
 export const SANDBOX_UID = 1000;
 
@@ -102,6 +115,26 @@ export interface PhaseResult {
   fileChanges: FileChange[];
   /** Processes still running when the grace period (or the deadline) ended; they were killed. */
   leftoverProcesses: LeftoverProcess[];
+  /** eBPF: what the tracer could not record while this phase ran (absent with strace). */
+  traceLoss?: TraceLossCounts;
+}
+
+export interface TraceLossCounts {
+  /** Records the ring buffer had no room for. */
+  lost: number;
+  /** Calls past a per-process budget: counted, not recorded (a flood). */
+  suppressed: number;
+  /** Records the session file had no room for. */
+  dropped: number;
+}
+
+/** The eBPF record of a whole sandbox: one file, every phase, in the order `phases` names them. */
+export interface TraceSessionFile {
+  path: string;
+  /** Phase (or command) names by the index the session's marks use. */
+  phases: string[];
+  /** Working directory of each phase's command, by the same index. */
+  cwds: string[];
 }
 
 /** What a traced command inside the sandbox produced (phases and ad-hoc commands alike). */
@@ -135,6 +168,8 @@ export interface SandboxOptions {
    * dependencies); their files are bystanders' (SandboxInfo.bystanderDirs).
    */
   appProject?: boolean;
+  /** Default: SANDBOX_TRACER (auto: eBPF when it loads, else strace). */
+  tracer?: TracerSetting;
 }
 
 interface DriverResult {
@@ -153,7 +188,22 @@ interface DriverResult {
   driverError?: string;
 }
 
-const CA_NAME = 'corp-proxy-ca.crt';
+/**
+ * The container's pid 1 is the image's init (image/src/init.c): a workstation's process tree.
+ * Phases are handed to its sshd listener through SPOOL (root-only, written with Docker's archive
+ * API, so no `docker exec` process shows while package code runs) and their results come back on
+ * the container's output. Harness state lives under HARNESS_STATE, hidden in root's home.
+ */
+const INIT = '/sbin/init';
+const HARNESS_STATE = '/root/.local';
+const SPOOL = `${HARNESS_STATE}/spool`;
+/** Where prepare's archive lands before it is copied into place. */
+const INBOX = `${HARNESS_STATE}/in`;
+/** strace output: root only, on the /run tmpfs (a /trace mount would name the tracer). */
+const TRACE_DIR = '/run/log/journal';
+/** Where a host with DMI (a QEMU VM, say) shows its own: covered by a tmpfs with the laptop's. */
+const HOST_DMI = '/sys/devices/virtual/dmi/id';
+const CA_NAME = 'ZscalerRootCertificate-2048-SHA256.crt';
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const MARKER = '@@VETBOX@@';
 /** Host-side slack over the in-container deadline before the container is killed outright. */
@@ -172,6 +222,8 @@ export class Sandbox implements AsyncDisposable {
   private dead = false;
   private detachAbort: () => void = () => undefined;
   private reported: Pick<Persona, 'os' | 'python' | 'node' | 'npm'> = {};
+  /** eBPF: the container's cgroup id, its session file, and the counters at the last mark. */
+  private ebpf: { cgroupId: bigint; file: TraceSessionFile; counters: LoaderCounters; final?: LoaderCounters } | undefined;
 
   private constructor(
     readonly id: string,
@@ -183,6 +235,8 @@ export class Sandbox implements AsyncDisposable {
     private readonly opts: SandboxOptions,
     private readonly log: Logger,
     private readonly outDir: string,
+    private readonly tracer: TracerChoice,
+    private readonly machine: MachineView,
   ) {}
 
   static async open(opts: SandboxOptions): Promise<Sandbox> {
@@ -200,15 +254,24 @@ export class Sandbox implements AsyncDisposable {
       throw new VetboxError('SANDBOX_IMAGE_MISSING', `sandbox image ${image} is missing: run \`npm run setup\` (or bash services/sandbox/image/build.sh)`);
     }
     const identity = opts.identity ?? randomIdentity();
+    const tracer = await selectTracer(log, opts.tracer);
+    const ebpf = tracer.name === 'ebpf';
+    // The UTS name of a shared namespace is the sinkhole's: /etc/hostname must agree with it.
+    if (network.mode === 'container') identity.hostname = await runtime.inspectHostname(network.containerId);
+    const workerId = opts.workerId ?? defaultWorkerId();
+    const machine = await MachineView.open(identity, { analysisId: opts.analysisId, workerId });
     const id = await runtime.create({
       image,
-      labels: { [LABEL_ANALYSIS]: opts.analysisId, [LABEL_WORKER]: opts.workerId ?? defaultWorkerId() },
-      cmd: ['sleep', 'infinity'],
+      labels: { [LABEL_ANALYSIS]: opts.analysisId, [LABEL_WORKER]: workerId },
+      cmd: [INIT],
+      dockerInit: false,
+      privateCgroupNamespace: true,
+      readOnlyBinds: machine.binds(),
       // Docker refuses a hostname with a shared network namespace: the sinkhole container's
       // hostname is the one seen there (create it with plausibleHostname()).
       hostname: network.mode === 'none' ? identity.hostname : undefined,
       networkMode: network.mode === 'none' ? 'none' : `container:${network.containerId}`,
-      capAdd: SANDBOX_CAPS,
+      capAdd: ebpf ? SANDBOX_CAPS_EBPF : SANDBOX_CAPS,
       memoryBytes: limits.memoryMb * 1024 * 1024,
       nanoCpus: Math.round(limits.cpus * 1e9),
       pidsLimit: limits.pids,
@@ -218,59 +281,121 @@ export class Sandbox implements AsyncDisposable {
         [identity.home]: `rw,exec,nosuid,nodev,size=${limits.diskMb}m,mode=0755`,
         '/tmp': `rw,exec,nosuid,nodev,size=${Math.max(16, Math.floor(limits.diskMb / 2))}m,mode=1777`,
         '/var/tmp': 'rw,nosuid,nodev,size=64m,mode=1777',
-        '/trace': `rw,noexec,nosuid,nodev,size=${limits.traceMb}m,mode=0700`,
+        // As on a systemd machine: /run (strace output too, root only) and the user's runtime dir.
+        // The eBPF tracer writes on the host, so /run then holds only what a machine keeps there.
+        '/run': `rw,noexec,nosuid,nodev,size=${(ebpf ? 0 : limits.traceMb) + 16}m,mode=0755`,
+        [`/run/user/${SANDBOX_UID}`]: `rw,exec,nosuid,nodev,size=64m,mode=0700,uid=${SANDBOX_UID},gid=${SANDBOX_UID}`,
+        // The host's classes plus the laptop's DMI (prepare fills it).
+        '/sys/class': 'rw,nosuid,nodev,noexec,size=1m,mode=0755',
+        ...(existsSync(HOST_DMI) ? { [HOST_DMI]: 'rw,nosuid,nodev,noexec,size=1m,mode=0755' } : {}),
       },
       shmSizeBytes: 64 * 1024 * 1024,
       runtime: runtime.runtimeName,
+    }).catch(async (err: unknown) => {
+      await machine.close();
+      throw err;
     });
     const outDir = opts.outDir ?? path.join(env.DATA_DIR, 'sandbox', opts.analysisId);
-    const sandbox = new Sandbox(id, identity, image, network, runtime, limits, opts, log, outDir);
+    const sandbox = new Sandbox(id, identity, image, network, runtime, limits, opts, log, outDir, tracer, machine);
     const onAbort = (): void => void sandbox.kill();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     sandbox.detachAbort = () => opts.signal?.removeEventListener('abort', onAbort);
     try {
       await runtime.start(id);
+      if (ebpf) await sandbox.startSession();
       await sandbox.prepare();
-      if (network.mode === 'container') sandbox.identity.hostname = await runtime.inspectHostname(network.containerId);
       return sandbox;
     } catch (err) {
       opts.signal?.removeEventListener('abort', onAbort);
+      await sandbox.endSession().catch(() => undefined);
       await runtime.stop(id, 0).catch(() => undefined);
       await runtime.remove(id).catch((e) => log.error({ containerId: id, err: String(e) }, 'sandbox remove failed'));
+      await machine.close();
       if (opts.signal?.aborted) throw new VetboxError('CANCELLED', 'analysis cancelled', { cause: err });
       throw err;
     }
   }
 
+  /** eBPF: the loader starts recording this container's user into a session file on the host. */
+  private async startSession(): Promise<void> {
+    const cgroupId = await cgroupIdOf(await this.runtime.inspectPid(this.id));
+    await mkdir(this.outDir, { recursive: true });
+    const file: TraceSessionFile = { path: path.join(this.outDir, `session-${this.id.slice(0, 12)}.ebpf`), phases: [], cwds: [] };
+    const counters = await this.tracer.loader!.add(cgroupId, SANDBOX_UID, SESSION_MAX_BYTES, file.path);
+    this.ebpf = { cgroupId, file, counters };
+    this.log.info({ containerId: this.id, cgroupId: String(cgroupId) }, 'eBPF session started');
+  }
+
+  /** eBPF: stops recording; the session file is complete after this. Idempotent. */
+  private async endSession(): Promise<void> {
+    const e = this.ebpf;
+    if (e === undefined || e.final !== undefined) return;
+    e.final = await this.tracer.loader!.remove(e.cgroupId);
+  }
+
   /** Creates the user and its home, copies the workdir and honeytoken files, trusts the CA. */
+  /**
+   * Creates the user and its home, copies the workdir and honeytoken files, trusts the CA, and
+   * makes the container look like the persona's workstation: no /.dockerenv, its machine id and
+   * time zone, /run as systemd leaves it, /sys/class with the laptop's DMI, and the login session
+   * started by init (utmp boot record, `systemd --user`).
+   */
   private async prepare(): Promise<void> {
     const { identity: id, opts } = this;
     const files: ArchiveFile[] = [
       ...homeSkeleton(id).map((f) => ({ ...f, path: `home/${f.path}` })),
       ...(opts.homeFiles ?? []).map((f) => ({ ...f, path: `home/${f.path}` })),
+      ...(await sysClassLinks()).map((f) => ({ ...f, path: `sysclass/${f.path}` })),
+      ...(id.hardware ? dmiFiles(id.hardware, id.machineId).map((f) => ({ ...f, path: `sysclass/dmi/id/${f.path}` })) : []),
     ];
     if (opts.caCertPem) files.push({ path: 'ca.crt', content: opts.caCertPem });
     const dirs: Record<string, string> = opts.workdirFrom ? { work: opts.workdirFrom } : {};
-    await this.runtime.copyIn(this.id, '/vetbox-in', Readable.from(packArchive(files, dirs)));
+    await this.runtime.copyIn(this.id, INBOX, Readable.from(packArchive(files, dirs)));
+    const bootEpoch = Math.floor(Date.parse(id.bootedAt ?? new Date().toISOString()) / 1000);
     const script = [
       'set -eu',
+      'rm -f /.dockerenv /run/.containerenv',
       `groupadd -g ${SANDBOX_UID} "$1"`,
       `useradd -u ${SANDBOX_UID} -g ${SANDBOX_UID} -M -d "$2" -s /bin/bash -c "$4" "$1"`,
       'cp -a /etc/skel/. "$2/"',
-      'cp -a /vetbox-in/home/. "$2/"',
+      `cp -a ${INBOX}/home/. "$2/"`,
       'mkdir -p "$3"',
-      'if [ -d /vetbox-in/work ]; then cp -a /vetbox-in/work/. "$3/"; fi',
+      `if [ -d ${INBOX}/work ]; then cp -a ${INBOX}/work/. "$3/"; fi`,
       // An npm cache the host filled (scripts disabled): npm install reads it like a warm user cache.
       'if [ -d "$3/.npm-cache/_cacache" ]; then mkdir -p "$2/.npm" && rm -rf "$2/.npm/_cacache" && mv "$3/.npm-cache/_cacache" "$2/.npm/_cacache"; fi',
       'rm -rf "$3/.npm-cache"',
-      `if [ -f /vetbox-in/ca.crt ]; then cp /vetbox-in/ca.crt /usr/local/share/ca-certificates/${CA_NAME} && update-ca-certificates >/dev/null 2>&1; fi`,
+      // What update-ca-certificates leaves for one added CA (it forks ~300 times: minutes on a loaded host).
+      `if [ -f ${INBOX}/ca.crt ]; then`,
+      `  cp ${INBOX}/ca.crt /usr/local/share/ca-certificates/${CA_NAME}`,
+      `  ln -sf /usr/local/share/ca-certificates/${CA_NAME} /etc/ssl/certs/${CA_NAME.replace(/\.crt$/, '.pem')}`,
+      `  ln -sf ${CA_NAME.replace(/\.crt$/, '.pem')} "/etc/ssl/certs/$(openssl x509 -hash -noout -in ${INBOX}/ca.crt).0"`,
+      `  sed -e '$a\\' ${INBOX}/ca.crt >> ${SYSTEM_BUNDLE}`,
+      'fi',
       'chmod 0750 "$2"',
       `chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$2"`,
-      'rm -rf /vetbox-in/home /vetbox-in/work /vetbox-in/ca.crt',
-      // What the machine reports (written at image build): recorded in the persona.
-      'cat /opt/vetbox/versions.json 2>/dev/null || true',
+      // The persona's machine id and time zone.
+      'printf "%s\\n" "$5" > /etc/machine-id',
+      'mkdir -p /var/lib/dbus && ln -sf /etc/machine-id /var/lib/dbus/machine-id',
+      'if [ -f "/usr/share/zoneinfo/$6" ]; then ln -sf "/usr/share/zoneinfo/$6" /etc/localtime && printf "%s\\n" "$6" > /etc/timezone; fi',
+      // /run as a systemd machine has it; strace output in a root-only corner of it.
+      `mkdir -p /run/lock /run/sshd /run/mount /run/systemd/users /run/systemd/sessions ${TRACE_DIR}`,
+      `chmod 0700 ${TRACE_DIR}`,
+      ': > /run/utmp && chown root:utmp /run/utmp && chmod 0664 /run/utmp',
+      // /sys/class: the host's classes, this network namespace's interfaces, the laptop's DMI.
+      `cp -a ${INBOX}/sysclass/. /sys/class/`,
+      'mkdir -p /sys/class/net',
+      'for d in /sys/devices/virtual/net/*; do [ -e "$d" ] && ln -s "../../devices/virtual/net/${d##*/}" "/sys/class/net/${d##*/}"; done',
+      `if [ -d ${HOST_DMI} ] && [ -d /sys/class/dmi/id ]; then cp -a /sys/class/dmi/id/. ${HOST_DMI}/ && rm -rf /sys/class/dmi/id && ln -s ../../devices/virtual/dmi/id /sys/class/dmi/id; fi`,
+      // init records the boot in utmp and starts the user's manager (`systemd --user`).
+      `printf 'boot=%s\\nuid=${SANDBOX_UID}\\ngid=${SANDBOX_UID}\\nuser=%s\\nhome=%s\\n' "$7" "$1" "$2" > ${HARNESS_STATE}/state/session.conf`,
+      'kill -USR1 1',
+      `for i in $(seq 50); do [ "$(wc -l < ${HARNESS_STATE}/state/standins 2>/dev/null || echo 0)" -ge 7 ] && break; sleep 0.1; done`,
+      `rm -rf ${INBOX}/home ${INBOX}/work ${INBOX}/ca.crt ${INBOX}/sysclass`,
+      // What the machine reports (written at image build, root-only): recorded in the persona.
+      `cat ${ROOT_HELPERS}/versions.json 2>/dev/null || true`,
     ].join('\n');
-    const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', id.user, id.home, id.workdir, id.fullName]);
+    const args = [id.user, id.home, id.workdir, id.fullName, id.machineId, id.timezone, String(bootEpoch)];
+    const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', ...args]);
     if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `sandbox setup failed: ${r.stderr.toString().slice(-2000)}`);
     this.reported = parseReported(r.stdout.toString('utf8'));
     const [, baseline] = await Promise.all([this.snapshot('save', 'base'), this.runtime.changes(this.id)]);
@@ -286,8 +411,25 @@ export class Sandbox implements AsyncDisposable {
       workdir: this.identity.workdir,
       network: this.network.mode === 'none' ? 'none' : 'sinkhole',
       persona: { ...this.identity, ...this.reported },
+      tracer: this.tracerInfo,
       ...(this.opts.appProject ? { bystanderDirs: bystanderDirs(this.identity.workdir, []) } : {}),
     };
+  }
+
+  /** Which tracer recorded this sandbox, and (eBPF) what it lost so far. */
+  get tracerInfo(): TracerInfo {
+    const c = this.ebpf?.final ?? this.ebpf?.counters;
+    return {
+      name: this.tracer.name,
+      visibleToPackage: this.tracer.name === 'strace',
+      ...(c !== undefined ? { lostEvents: c.lost + c.dropped } : {}),
+      ...(this.tracer.note !== undefined ? { note: this.tracer.note } : {}),
+    };
+  }
+
+  /** The eBPF session file (complete once the sandbox is closed); undefined with strace. */
+  get session(): TraceSessionFile | undefined {
+    return this.ebpf?.file;
   }
 
   /** Environment of traced code: a login-like shell environment, CA trust, honeytokens. */
@@ -305,6 +447,7 @@ export class Sandbox implements AsyncDisposable {
       LANG: 'C.UTF-8',
       TERM: 'xterm-256color',
       PWD: id.workdir,
+      ...loginSessionEnv(id),
       ...ca,
       ...this.opts.env,
     };
@@ -316,55 +459,63 @@ export class Sandbox implements AsyncDisposable {
    */
   async runTraced(name: string, cmd: string[], opts: { cwd?: string; timeoutMs?: number; graceMs?: number } = {}): Promise<CommandResult> {
     throwIfAborted(this.opts.signal);
-    const tracePath = `/trace/${name}.strace`;
+    const tracePath = `${TRACE_DIR}/${name}.strace`;
     const timeoutMs = opts.timeoutMs ?? this.limits.phaseTimeoutMs;
     if (this.dead) return notRun(name, 'error_analysis', 'the sandbox container is no longer running');
+    const cwd = opts.cwd ?? this.identity.workdir;
+    // eBPF: a mark tells the session which command starts next (its processes are this phase's).
+    const ebpf = this.ebpf;
+    if (ebpf !== undefined) {
+      ebpf.file.phases.push(name);
+      ebpf.file.cwds.push(cwd);
+      ebpf.counters = await this.tracer.loader!.mark(ebpf.cgroupId, ebpf.file.phases.length - 1);
+    }
     const spec = {
+      requestId: randomUUID(),
       user: this.identity.user,
       uid: SANDBOX_UID,
       gid: SANDBOX_UID,
-      cwd: opts.cwd ?? this.identity.workdir,
+      cwd,
+      loginHost: loginPeer(this.identity),
       cmd,
       env: this.traceEnv(),
       timeoutMs,
       graceMs: opts.graceMs ?? this.limits.graceMs,
       tracePath,
-      straceArgs: [...STRACE_BASE_ARGS, ...straceModeArgs(this.opts.traceMode ?? loadEnv().SANDBOX_TRACE_MODE)],
+      // No strace arguments: the driver runs the command untraced (eBPF traces it from the host).
+      straceArgs: ebpf !== undefined ? [] : [...STRACE_BASE_ARGS, ...straceModeArgs(this.opts.traceMode ?? loadEnv().SANDBOX_TRACE_MODE)],
       tailBytes: 8192,
     };
     const hostStart = Date.now();
-    const exec = this.runtime.exec(this.id, ['node', `${HELPERS}/phase.cjs`, Buffer.from(JSON.stringify(spec)).toString('base64')], { maxOutputBytes: 256 * 1024 });
-    let timer: NodeJS.Timeout | undefined;
-    const hostDeadline = new Promise<'deadline'>((resolve) => {
-      timer = setTimeout(() => resolve('deadline'), timeoutMs + HOST_DEADLINE_SLACK_MS);
-    });
-    let outcome: Awaited<typeof exec> | 'deadline';
+    let outcome: Awaited<ReturnType<Sandbox['runDriver']>>;
     try {
-      outcome = await Promise.race([exec, hostDeadline]);
+      outcome = await this.runDriver(spec, timeoutMs + HOST_DEADLINE_SLACK_MS);
     } catch (err) {
       throwIfAborted(this.opts.signal);
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
     throwIfAborted(this.opts.signal);
     if (outcome === 'deadline') {
       // The in-container driver missed its own deadline: kill the whole container.
       this.log.warn({ containerId: this.id, name }, 'sandbox unresponsive past the deadline: killing it');
       await this.kill();
-      exec.catch(() => undefined);
       return { ...notRun(name, 'error_timeout', 'sandbox unresponsive past the phase deadline; container killed'), startedAtMs: hostStart, durationMs: Date.now() - hostStart };
     }
-    const driver = parseDriverOutput(outcome.stdout.toString('utf8'));
+    const driver = outcome;
     if (!driver || driver.driverError) {
-      const why = driver?.driverError ?? `no result from the phase driver (exit ${outcome.exitCode}): ${outcome.stderr.toString('utf8').slice(-1000)}`;
+      const why = driver?.driverError ?? 'no result from the phase driver (the container stopped)';
       this.dead = !(await this.isRunning());
       return { ...notRun(name, 'error_analysis', why), startedAtMs: hostStart, durationMs: Date.now() - hostStart };
     }
-    const [trace, fileChanges] = await Promise.all([this.copyTraceOut(name, tracePath), this.fileChanges(name)]);
+    const [trace, fileChanges, traceLoss] = await Promise.all([
+      ebpf !== undefined ? '' : this.copyTraceOut(name, tracePath),
+      this.fileChanges(name),
+      ebpf !== undefined ? this.lossSinceMark(ebpf) : undefined,
+    ]);
     return {
       name,
-      ...statusOf(driver, this.limits.traceMb),
+      ...statusOf(driver, this.limits.traceMb, traceLoss),
+      ...(traceLoss !== undefined ? { traceLoss } : {}),
       exitCode: driver.exitCode ?? (driver.signal ? 128 + signalNumber(driver.signal) : null),
       durationMs: driver.durationMs,
       startedAtMs: driver.startedAtMs,
@@ -375,6 +526,39 @@ export class Sandbox implements AsyncDisposable {
       fileChanges: fileChanges.map((c) => ({ ...c, phase: name as PhaseName })),
       leftoverProcesses: driver.leftover,
     };
+  }
+
+  /** What the eBPF tracer lost since the phase's mark (a mark with the same index changes nothing else). */
+  private async lossSinceMark(e: NonNullable<Sandbox['ebpf']>): Promise<TraceLossCounts> {
+    const before = e.counters;
+    const now = await this.tracer.loader!.mark(e.cgroupId, e.file.phases.length - 1);
+    e.counters = now;
+    return { lost: now.lost - before.lost, suppressed: now.suppressed - before.suppressed, dropped: now.dropped - before.dropped };
+  }
+
+  /**
+   * Hands the spec to the container's sshd listener (a spec file, then its trigger, in one
+   * archive) and reads the driver's result line from the container's output. Undefined when the
+   * output ended without it (the container stopped); 'deadline' when it never came.
+   */
+  private async runDriver(spec: { requestId: string }, waitMs: number): Promise<DriverResult | undefined | 'deadline'> {
+    const output = await this.runtime.followOutput(this.id, Date.now() - 2000);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = driverResult(output, spec.requestId);
+      const files: ArchiveFile[] = [
+        { path: `${spec.requestId}.json`, content: JSON.stringify(spec), mode: 0o600 },
+        { path: `${spec.requestId}.go`, content: '', mode: 0o600 },
+      ];
+      await this.runtime.copyIn(this.id, SPOOL, Readable.from(packArchive(files, {})));
+      const deadline = new Promise<'deadline'>((resolve) => {
+        timer = setTimeout(() => resolve('deadline'), waitMs);
+      });
+      return await Promise.race([result, deadline]);
+    } finally {
+      clearTimeout(timer);
+      output.destroy();
+    }
   }
 
   private async isRunning(): Promise<boolean> {
@@ -396,10 +580,17 @@ export class Sandbox implements AsyncDisposable {
   }
 
   private async snapshot(mode: 'save' | 'diff', name: string): Promise<{ changes?: Array<Omit<FileChange, 'phase'>> }> {
-    const roots = [this.identity.home, '/tmp', '/var/tmp', '/dev/shm'];
+    const roots = [this.identity.home, '/tmp', '/var/tmp', '/dev/shm', `/run/user/${SANDBOX_UID}`];
     const args = mode === 'save' ? ['save', name, ...roots] : ['diff', this.lastSnapshot, name, ...roots];
-    const r = await this.runtime.exec(this.id, ['python3', `${HELPERS}/snapshot.py`, ...args], { maxOutputBytes: 16 * 1024 * 1024 });
-    if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `snapshot ${mode} failed: ${r.stderr.toString().slice(-1000)}`);
+    const run = () => this.runtime.exec(this.id, ['python3', `${ROOT_HELPERS}/snapshot.py`, ...args], { maxOutputBytes: 16 * 1024 * 1024 });
+    let r = await run();
+    // Right after a fork bomb is killed, its processes still hold the pids limit until they are
+    // reaped, so the helper cannot start yet: wait for the slots to free up rather than fail.
+    for (let delayMs = 250; r.exitCode !== 0 && delayMs <= 4_000; delayMs *= 2) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      r = await run();
+    }
+    if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `snapshot ${mode} failed (exit ${r.exitCode}): ${r.stderr.toString().slice(-1000)}`);
     this.lastSnapshot = name;
     return JSON.parse(r.stdout.toString('utf8')) as { changes?: Array<Omit<FileChange, 'phase'>> };
   }
@@ -411,10 +602,10 @@ export class Sandbox implements AsyncDisposable {
   private async fileChanges(name: string): Promise<Array<Omit<FileChange, 'phase'>>> {
     const snap = `${name}-${++this.snapshots}`;
     const [{ changes = [] }, all] = await Promise.all([this.snapshot('diff', snap), this.runtime.changes(this.id)]);
-    const docker: ContainerChange[] = all.filter((c) => !this.baselineChanges.has(c.path) && !c.path.startsWith('/trace'));
+    const docker: ContainerChange[] = all.filter((c) => !this.baselineChanges.has(c.path) && !c.path.startsWith(HARNESS_STATE));
     for (const c of docker) this.baselineChanges.add(c.path);
     if (docker.length > 0) {
-      const r = await this.runtime.exec(this.id, ['python3', `${HELPERS}/snapshot.py`, 'hash', ...docker.map((c) => c.path).slice(0, 500)], { maxOutputBytes: 4 * 1024 * 1024 });
+      const r = await this.runtime.exec(this.id, ['python3', `${ROOT_HELPERS}/snapshot.py`, 'hash', ...docker.map((c) => c.path).slice(0, 500)], { maxOutputBytes: 4 * 1024 * 1024 });
       const hashed = new Map<string, Omit<FileChange, 'phase' | 'kind'>>();
       if (r.exitCode === 0) for (const h of JSON.parse(r.stdout.toString('utf8')) as Array<Omit<FileChange, 'phase' | 'kind'>>) hashed.set(h.path, h);
       for (const c of docker) changes.push({ ...hashed.get(c.path), path: c.path, kind: c.kind });
@@ -438,7 +629,15 @@ export class Sandbox implements AsyncDisposable {
 
   async close(): Promise<void> {
     this.detachAbort();
-    await this.runtime.remove(this.id);
+    try {
+      await this.endSession();
+    } finally {
+      try {
+        await this.runtime.remove(this.id);
+      } finally {
+        await this.machine.close();
+      }
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -468,26 +667,77 @@ export function parseReported(stdout: string): Pick<Persona, 'os' | 'python' | '
   }
 }
 
-export function parseDriverOutput(stdout: string): DriverResult | undefined {
-  const line = stdout.split('\n').find((l) => l.startsWith(MARKER));
-  if (!line) return undefined;
-  try {
-    return JSON.parse(line.slice(MARKER.length)) as DriverResult;
-  } catch {
-    return undefined;
+/** The driver's result line in `stdout` (the one for `requestId` when given). */
+export function parseDriverOutput(stdout: string, requestId?: string): DriverResult | undefined {
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith(MARKER)) continue;
+    try {
+      const r = JSON.parse(line.slice(MARKER.length)) as DriverResult & { requestId?: string };
+      if (requestId === undefined || r.requestId === requestId) return r;
+    } catch {
+      /* a truncated or foreign line */
+    }
   }
+  return undefined;
+}
+
+/** Resolves with the result line for `requestId` as it arrives on the container's output. */
+function driverResult(output: Readable, requestId: string): Promise<DriverResult | undefined> {
+  return new Promise((resolve) => {
+    const decoder = new StringDecoder('utf8');
+    let partial = '';
+    output.on('data', (chunk: Buffer) => {
+      const lines = (partial + decoder.write(chunk)).split('\n');
+      partial = lines.pop() ?? '';
+      if (partial.length > 4 * 1024 * 1024) partial = '';
+      const found = parseDriverOutput(lines.join('\n'), requestId);
+      if (found) resolve(found);
+    });
+    output.once('end', () => resolve(parseDriverOutput(partial, requestId)));
+    output.once('error', () => resolve(undefined));
+    output.once('close', () => resolve(undefined));
+  });
+}
+
+/** Another machine on the persona's LAN, where the user's ssh session comes from. */
+export function loginPeer(id: SandboxIdentity): string {
+  const octets = id.lan.address.split('.');
+  const last = Number(octets[3]);
+  octets[3] = String(last > 200 ? last - 17 : last + 13);
+  return octets.join('.');
+}
+
+/** What sshd, PAM and logind put in a login session's environment (SSH_TTY: the session helper's). */
+function loginSessionEnv(id: SandboxIdentity): Record<string, string> {
+  const peer = loginPeer(id);
+  const port = 40000 + (parseInt(id.machineId.slice(0, 4), 16) % 20000);
+  return {
+    SSH_CLIENT: `${peer} ${port} 22`,
+    SSH_CONNECTION: `${peer} ${port} ${id.lan.address} 22`,
+    SSH_TTY: '/dev/pts/0',
+    MAIL: `/var/mail/${id.user}`,
+    XDG_SESSION_ID: String(3 + (parseInt(id.machineId.slice(4, 6), 16) % 9)),
+    XDG_RUNTIME_DIR: `/run/user/${SANDBOX_UID}`,
+    XDG_SESSION_TYPE: 'tty',
+    XDG_SESSION_CLASS: 'user',
+    // What ~/.bash_aliases exports in the user's shell.
+    EDITOR: 'vim',
+    VISUAL: 'vim',
+  };
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
 const signalNumber = (s: string): number => SIGNALS[s] ?? 0;
 
-/** The phase status and the reason it ended the way it did (timeout, memory, pids, leftovers). */
-export function statusOf(d: DriverResult, traceMb: number): { status: PhaseStatus; reason?: string } {
+/** The phase status and the reason it ended the way it did (timeout, memory, pids, leftovers, trace losses). */
+export function statusOf(d: DriverResult, traceMb: number, loss?: TraceLossCounts): { status: PhaseStatus; reason?: string } {
   const notes: string[] = [];
   if (d.oomKills > 0) notes.push(`memory limit reached (${d.oomKills} process(es) killed by the OOM killer)`);
   if (d.pidsMaxHits > 0) notes.push(`process limit reached (${d.pidsMaxHits} fork(s) refused)`);
   if (d.killed) notes.push(`${d.leftover.length} process(es) still running at the end were recorded and killed`);
-  if (d.traceBytes >= traceMb * 1024 * 1024 * 0.98) notes.push(`trace truncated at ${traceMb} MiB`);
+  if (d.traceBytes >= traceMb * 1024 * 1024 * 0.98) notes.push(`trace incomplete: truncated at ${traceMb} MiB`);
+  if (loss !== undefined && loss.lost + loss.dropped > 0) notes.push(`trace incomplete: ${loss.lost + loss.dropped} event(s) lost`);
+  if (loss !== undefined && loss.suppressed > 0) notes.push(`trace incomplete: ${loss.suppressed} call(s) of a flood counted, not recorded`);
   let status: PhaseStatus;
   if (d.timedOut) {
     status = 'error_timeout';

@@ -25,7 +25,15 @@ describe('phase status from the in-container driver result', () => {
     expect(r.reason).toMatch(/recorded and killed/);
   });
   it('a full trace mount is reported as truncation', () => {
-    expect(statusOf({ ...base, traceBytes: 64 << 20 }, 64).reason).toBe('trace truncated at 64 MiB');
+    expect(statusOf({ ...base, traceBytes: 64 << 20 }, 64).reason).toBe('trace incomplete: truncated at 64 MiB');
+  });
+  it('eBPF losses and floods make the phase incomplete, and say how', () => {
+    expect(statusOf(base, 64, { lost: 0, suppressed: 0, dropped: 0 }).reason).toBeUndefined();
+    expect(statusOf(base, 64, { lost: 7, suppressed: 0, dropped: 3 }).reason).toBe('trace incomplete: 10 event(s) lost');
+    expect(statusOf(base, 64, { lost: 0, suppressed: 160_000, dropped: 0 })).toEqual({
+      status: 'completed',
+      reason: 'trace incomplete: 160000 call(s) of a flood counted, not recorded',
+    });
   });
 });
 

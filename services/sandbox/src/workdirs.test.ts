@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWorkDir, reapWorkDirs } from './workdirs.js';
+import { createWorkDir, reapStaleWorkDirs, reapWorkDirs } from './workdirs.js';
 import { workerId } from './worker-id.js';
 
 const root = await mkdtemp(path.join(os.tmpdir(), 'vetbox-workdirs-'));
@@ -35,5 +35,20 @@ describe('work directories', () => {
 
   it('a missing root reaps nothing', async () => {
     expect(await reapWorkDirs(path.join(root, 'nope'), { logger: quiet })).toEqual([]);
+  });
+
+  it('after an outage, the directories of analyses this worker no longer runs go; active ones and other workers\' stay', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vetbox-stale-'));
+    try {
+      const handedBack = await createWorkDir(dir, 'x-', 'analysis-handed-back');
+      const running = await createWorkDir(dir, 'y-', 'analysis-running');
+      const others = await createWorkDir(dir, 'z-', 'analysis-elsewhere');
+      await writeFile(path.join(others, '.vetbox-owner'), 'another-host:1:cafe\nanalysis-elsewhere\n');
+      const reaped = await reapStaleWorkDirs(dir, (id) => id === 'analysis-running', { logger: quiet });
+      expect(reaped).toEqual([handedBack]);
+      expect((await readdir(dir)).sort()).toEqual([path.basename(running), path.basename(others)].sort());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

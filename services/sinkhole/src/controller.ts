@@ -1,15 +1,15 @@
 import type { Readable } from 'node:stream';
 import { extract, pack } from 'tar-stream';
 import { SinkholeCapture, VetboxError, isVetboxError } from '@vetbox/contracts';
-import { DockerRuntime, LABEL_ANALYSIS, LABEL_WORKER, workerId as currentWorkerId, type SandboxRuntime } from '@vetbox/sandbox';
-import { sinkholeBundle } from './bundle.js';
-import { ANSWER_RANGE } from './server/dns.js';
-import { STARTUP_ERROR_FILE, type SinkholeServerConfig } from './server/main.js';
+import { DockerRuntime, LABEL_ANALYSIS, LABEL_WORKER, randomIdentity, workerId as currentWorkerId, type SandboxIdentity, type SandboxRuntime } from '@vetbox/sandbox';
+import { sinkholeBundles } from './bundle.js';
+import { STARTUP_ERROR_FILE, type SinkholeServerConfig } from './server/config.js';
 import type { CannedResponse } from './server/responses.js';
+import type { KnownCredentials } from './server/services.js';
 import { createAnalysisCa } from './server/tls.js';
 
 const DIR = '/opt/vetbox-sinkhole';
-const BUNDLE = `${DIR}/sinkhole.cjs`;
+const LAUNCHER = `${DIR}/launcher.cjs`;
 const CONFIG = `${DIR}/config.json`;
 const CONTROL = `${DIR}/control.sock`;
 const PORTS = { dns: 53, tcp: 15001, udp: 15002 };
@@ -27,10 +27,14 @@ export interface StartSinkholeOptions {
   canned?: CannedResponse[];
   readyTimeoutMs?: number;
   /**
-   * Hostname of the namespace. A sandbox joining it shares its UTS name, so pass the sandbox
-   * identity's hostname (default: a plausible workstation name, never "sinkhole").
+   * The workstation the sandbox pretends to be (pass the sandbox's identity; default: a fresh
+   * random one). Its hostname is the namespace's (a sandbox joining it shares the UTS name), its
+   * LAN interface is the namespace's interface, its public address and location are what "what
+   * is my IP" and geolocation services answer.
    */
-  hostname?: string;
+  persona?: SandboxIdentity;
+  /** The planted credentials: token-validation endpoints accept these and refuse the rest. */
+  credentials?: KnownCredentials;
 }
 
 export interface Sinkhole extends AsyncDisposable {
@@ -39,8 +43,6 @@ export interface Sinkhole extends AsyncDisposable {
   caCertPem: string;
   /** What the sandbox's network option is: `{ mode: 'container', containerId }`. */
   network: { mode: 'container'; containerId: string };
-  /** DNS answers come from this range, one address per name. */
-  answerRange: string;
   /** Everything recorded so far; can be called more than once (e.g. after each phase). */
   collect(): Promise<SinkholeCapture>;
   /** Removes the container; idempotent. */
@@ -110,23 +112,40 @@ async function waitReady(runtime: SandboxRuntime, id: string, timeoutMs: number)
  */
 export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhole> {
   const runtime = opts.runtime ?? new DockerRuntime();
-  const ca = createAnalysisCa(opts.analysisId);
+  const ca = createAnalysisCa();
+  const persona = opts.persona ?? randomIdentity();
   const serverConfig: SinkholeServerConfig = {
     caCertPem: ca.certPem,
     caKeyPem: ca.keyPem,
     ports: PORTS,
     controlSocket: CONTROL,
     canned: opts.canned ?? [],
+    persona: {
+      user: persona.user,
+      fullName: persona.fullName,
+      email: persona.email,
+      hostname: persona.hostname,
+      timezone: persona.timezone,
+      publicAddress: persona.publicAddress,
+      ...(persona.lan.address6 ? { address6: persona.lan.address6 } : {}),
+      geo: persona.geo,
+      lan: persona.lan,
+    },
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
   };
-  const bundle = await sinkholeBundle();
+  const bundles = await sinkholeBundles();
   const id = await runtime.create({
     image: opts.image,
     labels: sinkholeLabels(opts.analysisId, opts.workerId ?? currentWorkerId()),
-    cmd: ['node', BUNDLE, CONFIG],
-    hostname: opts.hostname ?? 'dev-workstation',
+    cmd: ['node', LAUNCHER, CONFIG],
+    hostname: persona.hostname,
     networkMode: 'none',
-    // NET_ADMIN: route, iptables, reading conntrack; NET_RAW: iptables-legacy; BIND: port 53.
-    capAdd: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'],
+    // NET_ADMIN: links, routes, iptables, reading conntrack; NET_RAW: iptables; BIND: port 53;
+    // SYS_ADMIN: making the router namespace (unshare/nsenter); SETPCAP: dropping SYS_ADMIN and
+    // NET_RAW from the listeners' bounding set (they keep NET_ADMIN and NET_BIND_SERVICE only).
+    capAdd: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_ADMIN', 'SETPCAP'],
+    // Docker turns IPv6 off in a network-less container; the workstation has an IPv6 address.
+    sysctls: { 'net.ipv6.conf.all.disable_ipv6': '0', 'net.ipv6.conf.default.disable_ipv6': '0' },
     memoryBytes: 512 * 1024 * 1024,
     nanoCpus: 1e9,
     pidsLimit: 64,
@@ -143,16 +162,18 @@ export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhol
   };
 
   try {
-    await runtime.copyIn(id, '/', await archive({ 'sinkhole.cjs': bundle, 'config.json': JSON.stringify(serverConfig) }));
+    await runtime.copyIn(id, '/', await archive({ 'launcher.cjs': bundles.launcher, 'sinkhole.cjs': bundles.server, 'config.json': JSON.stringify(serverConfig) }));
     await runtime.start(id);
-    await waitReady(runtime, id, opts.readyTimeoutMs ?? 20_000);
+    // Generous: on a loaded host its start (CA, listeners, the LAN wiring) can take tens of seconds,
+    // and a retry costs an attempt.
+    await waitReady(runtime, id, opts.readyTimeoutMs ?? 60_000);
   } catch (err) {
     await stop().catch(() => {});
     throw isVetboxError(err) ? err : new VetboxError('SANDBOX_FAILED', `sinkhole start failed: ${(err as Error).message}`, { cause: err });
   }
 
   const collect = async (): Promise<SinkholeCapture> => {
-    const r = await runtime.exec(id, ['node', BUNDLE, '--dump', CONTROL], { user: '0:0', maxOutputBytes: MAX_CAPTURE_BYTES });
+    const r = await runtime.exec(id, ['node', LAUNCHER, '--dump', CONTROL], { user: '0:0', maxOutputBytes: MAX_CAPTURE_BYTES });
     if (r.exitCode !== 0) {
       throw new VetboxError('SANDBOX_FAILED', `sinkhole capture dump exited ${r.exitCode}: ${r.stderr.toString('utf8').trim()}`, {
         details: { containerId: id },
@@ -169,7 +190,6 @@ export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhol
     containerId: id,
     caCertPem: ca.certPem,
     network: { mode: 'container', containerId: id },
-    answerRange: ANSWER_RANGE,
     collect,
     stop,
     [Symbol.asyncDispose]: stop,

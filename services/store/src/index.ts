@@ -8,3 +8,4 @@ export * from './queries.js';
 export * from './raw.js';
 export * from './reports.js';
 export * from './versions.js';
+export * from './gate.js';

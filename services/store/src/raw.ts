@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { RawEvidence } from '@vetbox/contracts';
+import { SinkholeCapture, type RawEvidence } from '@vetbox/contracts';
 import type { Db } from './db.js';
 
 const gzipAsync = promisify(gzip);
@@ -68,4 +68,18 @@ export async function gunzipRaw(content: RawArtifactContent): Promise<Buffer> {
 export async function purgeExpiredRawArtifacts(db: Db, now = new Date()): Promise<number> {
   const { count } = await db.rawArtifact.deleteMany({ where: { expiresAt: { lt: now } } });
   return count;
+}
+
+/** The stored sinkhole capture of an analysis (raw evidence `sinkhole-capture`), if kept and valid. */
+export async function storedCapture(db: Db, analysisId: string): Promise<SinkholeCapture | undefined> {
+  const row = await db.rawArtifact.findFirst({ where: { analysisId, kind: 'sinkhole-capture' }, select: { data: true, encoding: true } });
+  if (!row) return undefined;
+  try {
+    const bytes = row.encoding === 'gzip' ? await gunzipAsync(Buffer.from(row.data)) : Buffer.from(row.data);
+    const parsed = SinkholeCapture.safeParse(JSON.parse(bytes.toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    // corrupt: rescore from the report alone
+    return undefined;
+  }
 }

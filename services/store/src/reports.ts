@@ -1,7 +1,7 @@
-import { Report, type Finding, type IncompletePhase, type KnownMaliciousRef, type RawEvidence, type Verdict } from '@vetbox/contracts';
+import { Report, type CanaryReport, type Finding, type IncompletePhase, type KnownMaliciousRef, type RawEvidence, type SinkholeCapture, type Verdict } from '@vetbox/contracts';
 import type { Prisma, PrismaClient } from '@vetbox/db';
 import type { Db } from './db.js';
-import { saveRawArtifacts } from './raw.js';
+import { saveRawArtifacts, storedCapture } from './raw.js';
 import { isUuid } from './analyses.js';
 import { canonicalPackageName } from './artifacts.js';
 
@@ -110,6 +110,14 @@ export interface Rescored {
   incompletePhases?: IncompletePhase[];
   /** The known-malicious records that list the version now (undefined: none). */
   knownMalicious?: KnownMaliciousRef[];
+  /** Canary reports searched again from the stored capture (identity, environment), when they were. */
+  canaries?: CanaryReport[];
+}
+
+/** What a rescore can use besides the report: the analysis's stored raw evidence. */
+export interface RescoreEvidence {
+  /** The sinkhole capture, when its raw evidence is kept and still readable. */
+  capture?: SinkholeCapture;
 }
 
 export interface RescoreSummary {
@@ -120,13 +128,13 @@ export interface RescoreSummary {
 }
 
 /**
- * Re-runs the rules over stored behavior (no sandbox): `evaluate` gets each stored report and
- * returns the new verdict, score and findings. Changed reports, their analyses' verdict and score,
+ * Re-runs the rules over stored behavior (no sandbox): `evaluate` gets each stored report (and its
+ * stored sinkhole capture, when kept) and returns the new verdict, score and findings. Changed reports, their analyses' verdict and score,
  * and their findings rows are updated. Pages through reports by analysis id.
  */
 export async function rescoreAll(
   prisma: PrismaClient,
-  evaluate: (report: Report) => Rescored | Promise<Rescored>,
+  evaluate: (report: Report, evidence: RescoreEvidence) => Rescored | Promise<Rescored>,
   options: { batchSize?: number; onProgress?: (s: RescoreSummary) => void } = {},
 ): Promise<RescoreSummary> {
   const summary: RescoreSummary = { scanned: 0, changed: 0, invalid: 0 };
@@ -147,7 +155,8 @@ export async function rescoreAll(
         summary.invalid += 1;
         continue;
       }
-      const next = await evaluate(parsed.data);
+      const capture = await storedCapture(prisma, row.analysisId);
+      const next = await evaluate(parsed.data, capture ? { capture } : {});
       if (!differs(parsed.data, next)) continue;
       await saveRescored(prisma, row.analysisId, parsed.data, next);
       summary.changed += 1;
@@ -164,7 +173,8 @@ function differs(report: Report, next: Rescored): boolean {
     (next.summary !== undefined && report.summary !== next.summary) ||
     (next.incomplete !== undefined && Boolean(report.incomplete) !== next.incomplete) ||
     JSON.stringify(report.findings) !== JSON.stringify(next.findings) ||
-    JSON.stringify(report.knownMalicious ?? []) !== JSON.stringify(next.knownMalicious ?? [])
+    JSON.stringify(report.knownMalicious ?? []) !== JSON.stringify(next.knownMalicious ?? []) ||
+    (next.canaries !== undefined && JSON.stringify(report.canaries) !== JSON.stringify(next.canaries))
   );
 }
 
@@ -177,6 +187,7 @@ async function saveRescored(prisma: PrismaClient, analysisId: string, report: Re
     score: next.score,
     findings: next.findings,
     ...(next.summary !== undefined ? { summary: next.summary } : {}),
+    ...(next.canaries !== undefined ? { canaries: next.canaries } : {}),
     ...(next.incomplete !== undefined ? { incomplete: next.incomplete, incompletePhases: next.incompletePhases } : {}),
   });
   await prisma.$transaction(async (tx) => {

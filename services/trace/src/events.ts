@@ -131,13 +131,3 @@ export interface FloodEvent extends Base {
   recorded: number;
   suppressed: number;
 }
-
-/** Counters a tracer keeps per phase (or session): what it could not record. */
-export interface TraceLoss {
-  /** Records the tracer had no room for (ring buffer full, trace file full). */
-  lost: number;
-  /** Calls counted but not recorded one by one (floods). */
-  suppressed: number;
-  /** Why the record is incomplete, in words (`trace truncated at 128 MiB`). */
-  notes: string[];
-}

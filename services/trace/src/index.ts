@@ -37,7 +37,6 @@ export type {
   ProcessExitEvent,
   SourcePortEvent,
   SpawnEvent,
-  TraceLoss,
   TracedEvent,
 } from './events.js';
 export { normalizePath, resolvePath } from './paths.js';

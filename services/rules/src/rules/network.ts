@@ -1,9 +1,10 @@
-import type { PhaseName, Severity } from '@vetbox/contracts';
+import { PhaseName, registrableDomain, type CanaryReport, type Severity } from '@vetbox/contracts';
+import { channelOf, type ChannelPattern } from '../channels.js';
 import type { Draft, Evidence, RuleContext } from '../context.js';
+import { withoutProfiling } from './exfiltration.js';
 import {
   binaryHost,
   hostMatches,
-  isExfilService,
   isIpLiteral,
   isLoopback,
   isPrivateAddress,
@@ -14,11 +15,9 @@ import {
   TOOLCHAIN_HOSTS,
 } from '../hosts.js';
 
-/** Everything seen in one phase about one destination host. */
+/** Everything seen about one destination host. */
 interface Destination {
-  phase: PhaseName;
   host: string;
-  evidence: Evidence[];
   looked: boolean;
   contacted: boolean;
   /** An upload: POST/PUT with a body, or raw bytes on a stream that is neither HTTP nor TLS. */
@@ -28,23 +27,38 @@ interface Destination {
   secured: boolean;
   ports: Set<number>;
   httpPaths: string[];
+  requests: { method: string; path: string }[];
+}
+
+/** Everything seen about one registrable domain (or one address): one finding. */
+interface DomainGroup {
+  domain: string;
+  phases: Set<PhaseName>;
+  hosts: Map<string, Destination>;
+  evidence: Evidence[];
 }
 
 const POOL_PORTS = new Set([3333, 4444, 5555, 7777, 14444, 45700]);
 const IGNORED_FAMILIES = new Set(['unix', 'netlink', 'packet']);
+/** More destination domains than this in one analysis is a flood: one finding holds them all. */
+export const FLOOD_DOMAINS = 30;
 
-function collectDestinations(ctx: RuleContext): Destination[] {
-  const map = new Map<string, Destination>();
+function collectGroups(ctx: RuleContext): DomainGroup[] {
+  const groups = new Map<string, DomainGroup>();
   const net = ctx.behavior.network;
   const own = new Set(['localhost', ctx.sandbox.hostname.toLowerCase()]);
   const ignore = (host: string) =>
     own.has(host) || host.endsWith('.arpa') || ctx.registryHosts.some((r) => hostMatches(host, r));
-  const at = (phase: PhaseName, host: string): Destination => {
-    const id = `${phase}\u0000${host}`;
-    let d = map.get(id);
+  const at = (phase: PhaseName, host: string, ev: Evidence): Destination => {
+    const domain = registrableDomain(host);
+    let g = groups.get(domain);
+    if (!g) groups.set(domain, (g = { domain, phases: new Set(), hosts: new Map(), evidence: [] }));
+    g.phases.add(phase);
+    g.evidence.push(ev);
+    let d = g.hosts.get(host);
     if (!d) {
-      d = { phase, host, evidence: [], looked: false, contacted: false, uploaded: false, rawSent: false, httpUpload: false, secured: false, ports: new Set(), httpPaths: [] };
-      map.set(id, d);
+      d = { host, looked: false, contacted: false, uploaded: false, rawSent: false, httpUpload: false, secured: false, ports: new Set(), httpPaths: [], requests: [] };
+      g.hosts.set(host, d);
     }
     return d;
   };
@@ -52,9 +66,7 @@ function collectDestinations(ctx: RuleContext): Destination[] {
   net.dns.forEach((q, index) => {
     const host = normalizeHost(q.name);
     if (ignore(host)) return;
-    const d = at(q.phase, host);
-    d.looked = true;
-    d.evidence.push({ kind: 'dns', index, summary: `DNS ${q.type} lookup of ${host}`, key: `dns:${host}` });
+    at(q.phase, host, { kind: 'dns', index, summary: `DNS ${q.type} lookup of ${host}`, key: `dns:${host}` }).looked = true;
   });
 
   net.connections.forEach((c, index) => {
@@ -64,53 +76,54 @@ function collectDestinations(ctx: RuleContext): Destination[] {
     // what was looked up. Port 53 of a public address is a hard-coded resolver and stays evidence.
     if (c.port === 53 && isPrivateAddress(c.address)) return;
     if (!c.hostname && isLoopback(c.address)) return;
+    // A connected UDP socket that never sent is not contact: glibc's getaddrinfo connects one to
+    // each answer to choose between IPv4 and IPv6 (RFC 6724), and sends nothing.
+    if (c.protocol === 'udp' && c.syscall === 'connect' && !c.sent && !c.sentBytes) return;
     const host = normalizeHost(c.hostname ?? c.address);
     if (ignore(host)) return;
-    const d = at(c.phase, host);
-    d.contacted = true;
-    if (c.port !== null) d.ports.add(c.port);
-    if (c.sent || (c.sentBytes ?? 0) > 0) d.rawSent = true;
     const dest = `${c.hostname ? `${c.hostname} (${c.address})` : c.address}:${c.port ?? '?'}`;
     const sent = c.sentBytes ? `, sent ${c.sentBytes} bytes` : '';
-    d.evidence.push({
+    const d = at(c.phase, host, {
       kind: 'connection',
       index,
       summary: `${ctx.describeProcess(c.pid)}: ${c.protocol.toUpperCase()} ${c.syscall ?? 'connect'} to ${dest} → ${c.result}${sent}`,
       key: `connection:${c.protocol}:${host}:${c.port ?? ''}`,
     });
+    d.contacted = true;
+    if (c.port !== null) d.ports.add(c.port);
+    if (c.sent || (c.sentBytes ?? 0) > 0) d.rawSent = true;
   });
 
   net.http.forEach((h, index) => {
     const host = normalizeHost(h.host);
     if (ignore(host)) return;
-    const d = at(h.phase, host);
-    d.contacted = true;
-    d.httpPaths.push(h.path);
-    if (!/^(GET|HEAD|OPTIONS)$/i.test(h.method) && (h.bodyBytes ?? h.bodyPreview.length) > 0) d.httpUpload = true;
     const path = h.path.split('?')[0] ?? h.path;
-    d.evidence.push({
+    const d = at(h.phase, host, {
       kind: 'http',
       index,
       summary: `${h.tls ? 'HTTPS' : 'HTTP'} ${h.method} ${host}${h.path}${h.bodyBytes ? ` (${h.bodyBytes}-byte body)` : ''}`,
       key: `http:${h.method}:${host}${ctx.stable(path)}`,
     });
+    d.contacted = true;
+    d.httpPaths.push(h.path);
+    d.requests.push({ method: h.method, path: h.path });
+    if (!/^(GET|HEAD|OPTIONS)$/i.test(h.method) && (h.bodyBytes ?? h.bodyPreview.length) > 0) d.httpUpload = true;
   });
 
   net.tls.forEach((t, index) => {
     const host = normalizeHost(t.sni);
     if (ignore(host)) return;
-    const d = at(t.phase, host);
+    const d = at(t.phase, host, { kind: 'tls', index, summary: `TLS handshake with ${host}`, key: `tls:${host}` });
     d.contacted = true;
     d.secured = true;
-    d.evidence.push({ kind: 'tls', index, summary: `TLS handshake with ${host}`, key: `tls:${host}` });
   });
 
   // Bytes on an HTTP or TLS stream are the request or the handshake: only the parsed HTTP
   // method and body say whether data was uploaded there.
-  for (const d of map.values()) {
-    d.uploaded = d.httpUpload || (d.rawSent && d.httpPaths.length === 0 && !d.secured);
+  for (const g of groups.values()) {
+    for (const d of g.hosts.values()) d.uploaded = d.httpUpload || (d.rawSent && d.httpPaths.length === 0 && !d.secured);
   }
-  return [...map.values()];
+  return [...groups.values()];
 }
 
 function releaseDownloadNote(ctx: RuleContext, d: Destination): string | undefined {
@@ -130,9 +143,6 @@ function releaseDownloadNote(ctx: RuleContext, d: Destination): string | undefin
 }
 
 function judge(ctx: RuleContext, d: Destination): { severity: Severity; detail: string } {
-  if (isExfilService(d.host)) {
-    return { severity: 'high', detail: `${d.host} is a service commonly used to collect stolen data (request bins, OAST, chat webhooks).` };
-  }
   if (looksLikeDnsTunnel(d.host)) {
     return { severity: 'high', detail: `The name ${d.host} carries a long encoded label: data can leave through the DNS query itself.` };
   }
@@ -179,24 +189,136 @@ function listeners(ctx: RuleContext): Draft[] {
   }));
 }
 
-/** network-activity: one finding per destination host and phase, plus listening sockets. */
+/**
+ * network-activity: one finding per destination domain (every lookup, connection and request
+ * under it an evidence row), or one for all of them when the package floods; destinations that
+ * are a known exfiltration channel are `exfiltration-channel` findings instead. Plus listening
+ * sockets.
+ */
 export function networkActivity(ctx: RuleContext): Draft[] {
   return [...destinationFindings(ctx), ...listeners(ctx)];
 }
 
+const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+
+/** The earliest phase of a group, in pipeline order. */
+function firstPhase(phases: Set<PhaseName>): PhaseName {
+  return PhaseName.options.find((p) => phases.has(p)) ?? [...phases][0]!;
+}
+
+function shortHost(host: string): string {
+  // DNS-tunnel names run to hundreds of characters: the title stays readable, evidence has it all.
+  return host.length > 64 ? `…${host.slice(-63)}` : host;
+}
+
+/** The worst host of a group decides its severity; the title names the host or counts the names. */
+function judgeGroup(ctx: RuleContext, g: DomainGroup): Draft {
+  const judged = [...g.hosts.values()].map((d) => ({ d, ...judge(ctx, d) }));
+  judged.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+  const worst = judged[0]!;
+  const phase = firstPhase(g.phases);
+  const contacted = judged.some((j) => j.d.contacted);
+  const verb = contacted ? 'Contacts' : 'Looks up';
+  const names = g.hosts.size;
+  const title = names === 1 ? `${verb} ${shortHost(worst.d.host)} during ${phase}` : `${verb} ${names} names under ${g.domain} during ${phase}`;
+  const detail = names === 1 ? worst.detail : `${names} names under ${g.domain} were looked up or contacted. Worst: ${worst.detail}`;
+  return { rule: 'network-activity', severity: worst.severity, phase, title, detail, evidence: g.evidence };
+}
+
 function destinationFindings(ctx: RuleContext): Draft[] {
-  return collectDestinations(ctx).map((d) => {
-    const { severity, detail } = judge(ctx, d);
-    const verb = d.contacted ? 'Contacts' : 'Looks up';
-    // DNS-tunnel names run to hundreds of characters: the title stays readable, evidence has it all.
-    const host = d.host.length > 64 ? `…${d.host.slice(-63)}` : d.host;
-    return {
+  const groups = collectGroups(ctx);
+  const channels: Draft[] = [];
+  const plain: DomainGroup[] = [];
+  const leaks = ctx.input.canaries.map(withoutProfiling).filter((c) => c.leaked);
+  const sentAnything = groups.some((g) => [...g.hosts.values()].some((d) => d.uploaded)) || leaks.length > 0;
+  for (const g of groups) {
+    const channel = channelOfGroup(g);
+    if (channel) channels.push(channelFinding(g, channel, leaks, sentAnything));
+    else plain.push(g);
+  }
+  if (plain.length <= FLOOD_DOMAINS) return [...channels, ...plain.map((g) => judgeGroup(ctx, g))];
+  // A flood: one finding, every row kept; the worst destination decides the severity.
+  const judged = plain.map((g) => judgeGroup(ctx, g)).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+  const phases = new Set(plain.flatMap((g) => [...g.phases]));
+  const rows = plain.reduce((n, g) => n + g.evidence.length, 0);
+  const top = plain
+    .map((g) => [g.domain, g.evidence.length] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([d, n]) => `${d} (${n})`);
+  return [
+    ...channels,
+    {
       rule: 'network-activity',
-      severity,
-      phase: d.phase,
-      title: `${verb} ${host} during ${d.phase}`,
-      detail,
-      evidence: d.evidence,
-    };
-  });
+      severity: judged[0]!.severity,
+      phase: firstPhase(phases),
+      title: `Floods the network: ${plain.length} destinations during ${firstPhase(phases)}`,
+      detail: `${rows} lookups, connections and requests to ${plain.length} domains; most to ${top.join(', ')}. Worst: ${judged[0]!.title}: ${judged[0]!.detail}`,
+      evidence: plain.flatMap((g) => g.evidence),
+    },
+  ];
+}
+
+function channelOfGroup(g: DomainGroup): ChannelPattern | undefined {
+  for (const d of g.hosts.values()) {
+    for (const r of d.requests) {
+      const c = channelOf(d.host, r);
+      if (c) return c;
+    }
+  }
+  for (const d of g.hosts.values()) {
+    const c = channelOf(d.host);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+const PROFILING = new Set(['ip-lookup', 'geolocation']);
+
+/**
+ * exfiltration-channel: a destination that is a known channel for stolen data, named. What the
+ * machine sent there decides how much it weighs: a planted credential, the persona or the
+ * environment makes it critical; any upload high; a public-IP or geolocation lookup is low
+ * alone and medium when the package also sent data somewhere (victim profiling before a send).
+ */
+function channelFinding(g: DomainGroup, channel: ChannelPattern, leaks: CanaryReport[], sentAnything: boolean): Draft {
+  const hosts = [...g.hosts.values()];
+  const phase = firstPhase(g.phases);
+  const uploaded = hosts.some((d) => d.uploaded);
+  const contacted = hosts.some((d) => d.contacted);
+  const leaked = leaks.filter((c) => c.evidence.some((e) => registrableDomain(normalizeHost(e.destination)) === g.domain));
+  const what = [...new Set(leaked.map((c) => (c.kind === 'identity' ? c.planted : c.kind === 'environment' ? 'the environment' : `a ${c.kind} credential`)))];
+  let severity: Severity;
+  let detail: string;
+  if (what.length > 0) {
+    severity = 'critical';
+    detail = `${capitalize(channel.name)} received ${what.join(', ')} from the sandbox.`;
+  } else if (PROFILING.has(channel.kind)) {
+    severity = sentAnything ? 'medium' : 'low';
+    detail = sentAnything
+      ? `The package asked ${channel.name} (${g.domain}) where the machine is and also sent data out: victim profiling before a send.`
+      : `The package asked ${channel.name} (${g.domain}) for the machine's public address or location; nothing else left.`;
+  } else if (uploaded) {
+    severity = 'high';
+    detail = `Data was sent to ${channel.name} (${g.domain}).`;
+  } else if (channel.kind === 'out-of-band') {
+    severity = 'high';
+    detail = `${capitalize(channel.name)} logs every lookup of its names: the lookup itself tells the attacker the code ran (and its labels can carry data).`;
+  } else {
+    severity = 'medium';
+    detail = `${capitalize(channel.name)} (${g.domain}) was ${contacted ? 'contacted' : 'looked up'}; nothing was seen being sent.`;
+  }
+  const verb = uploaded || what.length > 0 ? 'Sends to' : contacted ? 'Contacts' : 'Looks up';
+  return {
+    rule: 'exfiltration-channel',
+    severity,
+    phase,
+    title: `${verb} ${channel.name} (${g.domain}) during ${phase}`,
+    detail: `${detail} Channel pattern "${channel.id}" (source: ${channel.source}).`,
+    evidence: g.evidence,
+  };
+}
+
+function capitalize(s: string): string {
+  return s[0]!.toUpperCase() + s.slice(1);
 }

@@ -1,14 +1,51 @@
 'use strict';
-// Runs one traced phase inside the sandbox, as root (started by `docker exec`, itself untraced).
-// strace runs the command as the unprivileged user and writes the trace to /trace (root only).
+// Runs one traced phase inside the sandbox, as root. The host drops the spec into the spool; the
+// workstation's sshd listener (image/src/init.c) starts this driver, whose stdout is the
+// container log the host reads the result from. It looks like what it stands for in ps: sshd's
+// privileged half of the user's login ("sshd: <user> [priv]"). The command runs in a login
+// session on a terminal (the session helper: "sshd: <user>@pts/N" → "-bash" → command), under
+// strace when the spec has strace arguments (strace then drops to the user itself).
 // After the command exits, detached children are followed for a grace period; whatever still
-// runs then is recorded (ps) and killed. A wall-clock deadline covers command + grace.
-// Prints one result line prefixed with @@VETBOX@@ on stdout.
+// runs then is recorded and killed. A wall-clock deadline covers command + grace.
+// Prints one result line prefixed with @@VETBOX@@ (with the spec's requestId) on stdout.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 
-const spec = JSON.parse(Buffer.from(process.argv[2], 'base64').toString('utf8'));
+const SESSION_HELPER = '/usr/lib/systemd/systemd';
+/** pids of the workstation's stand-in processes (some run as the user): never leftovers. */
+const STANDIN_PIDS = '/root/.local/state/standins';
+
+function readSpec(arg) {
+  if (!arg.startsWith('/')) return JSON.parse(Buffer.from(arg, 'base64').toString('utf8'));
+  const spec = JSON.parse(fs.readFileSync(arg, 'utf8'));
+  fs.rmSync(arg, { force: true });
+  // Triggers ("<id>.go") of earlier phases: Docker is long done with them.
+  const dir = require('node:path').dirname(arg);
+  for (const f of fs.readdirSync(dir)) {
+    try { if (f.endsWith('.go') && Date.now() - fs.statSync(`${dir}/${f}`).mtimeMs > 10_000) fs.rmSync(`${dir}/${f}`); } catch {}
+  }
+  return spec;
+}
+const spec = readSpec(process.argv[2]);
+disguise(`sshd: ${spec.user} [priv]`);
+
+function disguise(title) {
+  process.title = title;
+  // process.title also renames the thread (comm) to the whole title; sshd's comm is "sshd".
+  try { fs.writeFileSync(`/proc/self/task/${process.pid}/comm`, 'sshd'); } catch {}
+}
 const TAIL = spec.tailBytes || 8192;
+
+// Output went to a terminal: \r\n for \n (onlcr), colours, spinners and progress bars redrawn
+// in place. The report keeps each line as it was left on the screen, without escape sequences.
+const ESCAPES = /\x1b\[[0-9;?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]/g;
+function rendered(text) {
+  return text.replace(/\r\n/g, '\n').split('\n').map((line) => {
+    const shown = line.split(/\r|\x1b\[1?G/).map((part) => part.replace(ESCAPES, '')).filter((part) => part !== '');
+    return shown.length > 0 ? shown[shown.length - 1] : '';
+  }).join('\n');
+}
 
 function tail() {
   let buf = Buffer.alloc(0);
@@ -17,7 +54,7 @@ function tail() {
       buf = Buffer.concat([buf, chunk]);
       if (buf.length > TAIL * 2) buf = buf.subarray(buf.length - TAIL);
     },
-    text() { return buf.subarray(Math.max(0, buf.length - TAIL)).toString('utf8'); },
+    text() { return rendered(buf.subarray(Math.max(0, buf.length - TAIL)).toString('utf8')); },
   };
 }
 
@@ -47,6 +84,14 @@ function alive(pid) {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch { return false; }
 }
+function standins() {
+  try { return new Set(fs.readFileSync(STANDIN_PIDS, 'utf8').split('\n').filter(Boolean).map(Number)); } catch { return new Set(); }
+}
+// The session leader ("-bash") and the workstation's own user processes ("systemd --user" and
+// its "(sd-pam)" child) are not the package's. The command itself is the leader's child: only
+// the stand-ins' children are skipped.
+const keep = new Set();
+const standinPids = new Set();
 // Read from /proc rather than spawning ps: under a fork bomb the pids limit leaves no room to spawn.
 function userProcesses() {
   const procs = [];
@@ -57,6 +102,7 @@ function userProcesses() {
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)[1]);
       if (uid !== spec.uid) continue;
       const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)[1]);
+      if (keep.has(Number(name)) || standinPids.has(ppid)) continue;
       const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
       const state = /^State:\s+(\S)/m.exec(status)[1];
       if (state === 'Z') continue;
@@ -79,38 +125,86 @@ async function killUserProcesses() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const signalName = (n) => Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0] ?? `SIG${n}`;
+
+/**
+ * Starts the session helper: fd 3 carries the spec (and, when closed, the hang-up), fd 4 reports
+ * the session leader ("leader N"), the launched process ("pid N") and its end ("exit N" / "signal N").
+ */
+function startSession(argv, asRoot) {
+  const fields = ['VBS1', spec.uid, spec.gid, spec.user, spec.cwd, spec.loginHost || '', asRoot ? 1 : 0,
+    argv.length, ...argv, Object.keys(spec.env).length, ...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), 'END'];
+  const child = spawn(SESSION_HELPER, [], {
+    argv0: `sshd: ${spec.user}@pts/0000`,
+    cwd: '/',
+    env: {},
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  child.stdio[3].on('error', () => {});
+  child.stdio[3].write(fields.map(String).join('\0') + '\0');
+  const events = { pid: null, end: null };
+  let buf = '';
+  child.stdio[4].on('error', () => {});
+  child.stdio[4].setEncoding('utf8');
+  child.stdio[4].on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const [kind, value] = buf.slice(0, nl).split(' ');
+      buf = buf.slice(nl + 1);
+      if (kind === 'leader') keep.add(Number(value));
+      else if (kind === 'pid') events.pid = Number(value);
+      else if (kind === 'exit' && !events.end) events.end = { code: Number(value), signal: null };
+      else if (kind === 'signal' && !events.end) events.end = { code: null, signal: signalName(Number(value)) };
+    }
+  });
+  return { child, events, hangUp: () => child.stdio[3].end() };
+}
 
 async function main() {
   const before = limitCounters();
   const startedAtMs = Date.now();
   const deadline = startedAtMs + spec.timeoutMs;
-  const args = [...spec.straceArgs, '-o', spec.tracePath, '-u', spec.user, '--', ...spec.cmd];
-  const strace = spawn('strace', args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const pid of standins()) { keep.add(pid); standinPids.add(pid); }
+  const traced = Array.isArray(spec.straceArgs) && spec.straceArgs.length > 0;
+  const argv = traced ? ['strace', ...spec.straceArgs, '-o', spec.tracePath, '-u', spec.user, '--', ...spec.cmd] : spec.cmd;
+  const session = startSession(argv, traced);
   const out = tail(); const err = tail();
-  strace.stdout.on('data', (c) => out.push(c));
-  strace.stderr.on('data', (c) => err.push(c));
-  let straceExit = null;
-  const exited = new Promise((resolve) => strace.on('close', (code, signal) => { straceExit = { code, signal }; resolve(); }));
-  strace.on('error', (e) => { err.push(Buffer.from(String(e))); });
+  session.child.stdout.on('data', (c) => out.push(c));
+  session.child.stderr.on('data', (c) => err.push(c));
+  let sessionClosed = false;
+  const closed = new Promise((resolve) => session.child.on('close', () => { sessionClosed = true; resolve(); }));
+  session.child.on('error', (e) => { err.push(Buffer.from(String(e))); });
+  const { events } = session;
 
-  // The traced command is strace's child. strace also forks short-lived probe children at
-  // startup (as root, before any trace output): the real one is known by the user's uid or by
-  // trace output existing. When strace has no live child left, the command has exited; what it
-  // left running was re-parented away and is still traced (-f).
+  // Under strace, the launched process is strace and the command is its child: when strace has
+  // no live child left, the command has exited; what it left running was re-parented away and
+  // is still traced (-f), and strace ends when the last of it does. strace also forks
+  // short-lived probe children at startup (as root, before any trace output): the real one is
+  // known by the user's uid or by trace output existing. Without strace, the launched process is
+  // the command itself and its end is reported directly.
   let started = false;
   const traceSize = () => { try { return fs.statSync(spec.tracePath).size; } catch { return 0; } };
   let mainExitedAtMs = null;
   let timedOut = false;
   let leftover = [];
   let killed = false;
-  while (straceExit === null) {
+  while (!sessionClosed) {
     const now = Date.now();
-    // Order matters: trace output proves the real child was forked, so the children listed
-    // after that check include it for as long as it lives.
-    const tracing = started || traceSize() > 0;
-    const kids = childrenOf(strace.pid).filter(alive);
-    started = tracing || kids.some((k) => uidOf(k) === spec.uid);
-    if (mainExitedAtMs === null && tracing && kids.length === 0) mainExitedAtMs = now;
+    let mainExited;
+    if (traced) {
+      // Order matters: trace output proves the real child was forked, so the children listed
+      // after that check include it for as long as it lives.
+      const tracing = started || traceSize() > 0;
+      const kids = events.pid === null ? [] : childrenOf(events.pid).filter(alive);
+      started = tracing || kids.some((k) => uidOf(k) === spec.uid);
+      mainExited = events.end !== null || (tracing && events.pid !== null && kids.length === 0);
+    } else {
+      mainExited = events.end !== null;
+    }
+    if (mainExitedAtMs === null && mainExited) mainExitedAtMs = now;
+    const allEnded = events.end !== null && (traced || userProcesses().length === 0);
+    if (allEnded) break;
     const graceOver = mainExitedAtMs !== null && now >= mainExitedAtMs + spec.graceMs;
     if (now >= deadline || graceOver) {
       // Out of time only if the command itself was still running; leftovers are recorded either way.
@@ -118,12 +212,16 @@ async function main() {
       leftover = userProcesses().slice(0, 200);
       killed = leftover.length > 0;
       await killUserProcesses();
-      await Promise.race([exited, sleep(5000)]);
-      if (straceExit === null) { strace.kill('SIGKILL'); await Promise.race([exited, sleep(2000)]); }
+      for (let i = 0; i < 100 && events.end === null && !sessionClosed; i++) await sleep(50);
+      if (events.end === null && events.pid !== null) { try { process.kill(events.pid, 'SIGKILL'); } catch {} }
       break;
     }
-    await Promise.race([exited, sleep(mainExitedAtMs === null ? 50 : 100)]);
+    await Promise.race([closed, sleep(mainExitedAtMs === null ? 50 : 100)]);
   }
+  for (let i = 0; i < 40 && events.end === null && !sessionClosed; i++) await sleep(50);
+  session.hangUp();
+  await Promise.race([closed, sleep(3000)]);
+  if (!sessionClosed) { session.child.kill('SIGKILL'); await Promise.race([closed, sleep(2000)]); }
   const endedAtMs = Date.now();
   const after = limitCounters();
   let traceBytes = 0;
@@ -132,8 +230,8 @@ async function main() {
     startedAtMs,
     durationMs: endedAtMs - startedAtMs,
     commandMs: (mainExitedAtMs ?? endedAtMs) - startedAtMs,
-    exitCode: straceExit ? straceExit.code : null,
-    signal: straceExit ? straceExit.signal : null,
+    exitCode: events.end ? events.end.code : null,
+    signal: events.end ? events.end.signal : null,
     timedOut,
     leftover,
     killed,
@@ -146,9 +244,10 @@ async function main() {
   finish(result, 0);
 }
 
-// Exit as soon as the result is written: timers of lost races must not hold the exec open.
+// Exit as soon as the result is written: timers of lost races must not hold the process open.
 function finish(result, code) {
-  process.stdout.write('@@VETBOX@@' + JSON.stringify(result) + '\n', () => process.exit(code));
+  process.stdout.write('@@VETBOX@@' + JSON.stringify({ requestId: spec.requestId, ...result }) + '\n', () => process.exit(code));
 }
 
+process.on('uncaughtException', (e) => finish({ driverError: String((e && e.stack) || e) }, 1));
 main().catch((e) => finish({ driverError: String((e && e.stack) || e) }, 1));

@@ -1,4 +1,4 @@
-// Bundle entry point: the sinkhole container runs this file (see main.ts).
+// Bundle entry point of the listeners (see main.ts); the launcher starts them.
 import { main } from './main.js';
 
 main(process.argv.slice(2));

@@ -1,45 +1,36 @@
 /**
- * The sinkhole process. Runs inside the sinkhole container (bundled to one file, no install):
- * `node sinkhole.cjs <config.json>` sets up the namespace and serves; `node sinkhole.cjs --dump
- * <control.sock>` prints the capture recorded so far (used through `docker exec`).
+ * The sinkhole's listeners. Run inside the router namespace by the launcher (`node sinkhole.cjs
+ * --serve <config.json>`), or in place on the host loopback by unit tests (`serve()` with
+ * `skipNetworkSetup`).
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import net from 'node:net';
+import { AddressBook } from './addresses.js';
+import { READY_LINE, failStartup, type SinkholeServerConfig } from './config.js';
 import { OriginalDestinations } from './conntrack.js';
-import { ANSWER_RANGE, FakeAddressPool, startDnsServers } from './dns.js';
-import { setupNetwork, type Ports } from './netsetup.js';
+import { startDnsServers } from './dns.js';
 import { Recorder } from './recorder.js';
-import type { CannedResponse } from './responses.js';
+import { NO_CREDENTIALS } from './services.js';
 import { CatchAll } from './streams.js';
 import { LeafMinter } from './tls.js';
 
-export interface SinkholeServerConfig {
-  caCertPem: string;
-  caKeyPem: string;
-  ports: Ports;
-  controlSocket: string;
-  canned: CannedResponse[];
-  /** Skip ip/iptables (unit tests on the host loopback). */
-  skipNetworkSetup?: boolean;
-}
+export type { NetworkPersona, SinkholeServerConfig } from './config.js';
 
-export const READY_LINE = 'VETBOX_SINKHOLE_READY';
-/** Written beside the control socket when startup fails, for the controller to report. */
-export const STARTUP_ERROR_FILE = 'startup-error.txt';
-
-export async function serve(config: SinkholeServerConfig): Promise<{ recorder: Recorder; close: () => void }> {
-  if (!config.skipNetworkSetup) setupNetwork(config.ports);
-  const recorder = new Recorder(ANSWER_RANGE);
-  const pool = new FakeAddressPool();
+/** The listeners and the capture (runs in the router namespace, or in place for unit tests). */
+export async function serve(config: SinkholeServerConfig): Promise<{ recorder: Recorder; book: AddressBook; close: () => void }> {
+  const recorder = new Recorder();
+  const persona = config.persona;
+  const book = new AddressBook(persona ? { hostname: persona.hostname, address: persona.lan.address, address6: persona.lan.address6, gateway: persona.lan.gateway } : undefined);
   const catchAll = new CatchAll({
     recorder,
-    pool,
+    book,
     originals: new OriginalDestinations(),
     minter: new LeafMinter(config.caCertPem, config.caKeyPem),
     canned: config.canned,
+    ...(persona ? { identity: persona } : {}),
+    credentials: config.credentials ?? NO_CREDENTIALS,
   });
-  await startDnsServers(config.ports.dns, pool, recorder);
+  await startDnsServers(config.ports.dns, book, recorder);
   await catchAll.listenTcp(config.ports.tcp);
   await catchAll.listenUdp(config.ports.udp);
   rmSync(config.controlSocket, { force: true });
@@ -48,36 +39,18 @@ export async function serve(config: SinkholeServerConfig): Promise<{ recorder: R
     socket.end(JSON.stringify(recorder.snapshot()));
   });
   await new Promise<void>((resolve) => control.listen(config.controlSocket, resolve));
-  return { recorder, close: () => control.close() };
-}
-
-function dump(socketPath: string): void {
-  const socket = net.connect(socketPath);
-  socket.pipe(process.stdout);
-  socket.on('error', (err) => {
-    process.stderr.write(`dump failed: ${err.message}\n`);
-    process.exitCode = 1;
-  });
+  return { recorder, book, close: () => control.close() };
 }
 
 export function main(argv: string[]): void {
-  if (argv[0] === '--dump') return dump(argv[1] ?? '');
-  const config = JSON.parse(readFileSync(argv[0] ?? '', 'utf8')) as SinkholeServerConfig;
+  const configPath = (argv[0] === '--serve' ? argv[1] : argv[0]) ?? '';
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as SinkholeServerConfig;
   process.on('SIGTERM', () => process.exit(0));
   // Last line of defence against hostile input: log and keep recording.
   process.on('uncaughtException', (err) => process.stderr.write(`sinkhole error: ${err.stack ?? err.message}\n`));
   process.on('unhandledRejection', (err) => process.stderr.write(`sinkhole rejection: ${String(err)}\n`));
   serve(config).then(
     () => process.stdout.write(`${READY_LINE}\n`),
-    (err: unknown) => {
-      const text = `sinkhole failed to start: ${err instanceof Error ? err.stack : String(err)}\n`;
-      process.stderr.write(text);
-      try {
-        writeFileSync(path.join(path.dirname(config.controlSocket), STARTUP_ERROR_FILE), text);
-      } catch {
-        // nothing more to do: the controller times out without the detail
-      }
-      process.exit(1);
-    },
+    (err: unknown) => failStartup(config.controlSocket, err, writeFileSync),
   );
 }

@@ -31,7 +31,6 @@ export class Recorder {
   private kept = 0;
   dropped = 0;
 
-  constructor(private readonly answerRange: string) {}
 
   addDns(entry: SinkholeDns): void {
     if (this.dns.length >= MAX_DNS) {
@@ -83,8 +82,6 @@ export class Recorder {
         })),
         dataBase64: Buffer.concat(data).toString('base64'),
       })),
-      answerAddress: undefined,
-      answerRange: this.answerRange,
       dropped: this.dropped,
     };
   }

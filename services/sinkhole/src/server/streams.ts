@@ -3,18 +3,22 @@ import http from 'node:http';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import type { OriginalDestinations } from './conntrack.js';
-import type { FakeAddressPool } from './dns.js';
+import type { AddressBook } from './addresses.js';
+import { familyOf, type OriginalDestinations } from './conntrack.js';
 import type { LiveHttp, LiveStream, Recorder } from './recorder.js';
 import { plausibleResponse, type CannedResponse } from './responses.js';
+import { liveServiceAnswer, type KnownCredentials, type PublicIdentity } from './services.js';
 import { parseClientHelloSni, tlsRecordMissing, type LeafMinter } from './tls.js';
 
 export interface StreamContext {
   recorder: Recorder;
   originals: OriginalDestinations;
-  pool: FakeAddressPool;
+  book: AddressBook;
   minter: LeafMinter;
   canned: CannedResponse[];
+  /** The persona's public face: "what is my IP", geolocation and token-validation answers. */
+  identity?: PublicIdentity;
+  credentials: KnownCredentials;
 }
 
 const IDLE_MS = 30_000;
@@ -104,17 +108,17 @@ export class CatchAll {
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '0.0.0.0', () => resolve());
+      server.listen({ port, host: '::', ipv6Only: false }, () => resolve());
     });
   }
 
   listenUdp(port: number): Promise<void> {
     const flows = new Map<string, LiveStream>();
     // A large receive buffer (capped by the kernel's rmem_max) loses less of a flood.
-    const udp = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+    const udp = dgram.createSocket({ type: 'udp6', ipv6Only: false, recvBufferSize: 4 * 1024 * 1024 });
     udp.on('error', () => {});
     udp.on('message', (msg, rinfo) => {
-      void this.ctx.originals.lookup('udp', port, rinfo.port).then((found) => {
+      void this.ctx.originals.lookup('udp', port, rinfo.port, familyOf(rinfo.address)).then((found) => {
         const dst = found ?? { address: '127.0.0.1', port };
         // One record per flow (source port → destination), not per datagram: a flood stays small.
         const key = `${rinfo.port}>${dst.address}:${dst.port}`;
@@ -129,12 +133,12 @@ export class CatchAll {
     });
     return new Promise((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(port, '0.0.0.0', () => resolve());
+      udp.bind(port, '::', () => resolve());
     });
   }
 
   private newRecord(protocol: 'tcp' | 'udp', srcPort: number, dst: { address: string; port: number }): LiveStream['record'] {
-    const hostname = this.ctx.pool.nameOf(dst.address);
+    const hostname = this.ctx.book.nameOf(dst.address);
     return { t: Date.now(), protocol, srcPort, dst, kind: 'raw', http: [], bytes: 0, ...(hostname ? { hostname } : {}) };
   }
 
@@ -142,7 +146,7 @@ export class CatchAll {
     socket.on('error', () => socket.destroy());
     socket.setTimeout(IDLE_MS, () => socket.destroy());
     const srcPort = socket.remotePort ?? 0;
-    const dst = (await this.ctx.originals.lookup('tcp', listenPort, srcPort)) ?? {
+    const dst = (await this.ctx.originals.lookup('tcp', listenPort, srcPort, familyOf(socket.remoteAddress))) ?? {
       address: socket.localAddress ?? '127.0.0.1',
       port: socket.localPort ?? listenPort,
     };
@@ -221,6 +225,24 @@ export class CatchAll {
     socket.resume();
   }
 
+  /** A canned answer wins (tests stage payloads with it); then the live services. */
+  private liveAnswer(entry: LiveHttp, host: string, stream: LiveStream | undefined) {
+    const barePath = entry.path.split('?')[0] ?? entry.path;
+    if (this.ctx.canned.some((c) => c.path === barePath && (c.host === undefined || c.host.toLowerCase() === host))) return undefined;
+    return liveServiceAnswer(
+      {
+        method: entry.method,
+        host,
+        path: entry.path,
+        headers: entry.headers,
+        body: Buffer.concat(entry.body),
+        family: stream && stream.record.dst.address.includes(':') ? 6 : 4,
+      },
+      this.ctx.identity,
+      this.ctx.credentials,
+    );
+  }
+
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const live = this.streamOf.get(req.socket as unknown as Duplex);
     const host = req.headers.host ?? live?.record.sni ?? live?.record.hostname ?? live?.record.dst.address ?? '';
@@ -237,11 +259,14 @@ export class CatchAll {
     req.on('data', (chunk: Buffer) => this.ctx.recorder.appendBody(entry, chunk));
     req.on('error', () => res.destroy());
     req.on('end', () => {
-      const answer = plausibleResponse(host, entry.path, this.ctx.canned, entry.headers.accept);
+      const bareHost = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+      const service = this.liveAnswer(entry, bareHost, live);
+      const answer = service ?? plausibleResponse(host, entry.path, this.ctx.canned, entry.headers.accept);
       res.writeHead(answer.status, {
         'content-type': answer.contentType,
         'content-length': Buffer.byteLength(answer.body),
         server: 'nginx',
+        ...(service?.headers ?? {}),
       });
       res.end(answer.body);
     });

@@ -87,22 +87,34 @@ export class LeafMinter {
   }
 }
 
-/** A fresh CA for one analysis (host side). The sandbox trusts the certificate only. */
-export function createAnalysisCa(analysisId: string): { certPem: string; keyPem: string } {
+/**
+ * What the sandbox's extra trusted root says it is: the TLS-inspection root of a corporate proxy,
+ * as installed on company laptops (its subject as Zscaler's own root carries it). A laptop that
+ * trusts such a root and sees every site's certificate issued by it is ordinary; a root named
+ * after an analysis tool would not be.
+ */
+export const CA_SUBJECT = [
+  { name: 'countryName', value: 'US' },
+  { name: 'stateOrProvinceName', value: 'California' },
+  { name: 'localityName', value: 'San Jose' },
+  { name: 'organizationName', value: 'Zscaler Inc.' },
+  { name: 'organizationalUnitName', value: 'Zscaler Inc.' },
+  { name: 'commonName', value: 'Zscaler Root CA' },
+  { name: 'emailAddress', value: 'support@zscaler.com' },
+];
+
+/** A fresh CA key for one analysis (host side). The sandbox trusts the certificate only. */
+export function createAnalysisCa(): { certPem: string; keyPem: string } {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  cert.serialNumber = '01' + crypto.randomBytes(15).toString('hex');
-  const now = Date.now();
-  cert.validity.notBefore = new Date(now - 24 * 3600_000);
-  cert.validity.notAfter = new Date(now + 30 * 24 * 3600_000);
-  const subject = [
-    { name: 'commonName', value: `vetbox sinkhole CA ${analysisId.slice(0, 32)}` },
-    { name: 'organizationName', value: 'vetbox' },
-  ];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
+  cert.serialNumber = '00' + crypto.randomBytes(8).toString('hex');
+  // A root installed years ago and valid for decades, like the real one.
+  cert.validity.notBefore = new Date('2014-12-19T00:44:57Z');
+  cert.validity.notAfter = new Date('2042-10-04T00:44:57Z');
+  cert.setSubject(CA_SUBJECT);
+  cert.setIssuer(CA_SUBJECT);
   cert.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },

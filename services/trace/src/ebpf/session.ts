@@ -43,13 +43,22 @@ interface Proc {
   cwd: string | null;
   fds: Map<number, FdEntry>;
   exited: boolean;
+  /**
+   * The harness's own processes running as the sandbox user, whose events are not the package's:
+   * 'setup' was first seen before any mark (the workstation's user daemons, started while the
+   * sandbox was prepared), for good; 'launcher' was first seen after a mark without a fork and has
+   * not exec'd yet (the login session's "-bash" that starts the command), and so are its forks
+   * until they exec: the first exec is the phase's command.
+   */
+  harness?: 'setup' | 'launcher';
 }
 
 /**
  * Turns an eBPF session (one container, every phase) into tracer-neutral events, each tagged
  * with its phase: a process belongs to the phase whose command started it, wherever its events
- * fall in time; a process first seen without a fork is a phase's command (the harness that
- * starts it is not traced), and the latest mark says which phase.
+ * fall in time; a process first seen without a fork starts a phase's command (its first exec is
+ * the command; until then it is the harness's launcher, not recorded), and the latest mark says
+ * which phase. Processes seen before the first mark are the harness's and never recorded.
  *
  * User space does what the kernel side leaves out: the cwd of each process (inherited at fork,
  * changed by chdir), fd → path from open/dup/close (copied at fork, close-on-exec honoured), paths
@@ -100,14 +109,16 @@ export class EbpfSession {
   }
 
   private emit(proc: Proc, event: TracedEvent): void {
+    if (proc.harness !== undefined) return;
     this.out.push({ phase: proc.phase, event });
   }
 
-  private procOf(pid: number): Proc {
+  private procOf(pid: number, tMs: number): Proc {
     let p = this.procs.get(pid);
     if (p === undefined) {
-      // First seen without a fork: the command of the current phase.
-      p = { phase: this.phase, cwd: this.opts.phaseCwd?.(this.phase) ?? null, fds: new Map(), exited: false };
+      // First seen without a fork: what starts the current phase's command, in its directory.
+      const harness = this.marks.length === 0 ? 'setup' : 'launcher';
+      p = { phase: this.phase, cwd: this.opts.phaseCwd?.(this.phase) ?? null, fds: new Map(), exited: false, harness };
       this.procs.set(pid, p);
     }
     return p;
@@ -145,19 +156,25 @@ export class EbpfSession {
     const o = r.at + 40;
     const child = r.buf.readUInt32LE(o);
     const thread = r.buf.readUInt32LE(o + 16) === 1;
-    const parent = this.procOf(r.pid);
     const tMs = this.ms(r.ts);
+    const parent = this.procOf(r.pid, tMs);
     if (thread) {
       this.emit(parent, { kind: 'call', pid: r.pid, tMs, syscall: 'clone' });
       return;
     }
     // A pid reused after an exit starts afresh.
-    this.procs.set(child, { phase: parent.phase, cwd: parent.cwd, fds: new Map(parent.fds), exited: false });
+    this.procs.set(child, { phase: parent.phase, cwd: parent.cwd, fds: new Map(parent.fds), exited: false, ...(parent.harness !== undefined ? { harness: parent.harness } : {}) });
     this.emit(parent, { kind: 'spawn', pid: r.pid, tMs, child, syscall: 'clone' });
   }
 
   private exec(r: VbtRecord): void {
-    const proc = this.procOf(r.pid);
+    const tMs = this.ms(r.ts);
+    const proc = this.procOf(r.pid, tMs);
+    if (proc.harness === 'launcher') {
+      // The launcher's first exec: from here on this process is the phase's command.
+      delete proc.harness;
+      if (proc.cwd !== null) this.emit(proc, { kind: 'cwd', pid: r.pid, tMs, path: proc.cwd });
+    }
     const stdioSocket = r.buf.readUInt32LE(r.at + 44) === 1;
     let path = '';
     let argv: string[] = [];
@@ -178,7 +195,7 @@ export class EbpfSession {
   }
 
   private exit(r: VbtRecord): void {
-    const proc = this.procOf(r.pid);
+    const proc = this.procOf(r.pid, this.ms(r.ts));
     const status = r.buf.readUInt32LE(r.at + 40);
     const sig = status & 0x7f;
     proc.exited = true;
@@ -194,7 +211,7 @@ export class EbpfSession {
 
   private flood(r: VbtRecord): void {
     const o = r.at + 40;
-    this.emit(this.procOf(r.pid), {
+    this.emit(this.procOf(r.pid, this.ms(r.ts)), {
       kind: 'flood',
       pid: r.pid,
       tMs: this.ms(r.ts),
@@ -207,11 +224,11 @@ export class EbpfSession {
   private syscall(r: VbtRecord): void {
     const spec = SYSCALLS[r.sys];
     if (spec === undefined || spec.name === '') return;
-    const proc = this.procOf(r.pid);
+    const tMs = this.ms(r.ts);
+    const proc = this.procOf(r.pid, tMs);
     const syscall = spec.name;
     const ret = retOf(r);
     const result = ret < 0 ? errnoName(-ret) : 'ok';
-    const tMs = this.ms(r.ts);
     const pid = r.pid;
     const fields = fieldsOf(r);
     const str = (arg: number): string | null => {

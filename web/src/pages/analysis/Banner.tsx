@@ -20,7 +20,7 @@ export function Banner({ analysis, report }: { analysis: AnalysisSummary; report
           {report ? <span className="score">score {report.score}/100</span> : null}
         </h1>
         <p className="reason" data-testid="verdict-reason">
-          {report?.summary ?? analysis.summary ?? analysis.error?.message ?? (analysis.status === 'completed' ? '' : `Analysis ${analysis.status}.`)}
+          {report?.summary ?? analysis.summary ?? waitingText(analysis.waitingFor) ?? analysis.error?.message ?? (analysis.status === 'completed' ? '' : `Analysis ${analysis.status}.`)}
         </p>
       </div>
       {report && <Exports analysis={analysis} report={report} />}
@@ -54,4 +54,12 @@ function Exports({ analysis, report }: { analysis: AnalysisSummary; report: Repo
       </button>
     </div>
   );
+}
+
+const DEPENDENCY_NAMES: Record<string, string> = { docker: 'Docker', postgres: 'PostgreSQL', redis: 'Redis' };
+
+/** An outage costs time, not a verdict: say what the analysis waits for. */
+function waitingText(waitingFor: string[] | undefined): string | undefined {
+  if (!waitingFor?.length) return undefined;
+  return `Waiting for ${waitingFor.map((d) => DEPENDENCY_NAMES[d] ?? d).join(' and ')}: the analysis runs as soon as it answers again.`;
 }

@@ -10,4 +10,3 @@ export { defaultArchiveLimits, type ArchiveLimits } from './limits.js';
 export { checkZipEntry, iterateZip, openEntryStream, openZip, scanArchive, type ArchiveFormat, type ArchiveScan, type CapturePredicate, type ScanOptions } from './scan.js';
 export { publishHistory, npmHistory, pypiHistory, type PublishHistory, type HistoryOptions } from './history.js';
 export type { FetchedArtifact, FetchOptions, NpmFetchOptions, PypiFetchOptions } from './types.js';
-export { publishHistory, npmHistory, pypiHistory, type PublishHistory, type HistoryOptions } from './history.js';

@@ -7,11 +7,14 @@ NODE_BIN=$(command -v node)
 NODE_PREFIX=$(dirname "$(dirname "$(readlink -f "$NODE_BIN")")")
 NPM_DIR=$(npm root -g 2>/dev/null || echo "$NODE_PREFIX/lib/node_modules")/npm
 test -f "$NODE_PREFIX/include/node/node.h"
+# foreground-scripts: lifecycle scripts share the terminal of the user's `npm install` (argv stays
+# plain), so what they print reaches the phase's output and their stdio is the login's pty.
 cat >> "$NPM_DIR/npmrc" <<RC
 nodedir=$NODE_PREFIX
 update-notifier=false
 fund=false
 audit=false
+foreground-scripts=true
 RC
 
 # A developer's npm: common CLIs in the global prefix (npm-globals.txt), and an app's

@@ -233,6 +233,51 @@ describe('web UI in headless Chromium', () => {
     await shot(page, '04c-known-malicious');
   });
 
+  it('a package making hundreds of lookups: the network section groups them by destination, a few rows each, hits and linked rows always reachable', async () => {
+    // A stored report shaped like a DNS-tunnelling beacon: 300 lookups and 300 connections to one
+    // domain, one lookup carrying a canary, and a finding that cites the last lookup.
+    const flooder = `vbx-e2e-flood-${randomUUID().slice(0, 8)}`;
+    h.track(flooder);
+    const { analysis } = await submitAnalysis(prisma, { artifact: { ecosystem: 'npm', name: flooder, version: '1.0.0', source: 'registry' }, analyzerVersion: 'e2e', queue: 'e2e-ui-flood' });
+    const base = (await getReport(prisma, stealerId)) as Report;
+    const dns = Array.from({ length: 300 }, (_, i) => ({ phase: 'install' as const, name: `c${i.toString(16).padStart(4, '0')}.tunnel.flood.example`, type: 'A' }));
+    dns.push({ phase: 'install', name: 'registry.npmjs.org', type: 'A' });
+    const connections = Array.from({ length: 300 }, (_, i) => ({ phase: 'install' as const, pid: 100, protocol: 'udp' as const, address: '198.51.100.7', port: 53, hostname: `c${i}.tunnel.flood.example`, result: 'ok' }));
+    const report: Report = {
+      ...base,
+      package: { ...base.package, name: flooder },
+      behavior: { ...base.behavior, network: { dns, connections, http: [], tls: [] } },
+      canaries: [{ kind: 'npmrc', planted: '~/.npmrc', read: true, leaked: true, evidence: [{ encoding: 'hex', channel: 'dns', destination: 'flood.example', phase: 'install', index: 150 }] }],
+      findings: [{ rule: 'dns-tunnel', severity: 'high', title: 'Encodes data in DNS names', explanation: 'e2e', phase: 'install', evidence: [{ kind: 'dns', index: 299, summary: 'the last lookup' }] }],
+    };
+    expect(await markRunning(prisma, analysis.id, 1)).toBe(true);
+    expect(await completeAnalysis(prisma, analysis.id, { report, raw: [], retentionDays: 1 })).toBe(true);
+    await page.goto(`${server.url}/analyses/${analysis.id}`);
+    await page.locator('#network').waitFor();
+
+    const group = page.getByTestId('dns-group').filter({ hasText: 'flood.example' });
+    expect(await page.getByTestId('dns-group').first().textContent()).toContain('flood.example');
+    // Five rows plus the one that carried the canary, not 300.
+    expect(await group.locator('li').count()).toBe(6);
+    expect(await page.locator('#dns-150').textContent()).toContain('canary');
+    expect(await page.getByTestId('dns-group').filter({ hasText: 'npmjs.org' }).locator('li').count()).toBe(1);
+    expect(await page.getByTestId('connection-group').filter({ hasText: 'flood.example' }).getByTestId('connection-row').count()).toBe(5);
+    await shot(page, '04d-network-grouped');
+    // The finding's link to a hidden lookup expands the groups and lands on it.
+    expect(await page.locator('#dns-299').count()).toBe(0);
+    await expectLandsInView(page, page.getByTestId('finding').filter({ hasText: 'dns-tunnel' }).locator('.evidence a[href="#dns-299"]'));
+    expect(await group.locator('li').count()).toBe(300);
+    // A shared link to that lookup opens with it on the page.
+    await page.reload();
+    await page.locator('#dns-299').waitFor();
+    // "Show all" expands one destination.
+    await page.goto(`${server.url}/analyses/${analysis.id}`);
+    await page.locator('#network').waitFor();
+    expect(await page.getByTestId('connection-row').count()).toBe(5);
+    await page.getByTestId('connection-group').getByTestId('network-show-all').click();
+    expect(await page.getByTestId('connection-row').count()).toBe(300);
+  });
+
   it('a benign upload completes benign', async () => {
     await page.goto(`${server.url}/`);
     const file = await writeNpmArchive(path.join(dir, 'uploads'), harmless(names.benign, '1.0.0'));

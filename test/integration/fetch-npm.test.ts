@@ -1,11 +1,12 @@
 // fetch, npm side: the real registry (NPM_REGISTRY_URL) for a tiny package, a loopback fake
 // registry for tampering and failures, and staging that must never run a package's scripts.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StagedPackage, VetboxError } from '@vetbox/contracts';
 import { fetchNpm, inspectUpload, previousVersion, stage, versionExists, type FetchedArtifact } from '@vetbox/fetch';
+import { APP_PROJECT_DIR, APP_PROJECT_FROM_WORKDIR, appProject } from '@vetbox/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npmPackage, writeTarGz } from '../../services/fetch/src/__fixtures__/archives.js';
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../fixtures/fetch/fake-registries.js';
@@ -78,14 +79,24 @@ describe('fetchNpm against the real registry', () => {
     expect(existsSync(artifact.path)).toBe(true);
   });
 
-  it('stages it: throwaway project, node_modules on the host, layout per StagedPackage', async () => {
-    const staged = await stage(artifact, work);
+  it('stages it into the app project: lockfile resolved, tarballs cached, nothing unpacked on the host', async () => {
+    const staged = await stage(artifact, work, { npmProject: appProject() });
     expect(StagedPackage.parse(staged)).toEqual(staged);
     expect(staged).toMatchObject({ ecosystem: 'npm', name: 'is-number', version: '7.0.0', archiveFile: 'dist/is-number-7.0.0.tgz', importNames: ['is-number'] });
     const project = JSON.parse(await readFile(path.join(staged.dir, 'package.json'), 'utf8'));
-    expect(project.dependencies).toEqual({ 'is-number': '7.0.0' });
-    const installed = JSON.parse(await readFile(path.join(staged.dir, 'node_modules/is-number/package.json'), 'utf8'));
-    expect(installed.version).toBe('7.0.0');
+    expect(project.dependencies).toMatchObject({ 'is-number': '7.0.0', express: expect.any(String), lodash: expect.any(String) });
+    expect(locked(staged.dir, 'is-number')).toBe('7.0.0');
+    // The app's own packages are links to the image's installed copies, and the lockfile says so.
+    const lock = JSON.parse(readFileSync(path.join(staged.dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { link?: boolean; version?: string }> };
+    expect(lock.packages['node_modules/lodash']).toMatchObject({ link: true });
+    expect(lock.packages[`${APP_PROJECT_FROM_WORKDIR}/node_modules/lodash`]?.version).toBe(appProject().manifest.dependencies.lodash);
+    expect(readlinkSync(path.join(staged.dir, 'node_modules/lodash'))).toBe(`${APP_PROJECT_DIR}/node_modules/lodash`);
+    expect(cachedKeys(staged.dir)).toContain('is-number-7.0.0.tgz');
+    // Nothing unpacked on the host: node_modules holds only links (and scope directories).
+    const entries = readdirSync(path.join(staged.dir, 'node_modules'), { recursive: true, withFileTypes: true });
+    expect(entries.filter((e) => !e.isSymbolicLink() && !e.isDirectory())).toEqual([]);
+    expect(existsSync(path.join(staged.dir, 'node_modules/is-number'))).toBe(false);
+    expect(existsSync(path.join(staged.dir, '.npm-cache', '_logs'))).toBe(false); // npm's logs name host paths
     expect(existsSync(path.join(staged.dir, staged.archiveFile))).toBe(true);
   });
 
@@ -134,6 +145,23 @@ describe('fetchNpm against the real registry', () => {
   });
 });
 
+/** The version package-lock.json places at node_modules/<name>. */
+function locked(dir: string, name: string): string | undefined {
+  const lock = JSON.parse(readFileSync(path.join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+  return lock.packages[`node_modules/${name}`]?.version;
+}
+
+/** Every key of the staged npm cache's index (tarball URLs among them). */
+function cachedKeys(dir: string): string {
+  const index = path.join(dir, '.npm-cache', '_cacache', 'index-v5');
+  if (!existsSync(index)) return '';
+  return (readdirSync(index, { recursive: true }) as string[])
+    .map((f) => path.join(index, f))
+    .filter((f) => statSync(f).isFile())
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+}
+
 describe('staging never runs package code on the host', () => {
   it('an uploaded tarball with install scripts is installed (with its registry dependency) and no script runs', async () => {
     const marker = path.join(work, 'upload-marker.txt');
@@ -143,8 +171,9 @@ describe('staging never runs package code on the host', () => {
     const staged = await stage(artifact, work);
     const project = JSON.parse(await readFile(path.join(staged.dir, 'package.json'), 'utf8'));
     expect(project.dependencies).toEqual({ 'vetbox-scripted-upload': 'file:dist/vetbox-scripted-upload-1.0.0.tgz' });
-    expect(existsSync(path.join(staged.dir, 'node_modules/vetbox-scripted-upload/index.js'))).toBe(true);
-    expect(existsSync(path.join(staged.dir, 'node_modules/is-number/package.json'))).toBe(true);
+    expect(locked(staged.dir, 'vetbox-scripted-upload')).toBe('1.0.0');
+    expect(locked(staged.dir, 'is-number')).toBe('7.0.0');
+    expect(cachedKeys(staged.dir)).toContain('is-number-7.0.0.tgz');
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -158,7 +187,8 @@ describe('staging never runs package code on the host', () => {
     const artifact = await fetchNpm('vetbox-scripted-reg', '2.0.0', { registryUrl: fake.url });
     cleanup.push(artifact.dir!);
     const staged = await stage(artifact, work, { registryUrl: fake.url });
-    expect(existsSync(path.join(staged.dir, 'node_modules/vetbox-scripted-reg/package.json'))).toBe(true);
+    expect(locked(staged.dir, 'vetbox-scripted-reg')).toBe('2.0.0');
+    expect(cachedKeys(staged.dir)).toContain('vetbox-scripted-reg-2.0.0.tgz');
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -175,7 +205,7 @@ describe('staging never runs package code on the host', () => {
     const file = path.join(work, 'vetbox-peer-conflict-1.0.0.tgz');
     await writeTarGz(file, npmPackage({ name: 'vetbox-peer-conflict', version: '1.0.0', peerDependencies: { 'vetbox-peer-x': '1.0.0', 'vetbox-peer-w': '1.0.0' } }));
     const staged = await stage(await inspectUpload(file), work, { registryUrl: fake.url });
-    expect(existsSync(path.join(staged.dir, 'node_modules/vetbox-peer-conflict/package.json'))).toBe(true);
+    expect(locked(staged.dir, 'vetbox-peer-conflict')).toBe('1.0.0');
   });
 
   it('a dependency that does not exist fails staging with PACKAGE_NOT_FOUND and leaves nothing behind', async () => {

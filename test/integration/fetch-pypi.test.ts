@@ -41,11 +41,49 @@ async function sdist(name: string, version: string, files: Record<string, string
   await writeTarGz(p, sdistFiles(name, version, files));
   return readFile(p);
 }
-async function wheel(name: string, version: string, modules: Record<string, string>): Promise<Buffer> {
+async function wheel(name: string, version: string, modules: Record<string, string>, requires: string[] = []): Promise<Buffer> {
   const p = path.join(work, `wheel-${++n}.whl`);
-  await writeZip(p, wheelFiles(name, version, modules, { topLevel: Object.keys(modules).map((m) => m.split('/')[0].replace(/\.py$/, '')) }));
+  await writeZip(p, wheelFiles(name, version, modules, { topLevel: Object.keys(modules).map((m) => m.split('/')[0].replace(/\.py$/, '')), requires }));
   return readFile(p);
 }
+
+describe('PyPI dependencies staged on the host (resolved, downloaded, never run)', () => {
+  it('resolves Requires-Dist for the sandbox (markers, specifiers, extras, depth), wheels first, sdists kept for pip to build', async () => {
+    pypi.addRelease('dep-app', '1.0', [
+      { filename: 'dep_app-1.0-py3-none-any.whl', content: await wheel('dep_app', '1.0', { 'dep_app/__init__.py': '' }, ['dep-lib[fast]>=1.0,<2', 'dep-win; sys_platform == "win32"', 'dep-old; python_version < "3.8"']) },
+    ]);
+    for (const v of ['0.9', '1.4', '2.0']) {
+      pypi.addRelease('dep-lib', v, [{ filename: `dep_lib-${v}-py3-none-any.whl`, content: await wheel('dep_lib', v, { 'dep_lib/__init__.py': '' }, ['dep-leaf', 'dep-speed; extra == "fast"']) }]);
+    }
+    pypi.addRelease('dep-leaf', '3.0', [{ filename: 'dep_leaf-3.0.tar.gz', content: await sdist('dep_leaf', '3.0', { 'dep_leaf.py': '' }) }]);
+    pypi.addRelease('dep-leaf', '3.1rc1', [{ filename: 'dep_leaf-3.1rc1-py3-none-any.whl', content: await wheel('dep_leaf', '3.1rc1', { 'dep_leaf.py': '' }) }]);
+    pypi.addRelease('dep-speed', '1.0', [{ filename: 'dep_speed-1.0-cp311-cp311-win_amd64.whl', content: await wheel('dep_speed', '1.0', { 'dep_speed.py': '' }) }]);
+    pypi.addRelease('dep-win', '1.0', [{ filename: 'dep_win-1.0-py3-none-any.whl', content: await wheel('dep_win', '1.0', { 'dep_win.py': '' }) }]);
+    const artifact = await fetchPypi('dep-app', '1.0', { pypiUrl: pypi.url });
+    cleanup.push(artifact.dir!);
+    const staged = await stage(artifact, work, { pypiUrl: pypi.url });
+    expect(StagedPackage.parse(staged)).toEqual(staged);
+    // dep-lib 1.4 (newest under 2), its leaf as an sdist (no prerelease), no Windows or Python 2 deps;
+    // dep-speed (asked for through the extra) has only a Windows wheel: not installable, said so.
+    expect(staged.dependencies?.archives).toEqual(['dist/dep_lib-1.4-py3-none-any.whl', 'dist/dep_leaf-3.0.tar.gz']);
+    expect(staged.dependencies?.complete).toBe(false);
+    expect(staged.dependencies?.notes.join('\n')).toMatch(/dep-speed: no release with a file the sandbox can install/);
+    expect(pypi.requests.some((r) => r.includes('dep-win') || r.includes('dep-old'))).toBe(false);
+    for (const a of staged.dependencies!.archives) expect(existsSync(path.join(staged.dir, a))).toBe(true);
+  });
+
+  it('bounds the tree: past the depth limit the rest is left out and said', async () => {
+    for (let i = 0; i < 7; i++) {
+      pypi.addRelease(`chain-${i}`, '1.0', [{ filename: `chain_${i}-1.0-py3-none-any.whl`, content: await wheel(`chain_${i}`, '1.0', { [`chain_${i}.py`]: '' }, i < 6 ? [`chain-${i + 1}`] : []) }]);
+    }
+    const artifact = await fetchPypi('chain-0', '1.0', { pypiUrl: pypi.url });
+    cleanup.push(artifact.dir!);
+    const staged = await stage(artifact, work, { pypiUrl: pypi.url });
+    expect(staged.dependencies?.archives).toHaveLength(4);
+    expect(staged.dependencies?.complete).toBe(false);
+    expect(staged.dependencies?.notes).toEqual(['chain-5: not staged (limit of depth 4 reached)']);
+  });
+});
 
 describe('fetchPypi against a loopback PyPI', () => {
   it('picks the py3-none-any wheel over the sdist, checks sha256 and stages dist/', async () => {

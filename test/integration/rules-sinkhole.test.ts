@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Report, StagedPackage } from '@vetbox/contracts';
 import { fetchNpm, stage } from '@vetbox/fetch';
 import { detonate as detonateStaged } from '@vetbox/pipeline';
-import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage } from '@vetbox/sandbox';
+import { DockerRuntime, LABEL_ANALYSIS, appProject, ensureSandboxImage } from '@vetbox/sandbox';
 import type { CannedResponse } from '@vetbox/sinkhole';
 import { DNS_EXFIL_JS, ENV_STEALER_JS, NPMRC_HTTPS_JS, awsStealerSetupPy, stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
 
@@ -224,7 +224,7 @@ describe('rules + sinkhole: real packages that try to download binaries stay ben
       if (artifact.dir) cleanup.push(artifact.dir);
       const work = await tempDir('rules-sinkhole');
       cleanup.push(work);
-      const { result, text } = await detonate(await stage(artifact, work));
+      const { result, text } = await detonate(await stage(artifact, work, { npmProject: appProject() }));
       expect(result.verdict, text).toBe('benign');
     }, 400_000);
   }

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { loadEnv } from '@vetbox/config';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage, runSandbox, type PhaseResult } from '@vetbox/sandbox';
+import { fetchNpm, stage } from '@vetbox/fetch';
+import { DockerRuntime, LABEL_ANALYSIS, appProject, ensureSandboxImage, runSandbox, type PhaseResult } from '@vetbox/sandbox';
 import { FAKE_KEY, NPM_PAYLOAD, PY_PAYLOAD, stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
 
 const runtime = new DockerRuntime();
@@ -58,7 +59,8 @@ describe('sandbox: imitation malware', () => {
     const r = await runSandbox({ analysisId: newId(), tracer: 'strace', staged, homeFiles: honeyKey, limits });
     const install = phase(r.phases, 'install');
     expect(install.status, JSON.stringify(install)).toBe('completed');
-    expect(install.stdoutTail).toContain('node install.js');
+    // A user's `npm install`: scripts run in the background of its output, as on a real machine.
+    expect(install.stdoutTail).toMatch(/added \d+ packages? in/);
     expectPayloadActions(await trace(install));
     // The honeytoken was planted in the randomized home and its content was read.
     const installTrace = await trace(install);
@@ -107,10 +109,12 @@ describe('sandbox: imitation malware', () => {
   });
 
   it('ESM-only package: import() fallback loads it and its payload runs in the import phase', async () => {
-    const staged = await stageNpm({ name: 'esm-only', files: { 'index.mjs': "import fs from 'node:fs';\ntry { fs.readFileSync(process.env.HOME + '/.ssh/id_rsa'); } catch {}\nexport default 1;\n" } });
-    // Rewrite the manifest as ESM-only: exports with an import condition and no require entry.
-    const manifest = path.join(staged.dir, 'node_modules', 'esm-only', 'package.json');
-    await writeFile(manifest, JSON.stringify({ name: 'esm-only', version: '1.0.0', type: 'module', exports: { '.': { import: './index.mjs' } } }));
+    // ESM-only: exports with an import condition and no require entry.
+    const staged = await stageNpm({
+      name: 'esm-only',
+      manifest: { type: 'module', exports: { '.': { import: './index.mjs' } } },
+      files: { 'index.mjs': "import fs from 'node:fs';\ntry { fs.readFileSync(process.env.HOME + '/.ssh/id_rsa'); } catch {}\nexport default 1;\n" },
+    });
     const r = await runSandbox({ analysisId: newId(), tracer: 'strace', staged, homeFiles: honeyKey, limits });
     const imp = phase(r.phases, 'import');
     expect(imp.status, imp.stderrTail).toBe('completed');
@@ -134,14 +138,9 @@ describe('sandbox: imitation malware', () => {
 });
 
 describe('sandbox: a real registry package with an install script', () => {
-  it('esbuild (staged on the host with --ignore-scripts) installs and imports: completed', async () => {
-    const dir = await tempDir('esbuild');
-    await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'stage', version: '0.0.0', private: true }));
-    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', 'esbuild@0.24.0'], { cwd: dir, stdio: 'pipe' });
-    const staged = {
-      ecosystem: 'npm' as const, name: 'esbuild', version: '0.24.0', source: 'registry' as const, sha256: '', size: 0,
-      dir, archiveFile: 'esbuild-0.24.0.tgz', importNames: ['esbuild'], entryPoints: ['lib/main.js'], declaredHosts: [],
-    };
+  it('esbuild (staged on the host: lockfile and cache, scripts disabled) installs and imports: completed', async () => {
+    const work = await tempDir('esbuild');
+    const staged = await stage(await fetchNpm('esbuild', '0.24.0', { destDir: work }), work, { npmProject: appProject() });
     const r = await runSandbox({ analysisId: newId(), tracer: 'strace', staged, limits });
     const install = phase(r.phases, 'install');
     expect(install.status, install.stderrTail).toBe('completed');

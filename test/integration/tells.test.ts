@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '@vetbox/config';
 import type { Persona, Report } from '@vetbox/contracts';
 import { detonate } from '@vetbox/pipeline';
-import { DockerRuntime, LABEL_ANALYSIS, ensureSandboxImage } from '@vetbox/sandbox';
+import { DockerRuntime, LABEL_ANALYSIS, appProject, ensureSandboxImage } from '@vetbox/sandbox';
 import { inspectUpload, stage } from '@vetbox/fetch';
 import { writeNpmArchive } from '../fixtures/pipeline/imitation.js';
 import { SANDBOX_AWARE_BEACON_JS, getloginSshKeySetupPy } from '../fixtures/sandbox/evasive.js';
@@ -26,6 +26,8 @@ interface Http { status: number; body: string }
 interface Observed {
   now: number;
   project: string | null;
+  /** Entries in the project's node_modules (a developer's app has hundreds). */
+  projectModules: number;
   env: Record<string, string>;
   files: { dockerenv: boolean; containerenv: boolean; ldPreload: string | null };
   environ: { names: string[]; trailingNuls: number };
@@ -122,7 +124,14 @@ const CHECKS: Record<string, Check> = {
       ...o.ps.filter((p) => p.pid !== 1 && p.ppid === 0).map((p) => `${p.pid} ${p.comm} has parent 0 (docker exec)`),
     ]),
   'harness.paths': (o) => lines(Object.entries(o.paths).flatMap(([dir, names]) => (names ?? []).filter((n) => HARNESS_WORDS.test(n) || n === 'trace').map((n) => `${dir}: ${n}`))),
-  'harness.project': (o) => (o.project && HARNESS_WORDS.test(o.project) ? `project package.json: ${o.project.slice(0, 80)}` : undefined),
+  // #15 item 3: the project around the package is an app's (named like one, a full node_modules),
+  // and its lifecycle is a user's `npm install`, not the `npm rebuild` a harness runs.
+  'harness.project': (o) =>
+    lines([
+      o.project && HARNESS_WORDS.test(o.project) ? `project package.json: ${o.project.slice(0, 80)}` : undefined,
+      o.projectModules < 50 ? `an almost empty project: ${o.projectModules} entries in node_modules` : undefined,
+      o.env.npm_command !== 'install' ? `npm_command=${o.env.npm_command}` : undefined,
+    ]),
   // ---- network
   'network.lan-interface': (o) => {
     const lan = Object.entries(o.net.interfaces).filter(([name, addrs]) => name !== 'lo' && addrs.some((a) => a.family === 'IPv4' && !a.internal));
@@ -222,7 +231,6 @@ const PENDING: Record<string, string> = {
   ...(loadEnv().SANDBOX_TRACER === 'strace'
     ? { 'tracer.tracerpid': 'SANDBOX_TRACER=strace: TracerPid is strace', 'tracer.process': 'SANDBOX_TRACER=strace: strace is in ps' }
     : {}),
-  'harness.project': 'workstation: the decoy project (#15 item 3) is named like a real app, not vetbox-*',
 };
 
 /** Tells this engine cannot hide (Docker 20.10 / runc 1.1, no CAP_SYS_ADMIN for the sandbox). */
@@ -262,7 +270,7 @@ describe('tells: what install-time code sees of the sandbox (#15)', () => {
     const work = await tempDir('tells');
     cleanup.push(work);
     const archive = await writeNpmArchive(work, { name: 'env-probe', version: '1.0.0', scripts: { postinstall: 'node probe.cjs' }, files: { 'probe.cjs': PROBE_JS, 'index.js': 'module.exports = {};\n' } });
-    const staged = await stage(await inspectUpload(archive), work);
+    const staged = await stage(await inspectUpload(archive), work, { npmProject: appProject() });
     const analysisId = `test-tells-${randomUUID()}`;
     const { report } = await detonate(staged, { analysisId, image, phases: ['install'], limits: { graceMs: 500, phaseTimeoutMs: 120_000 } });
     const hostNowMs = Date.now();

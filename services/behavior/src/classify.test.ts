@@ -62,3 +62,19 @@ describe('classifyFile', () => {
     expect(classifyFile(ctx, false, 6, '/home/u/.npmrc', 'read', 'ok')).toBeNull();
   });
 });
+
+describe('classifyFile: bystander packages', () => {
+  const ctx = classifyContext({
+    image: 'i', hostname: 'h', user: 'u', home: '/home/u', workdir: '/home/u/app', network: 'none',
+    packageDirs: ['/home/u/app/node_modules/p'],
+    bystanderDirs: ['/usr/local/lib/node-project', '/usr/lib/node_modules', '/home/u/app/node_modules'],
+  });
+
+  it('loading the project\'s other dependencies is housekeeping; writing into them is evidence', () => {
+    expect(classifyFile(ctx, false, 5, '/usr/local/lib/node-project/node_modules/axios/index.js', 'read', 'ok')).toBe('other-packages');
+    expect(classifyFile(ctx, false, 5, '/home/u/app/node_modules/lodash/package.json', 'read', 'ok')).toBe('other-packages');
+    expect(classifyFile(ctx, false, 5, '/home/u/app/node_modules/p/index.js', 'read', 'ok')).toBe('package-own-files');
+    expect(classifyFile(ctx, false, 5, '/home/u/app/node_modules/express/index.js', 'write', 'ok')).toBeNull();
+    expect(classifyFile(ctx, false, 5, '/home/u/.npmrc', 'read', 'ok')).toBeNull();
+  });
+});

@@ -125,6 +125,9 @@ export function classifyFile(ctx: ClassifyContext, pm: boolean, pid: number, pat
   }
   const dirs = ctx.sandbox?.packageDirs ?? [];
   if (dirs.some((d) => isUnder(path, d))) return 'package-own-files';
+  // The project's other dependencies and the global CLIs: loading them is not the package's doing
+  // (writing into them is, and stays evidence).
+  if ((ctx.sandbox?.bystanderDirs ?? []).some((d) => isUnder(path, d))) return 'other-packages';
   // Module resolution probes: node walks node_modules, python walks sys.path.
   if (op === 'stat' && (path.includes('/node_modules/') || path.endsWith('/node_modules'))) return 'module-resolution';
   if (op === 'stat' && /\/(site|dist)-packages(\/|$)/.test(path)) return 'module-resolution';

@@ -18,6 +18,14 @@ import {
 /** Bumped when a field is renamed or removed; adding fields keeps the version. */
 export const REPORT_SCHEMA_VERSION = 1;
 
+/** Something in a package archive an installer accepts but that misleads whoever reads the archive. */
+export const ArchiveQuirk = z.object({
+  kind: z.enum(['duplicate-entry']),
+  path: z.string(),
+  detail: z.string(),
+});
+export type ArchiveQuirk = z.infer<typeof ArchiveQuirk>;
+
 export const PackageRef = z.object({
   ecosystem: Ecosystem,
   name: z.string(),
@@ -32,6 +40,8 @@ export const PackageRef = z.object({
    * never excuse an upload, and a baseline comparison does not trust them.
    */
   declaredHosts: z.array(z.string()).optional(),
+  /** Archive quirks the installer accepts (duplicate entries, ...): analyzed as installed, named in a finding. */
+  archiveQuirks: z.array(ArchiveQuirk).optional(),
   /**
    * When the name first appeared in its registry and when this version did (ISO times), looked
    * up when the name resembles a popular one: a name long established when this version came

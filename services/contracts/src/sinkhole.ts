@@ -146,5 +146,10 @@ export const SandboxInfo = z.object({
   tracer: TracerInfo.optional(),
   /** The idle phase's fast clock and date jump (absent before that phase existed). */
   clock: ClockInfo.optional(),
+  /**
+   * Directories of packages that are not the analyzed one (the project's other dependencies, the
+   * global CLIs): reading their files is module loading, writing them is the package's behavior.
+   */
+  bystanderDirs: z.array(z.string()).optional(),
 });
 export type SandboxInfo = z.infer<typeof SandboxInfo>;

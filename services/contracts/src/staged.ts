@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import { ArtifactSource, Ecosystem } from './enums.js';
+import { ArchiveQuirk } from './report.js';
 
 /**
  * The hand-off from fetch (host side, never runs package code) to the sandbox.
  * `dir` is a host directory whose whole content is copied into the sandbox's workdir.
  *
- * npm:  dir/package.json is a throwaway project depending on the package, and
- *       dir/node_modules holds the package and its dependencies installed on the host with
- *       `--ignore-scripts`; the sandbox runs `npm rebuild --foreground-scripts` to run every
- *       lifecycle script, and `require`/`import` of `importNames` for the import phase.
+ * npm:  dir/package.json and dir/package-lock.json are the app project the package is installed
+ *       into (its dependencies plus the package), resolved on the host with
+ *       `--package-lock-only`; dir/.npm-cache holds every tarball the lockfile adds (fetched with
+ *       `npm cache add`, never unpacked on the host). The sandbox links the app's installed
+ *       dependencies into node_modules, moves the cache to ~/.npm, and runs a real `npm install`
+ *       (lifecycle scripts run as in a user's install), then `require`/`import` of `importNames`.
  * pypi: dir/dist/<archiveFile> is the sdist or wheel (plus any dependency archives in dist/);
  *       the sandbox runs pip offline (`--no-index --find-links dist --no-build-isolation`).
  */
@@ -28,5 +31,13 @@ export const StagedPackage = z.object({
   entryPoints: z.array(z.string()).default([]),
   /** Hosts the package's own metadata names as its home (repository, homepage, binary host). */
   declaredHosts: z.array(z.string()).default([]),
+  /**
+   * pypi: the declared dependencies staged in dist/ (resolved and downloaded on the host, never
+   * run). `complete`: every applicable requirement is there, so pip may resolve them itself;
+   * otherwise pip installs the staged archives as given (--no-deps). `notes` say what is missing.
+   */
+  /** Archive quirks the installer accepts (see PackageRef.archiveQuirks). */
+  archiveQuirks: z.array(ArchiveQuirk).optional(),
+  dependencies: z.object({ archives: z.array(z.string()), complete: z.boolean(), notes: z.array(z.string()) }).optional(),
 });
 export type StagedPackage = z.infer<typeof StagedPackage>;

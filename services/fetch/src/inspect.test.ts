@@ -262,9 +262,16 @@ describe('inspectUpload: hostile and malformed archives', () => {
     expect((await rejection(inspectUpload(z, undefined, { limits: { maxEntries: 20 } }))).message).toMatch(/more than 20 entries/);
   });
 
-  it('rejects duplicate entries', async () => {
-    const err = await rejection(inspectUpload(await tgz([...npmPackage({ name: 'x', version: '1.0.0' }), { name: 'package/index.js', content: 'other' }])));
-    expect(err.message).toMatch(/appears twice/);
+  it('accepts duplicate entries as installers do (last copy wins, metadata included) and names the quirk', async () => {
+    const t = await tgz([...npmPackage({ name: 'x', version: '1.0.0' }), { name: 'package/index.js', content: 'other' }, { name: 'package/package.json', content: JSON.stringify({ name: 'x', version: '2.0.0' }) }]);
+    const a = await inspectUpload(t);
+    expect(a.version).toBe('2.0.0'); // npm unpacks in order: the second package.json is the one installed
+    expect(a.quirks.map((q) => [q.kind, q.path])).toEqual([['duplicate-entry', 'package/index.js'], ['duplicate-entry', 'package/package.json']]);
+    expect(a.entryCount).toBe(4);
+    const z = file('.whl');
+    await writeZip(z, [...wheelFiles('dup', '1.0', { 'dup/__init__.py': '' }), { name: 'dup/__init__.py', content: 'x = 1\n' }]);
+    expect((await inspectUpload(z)).quirks).toEqual([expect.objectContaining({ kind: 'duplicate-entry', path: 'dup/__init__.py' })]);
+    expect((await inspectUpload(await tgz(npmPackage({ name: 'y', version: '1.0.0' })))).quirks).toEqual([]);
   });
 
   it('rejects an archive without package metadata', async () => {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Ecosystem } from '@vetbox/contracts';
+import type { ArchiveQuirk, Ecosystem } from '@vetbox/contracts';
 import { badArchive, defaultArchiveLimits, formatBytes, tooLarge, type ArchiveLimits } from './limits.js';
 import {
   checkNpmIdentity,
@@ -22,6 +22,8 @@ import {
 import { baseName, depthOf, topSegment } from './paths.js';
 import type { FetchedArtifact } from './types.js';
 import { scanArchive, type ArchiveFormat, type ArchiveScan } from './scan.js';
+import { eggInfoRequires, pyprojectRequires, requiresDist, setuptoolsRequires, type Requirement } from './requirements.js';
+import { parse as parseToml } from 'smol-toml';
 
 export type ArchiveKind = 'npm-tarball' | 'sdist' | 'wheel';
 
@@ -44,6 +46,10 @@ export interface InspectedArchive {
   entryPoints: string[];
   /** Hosts the package's metadata names as its home (repository, homepage, binary host). */
   declaredHosts: string[];
+  /** PyPI: the distribution's declared requirements, read from its metadata (never by running setup.py). */
+  requires?: Requirement[];
+  /** What the installer accepts but a reviewer reading the archive could be misled by. */
+  quirks: ArchiveQuirk[];
 }
 
 export interface InspectOptions {
@@ -51,8 +57,9 @@ export interface InspectOptions {
 }
 
 // Only these, one directory deep, are held in memory; everything else is counted and drained.
-const METADATA_FILES = new Set(['package.json', 'PKG-INFO', 'pyproject.toml', 'METADATA', 'WHEEL', 'top_level.txt']);
-const isMetadata = (path: string) => depthOf(path) === 2 && METADATA_FILES.has(baseName(path));
+const METADATA_FILES = new Set(['package.json', 'PKG-INFO', 'pyproject.toml', 'METADATA', 'WHEEL', 'top_level.txt', 'setup.cfg', 'setup.py']);
+const isMetadata = (path: string) =>
+  (depthOf(path) === 2 && METADATA_FILES.has(baseName(path))) || (depthOf(path) === 3 && /\.egg-info\/requires\.txt$/.test(path));
 
 /**
  * Validates an uploaded archive (npm .tgz, sdist .tar.gz/.zip, wheel) and identifies it from
@@ -79,7 +86,16 @@ export async function inspectArchive(filePath: string, opts: InspectOptions = {}
 }
 
 function base(scan: ArchiveScan) {
-  return { format: scan.format, sha256: scan.sha256, size: scan.size, entryCount: scan.entryCount, unpackedBytes: scan.unpackedBytes };
+  return { format: scan.format, sha256: scan.sha256, size: scan.size, entryCount: scan.entryCount, unpackedBytes: scan.unpackedBytes, quirks: quirksOf(scan) };
+}
+
+function quirksOf(scan: ArchiveScan): ArchiveQuirk[] {
+  const installer = scan.format === 'zip' ? 'pip' : 'npm and pip';
+  return scan.duplicates.map((path) => ({
+    kind: 'duplicate-entry' as const,
+    path,
+    detail: `${JSON.stringify(path)} appears more than once in the archive; ${installer} install the last copy, which a reviewer reading the first never sees`,
+  }));
 }
 
 /** npm tarballs and sdists both keep everything under one top-level directory. */
@@ -142,6 +158,7 @@ function identifySdist(scan: ArchiveScan, root: string): InspectedArchive {
   }
   const { name, version } = checkPypiIdentity(found.name, found.version, where);
   const ext = scan.format === 'zip' ? 'zip' : 'tar.gz';
+  const text = (f: string) => scan.captured.get(`${root}/${f}`)?.toString('utf8');
   return {
     ...base(scan),
     ecosystem: 'pypi',
@@ -152,6 +169,7 @@ function identifySdist(scan: ArchiveScan, root: string): InspectedArchive {
     importNames: sdistImportNames(scan.files, root),
     entryPoints: [],
     declaredHosts,
+    requires: sdistRequires(scan, root, text),
   };
 }
 
@@ -189,5 +207,29 @@ function identifyWheel(scan: ArchiveScan, distInfo: string): InspectedArchive {
     importNames: wheelImportNames(scan.files, scan.captured.get(`${distInfo}/top_level.txt`)),
     entryPoints: [],
     declaredHosts: pypiDeclaredHosts(meta),
+    requires: requiresDist(meta),
   };
+}
+
+/**
+ * An sdist's requirements, from the first source that has them: PKG-INFO's Requires-Dist
+ * (metadata 2.2+), egg-info's requires.txt, pyproject's [project] dependencies, setup.cfg's
+ * install_requires, a literal install_requires list in setup.py.
+ */
+function sdistRequires(scan: ArchiveScan, root: string, text: (f: string) => string | undefined): Requirement[] {
+  const pkgInfo = text('PKG-INFO');
+  const fromPkgInfo = pkgInfo ? requiresDist(parseRfc822(pkgInfo)) : [];
+  if (fromPkgInfo.length > 0) return fromPkgInfo;
+  const eggInfo = [...scan.captured.keys()].find((k) => k.startsWith(`${root}/`) && k.endsWith('.egg-info/requires.txt'));
+  if (eggInfo) return eggInfoRequires(scan.captured.get(eggInfo)!.toString('utf8'));
+  const pyproject = text('pyproject.toml');
+  if (pyproject) {
+    try {
+      const deps = pyprojectRequires(parseToml(pyproject) as Record<string, unknown>);
+      if (deps.length > 0) return deps;
+    } catch {
+      // identity parsing already reported a broken pyproject.toml where it matters
+    }
+  }
+  return setuptoolsRequires(text('setup.cfg'), text('setup.py'));
 }

@@ -19,6 +19,8 @@ export interface ArchiveScan {
   files: string[];
   /** Content of the files the caller asked to capture (metadata), keyed by normalized path. */
   captured: Map<string, Buffer>;
+  /** Paths that appear more than once (each once, in archive order): the last copy is the one kept. */
+  duplicates: string[];
   /** First `headBytes` bytes of every regular file (magic numbers), when asked for. */
   heads: Map<string, Buffer>;
   entryCount: number;
@@ -64,10 +66,16 @@ export async function scanArchive(
   return format === 'tar.gz' ? scanTarGz(filePath, limits, wanted, opts) : scanZip(filePath, limits, wanted, opts);
 }
 
-/** Collects one entry's files; rejects duplicates (tools disagree on which copy wins). */
+/**
+ * Collects one entry's files. A path seen twice is kept as installers read it: npm (node-tar)
+ * and pip (tarfile, zipfile) write entries in order, so the last copy wins, and captured
+ * metadata is the last copy too. The duplicate is recorded: a reviewer reading the first copy
+ * would not see what gets installed.
+ */
 class EntryCollector {
   readonly files: string[] = [];
   readonly captured = new Map<string, Buffer>();
+  readonly duplicates: string[] = [];
   readonly heads = new Map<string, Buffer>();
   private readonly seen = new Set<string>();
   constructor(
@@ -77,9 +85,12 @@ class EntryCollector {
   ) {}
 
   addFile(path: string, size?: number): boolean {
-    if (this.seen.has(path)) throw badArchive(`entry ${JSON.stringify(path)} appears twice`);
-    this.seen.add(path);
-    this.files.push(path);
+    if (this.seen.has(path)) {
+      if (!this.duplicates.includes(path) && this.duplicates.length < 100) this.duplicates.push(path);
+    } else {
+      this.seen.add(path);
+      this.files.push(path);
+    }
     return this.wanted(path, size);
   }
 
@@ -176,6 +187,7 @@ async function scanTarGz(filePath: string, limits: ArchiveLimits, wanted: Captur
     format: 'tar.gz',
     files: collector.files,
     captured: collector.captured,
+    duplicates: collector.duplicates,
     heads: collector.heads,
     entryCount: budget.entries,
     unpackedBytes: budget.unpackedBytes,
@@ -306,6 +318,7 @@ async function scanZip(filePath: string, limits: ArchiveLimits, wanted: CaptureP
     format: 'zip',
     files: collector.files,
     captured: collector.captured,
+    duplicates: collector.duplicates,
     heads: collector.heads,
     entryCount: budget.entries,
     unpackedBytes: budget.unpackedBytes,

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StagedPackage, VetboxError, type ErrorCode } from '@vetbox/contracts';
 import { registryBase } from './npm.js';
+import { linkInstalledProject, tarballSpecs, type InstalledProject, type Lockfile } from './npm-project.js';
+import { stagePypiDependencies } from './pypi-deps.js';
 import type { FetchedArtifact } from './types.js';
 
 export interface StageOptions {
@@ -13,14 +15,35 @@ export interface StageOptions {
   signal?: AbortSignal;
   /** npm executable (default `npm` on PATH). */
   npmBin?: string;
+  /** PyPI index of dependencies (JSON API). Default: PYPI_URL. */
+  pypiUrl?: string;
+  /** npm: the project the package is installed into (the sandbox's app project). */
+  npmProject?: NpmProjectFiles;
 }
 
-const STAGE_PROJECT = 'vetbox-staged-project';
+/**
+ * The npm project the package is installed into (the sandbox's app project: its manifest and
+ * lockfile). Default: an empty project.
+ */
+export interface NpmProjectFiles {
+  manifest: { dependencies?: Record<string, string> } & Record<string, unknown>;
+  lock?: Lockfile;
+  /**
+   * Where `lock`'s packages are already installed in the sandbox. The staged project then links
+   * them (see linkInstalledProject) instead of installing them.
+   */
+  installed?: InstalledProject;
+}
+
+/** Where the staged npm cache goes (`npm --cache`); the sandbox moves it to the user's ~/.npm. */
+export const STAGED_NPM_CACHE = '.npm-cache';
+
+const EMPTY_PROJECT: NpmProjectFiles = { manifest: { name: 'app', version: '1.0.0', private: true, dependencies: {} } };
 
 /**
  * Lays an artifact out the way the sandbox expects (see StagedPackage in @vetbox/contracts)
- * in a new directory under `workRoot`. Package code never runs here: npm installs with
- * scripts disabled, pip is not run at all. The directory is removed if staging fails;
+ * in a new directory under `workRoot`. Package code never runs here: npm only resolves the
+ * lockfile and fills a cache (scripts disabled, nothing unpacked), pip is not run at all. The directory is removed if staging fails;
  * on success the caller owns it.
  */
 export async function stage(artifact: FetchedArtifact, workRoot: string, opts: StageOptions = {}): Promise<StagedPackage> {
@@ -31,8 +54,8 @@ export async function stage(artifact: FetchedArtifact, workRoot: string, opts: S
     await mkdir(path.join(dir, 'dist'));
     await copyFile(artifact.path, path.join(dir, archiveFile));
     if (artifact.ecosystem === 'npm') await stageNpm(artifact, dir, archiveFile, opts);
-    // pypi: the archive in dist/ is all the sandbox needs. Its dependencies are not staged:
-    // they cannot be resolved offline here, so the sandbox installs with pip --no-deps.
+    // pypi: the archive in dist/, and beside it the declared dependencies pip will need.
+    const dependencies = artifact.ecosystem === 'pypi' ? await stagePypiDependencies(artifact, dir, { pypiUrl: opts.pypiUrl, signal: opts.signal }) : undefined;
     return StagedPackage.parse({
       ecosystem: artifact.ecosystem,
       name: artifact.name,
@@ -45,6 +68,8 @@ export async function stage(artifact: FetchedArtifact, workRoot: string, opts: S
       importNames: artifact.importNames,
       entryPoints: artifact.entryPoints,
       declaredHosts: artifact.declaredHosts,
+      archiveQuirks: artifact.quirks ?? [],
+      dependencies,
     });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
@@ -52,20 +77,51 @@ export async function stage(artifact: FetchedArtifact, workRoot: string, opts: S
   }
 }
 
+/**
+ * npm: the project's package.json gains the package, `npm install --package-lock-only` on the host
+ * resolves where it and its dependencies go among the project's own (no tarball is unpacked, no
+ * script can run), and the tarballs the new lockfile entries need are put in a staged npm cache.
+ * The sandbox then runs a real, offline `npm install` from that lockfile and cache.
+ */
 async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: string, opts: StageOptions): Promise<void> {
   // Registry packages resolve through the registry like a real install (npm checks integrity
   // again); uploads install from the verified tarball itself.
   const spec = artifact.source === 'registry' ? artifact.version : `file:${archiveFile}`;
-  const project = { name: STAGE_PROJECT, version: '0.0.0', private: true, dependencies: { [artifact.name]: spec } };
-  await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(project, null, 2)}\n`);
+  const project = structuredClone(opts.npmProject ?? EMPTY_PROJECT);
+  project.manifest.dependencies = { ...project.manifest.dependencies, [artifact.name]: spec };
+  await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(project.manifest, null, 2)}\n`);
+  if (project.lock) await writeFile(path.join(dir, 'package-lock.json'), `${JSON.stringify(project.lock, null, 2)}\n`);
+  const cache = ['--cache', path.join(dir, STAGED_NPM_CACHE)];
+  // Registry URLs stay in the lockfile: with them (and the integrity) the sandbox's npm takes
+  // each tarball from the cache without asking the registry for the package's metadata.
+  const lockOnly = [...npmInstallArgs(registryBase(opts)), '--package-lock-only', '--omit-lockfile-registry-resolved=false', ...cache];
   try {
-    await runNpmInstall(dir, opts, []);
+    await runNpm(dir, opts, lockOnly);
   } catch (err) {
     // Conflicting peer dependencies: install the way npm 6 did rather than give up.
     if (!(err instanceof VetboxError) || err.details?.npmCode !== 'ERESOLVE') throw err;
-    await runNpmInstall(dir, opts, ['--legacy-peer-deps']);
+    await runNpm(dir, opts, [...lockOnly, '--legacy-peer-deps']);
   }
-  await checkInstalled(dir, artifact);
+  const lock = JSON.parse(await readFile(path.join(dir, 'package-lock.json'), 'utf8')) as Lockfile;
+  checkLocked(lock, artifact);
+  let install = Object.keys(lock.packages ?? {}).filter((k) => k !== '');
+  if (project.lock && project.installed) {
+    const linked = linkInstalledProject(lock, project.lock, project.installed);
+    await writeFile(path.join(dir, 'package-lock.json'), `${JSON.stringify(linked.lock, null, 2)}\n`);
+    for (const [link, target] of Object.entries({ ...linked.links, ...linked.bins })) {
+      await mkdir(path.dirname(path.join(dir, link)), { recursive: true });
+      await symlink(target, path.join(dir, link));
+    }
+    install = linked.installKeys;
+  }
+  const specs = tarballSpecs(lock.packages ?? {}, install);
+  // `npm cache add` fetches and verifies tarballs into the cache; it never unpacks or runs them.
+  for (let i = 0; i < specs.length; i += 50) {
+    await runNpm(dir, opts, ['cache', 'add', ...specs.slice(i, i + 50), `--registry=${registryBase(opts)}`, '--loglevel=error', ...cache]);
+  }
+  // npm's debug logs name host paths: the sandbox must not see where it was staged.
+  await rm(path.join(dir, STAGED_NPM_CACHE, '_logs'), { recursive: true, force: true });
+  await rm(path.join(dir, STAGED_NPM_CACHE, '_update-notifier-last-checked'), { force: true });
 }
 
 /** What the host runs, and why each flag is there. */
@@ -100,9 +156,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function runNpmInstall(dir: string, opts: StageOptions, extraArgs: string[]): Promise<void> {
+async function runNpm(dir: string, opts: StageOptions, args: string[]): Promise<void> {
   const timeoutMs = opts.installTimeoutMs ?? 10 * 60_000;
-  const child = spawn(opts.npmBin ?? 'npm', [...npmInstallArgs(registryBase(opts)), ...extraArgs], {
+  const child = spawn(opts.npmBin ?? 'npm', args, {
     cwd: dir,
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -161,15 +217,10 @@ export function npmInstallError(output: string, exitCode: number | null): Vetbox
   });
 }
 
-async function checkInstalled(dir: string, artifact: FetchedArtifact): Promise<void> {
-  const manifest = path.join(dir, 'node_modules', ...artifact.name.split('/'), 'package.json');
-  let installed: { version?: unknown };
-  try {
-    installed = JSON.parse(await readFile(manifest, 'utf8')) as { version?: unknown };
-  } catch (err) {
-    throw new VetboxError('INTERNAL', `npm install finished but ${artifact.name} is not in node_modules`, { cause: err });
-  }
-  if (installed.version !== artifact.version) {
-    throw new VetboxError('INTERNAL', `npm installed ${artifact.name}@${String(installed.version)}, expected ${artifact.version}`);
+function checkLocked(lock: Lockfile, artifact: FetchedArtifact): void {
+  const entry = lock.packages?.[`node_modules/${artifact.name}`];
+  if (!entry) throw new VetboxError('INTERNAL', `npm resolved the project but ${artifact.name} is not in its lockfile`);
+  if (entry.version !== artifact.version) {
+    throw new VetboxError('INTERNAL', `npm locked ${artifact.name}@${String(entry.version)}, expected ${artifact.version}`);
   }
 }

@@ -5,7 +5,7 @@ import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type
 import { loadEnv, type Logger } from '@vetbox/config';
 import { publishHistory, stage, type PublishHistory } from '@vetbox/fetch';
 import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
-import { DockerRuntime, createWorkDir, ensureSandboxImage, packageDirs, phaseReport, randomIdentity, runSandbox, type PhaseResult, type SandboxLimits, type SandboxRunResult, type SandboxIdentity, type SandboxRuntime, type TracerSetting, type LaterPhaseSettings } from '@vetbox/sandbox';
+import { DockerRuntime, appProject, createWorkDir, ensureSandboxImage, packageDirs, phaseReport, randomIdentity, runSandbox, type PhaseResult, type SandboxLimits, type SandboxRunResult, type SandboxIdentity, type SandboxRuntime, type TracerSetting, type LaterPhaseSettings } from '@vetbox/sandbox';
 import { applyTriggers, buildBehavior, EbpfSession, type BuildBehaviorInput, type PhasedEvents } from '@vetbox/behavior';
 import { checkTyposquat, contentSelector } from '@vetbox/rules';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
@@ -61,7 +61,7 @@ async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: Pipeli
       pypiUrl: options.pypiUrl ?? env.PYPI_URL,
       signal,
     });
-    const staged = await stage(artifact, workDir, { registryUrl, signal });
+    const staged = await stage(artifact, workDir, { registryUrl, pypiUrl: options.pypiUrl ?? env.PYPI_URL, signal, npmProject: appProject() });
     throwIfAborted(signal);
     const history = await lookalikeHistory(artifact, { registryUrl, pypiUrl: options.pypiUrl ?? env.PYPI_URL, signal }, options.logger);
 
@@ -177,6 +177,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
         source: staged.source,
         size: staged.size,
         ...(staged.declaredHosts.length > 0 ? { declaredHosts: staged.declaredHosts } : {}),
+        ...(staged.archiveQuirks?.length ? { archiveQuirks: staged.archiveQuirks } : {}),
         ...opts.history,
       },
       behavior,

@@ -347,6 +347,17 @@ const catalog = [
       'established project of its own: rated info.',
   },
   {
+    id: 'archive-quirk',
+    category: 'evasion',
+    severity: 'medium',
+    severities: ['medium'],
+    title: 'The archive reads differently to a reviewer than to the installer',
+    explanation:
+      'The package archive has something its installer accepts but that hides content from whoever reads the archive: ' +
+      'the same path twice (npm and pip keep the last copy, most archive viewers show the first). The package was ' +
+      'analyzed as the installer reads it; compare both copies, since legitimate build tools do not produce this.',
+  },
+  {
     id: 'new-behavior',
     category: 'change',
     severity: 'high',

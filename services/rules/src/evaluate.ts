@@ -23,6 +23,7 @@ import { backgroundProcess, processInjection, sandboxProbe } from './rules/probe
 import { traceFlood } from './rules/trace.js';
 import { score } from './scoring.js';
 import { attributeToDependencies } from './attribution.js';
+import { archiveQuirks } from './rules/archive.js';
 import { checkTyposquat, typosquatting } from './typosquat.js';
 
 export interface Evaluation {
@@ -120,7 +121,7 @@ function bySeverityThenRule(a: Finding, b: Finding): number {
 export function evaluate(input: EvaluateInput): Evaluation {
   const ctx = new RuleContext(input);
   const lookalike = checkTyposquat(input.package.ecosystem, input.package.name);
-  const drafts = [...typosquatting(input.package, lookalike), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))];
+  const drafts = [...typosquatting(input.package, lookalike), ...archiveQuirks(input.package), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))];
   attributeDrafts(ctx, drafts);
   const incomplete = incompletePhases(input.phases, input.sandbox);
   const completed = raiseUnconfirmed(drafts.filter((d) => d.evidence.length > 0).map(completeFinding), incomplete);

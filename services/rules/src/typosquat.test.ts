@@ -118,3 +118,16 @@ describe('typosquatting rule', () => {
     expect(fired(run(new BehaviorBuilder(), { name: 'esbuild' }), 'typosquatting')).toEqual([]);
   });
 });
+
+describe('archive-quirk', () => {
+  it('names each path an installer reads differently from a reviewer, once per package', () => {
+    const input = evaluateInput(new BehaviorBuilder().build());
+    const quirk = { kind: 'duplicate-entry' as const, path: 'package/index.js', detail: '"package/index.js" appears more than once in the archive; npm and pip install the last copy' };
+    const result = evaluate({ ...input, package: { ...input.package, archiveQuirks: [quirk] } });
+    const [f] = fired(result, 'archive-quirk');
+    expect(f).toMatchObject({ severity: 'medium', title: 'The archive holds package/index.js twice', phase: null });
+    expect(f.evidence).toEqual([expect.objectContaining({ kind: 'package', summary: quirk.detail })]);
+    expect(result.verdict).toBe('suspicious');
+    expect(fired(run(new BehaviorBuilder()), 'archive-quirk')).toEqual([]);
+  });
+});

@@ -8,8 +8,8 @@ import { packageDirs, phaseCommand } from './commands.js';
 const npm: StagedPackage = { ecosystem: 'npm', name: 'left-pad', version: '1.3.0', source: 'registry', sha256: '', size: 0, dir: '/nope', archiveFile: 'left-pad-1.3.0.tgz', importNames: ['left-pad'], entryPoints: [] };
 
 describe('phase commands', () => {
-  it('npm: rebuild runs every lifecycle script offline; import loads the package', () => {
-    expect(phaseCommand('install', npm)).toEqual(['npm', 'rebuild', '--foreground-scripts', '--offline']);
+  it('npm: a plain `npm install` in the project (npm_command=install, not rebuild); import loads the package', () => {
+    expect(phaseCommand('install', npm)).toEqual(['npm', 'install']);
     expect(phaseCommand('import', npm)).toEqual(['node', '/usr/local/libexec/import-npm.cjs', 'left-pad']);
     expect(packageDirs(npm, '/home/u', '/home/u/projects/x')).toEqual(['/home/u/projects/x/node_modules/left-pad']);
   });
@@ -25,5 +25,17 @@ describe('phase commands', () => {
     await writeFile(path.join(dir, 'dist', 'bar-2.0-py3-none-any.whl'), '');
     expect(phaseCommand('install', py)).not.toContain('--no-deps');
     expect(phaseCommand('import', py)).toEqual(['python3', '/usr/local/libexec/import-py.py', 'foo']);
+  });
+
+  it('pypi: staged dependencies are resolved by pip when complete, installed as given when some are missing', () => {
+    const py: StagedPackage = { ...npm, ecosystem: 'pypi', name: 'foo', version: '1.0', archiveFile: 'dist/foo-1.0.tar.gz', importNames: [] };
+    const archives = ['dist/bar-2.0-py3-none-any.whl', 'dist/baz-1.0.tar.gz'];
+    const complete = phaseCommand('install', { ...py, dependencies: { archives, complete: true, notes: [] } });
+    expect(complete).not.toContain('--no-deps');
+    expect(complete.at(-1)).toBe('dist/foo-1.0.tar.gz');
+    const partial = phaseCommand('install', { ...py, dependencies: { archives, complete: false, notes: ['qux: not found'] } });
+    expect(partial).toContain('--no-deps');
+    expect(partial.slice(-3)).toEqual(['dist/foo-1.0.tar.gz', ...archives]);
+    expect(phaseCommand('install', { ...py, dependencies: { archives: [], complete: true, notes: [] } })).toContain('--no-deps');
   });
 });

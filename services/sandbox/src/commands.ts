@@ -12,31 +12,38 @@ export const ROOT_HELPERS = '/root/.local/lib';
 
 /**
  * The command each phase runs as the sandbox user, in the workdir (staged.dir's copy).
- * npm install: `npm rebuild` runs every lifecycle script of the staged tree, offline.
- * pypi install: pip from the staged dist/ only; dependencies are installed when fetch staged them.
+ * npm install: `npm install` in the app project, as a developer runs it: the lockfile names the
+ * package and its dependencies, the user's npm cache holds their tarballs (staged on the host with
+ * scripts disabled), and npm extracts them and runs their lifecycle scripts (npm_command=install).
+ * pypi install: pip from the staged dist/ only, with the dependencies fetch staged there.
  */
 export function phaseCommand(phase: PhaseName, staged: StagedPackage): string[] {
   const importNames = staged.importNames.length > 0 ? staged.importNames : [staged.name];
   if (staged.ecosystem === 'npm') {
     return phase === 'install'
-      ? ['npm', 'rebuild', '--foreground-scripts', '--offline']
+      ? ['npm', 'install']
       : ['node', `${HELPERS}/import-npm.cjs`, ...importNames];
   }
   if (phase === 'install') {
-    const withDeps = stagedArchiveCount(staged) > 1;
+    const deps = staged.dependencies ?? legacyDependencies(staged);
+    // Every dependency staged: pip resolves them from dist/ (or keeps what the system has).
+    // Some missing: pip installs exactly the staged archives, without resolving (--no-deps).
+    const resolve = deps.complete && deps.archives.length > 0;
     return [
       'python3', '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-index',
-      '--find-links', 'dist', '--no-build-isolation', ...(withDeps ? [] : ['--no-deps']),
-      '--user', '--break-system-packages', staged.archiveFile,
+      '--find-links', 'dist', '--no-build-isolation', ...(resolve ? [] : ['--no-deps']),
+      '--user', '--break-system-packages', staged.archiveFile, ...(resolve ? [] : deps.archives),
     ];
   }
   // Module names may be unknown before install: the helper then reads the installed metadata.
   return ['python3', `${HELPERS}/import-py.py`, staged.name, ...staged.importNames];
 }
 
-function stagedArchiveCount(staged: StagedPackage): number {
+/** Staged before `dependencies` existed: any other archive in dist/ was a dependency pip may resolve. */
+function legacyDependencies(staged: StagedPackage): NonNullable<StagedPackage['dependencies']> {
   const dist = path.join(staged.dir, 'dist');
-  return existsSync(dist) ? readdirSync(dist).filter((f) => /\.(tar\.gz|zip|whl|tgz|tar\.bz2)$/.test(f)).length : 1;
+  const archives = existsSync(dist) ? readdirSync(dist).filter((f) => /\.(tar\.gz|zip|whl|tgz|tar\.bz2)$/.test(f) && `dist/${f}` !== staged.archiveFile) : [];
+  return { archives: archives.map((f) => `dist/${f}`), complete: true, notes: [] };
 }
 
 /** Python's user site (pip --user) for the image's Python 3.11. */

@@ -14,6 +14,7 @@ export const IMAGE_REPO = 'vetbox-sandbox';
 /** Same files, same order as INPUTS in image/build.sh: a change to any of them is a new tag. */
 export const IMAGE_INPUTS = [
   'packages.txt',
+  'packages-python.txt',
   'Dockerfile',
   'Dockerfile.local',
   'provision.sh',
@@ -23,6 +24,9 @@ export const IMAGE_INPUTS = [
   'bin/phase.cjs',
   'bin/snapshot.py',
   'src/init.c',
+  'project/package.json',
+  'project/package-lock.json',
+  'npm-globals.txt',
   'src/fastclock.c',
   'bin/clock.cjs',
   'bin/execute-npm.cjs',

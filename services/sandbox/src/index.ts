@@ -12,6 +12,7 @@ export {
   straceModeArgs,
   parseDriverOutput,
   statusOf,
+  parseReported,
   type SandboxOptions,
   type SandboxNetwork,
   type HomeFile,
@@ -38,5 +39,6 @@ export { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.j
 export { CLOCK_STATE_PATH, FASTCLOCK_LIBRARY, clockStatePage } from './phases/clock.js';
 export type { CaptureSelector } from './phases/capture.js';
 export type { PlantedItem } from './phases/planted.js';
+export { appProject, bystanderDirs, APP_PROJECT_DIR, APP_PROJECT_FROM_WORKDIR, GLOBAL_NODE_MODULES, type NpmProject } from './project.js';
 export { workerId } from './worker-id.js';
 export type { Logger } from './log.js';

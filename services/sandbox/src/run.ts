@@ -71,13 +71,15 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
   const phases = [...(opts.phases ?? DEFAULT_PHASES)].sort((a, b) => PHASES.indexOf(a) - PHASES.indexOf(b));
   const settings = { ...laterPhaseSettings(), ...opts.later };
   const budgetEnd = Date.now() + settings.budgetMs;
-  const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir });
+  const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir, appProject: opts.staged.ecosystem === 'npm' });
   const results: PhaseResult[] = [];
   const calls: CallRecord[] = [];
   const contents: CapturedContent[] = [];
   let clock: ClockInfo | undefined;
   try {
     let wallOffsetMs = 0;
+    /** Whether the package's files were there to import (known once import was tried). */
+    let importable: boolean | undefined;
     for (const [index, phase] of phases.entries()) {
       opts.onPhase?.(phase, index, phases.length);
       const left = budgetEnd - Date.now();
@@ -90,13 +92,14 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
       if (phase === 'install') {
         r = await run(phaseCommand(phase, opts.staged));
       } else if (phase === 'import') {
-        if (!(await importableFilesPresent(sandbox, opts.staged))) {
+        importable = (await importableFilesPresent(sandbox, opts.staged)) || (await unpackWithoutScripts(sandbox, opts.staged));
+        if (!importable) {
           results.push(skipped(phase, 'install left no files to import'));
           continue;
         }
         r = await run(phaseCommand(phase, opts.staged));
       } else if (phase === 'execute') {
-        if (!(await importableFilesPresent(sandbox, opts.staged))) {
+        if (!(importable ?? (await importableFilesPresent(sandbox, opts.staged)))) {
           results.push(skipped(phase, 'install left no files to execute'));
           continue;
         }
@@ -108,7 +111,7 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
           continue;
         }
         ({ clock, wallOffsetMs } = await idleWindow(sandbox, settings));
-        r = await run(againCommand(opts.staged));
+        r = await run(await againCommand(opts.staged));
       } else {
         const planted = await plantedItems(sandbox, [...results.flatMap((x) => x.fileChanges)], opts.staged, sandbox.identity);
         if (planted.length === 0) {
@@ -149,10 +152,20 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
 
 /** Import runs even when install reported errors, as long as the package's files are there. */
 async function importableFilesPresent(sandbox: Sandbox, staged: StagedPackage): Promise<boolean> {
-  if (staged.ecosystem === 'npm') return existsSync(path.join(staged.dir, 'node_modules', staged.name));
-  const site = pythonUserSite(sandbox.identity.home);
-  const r = await sandbox.exec(['sh', '-c', 'ls -A "$1" 2>/dev/null | grep -q .', 'check', site]);
+  const dir = staged.ecosystem === 'npm' ? `${sandbox.identity.workdir}/node_modules/${staged.name}` : pythonUserSite(sandbox.identity.home);
+  const r = await sandbox.exec(['sh', '-c', 'ls -A "$1" 2>/dev/null | grep -q .', 'check', dir]);
   return r.exitCode === 0;
+}
+
+/**
+ * npm rolls a package back when its install script fails, leaving nothing to import. A developer
+ * retries with `--ignore-scripts`; so does the harness (untraced: npm only unpacks from the
+ * cache, no package code runs), so import-time code is still observed.
+ */
+async function unpackWithoutScripts(sandbox: Sandbox, staged: StagedPackage): Promise<boolean> {
+  if (staged.ecosystem !== 'npm') return false;
+  const r = await sandbox.exec(['npm', 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { user: sandbox.identity.user, cwd: sandbox.identity.workdir });
+  return r.exitCode === 0 && (await importableFilesPresent(sandbox, staged));
 }
 
 function skipped(name: PhaseName, reason: string): PhaseResult {

@@ -8,6 +8,7 @@ import { loadEnv } from '@vetbox/config';
 import {
   VetboxError,
   type FileChange,
+  type Persona,
   type PhaseName,
   type PhaseStatus,
   type SandboxInfo,
@@ -22,6 +23,7 @@ import { MachineView, dmiFiles, sysClassLinks } from './machine.js';
 import { defaultLogger, type Logger } from './log.js';
 import { ROOT_HELPERS } from './commands.js';
 import { CLOCK_STATE_PATH, FASTCLOCK_LIBRARY, clockStatePage } from './phases/clock.js';
+import { bystanderDirs } from './project.js';
 import { LABEL_ANALYSIS, LABEL_WORKER, type ContainerChange, type SandboxRuntime } from './runtime.js';
 import { workerId as defaultWorkerId } from './worker-id.js';
 import { cgroupIdOf } from './tracer/cgroup.js';
@@ -165,6 +167,11 @@ export interface SandboxOptions {
   identity?: SandboxIdentity;
   /** Default: SANDBOX_TRACE_MODE (seccomp). */
   traceMode?: TraceMode;
+  /**
+   * The workdir is the image's app project (npm: fetch staged links to its installed
+   * dependencies); their files are bystanders' (SandboxInfo.bystanderDirs).
+   */
+  appProject?: boolean;
   /** Default: SANDBOX_TRACER (auto: eBPF when it loads, else strace). */
   tracer?: TracerSetting;
 }
@@ -220,6 +227,7 @@ export class Sandbox implements AsyncDisposable {
   private baselineChanges = new Set<string>();
   private dead = false;
   private detachAbort: () => void = () => undefined;
+  private reported: Pick<Persona, 'os' | 'python' | 'node' | 'npm'> = {};
   /** eBPF: the container's cgroup id, its session file, and the counters at the last mark. */
   private ebpf: { cgroupId: bigint; file: TraceSessionFile; counters: LoaderCounters; final?: LoaderCounters } | undefined;
 
@@ -360,6 +368,9 @@ export class Sandbox implements AsyncDisposable {
       `cp -a ${INBOX}/home/. "$2/"`,
       'mkdir -p "$3"',
       `if [ -d ${INBOX}/work ]; then cp -a ${INBOX}/work/. "$3/"; fi`,
+      // An npm cache the host filled (scripts disabled): npm install reads it like a warm user cache.
+      'if [ -d "$3/.npm-cache/_cacache" ]; then mkdir -p "$2/.npm" && rm -rf "$2/.npm/_cacache" && mv "$3/.npm-cache/_cacache" "$2/.npm/_cacache"; fi',
+      'rm -rf "$3/.npm-cache"',
       // What update-ca-certificates leaves for one added CA (it forks ~300 times: minutes on a loaded host).
       `if [ -f ${INBOX}/ca.crt ]; then`,
       `  cp ${INBOX}/ca.crt /usr/local/share/ca-certificates/${CA_NAME}`,
@@ -389,10 +400,13 @@ export class Sandbox implements AsyncDisposable {
       // The fast clock's state page (image/src/fastclock.c): real time until the idle phase.
       `mkdir -p ${path.posix.dirname(CLOCK_STATE_PATH)} && install -m 0644 ${INBOX}/clock ${CLOCK_STATE_PATH}`,
       `rm -rf ${INBOX}/home ${INBOX}/work ${INBOX}/ca.crt ${INBOX}/sysclass ${INBOX}/clock`,
+      // What the machine reports (written at image build, root-only): recorded in the persona.
+      `cat ${ROOT_HELPERS}/versions.json 2>/dev/null || true`,
     ].join('\n');
     const args = [id.user, id.home, id.workdir, id.fullName, id.machineId, id.timezone, String(bootEpoch)];
     const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', ...args]);
     if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `sandbox setup failed: ${r.stderr.toString().slice(-2000)}`);
+    this.reported = parseReported(r.stdout.toString('utf8'));
     const [, baseline] = await Promise.all([this.snapshot('save', 'base'), this.runtime.changes(this.id)]);
     this.baselineChanges = new Set(baseline.map((c) => c.path));
   }
@@ -415,8 +429,9 @@ export class Sandbox implements AsyncDisposable {
       home: this.identity.home,
       workdir: this.identity.workdir,
       network: this.network.mode === 'none' ? 'none' : 'sinkhole',
-      persona: { ...this.identity },
+      persona: { ...this.identity, ...this.reported },
       tracer: this.tracerInfo,
+      ...(this.opts.appProject ? { bystanderDirs: bystanderDirs(this.identity.workdir, []) } : {}),
     };
   }
 
@@ -625,9 +640,13 @@ export class Sandbox implements AsyncDisposable {
     return changes;
   }
 
-  /** Runs an untraced command (root by default) — for checks between phases, not package code. */
-  exec(cmd: string[], opts: { user?: string; maxOutputBytes?: number } = {}) {
-    return this.runtime.exec(this.id, cmd, opts);
+  /**
+   * Runs an untraced command (root by default) — for checks between phases, not package code.
+   * As the sandbox user it gets the user's environment (HOME, PATH) and runs in `cwd`.
+   */
+  exec(cmd: string[], opts: { user?: string; cwd?: string; maxOutputBytes?: number } = {}) {
+    const env = opts.user === this.identity.user ? Object.entries(this.traceEnv()).map(([k, v]) => `${k}=${v}`) : undefined;
+    return this.runtime.exec(this.id, cmd, { user: opts.user, workingDir: opts.cwd, maxOutputBytes: opts.maxOutputBytes, ...(env ? { env } : {}) });
   }
 
   /**
@@ -679,6 +698,20 @@ function throwIfAborted(signal?: AbortSignal): void {
 
 function notRun(name: string, status: PhaseStatus, reason: string): CommandResult {
   return { name, status, reason, exitCode: null, durationMs: 0, startedAtMs: Date.now(), stdoutTail: '', stderrTail: '', trace: '', traceBytes: 0, fileChanges: [], leftoverProcesses: [] };
+}
+
+/** The image's versions.json (os, python, node, npm), tolerating its absence in older images. */
+export function parseReported(stdout: string): Pick<Persona, 'os' | 'python' | 'node' | 'npm'> {
+  const line = stdout.split('\n').find((l) => l.startsWith('{'));
+  if (!line) return {};
+  try {
+    const j = JSON.parse(line) as Record<string, unknown>;
+    const out: Pick<Persona, 'os' | 'python' | 'node' | 'npm'> = {};
+    for (const k of ['os', 'python', 'node', 'npm'] as const) if (typeof j[k] === 'string' && j[k]) out[k] = (j[k] as string).slice(0, 200);
+    return out;
+  } catch {
+    return {};
+  }
 }
 
 /** The driver's result line in `stdout` (the one for `requestId` when given). */

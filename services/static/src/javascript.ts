@@ -89,16 +89,27 @@ function parseJs(text: string): N | undefined {
   return undefined;
 }
 
-/** Every child node, in source order. */
+/** Fields that never hold a node: skipped without reading them. */
+const NOT_CHILDREN = new Set(['type', 'start', 'end', 'loc', 'range', 'raw', 'name', 'operator', 'prefix', 'computed', 'optional', 'kind', 'sourceType', 'generator', 'async', 'method', 'shorthand', 'static', 'delegate', 'tail']);
+
+/** Every child node, in source order (for-in reads the shape's cached keys without allocating a list). */
 function children(n: N): N[] {
   const out: N[] = [];
-  for (const key of Object.keys(n)) {
-    if (key === 'type' || key === 'start' || key === 'end' || key === 'loc' || key === 'range') continue;
+  for (const key in n) {
+    if (NOT_CHILDREN.has(key)) continue;
     const v = n[key];
-    if (Array.isArray(v)) for (const c of v) if (c && typeof c.type === 'string') out.push(c);
-    if (v && typeof v.type === 'string') out.push(v);
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (const c of v) if (c && typeof c.type === 'string') out.push(c);
+    } else if (typeof v.type === 'string') out.push(v);
   }
   return out;
+}
+
+/** The innermost function among the ancestors (the scope a call runs in). */
+function innermostFunction(ancestors: N[]): N | undefined {
+  for (let i = ancestors.length - 1; i >= 0; i--) if (FUNCTION.test(ancestors[i]!.type)) return ancestors[i];
+  return undefined;
 }
 
 const FUNCTION = /^(FunctionDeclaration|FunctionExpression|ArrowFunctionExpression)$/;
@@ -119,6 +130,11 @@ class JsFile {
     private readonly budget: Budget,
   ) {
     this.lines = new Lines(text);
+  }
+
+  /** Where a node is, for a signal: computed only when one is raised. */
+  private at(n: N): { line: number; snippet: string } {
+    return { line: this.line(n), snippet: this.snippet(n) };
   }
 
   private line(n: N): number {
@@ -208,18 +224,21 @@ class JsFile {
       this.out.add(this.place, 1, '', 'obfuscated', `javascript-obfuscator output (${this.obfuscatorIds.size} generated _0x identifiers)`, { format: 'javascript-obfuscator' });
     }
     const scopes = new Map<N, { network: Val[]; runs: N[] }>();
+    let visited = 0;
+    let pastDeadline = false;
     const visit = (n: N, ancestors: N[]): void => {
-      if (Date.now() > this.budget.deadline) return;
+      // The clock is read every 1024 nodes: reading it at each one costs more than the walk.
+      if (pastDeadline || ((++visited & 1023) === 0 && (pastDeadline = Date.now() > this.budget.deadline))) return;
       switch (n.type) {
         case 'CallExpression':
         case 'NewExpression':
           this.call(n, ancestors, scopes);
           break;
         case 'Literal':
-          if (typeof n.value === 'string') this.out.scanString(this.place, this.line(n), this.snippet(n), n.value);
+          if (typeof n.value === 'string') this.out.scanString(this.place, n.value, () => this.at(n));
           break;
         case 'TemplateElement':
-          if (typeof n.value?.cooked === 'string') this.out.scanString(this.place, this.line(n), this.snippet(n), n.value.cooked);
+          if (typeof n.value?.cooked === 'string') this.out.scanString(this.place, n.value.cooked, () => this.at(n));
           break;
         case 'BinaryExpression':
           if (/^[!=]==?$/.test(n.operator) && [n.left, n.right].some((s: N) => this.qualify(s) === 'process.platform') && [n.left, n.right].some((s: N) => s.type === 'Literal' && WINDOWS_NAMES.test(String(s.value)))) {
@@ -247,7 +266,7 @@ class JsFile {
     const q = this.qualify(n.callee) ?? '';
     const args = n.arguments as N[];
     if (SINKS.test(q) && args.length > 0) this.sink(n, q, ancestors);
-    const scope = [...ancestors].reverse().find((a) => FUNCTION.test(a.type)) ?? ancestors[0] ?? n;
+    const scope = innermostFunction(ancestors) ?? ancestors[0] ?? n;
     const bucket = scopes.get(scope) ?? { network: [], runs: [] };
     if (NETWORK.test(q)) {
       bucket.network.push({ ...UNKNOWN, network: true, urls: args.flatMap((a) => urlsIn(this.urlText(a))) });
@@ -255,7 +274,7 @@ class JsFile {
     }
     if (/^(path\.(join|resolve)|os\.homedir)$/.test(q) && args.length > 1) {
       const pieces = args.map((a) => this.stringValue(a)).filter((s): s is string => s !== undefined);
-      if (pieces.length > 1) this.out.scanString(this.place, this.line(n), this.snippet(n), pieces.join('/'));
+      if (pieces.length > 1) this.out.scanString(this.place, pieces.join('/'), () => this.at(n));
     }
     const launch = LAUNCH.test(q);
     const chmod = CHMOD.test(q) && args[1] && /^(0o?)?7[57][57]$|^(493|511)$/.test(String(args[1].raw ?? args[1].value ?? ''));
@@ -304,7 +323,7 @@ class JsFile {
     for (const a of ancestors) {
       if ((a.type === 'CallExpression' || a.type === 'NewExpression') && a !== n && NETWORK.test(this.qualify(a.callee) ?? '')) return true;
     }
-    const fn = [...ancestors].reverse().find((a) => FUNCTION.test(a.type));
+    const fn = innermostFunction(ancestors);
     return fn ? this.containsNetworkCall(fn) : false;
   }
 

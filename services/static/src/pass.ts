@@ -163,7 +163,7 @@ class Pass {
     const file = `package.json#scripts.${name}`;
     const place: Place = { file: 'package.json', reach: ['install'], depth: 0 };
     const snippet = snippetOf(command, 0, command.length);
-    this.out.scanString(place, 1, snippet, command);
+    this.out.scanString(place, command, () => ({ line: 1, snippet }));
     const inline = /\bnode\s+(?:-e|--eval|-p|--print)\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)')/.exec(command);
     if (inline) this.enqueue(file, 'install', (inline[1] ?? inline[2] ?? '').replace(/\\(.)/g, '$1'));
     const pyInline = /\bpython3?\s+-c\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)')/.exec(command);

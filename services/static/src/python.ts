@@ -113,6 +113,11 @@ class PythonFile {
     return this.text.slice(n.from, n.to);
   }
 
+  /** Where a node is, for a signal: computed only when one is raised. */
+  private at(n: SyntaxNode): { line: number; snippet: string } {
+    return { line: this.line(n), snippet: this.snippet(n) };
+  }
+
   private line(n: SyntaxNode): number {
     return this.lines.at(n.from);
   }
@@ -247,7 +252,7 @@ class PythonFile {
   private string(n: SyntaxNode): void {
     const value = this.stringValue(n);
     if (value === undefined) return;
-    this.out.scanString(this.place, this.line(n), this.snippet(n), value);
+    this.out.scanString(this.place, value, () => this.at(n));
     for (const sig of PYTHON_OBFUSCATORS) {
       if (sig.text?.test(value)) this.out.add(this.place, this.line(n), this.snippet(n), 'obfuscated', `${sig.name} obfuscator signature`, { format: sig.name });
     }
@@ -268,7 +273,7 @@ class PythonFile {
     const arith = n.getChild('ArithOp');
     if (arith && this.src(arith) === '/' && n.parent?.name !== 'BinaryExpression') {
       const pieces = this.pathPieces(n);
-      if (pieces.length > 1) this.out.scanString(this.place, this.line(n), this.snippet(n), pieces.join('/'));
+      if (pieces.length > 1) this.out.scanString(this.place, pieces.join('/'), () => this.at(n));
     }
   }
 
@@ -293,7 +298,7 @@ class PythonFile {
     if (/^(sys\.platform\.startswith|platform\.system\(\)\.startswith)$/.test(q) && /^win/i.test(this.stringValue(args.positional[0]) ?? '')) this.platform(n, this.src(n));
     if (/^(os\.path\.join|pathlib\.Path|Path|PurePath|os\.path\.expanduser|os\.path\.expandvars)$/.test(q) && args.positional.length > 0) {
       const pieces = args.positional.map((a) => this.stringValue(a)).filter((s): s is string => s !== undefined);
-      if (pieces.length > 0) this.out.scanString(this.place, this.line(n), this.snippet(n), pieces.join('/'));
+      if (pieces.length > 0) this.out.scanString(this.place, pieces.join('/'), () => this.at(n));
     }
     const scopeKey = enclosingFunction(n)?.from ?? -1;
     const bucket = scopes.get(scopeKey) ?? { network: [], runs: [] };

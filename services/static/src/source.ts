@@ -113,8 +113,10 @@ export class SignalCollector {
   }
 
   /** Credential paths and exfiltration endpoints named by one string (literal, joined path or decoded layer). */
-  scanString(place: Place, line: number, snippet: string, value: string): void {
+  scanString(place: Place, value: string, at: () => { line: number; snippet: string }): void {
     if (value.length < 5 || !WORTH_MATCHING.test(value)) return;
+    // Located only when the string names something: most literals of a large tree name nothing.
+    const { line, snippet } = at();
     for (const c of CREDENTIAL_PATHS) {
       const m = c.pattern.exec(value);
       if (m) this.add(place, line, snippet, 'credential-path', `names ${c.target} credential data (${escapeText(m[0], 80)})`, { target: c.target });

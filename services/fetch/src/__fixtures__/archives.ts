@@ -57,8 +57,9 @@ export function npmPackage(pkg: Record<string, unknown>, files: Record<string, s
   ];
 }
 
-export function pkgInfo(name: string, version: string): string {
-  return `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: test fixture\n\nLong description.\nName: not-this\n`;
+export function pkgInfo(name: string, version: string, requires: string[] = []): string {
+  const deps = requires.map((r) => `Requires-Dist: ${r}\n`).join('');
+  return `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: test fixture\n${deps}\nLong description.\nName: not-this\n`;
 }
 
 export function sdistFiles(name: string, version: string, files: Record<string, string> = {}): Array<{ name: string; content: string }> {
@@ -71,11 +72,11 @@ export function sdistFiles(name: string, version: string, files: Record<string, 
   return Object.entries(all).map(([f, content]) => ({ name: `${root}/${f}`, content }));
 }
 
-export function wheelFiles(name: string, version: string, modules: Record<string, string> = {}, opts: { topLevel?: string[] } = {}): ZipEntry[] {
+export function wheelFiles(name: string, version: string, modules: Record<string, string> = {}, opts: { topLevel?: string[]; requires?: string[] } = {}): ZipEntry[] {
   const stem = `${name.replace(/[-_.]+/g, '_')}-${version}`;
   const entries: ZipEntry[] = [
     ...Object.entries(modules).map(([f, content]) => ({ name: f, content })),
-    { name: `${stem}.dist-info/METADATA`, content: pkgInfo(name, version) },
+    { name: `${stem}.dist-info/METADATA`, content: pkgInfo(name, version, opts.requires) },
     { name: `${stem}.dist-info/WHEEL`, content: 'Wheel-Version: 1.0\nGenerator: vetbox-test\nRoot-Is-Purelib: true\nTag: py2-none-any\nTag: py3-none-any\n' },
   ];
   if (opts.topLevel) entries.push({ name: `${stem}.dist-info/top_level.txt`, content: opts.topLevel.join('\n') + '\n' });

@@ -1,5 +1,8 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
 import type { StagedPackage } from '@vetbox/contracts';
 import { HELPERS, phaseCommand } from '../commands.js';
 import type { LaterPhaseSettings } from './settings.js';
@@ -23,20 +26,22 @@ const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The idle phase's second install and import (the date is then a year ahead), in one traced
- * shell. The install step runs again only where installing runs package code (npm lifecycle
- * scripts or a native build in the staged tree; a PyPI sdist's build): installing a wheel or a
- * script-less npm tree again would run nothing new, at the cost of a whole install. pip would
- * skip a package it already installed: it reinstalls.
+ * shell. The install step runs again only where installing runs package code (the package's npm
+ * lifecycle scripts or native build; a PyPI sdist's build): installing a wheel or a script-less
+ * npm package again would run nothing new, at the cost of a whole install. npm would find the
+ * package up to date: `npm rebuild <name>` runs its lifecycle scripts again, as a developer
+ * would; pip would skip it: it reinstalls.
  */
-export function againCommand(staged: StagedPackage): string[] {
+export async function againCommand(staged: StagedPackage): Promise<string[]> {
   const steps: string[][] = [];
-  if (installRunsPackageCode(staged)) {
-    const install = phaseCommand('install', staged);
-    if (staged.ecosystem === 'pypi') {
-      const at = install.indexOf('install') + 1;
-      install.splice(at, 0, '--force-reinstall', '--no-deps');
+  if (await installRunsPackageCode(staged)) {
+    if (staged.ecosystem === 'npm') {
+      steps.push(['npm', 'rebuild', staged.name, '--foreground-scripts']);
+    } else {
+      const install = phaseCommand('install', staged);
+      install.splice(install.indexOf('install') + 1, 0, '--force-reinstall', '--no-deps');
+      steps.push(install);
     }
-    steps.push(install);
   }
   steps.push(phaseCommand('import', staged));
   return ['/bin/sh', '-c', steps.map((cmd) => cmd.map(quote).join(' ')).join('; ')];
@@ -44,31 +49,58 @@ export function againCommand(staged: StagedPackage): string[] {
 
 const LIFECYCLE = ['preinstall', 'install', 'postinstall'];
 
-/** Whether the install step runs code of the package (or of what it brings along). */
-export function installRunsPackageCode(staged: StagedPackage): boolean {
+/** Whether installing the package runs its code: read on the host from what was staged. */
+export async function installRunsPackageCode(staged: StagedPackage): Promise<boolean> {
   if (staged.ecosystem === 'pypi') return !staged.archiveFile.endsWith('.whl');
-  const modules = path.join(staged.dir, 'node_modules');
-  const dirs: string[] = [];
-  for (const name of safeList(modules)) {
-    if (name.startsWith('.')) continue;
-    if (name.startsWith('@')) for (const sub of safeList(path.join(modules, name))) dirs.push(path.join(modules, name, sub));
-    else dirs.push(path.join(modules, name));
-  }
-  return dirs.some((dir) => {
-    if (existsSync(path.join(dir, 'binding.gyp'))) return true;
-    try {
-      const scripts = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> }).scripts ?? {};
-      return LIFECYCLE.some((k) => typeof scripts[k] === 'string');
-    } catch {
-      return false;
-    }
-  });
+  const manifest = await npmManifest(staged);
+  if (!manifest) return true; // unreadable: install again rather than miss it
+  return manifest.gyp || LIFECYCLE.some((k) => typeof manifest.scripts[k] === 'string');
 }
 
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
+/** The package's scripts and whether it has a binding.gyp (npm builds it: node-gyp rebuild). */
+async function npmManifest(staged: StagedPackage): Promise<{ scripts: Record<string, unknown>; gyp: boolean } | undefined> {
+  const unpacked = path.join(staged.dir, 'node_modules', staged.name);
+  if (existsSync(path.join(unpacked, 'package.json'))) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(unpacked, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
+      return { scripts: pkg.scripts ?? {}, gyp: existsSync(path.join(unpacked, 'binding.gyp')) };
+    } catch {
+      return undefined;
+    }
   }
+  const archive = path.join(staged.dir, staged.archiveFile);
+  if (!existsSync(archive)) return undefined;
+  let scripts: Record<string, unknown> | undefined;
+  let gyp = false;
+  const extract = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, stream, next) => {
+      // npm packs everything under one top directory (`package/`, sometimes another name).
+      const rel = header.name.replace(/^[^/]+\//, '');
+      if (rel === 'binding.gyp') gyp = true;
+      if (rel !== 'package.json' || scripts !== undefined) {
+        stream.on('end', next).resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+      stream.on('end', () => {
+        try {
+          scripts = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { scripts?: Record<string, unknown> }).scripts ?? {};
+        } catch {
+          /* unreadable manifest: decided below */
+        }
+        next();
+      });
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  try {
+    await pipeline(createReadStream(archive), createGunzip(), extract);
+    await done;
+  } catch {
+    return undefined;
+  }
+  return scripts === undefined ? undefined : { scripts, gyp };
 }

@@ -30,7 +30,7 @@ interface Observed {
   projectModules: number;
   env: Record<string, string>;
   files: { dockerenv: boolean; containerenv: boolean; ldPreload: string | null };
-  environ: { names: string[]; trailingNuls: number };
+  environ: { preload: string[]; trailingNuls: number };
   unownedLibraries: string[];
   cgroup: { one: string | null; self: string | null };
   pid1: { comm: string; cmdline: string; startSec: number };
@@ -177,7 +177,7 @@ const CHECKS: Record<string, Check> = {
   'bait.no-preload-hooks': (o) =>
     lines([
       ...PRELOAD_ENV.filter((k) => o.env[k] !== undefined).map((k) => `$${k}`),
-      ...PRELOAD_ENV.filter((k) => o.environ.names.includes(k)).map((k) => `/proc/self/environ: ${k}`),
+      ...o.environ.preload.map((k) => `/proc/self/environ: ${k}`),
       o.files.ldPreload !== null ? '/etc/ld.so.preload' : undefined,
     ]),
   'bait.environ-padding': (o) => (o.environ.trailingNuls > 1 ? `/proc/self/environ ends in ${o.environ.trailingNuls} NUL bytes` : undefined),

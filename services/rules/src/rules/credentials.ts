@@ -3,7 +3,8 @@ import { appendTo, shortArgv, isPackageManager, type Draft, type Evidence, type 
 import { CREDENTIAL_STORES, classify } from '../paths.js';
 import { hostMatches, RELEASE_HOSTS } from '../hosts.js';
 
-const LEAK_KIND: Record<CanaryLeak['channel'], EvidenceRef['kind']> = {
+/** The behavior list a canary leak's carrying record lives in (its `index` points into it). */
+export const LEAK_KIND: Record<CanaryLeak['channel'], EvidenceRef['kind']> = {
   dns: 'dns',
   http: 'http',
   https: 'http',

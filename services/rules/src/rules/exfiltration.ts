@@ -1,15 +1,8 @@
-import { registrableDomain, type CanaryLeak, type CanaryReport, type EvidenceRef, type PhaseName, type Severity } from '@vetbox/contracts';
+import { registrableDomain, type CanaryLeak, type CanaryReport, type PhaseName, type Severity } from '@vetbox/contracts';
 import { channelOf } from '../channels.js';
 import type { Draft, Evidence, RuleContext } from '../context.js';
 import { normalizeHost } from '../hosts.js';
-
-const LEAK_KIND: Record<CanaryLeak['channel'], EvidenceRef['kind']> = {
-  dns: 'dns',
-  http: 'http',
-  https: 'http',
-  tcp: 'connection',
-  udp: 'connection',
-};
+import { LEAK_KIND } from './credentials.js';
 
 const PART: Record<string, string> = { name: 'name', path: 'path', headers: 'headers', body: 'body', data: 'payload' };
 

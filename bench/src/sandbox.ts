@@ -1,11 +1,13 @@
 // Sandbox overhead: the traced install+import of a staged package (esbuild: it has an install
 // script that runs its binary) divided by the same two commands run untraced by the same user in
 // the same image, under each tracer (eBPF; strace in the SANDBOX_TRACE_MODE, and its other modes
-// with BENCH_ALL_MODES=1), interleaved; and the fixed cost of a sandbox (create → setup → remove).
-// Prints figures, asserts nothing. Last lines: `tracer: <name>` (what SANDBOX_TRACER picks here),
-// `sandbox-overhead: <N>x` (that tracer's ratio), `sandbox-fixed: <N> ms`, `sandbox-prepare: <N> ms`
-// (opening a sandbox with the staged project: create, copy in, set up) and `phases-added: <N> ms`
-// (what execute, idle and next-login add to a small benign package).
+// with BENCH_ALL_MODES=1), interleaved; and the fixed cost of a sandbox.
+// Prints figures, asserts nothing. Last lines: `sandbox-cold: <N> ms` (a sandbox and its sinkhole
+// made for the analysis, until the first phase could run), `sandbox-prepare: <N> ms` (the sandbox
+// alone opened with the staged project), `phases-added: <N> ms` (what execute, idle and next-login
+// add to a small benign package), `tracer: <name>` (what SANDBOX_TRACER picks here),
+// `sandbox-overhead: <N>x` (that tracer's ratio) and `sandbox-fixed: <N> ms` (taking a pair from
+// a warm pool and staging the project in it, until the first phase could run).
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,7 +20,9 @@ if (!process.execArgv.some((a) => a.includes('conditions=source') || a === '-C')
   process.exit(r.status ?? 1);
 }
 
-const { Sandbox, runInSandbox, runSandbox, phaseCommand, ensureSandboxImage, selectTracer, DockerRuntime, appProject } = await import('@vetbox/sandbox');
+const { makeWarmPair } = await import('@vetbox/pipeline');
+type WarmPair = import('@vetbox/pipeline').WarmPair;
+const { Sandbox, WarmPool, runSandbox, phaseCommand, ensureSandboxImage, selectTracer, DockerRuntime, appProject } = await import('@vetbox/sandbox');
 const { fetchNpm, stage: stageArtifact } = await import('@vetbox/fetch');
 const { REPO_ROOT, loadEnv } = await import('@vetbox/config');
 const { report, summarize } = await import('./harness.js');
@@ -86,14 +90,32 @@ async function main(): Promise<void> {
   const plain: number[] = [];
   const traced = new Map<Variant, number[]>(variants.map((v) => [v, []]));
   const fixed: number[] = [];
+  const coldMs: number[] = [];
+  const pairRoot = path.join(REPO_ROOT, 'bench', 'out', 'sandbox-pairs');
+  const pool = new WarmPool<WarmPair>({ size: 1, logger: quiet, make: (label) => makeWarmPair(label, { logger: quiet, workRoot: pairRoot }) });
+  pool.start();
   const prepare: number[] = [];
   for (let i = 0; i < reps; i++) {
     const id = (what: string) => `bench-sandbox-${what}-${process.pid}-${i}`;
     plain.push(await plainRun(staged, id('plain')));
     for (const v of variants) traced.get(v)!.push(await tracedRun(staged, id(v), v));
+    // Cold: the pair made for the analysis (what SANDBOX_POOL_SIZE=0 pays), then the warm take.
+    await pool.whenIdle(1);
     const t0 = Date.now();
-    await runInSandbox({ analysisId: id('fixed'), cmd: ['true'], logger: quiet, outDir: path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', 'fixed'), limits: { graceMs: 0 } });
-    fixed.push(Date.now() - t0);
+    const cold = await makeWarmPair(id('cold'), { logger: quiet, workRoot: pairRoot });
+    await cold.sandbox.adopt({ analysisId: id('cold'), workdirFrom: staged.dir, appProject: true });
+    coldMs.push(Date.now() - t0);
+    await cold.discard();
+    await pool.whenIdle(1);
+    const t2 = Date.now();
+    const warm = pool.take();
+    if (warm === undefined) throw new Error('the warm pool is empty');
+    await warm.sandbox.adopt({ analysisId: id('fixed'), workdirFrom: staged.dir, appProject: true });
+    fixed.push(Date.now() - t2);
+    await warm.discard();
+    pool.release(warm);
+    // Refilled here, not during the next repetition's timed runs.
+    await pool.whenIdle(1);
     // What an analysis pays before the package runs: create, start, copy the staged project in, set up.
     const t1 = Date.now();
     const opened = await Sandbox.open({ analysisId: id('prepare'), workdirFrom: staged.dir, appProject: true, logger: quiet, outDir: path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', 'prepare') });
@@ -101,7 +123,7 @@ async function main(): Promise<void> {
     await opened.close();
   }
   const label = (v: Variant) => (v === 'ebpf' ? 'traced eBPF' : `traced strace ${v}`);
-  report('sandbox', [summarize('plain install+import', plain), ...variants.map((v) => summarize(label(v), traced.get(v)!)), summarize('sandbox create→remove', fixed), summarize('sandbox open with the staged project', prepare)]);
+  report('sandbox', [summarize('plain install+import', plain), ...variants.map((v) => summarize(label(v), traced.get(v)!)), summarize('warm pool take → ready', fixed), summarize('cold pair → ready', coldMs), summarize('sandbox open with the staged project', prepare)]);
   const p = median(plain);
   const ratio = (v: Variant) => median(traced.get(v)!) / p;
   const load = os.loadavg()[0].toFixed(1);
@@ -109,16 +131,17 @@ async function main(): Promise<void> {
   console.log(`plain (untraced, same image and user): ${p} ms`);
   for (const v of variants) console.log(`${label(v).padEnd(24)} ${median(traced.get(v)!)} ms  (${ratio(v).toFixed(2)}x)`);
   console.log(`eBPF events lost over all runs: ${ebpfLost}`);
+  await pool.drain();
+  console.log(`sandbox-cold: ${median(coldMs)} ms`);
+  console.log(`sandbox-prepare: ${median(prepare)} ms`);
+  const added = await phasesAdded(runSandbox, path.join(REPO_ROOT, 'bench', 'out'), reps, { logger: quiet, outDir: path.join(REPO_ROOT, 'bench', 'out', 'sandbox-traces', 'phases') });
+  console.log(`small benign package, whole sandbox run: install+import ${added.firstMs} ms, all five phases ${added.allMs} ms`);
+  console.log(`phases-added: ${added.addedMs} ms`);
   const chosen = await selectTracer(quiet);
   const inUse: Variant = chosen.name === 'ebpf' ? 'ebpf' : mode;
   console.log(`tracer: ${chosen.name}${chosen.note ? ` (${chosen.note})` : ''}`);
   console.log(`sandbox-overhead: ${(traced.has(inUse) ? ratio(inUse) : NaN).toFixed(2)}x`);
   console.log(`sandbox-fixed: ${median(fixed)} ms`);
-// `sandbox-overhead: <N>x` (that tracer's ratio), `sandbox-fixed: <N> ms`, `sandbox-prepare: <N> ms`
-// (opening a sandbox with the staged project: create, copy in, set up) and `phases-added: <N> ms`
-// (what execute, idle and next-login add to a small benign package).
-import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 }
 
 await main();

@@ -63,6 +63,8 @@ const worker = createAnalysisWorker({
   reconcileIntervalMs: 0,
 });
 await worker.ready();
+// As the worker does (worker/src/start.ts): sandboxes prepared ahead (SANDBOX_POOL_SIZE).
+analyze.warm?.();
 
 /** A tiny npm package with an install script, stored as an upload (no registry needed). */
 async function smallPackage(i: number) {
@@ -102,7 +104,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 try {
   console.log(`analyzer: ${label}`);
-  console.log(`worker concurrency: ${env.WORKER_CONCURRENCY}; ${N} analyses at once, then ${K} one at a time`);
+  console.log(`worker concurrency: ${env.WORKER_CONCURRENCY}; sandbox pool: ${env.SANDBOX_POOL_SIZE}; ${N} analyses at once, then ${K} one at a time`);
 
   // Phase 1: throughput with everything submitted at once.
   const startedAt = performance.now();
@@ -128,6 +130,7 @@ try {
   console.log(`queue-latency: ${Math.round(median(added))} ms`);
 } finally {
   await worker.close();
+  await analyze.close?.();
   await prisma.package.deleteMany({ where: { name: { in: names } } });
   await queue.obliterate().catch(() => {});
   await queue.close();

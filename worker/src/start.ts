@@ -3,7 +3,7 @@ import type { Analyzer } from '@vetbox/contracts';
 import { VetboxError } from '@vetbox/contracts';
 import { DependencyMonitor, dockerProbe, postgresProbe, type Env, type Logger } from '@vetbox/config';
 import { createPrismaClient, type PrismaClient } from '@vetbox/db';
-import { DockerRuntime, reapOrphans, reapStale, reapStaleWorkDirs, reapWorkDirs, workerId as sandboxWorkerId } from '@vetbox/sandbox';
+import { DockerRuntime, isPoolLabel, localWorkerAlive, poolMemberInUse, poolMemberStale, reapOrphans, reapStale, reapStaleWorkDirs, reapWorkDirs, workerId as sandboxWorkerId } from '@vetbox/sandbox';
 import { createAnalysisWorker } from './worker.js';
 
 export interface RunningWorker {
@@ -79,12 +79,13 @@ export function sandboxReconciler(env: Env, prisma: PrismaClient, logger: Logger
       logger,
       isStale: async (analysisId, worker) => {
         if (active.has(analysisId)) return false;
+        if (isPoolLabel(analysisId)) return poolMemberStale(analysisId, worker, sandboxWorkerId(), localWorkerAlive);
         if (worker === sandboxWorkerId()) return true;
         const analysis = await prisma.analysis.findUnique({ where: { id: analysisId }, select: { status: true } }).catch(() => null);
         return analysis !== null && analysis.status !== 'running';
       },
     });
-    const dirs = await reapStaleWorkDirs(path.join(env.DATA_DIR, 'work'), (id) => active.has(id), { logger });
+    const dirs = await reapStaleWorkDirs(path.join(env.DATA_DIR, 'work'), (id) => active.has(id) || poolMemberInUse(id), { logger });
     logger.info({ containers: removed.length, workDirs: dirs.length }, 'reconciled sandboxes after the Docker outage');
   };
 }
@@ -132,10 +133,13 @@ export async function startWorker(env: Env, logger: Logger, deps: StartWorkerDep
   await worker.ready();
   // Containers of workers that died on this host (a retaken job's old sandbox among them).
   await reap('startup');
+  // Sandboxes prepared ahead from now on (SANDBOX_POOL_SIZE); removed again at close.
+  analyze.warm?.();
   logger.info({ queue: env.QUEUE_NAME, concurrency: env.WORKER_CONCURRENCY, workerId: worker.id }, 'worker started');
   return {
     async close() {
       await worker.close();
+      await analyze.close?.().catch((err: unknown) => logger.error({ err: String(err) }, 'draining the sandbox pool failed'));
       dependencies.stop();
       await prisma.$disconnect();
     },

@@ -49,6 +49,8 @@ export const EnvSchema = z.object({
   SANDBOX_TRACE_MODE: z.enum(['seccomp', 'lean', 'full']).default('seccomp'),
   /** auto: eBPF when it loads here (root, BTF), else strace; ebpf: eBPF or fail; strace: strace (SANDBOX_TRACE_MODE). */
   SANDBOX_TRACER: z.enum(['auto', 'ebpf', 'strace']).default('auto'),
+  /** Sandbox + sinkhole pairs a worker keeps prepared ahead (0: each analysis creates its own). */
+  SANDBOX_POOL_SIZE: z.coerce.number().int().min(0).max(16).default(1),
   NPM_REGISTRY_URL: z.string().url().default('https://registry.npmjs.org'),
   PYPI_URL: z.string().url().default('https://pypi.org'),
   /** The registry gate queues this many never-analyzed newest releases when a package is listed (0: none). */

@@ -33,4 +33,9 @@ export interface AnalyzeResult {
   raw: RawEvidence[];
 }
 
-export type Analyzer = (job: AnalysisJob, ctx: AnalyzeContext) => Promise<AnalyzeResult>;
+export type Analyzer = ((job: AnalysisJob, ctx: AnalyzeContext) => Promise<AnalyzeResult>) & {
+  /** A worker calls this once it takes jobs: sandboxes are prepared ahead from then on (warm pool). */
+  warm?(): void;
+  /** A worker calls this as it shuts down: whatever was prepared ahead is removed. */
+  close?(): Promise<void>;
+};

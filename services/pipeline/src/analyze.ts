@@ -5,13 +5,14 @@ import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type
 import { loadEnv, type Logger } from '@vetbox/config';
 import { publishHistory, stage, type PublishHistory } from '@vetbox/fetch';
 import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
-import { DockerRuntime, appProject, createWorkDir, ensureSandboxImage, packageDirs, phaseReport, randomIdentity, runSandbox, type PhaseResult, type SandboxLimits, type SandboxRunResult, type SandboxIdentity, type SandboxRuntime, type TracerSetting, type LaterPhaseSettings } from '@vetbox/sandbox';
+import { DockerRuntime, appProject, createWorkDir, ensureSandboxImage, packageDirs, phaseReport, randomIdentity, runSandbox, type PhaseResult, type SandboxLimits, type SandboxRunResult, type SandboxIdentity, type SandboxRuntime, type TracerSetting, type WarmPool, type LaterPhaseSettings } from '@vetbox/sandbox';
 import { applyTriggers, buildBehavior, EbpfSession, type BuildBehaviorInput, type PhasedEvents } from '@vetbox/behavior';
 import { checkTyposquat, contentSelector } from '@vetbox/rules';
 import { startSinkhole, type CannedResponse } from '@vetbox/sinkhole';
 import { staticPass } from '@vetbox/static';
 import { acquire } from './acquire.js';
 import { judge, withMachineLeaks } from './judge.js';
+import { createPairPool, type WarmPair } from './pool.js';
 import { ANALYZER_VERSION } from './version.js';
 
 export interface PipelineOptions {
@@ -42,13 +43,18 @@ const PROGRESS = { fetch: 2, install: 15, import: 35, execute: 45, idle: 55, 'ne
  * the traces and the sinkhole capture come back as raw evidence for the store.
  */
 export function createAnalyzer(options: PipelineOptions = {}): Analyzer {
-  return (job, ctx) => analyzeJob(job, ctx, options);
+  // Inert until a worker warms it: a CLI run or a test calling the analyzer prepares nothing ahead.
+  const pool = createPairPool({ runtime: options.runtime, image: options.image, workRoot: options.workRoot, limits: options.limits, tracer: options.tracer, logger: options.logger });
+  const analyzer: Analyzer = (job, ctx) => analyzeJob(job, ctx, { ...options, pool });
+  analyzer.warm = () => pool.start();
+  analyzer.close = () => pool.drain();
+  return analyzer;
 }
 
 /** The pipeline with its defaults: what the worker loads (ANALYZER_MODULE) and `vetbox analyze --local` runs. */
 export const analyze: Analyzer = createAnalyzer();
 
-async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: PipelineOptions): Promise<AnalyzeResult> {
+async function analyzeJob(job: AnalysisJob, ctx: AnalyzeContext, options: PipelineOptions & Pick<DetonateOptions, 'pool'>): Promise<AnalyzeResult> {
   const env = loadEnv();
   const { signal } = ctx;
   const workDir = await createWorkDir(options.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(job.analysisId)}-`, job.analysisId);
@@ -100,6 +106,8 @@ export interface DetonateOptions extends PipelineOptions {
   identity?: SandboxIdentity;
   /** When the package's name and version were published (see lookalikeHistory). */
   history?: PublishHistory;
+  /** Sandbox + sinkhole pairs prepared ahead (createAnalyzer's); empty or absent: made here. */
+  pool?: WarmPool<WarmPair>;
 }
 
 /**
@@ -114,12 +122,15 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
   const onStage = opts.onStage ?? (() => {});
   const log = opts.logger?.child({ analysisId: opts.analysisId });
   const traceDir = await createWorkDir(opts.workRoot ?? path.join(env.DATA_DIR, 'work'), `${safeName(opts.analysisId)}-traces-`, opts.analysisId);
+  let pair: WarmPair | undefined;
   try {
     const runtime = opts.runtime ?? new DockerRuntime({ socketPath: env.DOCKER_SOCKET, logger: log });
     const image = opts.image ?? (await ensureSandboxImage(runtime));
-    const identity = opts.identity ?? randomIdentity();
-    const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user, hostname: identity.hostname });
-    const sinkhole = await startSinkhole({ analysisId: opts.analysisId, image, runtime, persona: identity, credentials: canaries.credentials, canned: opts.canned });
+    // A pinned identity or canned answers are this analysis's own: no pooled pair has them.
+    pair = opts.identity === undefined && opts.canned === undefined ? await adoptPooled(opts, staged, log) : undefined;
+    const identity = pair?.identity ?? opts.identity ?? randomIdentity();
+    const canaries = pair?.canaries ?? generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user, hostname: identity.hostname });
+    const sinkhole = pair?.sinkhole ?? (await startSinkhole({ analysisId: opts.analysisId, image, runtime, persona: identity, credentials: canaries.credentials, canned: opts.canned }));
     let run: Awaited<ReturnType<typeof runSandbox>>;
     let capture: Awaited<ReturnType<typeof sinkhole.collect>>;
     try {
@@ -127,6 +138,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
         analysisId: opts.analysisId,
         staged,
         identity,
+        ...(pair ? { sandbox: pair.sandbox } : {}),
         phases: opts.phases,
         runtime,
         image,
@@ -192,10 +204,35 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
       ...(run.session !== undefined ? [{ kind: 'ebpf-session', phase: null, data: await readPrefix(run.session.path, RAW_SESSION_MAX_BYTES) }] : []),
       { kind: 'sinkhole-capture', phase: null, data: Buffer.from(JSON.stringify(capture)) },
     ];
-    log?.info({ verdict: report.verdict, score: report.score, findings: report.findings.length }, 'analysis finished');
+    log?.info({ verdict: report.verdict, score: report.score, findings: report.findings.length, pooled: pair !== undefined }, 'analysis finished');
     return { report, raw };
   } finally {
     await rm(traceDir, { recursive: true, force: true });
+    if (pair) {
+      // runSandbox closed its sandbox and the sinkhole was stopped above: only its trace directory is left.
+      await rm(pair.dir, { recursive: true, force: true });
+      opts.pool?.release(pair);
+    }
+  }
+}
+
+/**
+ * A pooled pair adopted for this analysis (its workdir staged), or undefined: the pool is empty
+ * or not started, or the pair was lost (an engine outage removed it), and the caller creates one.
+ */
+async function adoptPooled(opts: DetonateOptions, staged: StagedPackage, log: Logger | undefined): Promise<WarmPair | undefined> {
+  const pair = opts.pool?.take();
+  if (pair === undefined) return undefined;
+  try {
+    await pair.sandbox.adopt({ analysisId: opts.analysisId, workdirFrom: staged.dir, appProject: staged.ecosystem === 'npm', signal: opts.signal });
+    log?.info({ pool: pair.label, containerId: pair.sandbox.id }, 'adopted a pooled sandbox');
+    return pair;
+  } catch (err) {
+    await pair.discard();
+    opts.pool?.release(pair);
+    if (opts.signal?.aborted) throw err;
+    log?.warn({ pool: pair.label, err: String(err) }, 'pooled sandbox unusable: creating one');
+    return undefined;
   }
 }
 

@@ -12,6 +12,7 @@ import type {
   SandboxRuntime,
 } from './runtime.js';
 import { defaultLogger, type Logger } from './log.js';
+import { overlayChanges } from './overlay-diff.js';
 
 const CHANGE_KINDS = ['changed', 'added', 'deleted'] as const;
 
@@ -74,6 +75,8 @@ export class DockerRuntime implements SandboxRuntime {
   readonly runtimeName: string;
   private readonly docker: Docker;
   private readonly log: Logger;
+  /** overlay2 layers per container (undefined: not overlay2 or not readable here). */
+  private readonly layers = new Map<string, { upper: string; lower: string[] } | undefined>();
 
   constructor(opts: DockerRuntimeOptions = {}) {
     const env = loadEnv();
@@ -206,8 +209,21 @@ export class DockerRuntime implements SandboxRuntime {
   }
 
   async changes(id: string): Promise<ContainerChange[]> {
+    const layers = await this.layersOf(id);
+    const fast = layers ? await overlayChanges(layers.upper, layers.lower) : undefined;
+    if (fast !== undefined) return fast;
     const list = await this.call('changes', id, () => this.docker.getContainer(id).changes(), 'debug');
     return (list ?? []).map((c: { Path: string; Kind: number }) => ({ path: c.Path, kind: CHANGE_KINDS[c.Kind] ?? 'changed' }));
+  }
+
+  /** overlay2's upper and lower directories of a container, when this host can read them (cached). */
+  private async layersOf(id: string): Promise<{ upper: string; lower: string[] } | undefined> {
+    if (!this.layers.has(id)) {
+      const info = await this.call('inspect', id, () => this.docker.getContainer(id).inspect(), 'debug');
+      const data = info.GraphDriver?.Name === 'overlay2' ? (info.GraphDriver.Data as unknown as { UpperDir?: string; LowerDir?: string }) : undefined;
+      this.layers.set(id, data?.UpperDir && data.LowerDir ? { upper: data.UpperDir, lower: data.LowerDir.split(':') } : undefined);
+    }
+    return this.layers.get(id);
   }
 
   async followOutput(id: string, sinceMs: number): Promise<Readable> {
@@ -253,6 +269,7 @@ export class DockerRuntime implements SandboxRuntime {
 
   async remove(id: string): Promise<void> {
     this.log.info({ action: 'remove', containerId: id }, 'docker remove');
+    this.layers.delete(id);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {

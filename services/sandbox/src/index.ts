@@ -14,6 +14,7 @@ export {
   statusOf,
   parseReported,
   type SandboxOptions,
+  type AdoptOptions,
   type SandboxNetwork,
   type HomeFile,
   type PhaseResult,
@@ -28,6 +29,7 @@ export { selectTracer, type TracerChoice, type TracerSetting } from './tracer/se
 export { cgroupIdOf } from './tracer/cgroup.js';
 export { DockerRuntime, classifyDockerError, type DockerRuntimeOptions } from './docker-runtime.js';
 export { LABEL_ANALYSIS, LABEL_WORKER, type SandboxRuntime, type ContainerSpec, type ExecOptions, type ExecResult, type ContainerChange, type LabeledResource } from './runtime.js';
+export { WarmPool, isPoolLabel, poolMemberInUse, poolMemberStale, POOL_LABEL_PREFIX, type PoolMember, type WarmPoolOptions } from './pool.js';
 export { reapOrphans, reapStale, localWorkerAlive, type ReapOptions, type ReapStaleOptions } from './reaper.js';
 export { createWorkDir, reapStaleWorkDirs, reapWorkDirs, type ReapWorkDirsOptions } from './workdirs.js';
 export { sandboxImage, sandboxImageTag, ensureSandboxImage, buildSandboxImage, IMAGE_DIR, IMAGE_INPUTS } from './image.js';

@@ -31,6 +31,8 @@ export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
   capture?: CaptureSelector;
   /** Time boxes and clock of execute, idle and next-login (default: from the environment). */
   later?: Partial<LaterPhaseSettings>;
+  /** A pooled sandbox already adopted for this analysis (`Sandbox.adopt`); default: one opened here. */
+  sandbox?: Sandbox;
 }
 
 export interface SandboxRunResult {
@@ -71,7 +73,7 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
   const phases = [...(opts.phases ?? DEFAULT_PHASES)].sort((a, b) => PHASES.indexOf(a) - PHASES.indexOf(b));
   const settings = { ...laterPhaseSettings(), ...opts.later };
   const budgetEnd = Date.now() + settings.budgetMs;
-  const sandbox = await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir, appProject: opts.staged.ecosystem === 'npm' });
+  const sandbox = opts.sandbox ?? (await Sandbox.open({ ...opts, workdirFrom: opts.staged.dir, appProject: opts.staged.ecosystem === 'npm' }));
   const results: PhaseResult[] = [];
   const calls: CallRecord[] = [];
   const contents: CapturedContent[] = [];

@@ -174,6 +174,20 @@ export interface SandboxOptions {
   appProject?: boolean;
   /** Default: SANDBOX_TRACER (auto: eBPF when it loads, else strace). */
   tracer?: TracerSetting;
+  /**
+   * Prepared ahead for a warm pool: no workdir and no baseline snapshot yet; `adopt()` stages
+   * the package and takes it. Such a sandbox runs nothing until adopted.
+   */
+  blank?: boolean;
+}
+
+/** What an analysis brings to a sandbox prepared ahead (see `Sandbox.adopt`). */
+export interface AdoptOptions {
+  analysisId: string;
+  /** Host directory copied into the workdir. */
+  workdirFrom?: string;
+  appProject?: boolean;
+  signal?: AbortSignal;
 }
 
 interface DriverResult {
@@ -212,6 +226,15 @@ const HOST_DMI = '/sys/devices/virtual/dmi/id';
 const CA_NAME = 'ZscalerRootCertificate-2048-SHA256.crt';
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const MARKER = '@@VETBOX@@';
+/**
+ * The workdir from INBOX/work ($2 home, $3 workdir), at prepare or, for a pooled sandbox, at
+ * adopt. An npm cache the host filled (scripts disabled): npm install reads it like a warm user cache.
+ */
+const WORKDIR_SETUP = [
+  `if [ -d ${INBOX}/work ]; then cp -a ${INBOX}/work/. "$3/"; fi`,
+  'if [ -d "$3/.npm-cache/_cacache" ]; then mkdir -p "$2/.npm" && rm -rf "$2/.npm/_cacache" && mv "$3/.npm-cache/_cacache" "$2/.npm/_cacache"; fi',
+  'rm -rf "$3/.npm-cache"',
+];
 /** Host-side slack over the in-container deadline before the container is killed outright. */
 const HOST_DEADLINE_SLACK_MS = 20_000;
 
@@ -228,6 +251,8 @@ export class Sandbox implements AsyncDisposable {
   private dead = false;
   private detachAbort: () => void = () => undefined;
   private reported: Pick<Persona, 'os' | 'python' | 'node' | 'npm'> = {};
+  /** Blank (pool) sandboxes wait for `adopt()` before anything runs in them. */
+  private adopted = true;
   /** eBPF: the container's cgroup id, its session file, and the counters at the last mark. */
   private ebpf: { cgroupId: bigint; file: TraceSessionFile; counters: LoaderCounters; final?: LoaderCounters } | undefined;
 
@@ -238,7 +263,7 @@ export class Sandbox implements AsyncDisposable {
     readonly network: SandboxNetwork,
     private readonly runtime: SandboxRuntime,
     private readonly limits: SandboxLimits,
-    private readonly opts: SandboxOptions,
+    private opts: SandboxOptions,
     private readonly log: Logger,
     private readonly outDir: string,
     private readonly tracer: TracerChoice,
@@ -303,16 +328,15 @@ export class Sandbox implements AsyncDisposable {
     });
     const outDir = opts.outDir ?? path.join(env.DATA_DIR, 'sandbox', opts.analysisId);
     const sandbox = new Sandbox(id, identity, image, network, runtime, limits, opts, log, outDir, tracer, machine);
-    const onAbort = (): void => void sandbox.kill();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    sandbox.detachAbort = () => opts.signal?.removeEventListener('abort', onAbort);
+    sandbox.watch(opts.signal);
     try {
       await runtime.start(id);
       if (ebpf) await sandbox.startSession();
       await sandbox.prepare();
+      sandbox.adopted = !opts.blank;
       return sandbox;
     } catch (err) {
-      opts.signal?.removeEventListener('abort', onAbort);
+      sandbox.detachAbort();
       await sandbox.endSession().catch(() => undefined);
       await runtime.stop(id, 0).catch(() => undefined);
       await runtime.remove(id).catch((e) => log.error({ containerId: id, err: String(e) }, 'sandbox remove failed'));
@@ -320,6 +344,45 @@ export class Sandbox implements AsyncDisposable {
       if (opts.signal?.aborted) throw new VetboxError('CANCELLED', 'analysis cancelled', { cause: err });
       throw err;
     }
+  }
+
+  /** An aborted analysis kills the container (its phases then end as killed). */
+  private watch(signal: AbortSignal | undefined): void {
+    this.detachAbort();
+    const onAbort = (): void => void this.kill();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.detachAbort = () => signal?.removeEventListener('abort', onAbort);
+  }
+
+  /**
+   * Hands a blank sandbox (prepared ahead, see `blank`) to one analysis: copies its workdir in
+   * and takes the baseline snapshot, so the first phase sees exactly what a sandbox opened for it
+   * would. Everything else (user, persona, canaries, CA, login session, tracer) was prepared
+   * with the sandbox and is this analysis's alone: a pooled sandbox is adopted once.
+   */
+  async adopt(t: AdoptOptions): Promise<void> {
+    if (this.adopted) throw new VetboxError('SANDBOX_FAILED', `sandbox ${this.id} was already adopted`);
+    this.adopted = true;
+    this.opts = { ...this.opts, analysisId: t.analysisId, workdirFrom: t.workdirFrom, appProject: t.appProject, signal: t.signal, blank: false };
+    this.watch(t.signal);
+    throwIfAborted(t.signal);
+    if (t.workdirFrom) {
+      await this.runtime.copyIn(this.id, INBOX, Readable.from(packArchive([], { work: t.workdirFrom })));
+      const { identity: id } = this;
+      const r = await this.runtime.exec(this.id, ['sh', '-c', [
+        'set -eu',
+        // The home is the user's by now and root here has no DAC_OVERRIDE: root takes the
+        // directories it writes into for the copy and hands them back.
+        'for d in "$2" "$3" "$2/.npm"; do if [ -e "$d" ]; then chown 0:0 "$d"; fi; done',
+        ...WORKDIR_SETUP,
+        `chown ${SANDBOX_UID}:${SANDBOX_UID} "$2"`,
+        `chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$3"`,
+        `if [ -d "$2/.npm" ]; then chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$2/.npm"; fi`,
+        `rm -rf ${INBOX}/work`,
+      ].join('\n'), 'stage', id.user, id.home, id.workdir]);
+      if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `staging the workdir failed: ${r.stderr.toString().slice(-2000)}`);
+    }
+    await this.snapshot('save', 'base');
   }
 
   /** eBPF: the loader starts recording this container's user into a session file on the host. */
@@ -367,10 +430,7 @@ export class Sandbox implements AsyncDisposable {
       'cp -a /etc/skel/. "$2/"',
       `cp -a ${INBOX}/home/. "$2/"`,
       'mkdir -p "$3"',
-      `if [ -d ${INBOX}/work ]; then cp -a ${INBOX}/work/. "$3/"; fi`,
-      // An npm cache the host filled (scripts disabled): npm install reads it like a warm user cache.
-      'if [ -d "$3/.npm-cache/_cacache" ]; then mkdir -p "$2/.npm" && rm -rf "$2/.npm/_cacache" && mv "$3/.npm-cache/_cacache" "$2/.npm/_cacache"; fi',
-      'rm -rf "$3/.npm-cache"',
+      ...WORKDIR_SETUP,
       // What update-ca-certificates leaves for one added CA (it forks ~300 times: minutes on a loaded host).
       `if [ -f ${INBOX}/ca.crt ]; then`,
       `  cp ${INBOX}/ca.crt /usr/local/share/ca-certificates/${CA_NAME}`,
@@ -407,7 +467,9 @@ export class Sandbox implements AsyncDisposable {
     const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', ...args]);
     if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `sandbox setup failed: ${r.stderr.toString().slice(-2000)}`);
     this.reported = parseReported(r.stdout.toString('utf8'));
-    const [, baseline] = await Promise.all([this.snapshot('save', 'base'), this.runtime.changes(this.id)]);
+    // The workdir (adopt) lands on tmpfs and in HARNESS_STATE only: the image filesystem's
+    // baseline can be taken ahead; the tmpfs snapshot waits for the workdir.
+    const [, baseline] = await Promise.all([this.opts.blank ? undefined : this.snapshot('save', 'base'), this.runtime.changes(this.id)]);
     this.baselineChanges = new Set(baseline.map((c) => c.path));
   }
 
@@ -480,6 +542,7 @@ export class Sandbox implements AsyncDisposable {
    * what the traced code does (that is the result); throws VetboxError for our own failures.
    */
   async runTraced(name: string, cmd: string[], opts: { cwd?: string; timeoutMs?: number; graceMs?: number; keep?: boolean } = {}): Promise<CommandResult> {
+    if (!this.adopted) throw new VetboxError('SANDBOX_FAILED', `sandbox ${this.id} is blank: adopt it before running a phase`);
     throwIfAborted(this.opts.signal);
     const tracePath = `${TRACE_DIR}/${name}.strace`;
     const timeoutMs = opts.timeoutMs ?? this.limits.phaseTimeoutMs;

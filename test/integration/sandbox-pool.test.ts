@@ -1,13 +1,13 @@
 // The warm pool (#17 item 5) on the real engine: sandbox + sinkhole pairs made ahead, each taken
 // once by one analysis, never shared, removed by the analysis that took it, by drain at worker
 // shutdown, and by the reaper when their worker died. No timing asserts.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectUpload, stage } from '@vetbox/fetch';
-import { detonate, makeWarmPair, type WarmPair } from '@vetbox/pipeline';
+import { createAnalyzer, detonate, makeWarmPair, type WarmPair } from '@vetbox/pipeline';
 import { DockerRuntime, LABEL_ANALYSIS, WarmPool, appProject, ensureSandboxImage, reapOrphans } from '@vetbox/sandbox';
 import { harmless, writeNpmArchive } from '../fixtures/pipeline/imitation.js';
 
@@ -93,6 +93,24 @@ describe('warm sandbox pool', () => {
       await pool.drain();
     }
     for (const p of made) expect(await containersOf(p.label)).toEqual([]);
+  }, 300_000);
+
+  it('an analyzer prepares nothing until a worker warms it, and its close (worker shutdown) removes what it prepared', async () => {
+    const root = await mkdtemp(path.join(dir, 'analyzer-'));
+    const analyzer = createAnalyzer({ runtime, image, workRoot: root, logger: quiet });
+    expect(await readdir(root)).toEqual([]);
+    analyzer.warm!();
+    // A pair's trace directory is named after its label (`pool-<uuid>-XXXXXX`): wait for its sandbox.
+    let label = '';
+    for (let i = 0; i < 600 && label === ''; i++) {
+      const name = (await readdir(root)).find((n) => n.startsWith('pool-'));
+      if (name !== undefined && (await containersOf(name.slice(0, 41))).length === 2) label = name.slice(0, 41);
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(label).not.toBe('');
+    await analyzer.close!();
+    expect(await containersOf(label)).toEqual([]);
+    expect(await readdir(root)).toEqual([]);
   }, 300_000);
 
   it('the reaper removes an idle pool member whose worker died', async () => {

@@ -43,11 +43,17 @@ const PROGRESS = { fetch: 2, install: 15, import: 35, execute: 45, idle: 55, 'ne
  * the traces and the sinkhole capture come back as raw evidence for the store.
  */
 export function createAnalyzer(options: PipelineOptions = {}): Analyzer {
-  // Inert until a worker warms it: a CLI run or a test calling the analyzer prepares nothing ahead.
-  const pool = createPairPool({ runtime: options.runtime, image: options.image, workRoot: options.workRoot, limits: options.limits, tracer: options.tracer, logger: options.logger });
+  // Made when a worker warms it: a CLI run or a test calling the analyzer prepares nothing ahead.
+  let pool: WarmPool<WarmPair> | undefined;
   const analyzer: Analyzer = (job, ctx) => analyzeJob(job, ctx, { ...options, pool });
-  analyzer.warm = () => pool.start();
-  analyzer.close = () => pool.drain();
+  analyzer.warm = () => {
+    pool ??= createPairPool({ runtime: options.runtime, image: options.image, workRoot: options.workRoot, limits: options.limits, tracer: options.tracer, logger: options.logger });
+    pool.start();
+  };
+  analyzer.close = async () => {
+    await pool?.drain();
+    pool = undefined;
+  };
   return analyzer;
 }
 

@@ -66,6 +66,8 @@ export interface SourceResult {
   imports: string[];
   launches: Launch[];
   parsed: boolean;
+  /** Bounds hit while reading the file (a large file read sparsely), said in the result's `limits`. */
+  limits?: string[];
 }
 
 /** One cheap test before the credential and endpoint patterns (every string literal passes here). */

@@ -66,6 +66,12 @@ interface Env {
  * the modules it loads (sample: `module.exports = require('./lib/core')`).
  */
 const NEEDS_PARSE = /\beval\b|\bFunction\s*\(|runIn(This|New)?Context|compileFunction|\bScript\s*\(|\._compile\b|_0x[0-9a-f]{4}|child_process|\bspawn|\bexecFile|\bexecSync|\bchmod|webhooks|\/bot\d|Login Data|Web Data|Local State|Local Storage|Firefox|logins\.json|key4\.db|cookies\.sqlite|tdata|Steam|loginusers|wallet|Exodus|Electrum|keystore|Coinomi|Armory|jaxx|nkbihfbeogaeaoehlefnkodbefgpgknn|\.ssh[\\/]|\.aws[\\/]|\.azure|gcloud|\.kube/;
+/**
+ * A sparsely read file's strings are scanned only inside windows: the browser-profile names the
+ * credential patterns know that no token above marks get windows too (sample:
+ * `'Google\\Chrome\\User Data\\Default\\Cookies'`; `Chrome/` before a digit is a user agent).
+ */
+const SPARSE_TOKENS = new RegExp(`${NEEDS_PARSE.source}|User Data|(?:Chrome|Chromium|BraveSoftware|Brave-Browser|Opera Software|Vivaldi|Yandex)[\\\\/]+(?!\\d)`, 'g');
 const IMPORT_SPECIFIER = /\b(?:require|import)\s*\(\s*['"`]([^'"`\n]+)['"`]\s*\)|\b(?:from|import)\s*['"]([^'"\n]+)['"]/g;
 
 export function analyzeJavaScript(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
@@ -93,7 +99,7 @@ function importsIn(text: string): string[] {
  * Files larger than this are read sparsely: only windows around their sink tokens are parsed.
  * Below it a file is parsed whole, so its recall is exactly the full walker's.
  */
-export const SPARSE_ABOVE = 128 * 1024;
+export const SPARSE_ABOVE = 64 * 1024;
 
 /** Windows around sink tokens: enough context for the enclosing function's network call and the binding. */
 export const SPARSE_WINDOWS: WindowShape = { before: 3072, after: 1024, max: 200, maxLength: 32 * 1024 };
@@ -116,7 +122,7 @@ const ALIAS_METHODS: Record<string, readonly string[]> = {
  */
 function analyzeSparse(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
   const imports = importsIn(text);
-  const sites = tokenOffsets(text, NEEDS_PARSE, MAX_TOKEN_SITES);
+  const sites = tokenOffsets(text, SPARSE_TOKENS, MAX_TOKEN_SITES);
   if (sites.length === 0) return { imports, launches: [], parsed: true };
   const limits: string[] = [];
   if (sites.length > MAX_TOKEN_SITES) limits.push(`read sparsely: only the first ${MAX_TOKEN_SITES} sink-token sites were looked at`);

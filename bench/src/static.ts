@@ -32,6 +32,7 @@ let tree = 0;
 let signals = 0;
 const slowest: Array<{ name: string; ms: number; mb: number }> = [];
 const started = process.hrtime.bigint();
+const cpuStarted = process.cpuUsage();
 for (const name of names) {
   const t0 = process.hrtime.bigint();
   const r = await staticPass({ ecosystem: 'npm', name, packageDir: path.join(root, name) });
@@ -43,8 +44,12 @@ for (const name of names) {
   slowest.push({ name, ms, mb: r.bytesAnalyzed / 1e6 });
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpu = process.cpuUsage(cpuStarted);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 slowest.sort((a, b) => b.ms - a.ms);
 console.log(`tree: ${root}: ${names.length} packages, ${tree} files checked for executables`);
 console.log(`parsed: ${files} files, ${(bytes / 1e6).toFixed(1)} MB of install/import code in ${seconds.toFixed(2)} s (${signals} signals)`);
 console.log(`slowest: ${slowest.slice(0, 5).map((s) => `${s.name} ${s.mb.toFixed(1)} MB ${s.ms.toFixed(0)} ms`).join(', ')}`);
+// CPU time is steadier than wall time on a shared machine: both are printed.
+console.log(`cpu: ${cpuSeconds.toFixed(2)} s (${(bytes / 1e6 / cpuSeconds).toFixed(1)} MB per cpu-second)`);
 console.log(`static: ${(bytes / 1e6 / seconds).toFixed(1)} MB/s`);

@@ -1,4 +1,5 @@
-import { parse, type Node as AcornNode, type Options } from 'acorn';
+import { parse, parseExpressionAt, type Node as AcornNode, type Options } from 'acorn';
+import { parse as parseLoose } from 'acorn-loose';
 import type { StaticTransform } from '@vetbox/contracts';
 import { undo } from './decode.js';
 import { Lines, snippetOf } from './escape.js';
@@ -11,6 +12,7 @@ import {
   merge,
   nextLayerText,
   urlsIn,
+  withoutText,
   type Budget,
   type Launch,
   type Place,
@@ -18,6 +20,7 @@ import {
   type SourceResult,
   type Val,
 } from './source.js';
+import { callSites, declarationOf, tokenOffsets, windowsAround, type Range, type WindowShape } from './windows.js';
 
 /** ESTree as acorn produces it, read generically (the walker visits every child node). */
 type N = AcornNode & Record<string, any>;
@@ -64,22 +67,149 @@ interface Env {
  * the modules it loads (sample: `module.exports = require('./lib/core')`).
  */
 const NEEDS_PARSE = /\beval\b|\bFunction\s*\(|runIn(This|New)?Context|compileFunction|\bScript\s*\(|\._compile\b|_0x[0-9a-f]{4}|child_process|\bspawn|\bexecFile|\bexecSync|\bchmod|webhooks|\/bot\d|Login Data|Web Data|Local State|Local Storage|Firefox|logins\.json|key4\.db|cookies\.sqlite|tdata|Steam|loginusers|wallet|Exodus|Electrum|keystore|Coinomi|Armory|jaxx|nkbihfbeogaeaoehlefnkodbefgpgknn|\.ssh[\\/]|\.aws[\\/]|\.azure|gcloud|\.kube/;
+/**
+ * A sparsely read file's strings are scanned only inside windows: the browser-profile names the
+ * credential patterns know that no token above marks get windows too (sample:
+ * `'Google\\Chrome\\User Data\\Default\\Cookies'`; `Chrome/` before a digit is a user agent).
+ */
+const SPARSE_TOKENS = new RegExp(`${NEEDS_PARSE.source}|User Data|(?:Chrome|Chromium|BraveSoftware|Brave-Browser|Opera Software|Vivaldi|Yandex)[\\\\/]+(?!\\d)`, 'g');
 const IMPORT_SPECIFIER = /\b(?:require|import)\s*\(\s*['"`]([^'"`\n]+)['"`]\s*\)|\b(?:from|import)\s*['"]([^'"\n]+)['"]/g;
 
 export function analyzeJavaScript(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
-  if (place.depth === 0 && !NEEDS_PARSE.test(text)) {
-    return { imports: [...text.matchAll(IMPORT_SPECIFIER)].map((m) => m[1] ?? m[2]!), launches: [], parsed: true };
-  }
+  if (place.depth === 0 && text.length > SPARSE_ABOVE) return analyzeSparse(text, place, out, budget);
+  if (place.depth === 0 && !NEEDS_PARSE.test(text)) return { imports: importsIn(text), launches: [], parsed: true };
+  return analyzeWhole(text, place, out, budget);
+}
+
+/** The whole file parsed and walked: every construct seen. */
+function analyzeWhole(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
   const ast = parseJs(text);
   if (!ast) return { imports: [], launches: [], parsed: false };
   const a = new JsFile(text, place, out, budget);
   a.collect(ast);
+  a.flagObfuscator();
   a.analyze(ast);
   return { imports: a.imports, launches: a.launches, parsed: true };
 }
 
+function importsIn(text: string): string[] {
+  return [...text.matchAll(IMPORT_SPECIFIER)].map((m) => m[1] ?? m[2]!);
+}
+
+/**
+ * Files larger than this are read sparsely: only windows around their sink tokens are parsed.
+ * Below it a file is parsed whole, so its recall is exactly the full walker's.
+ */
+export const SPARSE_ABOVE = 64 * 1024;
+
+/** Windows around sink tokens: enough context for the enclosing function's network call and the binding. */
+export const SPARSE_WINDOWS: WindowShape = { before: 3072, after: 1024, max: 200, maxLength: 32 * 1024 };
+/** Token sites looked at per file, call sites per alias, declarations looked up per file. */
+const MAX_TOKEN_SITES = 20_000;
+const MAX_ALIAS_CALL_SITES = 40;
+const MAX_LOOKUPS = 40;
+
+/** Module members whose calls through an alias need a window of their own (no sink token names them). */
+const ALIAS_METHODS: Record<string, readonly string[]> = {
+  child_process: ['exec', 'execSync', 'execFile', 'execFileSync', 'spawn', 'spawnSync', 'fork'],
+  vm: ['runInThisContext', 'runInNewContext', 'runInContext', 'compileFunction', 'Script'],
+};
+
+/**
+ * A large file (a bundle) read sparsely: one scan for sink tokens, then the windows around them
+ * parsed leniently, and the calls through names bound to a sink (`const x = eval`, `const cp =
+ * require('child_process')`) given windows of their own. Values a sink uses are looked up at their
+ * declaration. Every cap hit is returned in `limits`: what was not read is said, never dropped.
+ */
+function analyzeSparse(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
+  const imports = importsIn(text);
+  const sites = tokenOffsets(text, SPARSE_TOKENS, MAX_TOKEN_SITES);
+  if (sites.length === 0) return { imports, launches: [], parsed: true };
+  const limits: string[] = [];
+  if (sites.length > MAX_TOKEN_SITES) limits.push(`read sparsely: only the first ${MAX_TOKEN_SITES} sink-token sites were looked at`);
+  const first = windowsAround(text, sites.slice(0, MAX_TOKEN_SITES), SPARSE_WINDOWS);
+  // Sink tokens everywhere (a file of many small modules that all use them): read it whole.
+  if (covered(first.windows) > text.length / 2) return analyzeWhole(text, place, out, budget);
+  const a = new JsFile(text, place, out, budget, declarationLookup(text, limits));
+  const asts = parseWindows(text, first.windows, a);
+  const aliased = a.aliasCallSites(limits).filter((at) => !first.windows.some((w) => at >= w.start && at < w.end));
+  const second = windowsAround(text, aliased, { ...SPARSE_WINDOWS, max: Math.max(0, SPARSE_WINDOWS.max - first.windows.length) });
+  asts.push(...parseWindows(text, second.windows, a));
+  const dropped = first.dropped + second.dropped;
+  if (dropped > 0) limits.push(`read sparsely: ${dropped} sink sites beyond the ${SPARSE_WINDOWS.max}-window cap were not analyzed`);
+  a.countObfuscatorIds(text);
+  a.flagObfuscator();
+  for (const ast of asts) a.analyze(ast);
+  return { imports: [...new Set([...imports, ...a.imports])], launches: a.launches, parsed: true, ...(limits.length > 0 ? { limits } : {}) };
+}
+
+function covered(windows: readonly Range[]): number {
+  return windows.reduce((sum, w) => sum + w.end - w.start, 0);
+}
+
+/** Each window parsed leniently (it may start or end mid-construct), positions made file-relative, bindings collected. */
+function parseWindows(text: string, windows: readonly Range[], into: JsFile): N[] {
+  const asts: N[] = [];
+  for (const w of windows) {
+    let ast: N;
+    try {
+      ast = parseLoose(text.slice(w.start, w.end), { ...BASE_OPTIONS, sourceType: 'module' }) as N;
+    } catch {
+      continue;
+    }
+    shift(ast, w.start);
+    into.collect(ast);
+    asts.push(ast);
+  }
+  return asts;
+}
+
+function shift(root: N, by: number): void {
+  const stack: N[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    n.start += by;
+    n.end += by;
+    stack.push(...children(n));
+  }
+}
+
+/** Built-ins a lookup would only find shadowed by some unrelated local. */
+const GLOBALS = /^(JSON|Object|Array|String|Number|Boolean|Math|Date|RegExp|Buffer|Promise|Symbol|Error|TypeError|Map|Set|process|require|module|exports|console|undefined|window|document|globalThis|global|self|arguments|this)$/;
+
+/** The value given to a name at its declaration nearest before a use, parsed on its own (`x = <expr>`). */
+function declarationLookup(text: string, limits: string[]): (name: string, at: number) => N | undefined {
+  const found = new Map<string, N | null>();
+  return (name, at) => {
+    if (found.has(name)) return found.get(name) ?? undefined;
+    if (GLOBALS.test(name)) return undefined;
+    if (found.size >= MAX_LOOKUPS) {
+      if (found.size === MAX_LOOKUPS) limits.push(`read sparsely: declarations beyond ${MAX_LOOKUPS} lookups were not resolved`);
+      found.set(name, null);
+      return undefined;
+    }
+    const pos = declarationOf(text, name, at);
+    let value: N | null = null;
+    if (pos !== undefined) {
+      try {
+        const e = parseExpressionAt(text, pos, { ...BASE_OPTIONS, sourceType: 'script' }) as N;
+        const assignment = e.type === 'SequenceExpression' ? e.expressions[0] : e;
+        if (assignment.type === 'AssignmentExpression' && assignment.left.type === 'Identifier' && assignment.left.name === name) value = assignment.right;
+      } catch {
+        // not an expression there (a regex or string that looked like one): unresolved
+      }
+    }
+    found.set(name, value);
+    return value ?? undefined;
+  };
+}
+
+/** `import`/`export` statements: a module. Tried first only then, since a failed parse costs up to a whole parse. */
+const ESM_SYNTAX = /(?:^|[;\n}])\s*(?:import(?:\s+[\w{*'"]|\s*[{*'"])|export(?:\s+[\w{*]|\s*[{*]))/;
+
 function parseJs(text: string): N | undefined {
-  for (const sourceType of ['module', 'script'] as const) {
+  const order = ESM_SYNTAX.test(text) ? (['module', 'script'] as const) : (['script', 'module'] as const);
+  for (const sourceType of order) {
     try {
       return parse(text, { ...BASE_OPTIONS, sourceType }) as N;
     } catch {
@@ -120,6 +250,8 @@ class JsFile {
   private readonly lines: Lines;
   private readonly aliases = new Map<string, string>();
   private readonly assigned = new Map<string, N>();
+  /** Names changed by a compound assignment (`b += c`): never a constant, whatever they were declared as. */
+  private readonly mutated = new Set<string>();
   private readonly obfuscatorIds = new Set<string>();
   private platformSeen = false;
 
@@ -128,8 +260,46 @@ class JsFile {
     private readonly place: Place,
     private readonly out: SignalCollector,
     private readonly budget: Budget,
+    /** Sparse reading: where a name not bound in the parsed windows gets its value. */
+    private readonly lookup?: (name: string, at: number) => N | undefined,
   ) {
     this.lines = new Lines(text);
+  }
+
+  /** The expression last bound to a name: from the parsed code, else looked up at its declaration. */
+  private valueOf(name: string, at: number): N | undefined {
+    return this.assigned.get(name) ?? this.lookup?.(name, at);
+  }
+
+  /** A whole-file count of generated identifiers, for a file only parsed in windows. */
+  countObfuscatorIds(text: string): void {
+    for (const m of text.matchAll(/(?<![\w$])_0x[0-9a-f]{4,6}(?![\w$])/g)) {
+      this.obfuscatorIds.add(m[0]);
+      if (this.obfuscatorIds.size >= JS_OBFUSCATOR_MIN_IDENTIFIERS * 4) return;
+    }
+  }
+
+  flagObfuscator(): void {
+    if (this.obfuscatorIds.size >= JS_OBFUSCATOR_MIN_IDENTIFIERS) {
+      this.out.add(this.place, 1, '', 'obfuscated', `javascript-obfuscator output (${this.obfuscatorIds.size} generated _0x identifiers)`, { format: 'javascript-obfuscator' });
+    }
+  }
+
+  /**
+   * Offsets of calls made through names bound to a sink or a launcher (`x(…)` after `const x =
+   * eval`, `cp.exec(…)` after `cp = require('child_process')`): no sink token marks them.
+   */
+  aliasCallSites(limits: string[]): number[] {
+    const out: number[] = [];
+    for (const [name, target] of this.aliases) {
+      const methods = ALIAS_METHODS[target];
+      const direct = !methods && (SINKS.test(target) || LAUNCH.test(target)) && !/^set(Timeout|Interval)$/.test(target);
+      if (!methods && !direct) continue;
+      const sites = callSites(this.text, name, methods, MAX_ALIAS_CALL_SITES);
+      if (sites.length > MAX_ALIAS_CALL_SITES) limits.push(`read sparsely: only ${MAX_ALIAS_CALL_SITES} calls through ${name} (${target}) were looked at`);
+      out.push(...sites.slice(0, MAX_ALIAS_CALL_SITES));
+    }
+    return out;
   }
 
   /** Where a node is, for a signal: computed only when one is raised. */
@@ -163,7 +333,14 @@ class JsFile {
           if (n.init) this.bind(n.id, n.init);
           break;
         case 'AssignmentExpression':
-          if (n.operator === '=' && n.left.type === 'Identifier') this.assigned.set(n.left.name, n.right);
+          if (n.operator === '=' && n.left.type === 'Identifier') {
+            const sink = this.sinkAlias(n.right);
+            if (sink) this.aliases.set(n.left.name, sink);
+            else this.assigned.set(n.left.name, n.right);
+          } else if (n.left.type === 'Identifier') {
+            // `b += chunk`: whatever `b` started as, it is no longer a constant.
+            this.mutated.add(n.left.name);
+          }
           break;
         case 'FunctionDeclaration':
           if (n.id) this.assigned.set(n.id.name, n);
@@ -192,7 +369,7 @@ class JsFile {
   }
 
   private bind(id: N, init: N): void {
-    const module = this.requireOf(init) ?? (init.type === 'MemberExpression' ? this.qualify(init) : undefined);
+    const module = this.requireOf(init) ?? (init.type === 'MemberExpression' ? this.qualify(init) : this.sinkAlias(init));
     if (id.type === 'Identifier') {
       if (module !== undefined) this.aliases.set(id.name, module.replace(/^node:/, ''));
       else this.assigned.set(id.name, init);
@@ -204,6 +381,13 @@ class JsFile {
         }
       }
     }
+  }
+
+  /** `eval`, `Function`, `spawn` (as resolved) when a bare name for one is bound to another name: `const x = eval`. */
+  private sinkAlias(n: N): string | undefined {
+    if (n.type !== 'Identifier') return undefined;
+    const q = this.qualify(n) ?? '';
+    return SINKS.test(q) || LAUNCH.test(q) ? q : undefined;
   }
 
   /** `require('x')` → 'x'. */
@@ -220,9 +404,6 @@ class JsFile {
   }
 
   analyze(root: N): void {
-    if (this.obfuscatorIds.size >= JS_OBFUSCATOR_MIN_IDENTIFIERS) {
-      this.out.add(this.place, 1, '', 'obfuscated', `javascript-obfuscator output (${this.obfuscatorIds.size} generated _0x identifiers)`, { format: 'javascript-obfuscator' });
-    }
     const scopes = new Map<N, { network: Val[]; runs: N[] }>();
     let visited = 0;
     let pastDeadline = false;
@@ -355,8 +536,10 @@ class JsFile {
       case 'Identifier': {
         const bound = env.params.get(n.name);
         if (bound) return bound;
-        const value = this.assigned.get(n.name);
-        return value && value.start !== n.start && !FUNCTION.test(value.type) ? this.evaluate(value, next) : UNKNOWN;
+        const value = this.valueOf(n.name, n.start);
+        const val = value && value.start !== n.start && !FUNCTION.test(value.type) ? this.evaluate(value, next) : UNKNOWN;
+        // Appended to since (`b += chunk`): what it started as still tells (decoded, fetched), its text no longer does.
+        return this.mutated.has(n.name) ? withoutText(val) : val;
       }
       case 'AwaitExpression':
       case 'ParenthesizedExpression':
@@ -420,7 +603,7 @@ class JsFile {
       if (/^(toString|text|json|trim|concat|arrayBuffer|buffer|body)$/.test(method)) return this.evaluate(object, env);
     }
     // A one-expression arrow or function bound to a name: evaluate its body with the arguments.
-    const fn = n.callee.type === 'Identifier' && !env.params.has(n.callee.name) ? this.assigned.get(n.callee.name) : FUNCTION.test(n.callee.type) ? n.callee : undefined;
+    const fn = n.callee.type === 'Identifier' && !env.params.has(n.callee.name) ? this.valueOf(n.callee.name, n.start) : FUNCTION.test(n.callee.type) ? n.callee : undefined;
     if (fn && FUNCTION.test(fn.type)) {
       const body: N | undefined = fn.body.type === 'BlockStatement' ? (fn.body.body as N[]).find((s) => s.type === 'ReturnStatement')?.argument : fn.body;
       if (body) {
@@ -467,8 +650,8 @@ class JsFile {
     if (n.type === 'Literal' && typeof n.value === 'string') return n.value;
     if (n.type === 'TemplateLiteral' && n.expressions.length === 0) return n.quasis.map((q: N) => q.value.cooked ?? '').join('');
     if (n.type === 'Identifier') {
-      const v = this.assigned.get(n.name);
-      return v && v.type !== 'Identifier' ? this.stringValue(v) : undefined;
+      const v = this.mutated.has(n.name) ? undefined : this.valueOf(n.name, n.start);
+      return v && v.type !== 'Identifier' && v.start !== n.start ? this.stringValue(v) : undefined;
     }
     return undefined;
   }
@@ -479,7 +662,7 @@ class JsFile {
     if (n.type === 'TemplateLiteral') return n.quasis.map((q: N) => q.value.cooked ?? '').join('');
     if (n.type === 'BinaryExpression' && n.operator === '+') return this.urlText(n.left, depth + 1) + this.urlText(n.right, depth + 1);
     if (n.type === 'Identifier') {
-      const v = this.assigned.get(n.name);
+      const v = this.valueOf(n.name, n.start);
       return v ? this.urlText(v, depth + 1) : '';
     }
     return this.stringValue(n) ?? '';

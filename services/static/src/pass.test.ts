@@ -58,3 +58,18 @@ describe('static pass on the imitation fixtures', () => {
     expect(s.urls).toContain('http://cdn.loader.example/stage2.py');
   });
 });
+
+describe('a name appended to after it was bound', () => {
+  it('Python: `code += chunk` keeps what the start said: decoded code with more appended is still exec of decoded data', async () => {
+    const fx = remoteLoader('appended-exec-demo');
+    fx.files['appended_exec_demo/__init__.py'] = [
+      'import base64, sys',
+      `code = base64.b64decode('${Buffer.from('print(1)').toString('base64')}').decode()`,
+      "code += '\\n' + sys.argv[0]",
+      'exec(code)',
+      '',
+    ].join('\n');
+    const r = await run(fx, 'pypi');
+    expect(r.signals.find((x) => x.kind === 'exec-decoded'), JSON.stringify(r.signals)).toMatchObject({ file: 'appended_exec_demo/__init__.py', line: 4 });
+  });
+});

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Ecosystem, FileAccess, StaticAnalysis, StaticReach } from '@vetbox/contracts';
@@ -99,21 +100,30 @@ class Pass {
     this.files = pkg.files.filter((f) => f.startsWith(this.root)).map((f) => f.slice(this.root.length));
     this.fileSet = new Set(this.files);
     this.out = new SignalCollector(budget);
-    this.limitNotes = [...pkg.skipped];
+    this.limitNotes = [];
   }
 
+  /** An archive's captured text (PyPI entry discovery reads setup.cfg and the like synchronously). */
   private text(file: string): string | undefined {
     return this.pkg.sources.get(this.root + file)?.toString('utf8');
+  }
+
+  /** A file's text, from the archive or read from the unpacked directory on demand. */
+  private async readText(file: string): Promise<string | undefined> {
+    const bytes = this.pkg.sources.get(this.root + file) ?? (await this.pkg.readSource?.(this.root + file));
+    // Most code is ASCII, which latin1 copies without UTF-8 decoding (the same string).
+    return bytes && (isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8'));
   }
 
   private readonly has = (file: string): boolean => this.fileSet.has(file);
 
   async run(): Promise<StaticAnalysis> {
-    if (this.input.ecosystem === 'npm') this.npmEntries();
+    if (this.input.ecosystem === 'npm') await this.npmEntries();
     else for (const e of pypiEntries(this.files, (f) => this.text(f))) this.enqueue(e.file, e.reach);
     this.entryPoints = [...this.tasks.keys()].slice(0, 100);
     await this.openedFiles();
-    this.drain();
+    await this.drain();
+    this.limitNotes.unshift(...this.pkg.skipped.slice(0, 20));
     this.executables();
     if (this.out.truncated) this.limitNotes.push(`signal cap (${this.limits.maxSignals}) reached`);
     if (Date.now() > this.budget.deadline) this.limitNotes.push(`time bound (${this.limits.timeoutMs} ms) reached`);
@@ -145,8 +155,8 @@ class Pass {
     this.queue.push(file);
   }
 
-  private npmEntries(): void {
-    const manifest = this.text('package.json');
+  private async npmEntries(): Promise<void> {
+    const manifest = await this.readText('package.json');
     let pkg: Record<string, unknown> = {};
     try {
       pkg = manifest ? (JSON.parse(manifest) as Record<string, unknown>) : {};
@@ -220,12 +230,12 @@ class Pass {
     return { rel, host: path.join(this.input.stagedDir!, ...rel.split('/')) };
   }
 
-  private drain(): void {
+  private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       if (Date.now() > this.budget.deadline) return;
       const file = this.queue.shift()!;
       const task = this.tasks.get(file)!;
-      const text = task.text ?? this.text(file);
+      const text = task.text ?? (await this.readText(file));
       if (text === undefined) continue;
       this.analyzed += 1;
       this.bytes += Buffer.byteLength(text);
@@ -240,6 +250,7 @@ class Pass {
         result = { imports: [], launches: [], parsed: false };
       }
       if (!result.parsed) this.unparsed.push(file);
+      for (const note of result.limits ?? []) this.limitNotes.push(`${file}: ${note}`);
       for (const launch of result.launches) this.launches.push({ file, reach, launch });
       for (const spec of result.imports) this.follow(file, spec, python, reach);
     }

@@ -12,6 +12,7 @@ import {
   merge,
   nextLayerText,
   urlsIn,
+  withoutText,
   type Budget,
   type Launch,
   type Place,
@@ -76,6 +77,8 @@ const PASSTHROUGH_METHODS = new Set(['decode', 'encode', 'read', 'strip', 'rstri
 interface Scope {
   aliases: Map<string, string>;
   assigned: Map<string, SyntaxNode>;
+  /** Names an augmented assignment changes (`code += chunk`): never constants. */
+  mutated: Set<string>;
 }
 
 interface Env {
@@ -96,7 +99,7 @@ class PythonFile {
   readonly imports: string[] = [];
   readonly launches: Launch[] = [];
   private readonly lines: Lines;
-  private readonly scope: Scope = { aliases: new Map(), assigned: new Map() };
+  private readonly scope: Scope = { aliases: new Map(), assigned: new Map(), mutated: new Set() };
   private readonly names = new Set<string>();
   private platformSeen = false;
 
@@ -138,6 +141,8 @@ class PythonFile {
         if (target?.name === 'VariableName' && value && value !== target && target.nextSibling?.name === 'AssignOp') {
           this.scope.assigned.set(this.src(target), value);
         }
+      } else if (n.name === 'UpdateStatement' && n.firstChild?.name === 'VariableName') {
+        this.scope.mutated.add(this.src(n.firstChild));
       } else if (n.name === 'VariableName' || n.name === 'PropertyName') this.names.add(this.src(n));
     } while (cursor.next());
   }
@@ -379,7 +384,9 @@ class PythonFile {
         const bound = env.params.get(name);
         if (bound) return bound;
         const value = this.scope.assigned.get(name);
-        return value && value.from !== n.from ? this.evaluate(value, next) : UNKNOWN;
+        const val = value && value.from !== n.from ? this.evaluate(value, next) : UNKNOWN;
+        // Augmented since (`code += chunk`): what it started as still tells (decoded, fetched), its text no longer does.
+        return this.scope.mutated.has(name) ? withoutText(val) : val;
       }
       case 'AwaitExpression':
         return n.lastChild ? this.evaluate(n.lastChild, next) : UNKNOWN;
@@ -557,7 +564,7 @@ class PythonFile {
   private stringValue(n: SyntaxNode | null | undefined): string | undefined {
     if (!n) return undefined;
     if (n.name === 'VariableName') {
-      const v = this.scope.assigned.get(this.src(n));
+      const v = this.scope.mutated.has(this.src(n)) ? undefined : this.scope.assigned.get(this.src(n));
       return v && (v.name === 'String' || v.name === 'ContinuedString') ? this.stringValue(v) : undefined;
     }
     const bytes = this.stringBytes(n);

@@ -26,6 +26,12 @@ export interface Val {
   urls?: string[];
 }
 
+/** A value changed since it was bound (`b += chunk`): its flags still hold, its text is unknown. */
+export function withoutText(v: Val): Val {
+  const { bytes: _bytes, ...rest } = v;
+  return rest;
+}
+
 export const UNKNOWN: Val = Object.freeze({ transforms: [], decoder: false, network: false }) as Val;
 
 export function known(bytes: Buffer): Val {
@@ -66,6 +72,8 @@ export interface SourceResult {
   imports: string[];
   launches: Launch[];
   parsed: boolean;
+  /** Bounds hit while reading the file (a large file read sparsely), said in the result's `limits`. */
+  limits?: string[];
 }
 
 /** One cheap test before the credential and endpoint patterns (every string literal passes here). */

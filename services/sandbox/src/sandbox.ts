@@ -379,8 +379,13 @@ export class Sandbox implements AsyncDisposable {
         `chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$3"`,
         `if [ -d "$2/.npm" ]; then chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$2/.npm"; fi`,
         `rm -rf ${INBOX}/work`,
-      ].join('\n'), 'stage', id.user, id.home, id.workdir]);
+        // The baseline snapshot in the same exec: one engine round trip less at take time.
+        'shift 3',
+        `exec python3 ${ROOT_HELPERS}/snapshot.py save base "$@"`,
+      ].join('\n'), 'stage', id.user, id.home, id.workdir, ...this.snapshotRoots()]);
       if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `staging the workdir failed: ${r.stderr.toString().slice(-2000)}`);
+      this.lastSnapshot = 'base';
+      return;
     }
     await this.snapshot('save', 'base');
   }
@@ -669,8 +674,13 @@ export class Sandbox implements AsyncDisposable {
     return hostPath;
   }
 
+  /** The user's writable places (tmpfs) the snapshots cover. */
+  private snapshotRoots(): string[] {
+    return [this.identity.home, '/tmp', '/var/tmp', '/dev/shm', `/run/user/${SANDBOX_UID}`];
+  }
+
   private async snapshot(mode: 'save' | 'diff', name: string): Promise<{ changes?: Array<Omit<FileChange, 'phase'>> }> {
-    const roots = [this.identity.home, '/tmp', '/var/tmp', '/dev/shm', `/run/user/${SANDBOX_UID}`];
+    const roots = this.snapshotRoots();
     const args = mode === 'save' ? ['save', name, ...roots] : ['diff', this.lastSnapshot, name, ...roots];
     const run = () => this.runtime.exec(this.id, ['python3', `${ROOT_HELPERS}/snapshot.py`, ...args], { maxOutputBytes: 16 * 1024 * 1024 });
     let r = await run();

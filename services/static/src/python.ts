@@ -81,6 +81,13 @@ interface Scope {
   mutated: Set<string>;
 }
 
+/** What one function (or the module's top level) does: network reads, launches, exec of code of unknown origin. */
+interface ScopeFlow {
+  network: Val[];
+  runs: SyntaxNode[];
+  unknownCode: Array<{ call: SyntaxNode; sink: string }>;
+}
+
 interface Env {
   /** Lambda parameters bound during evaluation. */
   params: Map<string, Val>;
@@ -207,7 +214,7 @@ class PythonFile {
   /** Second pass: calls, strings, comparisons, obfuscator signatures. */
   analyze(top: SyntaxNode): void {
     this.signatures();
-    const scopes = new Map<number, { network: Val[]; runs: SyntaxNode[] }>();
+    const scopes = new Map<number, ScopeFlow>();
     const cursor = top.cursor();
     do {
       if (Date.now() > this.budget.deadline) return;
@@ -232,7 +239,11 @@ class PythonFile {
           break;
       }
     } while (cursor.next());
-    for (const { network, runs } of scopes.values()) {
+    for (const [key, { network, runs, unknownCode }] of scopes) {
+      // Inside a function that also reads the network, code of unknown origin is what it read
+      // (`for chunk in r: code += chunk` then `exec(code)`), as the JavaScript pass judges it.
+      // Module level is left out: a setup.py that downloads a file and execs its version file is common.
+      if (key !== -1 && network.length > 0) for (const { call, sink } of unknownCode) this.fetchedSink(call, sink, network);
       if (network.length === 0 || runs.length === 0) continue;
       const urls = [...new Set(network.flatMap((v) => v.urls ?? []))];
       const run = runs[0]!;
@@ -290,13 +301,14 @@ class PythonFile {
     return s !== undefined ? [s] : [];
   }
 
-  private call(n: SyntaxNode, scopes: Map<number, { network: Val[]; runs: SyntaxNode[] }>): void {
+  private call(n: SyntaxNode, scopes: Map<number, ScopeFlow>): void {
     const callee = n.firstChild!;
     const q = this.qualify(callee) ?? '';
     const args = this.args(n);
-    if (SINKS.test(q) && args.positional[0]) {
-      this.sink(n, q, args.positional[0]);
-    }
+    const scopeKey = enclosingFunction(n)?.from ?? -1;
+    const bucket = scopes.get(scopeKey) ?? { network: [], runs: [], unknownCode: [] };
+    scopes.set(scopeKey, bucket);
+    if (SINKS.test(q) && args.positional[0] && this.sink(n, q, args.positional[0]) === 'unknown') bucket.unknownCode.push({ call: n, sink: q });
     if (/^(os\.(getenv|environ\.get|environ\.__getitem__)|getenv)$/.test(q) && WINDOWS_ENV.test(this.stringValue(args.positional[0]) ?? '')) {
       this.platform(n, this.src(n).slice(0, 60));
     }
@@ -305,18 +317,14 @@ class PythonFile {
       const pieces = args.positional.map((a) => this.stringValue(a)).filter((s): s is string => s !== undefined);
       if (pieces.length > 0) this.out.scanString(this.place, pieces.join('/'), () => this.at(n));
     }
-    const scopeKey = enclosingFunction(n)?.from ?? -1;
-    const bucket = scopes.get(scopeKey) ?? { network: [], runs: [] };
     if (NETWORK.test(q)) {
       const urls = args.positional.flatMap((a) => urlsIn(this.stringValue(a) ?? ''));
       bucket.network.push({ ...UNKNOWN, network: true, urls });
-      scopes.set(scopeKey, bucket);
     }
     const launch = LAUNCH.test(q);
     const chmod = CHMOD.test(q) && /0o?7[57][57]|0o?1?[57][57][57]|S_IX|stat\.S_IEXEC|493|511/.test(this.src(args.positional[1] ?? n));
     if (launch || chmod) {
       bucket.runs.push(n);
-      scopes.set(scopeKey, bucket);
       const command = args.positional.map((a) => this.stringsWithin(a)).flat();
       if (launch) {
         this.launches.push({ line: this.line(n), snippet: this.snippet(n), names: command });
@@ -330,17 +338,18 @@ class PythonFile {
   }
 
   /** exec/eval/compile over decoded or fetched data. */
-  private sink(n: SyntaxNode, q: string, arg: SyntaxNode): void {
+  /** Reports exec of decoded or fetched code; says 'unknown' when the code is neither a constant nor traced to either. */
+  private sink(n: SyntaxNode, q: string, arg: SyntaxNode): 'unknown' | undefined {
     // exec(compile(x)) reports once, at the inner call.
-    if (arg.name === 'CallExpression' && SINKS.test(this.qualify(arg.firstChild!) ?? '')) return;
+    if (arg.name === 'CallExpression' && SINKS.test(this.qualify(arg.firstChild!) ?? '')) return undefined;
     const val = this.evaluate(arg, { params: new Map(), depth: 0 });
-    if (!val.network && !val.decoder) return;
-    const sink = q.replace(/^(builtins|__builtins__|__builtin__)\./, '');
+    // A local file's text (`exec(open('pkg/version.py').read())`) is not of unknown origin.
+    if (!val.network && !val.decoder) return val.bytes === undefined && !LOCAL_READ.test(this.src(arg)) ? 'unknown' : undefined;
     if (val.network) {
-      const urls = [...new Set([...(val.urls ?? []), ...this.fileUrls()])].slice(0, 10);
-      this.out.add(this.place, this.line(n), this.snippet(n), 'exec-fetched', `${sink}() of data read from the network${urls.length ? ` (${urls.join(', ')})` : ''}`, urls.length ? { urls } : {});
-      return;
+      this.fetchedSink(n, q, [val]);
+      return undefined;
     }
+    const sink = sinkName(q);
     const layer = layerOf(val);
     this.out.add(this.place, this.line(n), this.snippet(n), 'exec-decoded', `${sink}() of ${describeTransforms(val)}`, layer ? { decoded: layer } : {});
     if (this.isLambdaDecoder(arg)) {
@@ -350,6 +359,11 @@ class PythonFile {
     if (inner !== undefined && this.place.depth < this.budget.maxDepth) {
       analyzePython(inner, { ...this.place, outerLine: this.place.outerLine ?? this.line(n), depth: this.place.depth + 1 }, this.out, this.budget);
     }
+  }
+
+  private fetchedSink(n: SyntaxNode, q: string, from: Val[]): void {
+    const urls = [...new Set([...from.flatMap((v) => v.urls ?? []), ...this.fileUrls()])].slice(0, 10);
+    this.out.add(this.place, this.line(n), this.snippet(n), 'exec-fetched', `${sinkName(q)}() of data read from the network${urls.length ? ` (${urls.join(', ')})` : ''}`, urls.length ? { urls } : {});
   }
 
   private fileUrls(): string[] {
@@ -607,6 +621,9 @@ function unparen(n: SyntaxNode): SyntaxNode {
   while (cur.name === 'ParenthesizedExpression' && cur.firstChild?.nextSibling && cur.firstChild.nextSibling.name !== ')') cur = cur.firstChild.nextSibling;
   return cur;
 }
+
+const LOCAL_READ = /\b(open|read_text|read_bytes)\s*\(/;
+const sinkName = (q: string): string => q.replace(/^(builtins|__builtins__|__builtin__)\./, '');
 
 function enclosingFunction(n: SyntaxNode): SyntaxNode | undefined {
   for (let p = n.parent; p; p = p.parent) if (p.name === 'FunctionDefinition') return p;

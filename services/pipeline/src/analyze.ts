@@ -4,7 +4,7 @@ import path from 'node:path';
 import { VetboxError, type AnalysisJob, type Analyzer, type AnalyzeContext, type AnalyzeResult, type PhaseName, type RawEvidence, type Report, type StagedPackage } from '@vetbox/contracts';
 import { loadEnv, type Logger } from '@vetbox/config';
 import { publishHistory, stage, type PublishHistory } from '@vetbox/fetch';
-import { detectLeaks, generateCanaries } from '@vetbox/honeytokens';
+import { detectLeaks } from '@vetbox/honeytokens';
 import { DockerRuntime, appProject, createWorkDir, ensureSandboxImage, packageDirs, phaseReport, randomIdentity, runSandbox, type PhaseResult, type SandboxLimits, type SandboxRunResult, type SandboxIdentity, type SandboxRuntime, type TracerSetting, type WarmPool, type LaterPhaseSettings } from '@vetbox/sandbox';
 import { applyTriggers, buildBehavior, EbpfSession, type BuildBehaviorInput, type PhasedEvents } from '@vetbox/behavior';
 import { checkTyposquat, contentSelector } from '@vetbox/rules';
@@ -13,6 +13,7 @@ import { staticPass } from '@vetbox/static';
 import { acquire } from './acquire.js';
 import { judge, withMachineLeaks } from './judge.js';
 import { createPairPool, type WarmPair } from './pool.js';
+import { canariesFor, workstationOptions } from './workstation.js';
 import { ANALYZER_VERSION } from './version.js';
 
 export interface PipelineOptions {
@@ -135,7 +136,7 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
     // A pinned identity or canned answers are this analysis's own: no pooled pair has them.
     pair = opts.identity === undefined && opts.canned === undefined ? await adoptPooled(opts, staged, log) : undefined;
     const identity = pair?.identity ?? opts.identity ?? randomIdentity();
-    const canaries = pair?.canaries ?? generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user, hostname: identity.hostname });
+    const canaries = pair?.canaries ?? canariesFor(identity);
     const sinkhole = pair?.sinkhole ?? (await startSinkhole({ analysisId: opts.analysisId, image, runtime, persona: identity, credentials: canaries.credentials, canned: opts.canned }));
     let run: Awaited<ReturnType<typeof runSandbox>>;
     let capture: Awaited<ReturnType<typeof sinkhole.collect>>;
@@ -143,17 +144,13 @@ export async function detonate(staged: StagedPackage, opts: DetonateOptions): Pr
       run = await runSandbox({
         analysisId: opts.analysisId,
         staged,
-        identity,
+        ...workstationOptions(identity, canaries, sinkhole),
         ...(pair ? { sandbox: pair.sandbox } : {}),
         phases: opts.phases,
         runtime,
         image,
         limits: opts.limits,
         tracer: opts.tracer,
-        network: sinkhole.network,
-        env: canaries.env,
-        homeFiles: canaries.files,
-        caCertPem: sinkhole.caCertPem,
         outDir: traceDir,
         signal,
         logger: log,

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadEnv, type Logger } from '@vetbox/config';
-import { generateCanaries } from '@vetbox/honeytokens';
 import { DockerRuntime, Sandbox, WarmPool, createWorkDir, ensureSandboxImage, randomIdentity, type PoolMember, type SandboxIdentity, type SandboxLimits, type SandboxRuntime, type TracerSetting } from '@vetbox/sandbox';
 import { startSinkhole, type Sinkhole } from '@vetbox/sinkhole';
+import { canariesFor, workstationOptions, type Canaries } from './workstation.js';
 
 /**
  * A sandbox and its sinkhole prepared ahead with no package in them: a fresh random workstation,
@@ -12,7 +12,7 @@ import { startSinkhole, type Sinkhole } from '@vetbox/sinkhole';
  */
 export interface WarmPair extends PoolMember {
   identity: SandboxIdentity;
-  canaries: ReturnType<typeof generateCanaries>;
+  canaries: Canaries;
   sinkhole: Sinkhole;
   sandbox: Sandbox;
   /** Host directory of its traces (the eBPF session): removed with the pair's evidence read. */
@@ -36,22 +36,18 @@ export async function makeWarmPair(label: string, opts: PairOptions = {}): Promi
   const image = opts.image ?? (await ensureSandboxImage(runtime));
   const dir = await createWorkDir(opts.workRoot ?? path.join(env.DATA_DIR, 'work'), `${label}-`, label);
   const identity = randomIdentity();
-  const canaries = generateCanaries({ home: identity.home, workdir: identity.workdir, user: identity.user, hostname: identity.hostname });
+  const canaries = canariesFor(identity);
   let sinkhole: Sinkhole | undefined;
   try {
     sinkhole = await startSinkhole({ analysisId: label, image, runtime, persona: identity, credentials: canaries.credentials, workerId: opts.workerId });
     const sandbox = await Sandbox.open({
       analysisId: label,
       blank: true,
-      identity,
+      ...workstationOptions(identity, canaries, sinkhole),
       runtime,
       image,
       limits: opts.limits,
       tracer: opts.tracer,
-      network: sinkhole.network,
-      env: canaries.env,
-      homeFiles: canaries.files,
-      caCertPem: sinkhole.caCertPem,
       outDir: dir,
       workerId: opts.workerId,
       logger: opts.logger,

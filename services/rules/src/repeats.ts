@@ -40,7 +40,8 @@ export function foldRepeats(drafts: readonly Draft[]): Draft[] {
     d.detail = d.detail ? `${d.detail} ${note}` : note;
   }
   // Keep the rules' own order for what is left (callers sort findings anyway).
-  return drafts.filter((d) => kept.includes(d));
+  const left = new Set(kept);
+  return drafts.filter((d) => left.has(d));
 }
 
 function isRepeatOf(later: Draft, earlier: Draft): boolean {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectUpload, stage } from '@vetbox/fetch';
-import { canariesFor, createAnalyzer, detonate, makeWarmPair, workstationOptions, type WarmPair } from '@vetbox/pipeline';
+import { canariesFor, createAnalyzer, detonate, makeWarmPair, type WarmPair } from '@vetbox/pipeline';
 import { DockerRuntime, LABEL_ANALYSIS, Sandbox, WarmPool, appProject, ensureSandboxImage, randomIdentity, reapOrphans, runSandbox } from '@vetbox/sandbox';
 import { harmless, writeNpmArchive } from '../fixtures/pipeline/imitation.js';
 
@@ -150,7 +150,8 @@ describe('warm sandbox pool', () => {
     }
     // Cold: the same kind of workstation (its canary files too), opened with the workdir in it.
     const identity = randomIdentity();
-    const workstation = workstationOptions(identity, canariesFor(identity), { network: { mode: 'none' }, caCertPem: undefined });
+    const canaries = canariesFor(identity);
+    const workstation = { identity, env: canaries.env, homeFiles: canaries.files };
     const opened = await Sandbox.open({ analysisId: 'test-pool-same-cold', ...workstation, workdirFrom: staged.dir, appProject: true, runtime, image, logger: quiet, outDir: path.join(dir, 'traces', 'cold') });
     let cold;
     try {

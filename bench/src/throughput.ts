@@ -3,12 +3,16 @@
 // latency the queue and storage add. Prints figures, never asserts. Last lines:
 //   throughput: <N> analyses/min
 //   queue-latency: <N> ms   (median of end-to-end time minus time inside the analyzer)
+// Before them, the CPU an analysis cost the whole machine in phase 1 (worker, containers, the
+// engine, the tracer, the databases) and the ceiling that puts on any concurrency here: measure
+// on a quiet machine, since everything else running is counted too.
 //
 // The analyzer is the real pipeline (`analyze` of ANALYZER_MODULE, default @vetbox/pipeline)
 // when it loads; otherwise, or with BENCH_ANALYZER=stand-in, a stand-in that sleeps
 // BENCH_STANDIN_MS per analysis, so the figures then describe the queue and store only.
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { createLogger, loadEnv } from '@vetbox/config';
 import type { Analyzer, ProgressEvent } from '@vetbox/contracts';
@@ -19,6 +23,7 @@ import { createAnalysisWorker } from '@vetbox/worker';
 import { createFakeAnalyzer } from '../../test/fixtures/pipeline/fake-analyzer.ts';
 import { npmTarball } from '../../test/fixtures/api/archives.ts';
 import { createHash } from 'node:crypto';
+import { measureCpu } from './lib/cpu.js';
 
 const env = loadEnv();
 const N = Number(process.env.BENCH_N ?? 20);
@@ -108,14 +113,20 @@ try {
 
   // Phase 1: throughput with everything submitted at once.
   const startedAt = performance.now();
+  const spent = measureCpu();
   const batch = [];
   for (let i = 0; i < N; i++) batch.push(await submit(i));
   await Promise.all(batch.map((b) => done(b.id)));
   const wallMs = performance.now() - startedAt;
+  const cpu = spent();
   const failed = batch.filter((b) => finished.get(b.id)?.status !== 'completed').length;
   if (failed) console.error(`${failed} of ${N} analyses did not complete`);
   const perMin = (N - failed) / (wallMs / 60_000);
-  console.log(`phase 1: ${N} analyses in ${(wallMs / 1000).toFixed(1)} s`);
+  console.log(`phase 1: ${N} analyses in ${(wallMs / 1000).toFixed(1)} s; load average ${os.loadavg()[0].toFixed(1)} on ${cpu.cores} CPUs`);
+  const done1 = Math.max(1, N - failed);
+  const per = (s: number | undefined) => (s === undefined ? 'n/a' : (s / done1).toFixed(2));
+  console.log(`cpu per analysis: ${per(cpu.machineS)} core-s machine-wide (worker ${per(cpu.processS)}, containers ${per(cpu.containersS)}, engine/tracer/databases/other ${per(cpu.containersS === undefined ? undefined : cpu.machineS - cpu.processS - cpu.containersS)})`);
+  console.log(`cpu ceiling: ${((cpu.cores * 60) / (cpu.machineS / done1)).toFixed(1)} analyses/min with all ${cpu.cores} CPUs busy`);
 
   // Phase 2: idle workers, one analysis at a time: end-to-end minus the analyzer's own time.
   const added: number[] = [];

@@ -236,6 +236,14 @@ function children(n: N): N[] {
   return out;
 }
 
+/** The property name a member expression ends in (`x.APPDATA`, `x['APPDATA']`), as `qualify` would read it. */
+function propertyName(n: N): string | undefined {
+  if (!n.computed) return n.property.name;
+  return n.property.type === 'Literal' ? String(n.property.value) : undefined;
+}
+
+const EQUALITY = new Set(['==', '===', '!=', '!==']);
+
 /** The innermost function among the ancestors (the scope a call runs in). */
 function innermostFunction(ancestors: N[]): N | undefined {
   for (let i = ancestors.length - 1; i >= 0; i--) if (FUNCTION.test(ancestors[i]!.type)) return ancestors[i];
@@ -351,7 +359,8 @@ class JsFile {
           break;
         }
         case 'Identifier':
-          if (JS_OBFUSCATOR_IDENTIFIER.test(n.name)) this.obfuscatorIds.add(n.name);
+          // `_0x…` only: most identifiers are rejected on their first character without the regex.
+          if (n.name.charCodeAt(0) === 95 && JS_OBFUSCATOR_IDENTIFIER.test(n.name)) this.obfuscatorIds.add(n.name);
           break;
       }
       const kids = children(n);
@@ -422,12 +431,13 @@ class JsFile {
           if (typeof n.value?.cooked === 'string') this.out.scanString(this.place, n.value.cooked, () => this.at(n));
           break;
         case 'BinaryExpression':
-          if (/^[!=]==?$/.test(n.operator) && [n.left, n.right].some((s: N) => this.qualify(s) === 'process.platform') && [n.left, n.right].some((s: N) => s.type === 'Literal' && WINDOWS_NAMES.test(String(s.value)))) {
+          if (EQUALITY.has(n.operator) && [n.left, n.right].some((s: N) => this.qualify(s) === 'process.platform') && [n.left, n.right].some((s: N) => s.type === 'Literal' && WINDOWS_NAMES.test(String(s.value)))) {
             this.platform(n, this.snippet(n));
           }
           break;
         case 'MemberExpression':
-          if (/^process\.env\.(\w+)$/.test(this.qualify(n) ?? '') && WINDOWS_ENV.test(this.qualify(n)!.slice(12))) this.platform(n, this.snippet(n));
+          // The last name is checked first: qualifying every member chain costs more than the rest of the walk.
+          if (WINDOWS_ENV.test(propertyName(n) ?? '') && /^process\.env\.(\w+)$/.test(this.qualify(n) ?? '') && WINDOWS_ENV.test(this.qualify(n)!.slice(12))) this.platform(n, this.snippet(n));
           break;
       }
       ancestors.push(n);
@@ -447,11 +457,16 @@ class JsFile {
     const q = this.qualify(n.callee) ?? '';
     const args = n.arguments as N[];
     if (SINKS.test(q) && args.length > 0) this.sink(n, q, ancestors);
-    const scope = innermostFunction(ancestors) ?? ancestors[0] ?? n;
-    const bucket = scopes.get(scope) ?? { network: [], runs: [] };
-    if (NETWORK.test(q)) {
-      bucket.network.push({ ...UNKNOWN, network: true, urls: args.flatMap((a) => urlsIn(this.urlText(a))) });
+    // The scope is looked up only for the calls that record into it (network reads, launches, chmod).
+    let bucket: { network: Val[]; runs: N[] } | undefined;
+    const scopeOf = (): { network: Val[]; runs: N[] } => {
+      const scope = innermostFunction(ancestors) ?? ancestors[0] ?? n;
+      bucket ??= scopes.get(scope) ?? { network: [], runs: [] };
       scopes.set(scope, bucket);
+      return bucket;
+    };
+    if (NETWORK.test(q)) {
+      scopeOf().network.push({ ...UNKNOWN, network: true, urls: args.flatMap((a) => urlsIn(this.urlText(a))) });
     }
     if (/^(path\.(join|resolve)|os\.homedir)$/.test(q) && args.length > 1) {
       const pieces = args.map((a) => this.stringValue(a)).filter((s): s is string => s !== undefined);
@@ -460,8 +475,7 @@ class JsFile {
     const launch = LAUNCH.test(q);
     const chmod = CHMOD.test(q) && args[1] && /^(0o?)?7[57][57]$|^(493|511)$/.test(String(args[1].raw ?? args[1].value ?? ''));
     if (launch || chmod) {
-      bucket.runs.push(n);
-      scopes.set(scope, bucket);
+      scopeOf().runs.push(n);
       if (launch) {
         const names = args.flatMap((a) => this.stringsWithin(a));
         this.launches.push({ line: this.line(n), snippet: this.snippet(n), names });

@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectUpload, stage } from '@vetbox/fetch';
-import { createAnalyzer, detonate, makeWarmPair, type WarmPair } from '@vetbox/pipeline';
-import { DockerRuntime, LABEL_ANALYSIS, WarmPool, appProject, ensureSandboxImage, reapOrphans } from '@vetbox/sandbox';
+import { canariesFor, createAnalyzer, detonate, makeWarmPair, type WarmPair } from '@vetbox/pipeline';
+import { DockerRuntime, LABEL_ANALYSIS, Sandbox, WarmPool, appProject, ensureSandboxImage, randomIdentity, reapOrphans, runSandbox } from '@vetbox/sandbox';
 import { harmless, writeNpmArchive } from '../fixtures/pipeline/imitation.js';
 
 const runtime = new DockerRuntime();
@@ -123,5 +123,49 @@ describe('warm sandbox pool', () => {
     } finally {
       await pair.discard();
     }
+  }, 300_000);
+
+  it('a take stages the workdir as a cold open does, all the user\'s, and the first phase changes the same files', async () => {
+    const inspected = await inspectUpload(await writeNpmArchive(path.join(dir, 'uploads-same'), harmless('pool-same')));
+    const staged = await stage(inspected, await mkdtemp(path.join(dir, 'stage-')), { npmProject: appProject() });
+    /** The workdir and npm cache (relative path, type, uid, mode, size) and what `install` changed, the persona's names replaced. */
+    const observe = async (sandbox: Sandbox) => {
+      const { home, workdir } = sandbox.identity;
+      const r = await sandbox.exec(['sh', '-c', 'cd "$1" && find . -printf "W/%P %y %U %m %s\\n"; cd "$2/.npm" && find . -printf "~/.npm/%P %y %U %m %s\\n"', 'list', workdir, home]);
+      // The skeleton's README names the project (its size is the persona's).
+      const staging = r.stdout.toString().trim().split('\n').map((l) => (l.startsWith('W/README.md ') ? l.replace(/ \d+$/, '') : l)).sort();
+      const run = await runSandbox({ analysisId: `test-pool-same-${sandbox.id.slice(0, 12)}`, staged, sandbox, phases: ['install'], runtime, image, limits: { graceMs: 500 }, logger: quiet, outDir: path.join(dir, 'traces', sandbox.id) });
+      expect(run.phases.map((p) => p.status)).toEqual(['completed']);
+      const norm = (p: string) => p.replace(workdir, 'W').replace(home, '~').replace(/\d/g, 'N');
+      const changes = run.phases[0]!.fileChanges.map((c) => `${c.kind} ${norm(c.path)}`).sort();
+      return { staging, changes };
+    };
+    const pair = await makeWarmPair(`pool-same-${Date.now()}`, { runtime, image, workRoot, logger: quiet });
+    let pooled;
+    try {
+      await pair.sandbox.adopt({ analysisId: 'test-pool-same', workdirFrom: staged.dir, appProject: true });
+      pooled = await observe(pair.sandbox);
+    } finally {
+      await pair.discard();
+    }
+    // Cold: the same kind of workstation (its canary files too), opened with the workdir in it.
+    const identity = randomIdentity();
+    const canaries = canariesFor(identity);
+    const workstation = { identity, env: canaries.env, homeFiles: canaries.files };
+    const opened = await Sandbox.open({ analysisId: 'test-pool-same-cold', ...workstation, workdirFrom: staged.dir, appProject: true, runtime, image, logger: quiet, outDir: path.join(dir, 'traces', 'cold') });
+    let cold;
+    try {
+      cold = await observe(opened);
+    } finally {
+      await opened.close();
+    }
+    // Everything staged is there, the user's, and nothing else: the package's tarball, the
+    // project's lockfile and links, the cache entries.
+    expect(pooled.staging).toEqual(cold.staging);
+    expect(pooled.staging).toEqual(expect.arrayContaining([expect.stringMatching(/^W\/dist\/\S+\.tgz f 1000 /), expect.stringMatching(/^W\/package-lock\.json f 1000 /), expect.stringMatching(/^W\/node_modules\/\S+ l 1000 /), expect.stringMatching(/^~\/\.npm\/_cacache\/content-v2\/\S+ f 1000 /)]));
+    expect(pooled.staging.filter((l) => l.split(' ')[2] !== '1000')).toEqual([]);
+    // The baseline counts the staged files as there before the phase: none is "added", none missed.
+    expect(pooled.changes).toEqual(cold.changes);
+    expect(pooled.changes).toContain('added W/node_modules/pool-same/built.txt');
   }, 300_000);
 });

@@ -3,3 +3,4 @@ export { applyKnownMalicious, judge, rescoreReport, withMachineLeaks, type Judge
 export { acquire, type AcquireOptions } from './acquire.js';
 export { ANALYZER_VERSION } from './version.js';
 export { createPairPool, makeWarmPair, type PairOptions, type WarmPair } from './pool.js';
+export { canariesFor } from './workstation.js';

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
@@ -13,15 +12,23 @@ export interface ArchiveFile {
   linkname?: string;
 }
 
+export interface PackOptions {
+  /** Uid and gid of every entry (default 0): a root extraction then leaves them the user's. */
+  owner?: number;
+  /** Host paths under `dirs` left out, with everything below them. */
+  exclude?: string[];
+}
+
 /**
- * A tar stream for Docker's archive API: `files` (in memory) plus the host directories in `dirs`
- * (archive prefix → host dir), copied as they are: symlinks stay symlinks, never followed.
+ * A tar stream for Docker's archive API (or tar in the container): `files` (in memory) plus the
+ * host directories in `dirs` (archive prefix → host dir), copied as they are: symlinks stay
+ * symlinks, never followed.
  */
-export function packArchive(files: ArchiveFile[], dirs: Record<string, string>): tar.Pack {
+export function packArchive(files: ArchiveFile[], dirs: Record<string, string>, opts: PackOptions = {}): tar.Pack {
   // Names are checked before anything is packed: a bad one throws here, synchronously.
   const named = files.map((f) => ({ ...f, name: safeName(f.path) }));
   const prefixes = Object.entries(dirs).map(([prefix, dir]) => [safeName(prefix), dir] as const);
-  const pack = tar.pack();
+  const pack = ownedPack(opts.owner ?? 0);
   const seenDirs = new Set<string>();
   void (async () => {
     for (const f of named) {
@@ -39,9 +46,18 @@ export function packArchive(files: ArchiveFile[], dirs: Record<string, string>):
         seenDirs.add(name);
       } else pack.entry({ name, mode: f.mode ?? 0o644 }, typeof f.content === 'string' ? Buffer.from(f.content) : f.content);
     }
-    for (const [prefix, dir] of prefixes) await addDir(pack, prefix, dir);
+    for (const [prefix, dir] of prefixes) await addDir(pack, prefix, dir, new Set(opts.exclude?.map((p) => path.resolve(p))));
     pack.finalize();
   })().catch((err) => pack.destroy(err as Error));
+  return pack;
+}
+
+/** A tar pack whose entries all carry `owner` as uid and gid. */
+function ownedPack(owner: number): tar.Pack {
+  const pack = tar.pack();
+  if (owner === 0) return pack;
+  const entry = pack.entry.bind(pack) as (header: tar.Header, ...rest: unknown[]) => ReturnType<tar.Pack['entry']>;
+  pack.entry = ((header: tar.Header, ...rest: unknown[]) => entry({ ...header, uid: owner, gid: owner }, ...rest)) as tar.Pack['entry'];
   return pack;
 }
 
@@ -51,20 +67,32 @@ function safeName(p: string): string {
   return norm;
 }
 
-async function addDir(pack: tar.Pack, prefix: string, dir: string): Promise<void> {
+/** Files up to this size are read whole; larger ones are streamed (the consumer's pace). */
+const READ_WHOLE_BYTES = 256 * 1024;
+
+/**
+ * The tree under `dir` as entries under `prefix`. Metadata and small files are read synchronously:
+ * a staged project is hundreds of links and small files, and one event-loop hop per syscall
+ * costs more than the syscalls on a loaded machine.
+ */
+async function addDir(pack: tar.Pack, prefix: string, dir: string, exclude: Set<string>): Promise<void> {
   pack.entry({ name: prefix, type: 'directory', mode: 0o755 });
   const walk = async (rel: string): Promise<void> => {
-    for (const name of (await readdir(path.join(dir, rel))).sort()) {
+    for (const name of readdirSync(path.join(dir, rel)).sort()) {
       const relPath = rel ? `${rel}/${name}` : name;
       const abs = path.join(dir, relPath);
-      const st = await lstat(abs);
+      if (exclude.has(path.resolve(abs))) continue;
+      const st = lstatSync(abs);
       const entryName = `${prefix}/${relPath}`;
       const mode = st.mode & 0o7777;
       if (st.isDirectory()) {
         pack.entry({ name: entryName, type: 'directory', mode });
         await walk(relPath);
       } else if (st.isSymbolicLink()) {
-        pack.entry({ name: entryName, type: 'symlink', linkname: await readlink(abs), mode });
+        pack.entry({ name: entryName, type: 'symlink', linkname: readlinkSync(abs), mode });
+      } else if (st.isFile() && st.size <= READ_WHOLE_BYTES) {
+        const content = readFileSync(abs);
+        pack.entry({ name: entryName, size: content.length, mode, mtime: st.mtime }, content);
       } else if (st.isFile()) {
         const entry = pack.entry({ name: entryName, size: st.size, mode, mtime: st.mtime });
         await pipeline(createReadStream(abs), entry);

@@ -168,11 +168,12 @@ export class DockerRuntime implements SandboxRuntime {
           Cmd: cmd,
           AttachStdout: true,
           AttachStderr: true,
+          AttachStdin: opts.stdin !== undefined,
           User: opts.user,
           Env: opts.env,
           WorkingDir: opts.workingDir,
         });
-        const stream = await exec.start({ hijack: true, stdin: false });
+        const stream = await exec.start({ hijack: true, stdin: opts.stdin !== undefined });
         const limit = opts.maxOutputBytes ?? 1024 * 1024;
         const out = opts.stdout ?? new CappedSink(limit);
         const err = new CappedSink(limit);
@@ -182,6 +183,11 @@ export class DockerRuntime implements SandboxRuntime {
           stream.once('error', reject);
         });
         this.docker.modem.demuxStream(stream, out, err);
+        // Half-closes the connection after the input: the engine hands the command its EOF.
+        if (opts.stdin) {
+          opts.stdin.once('error', (e) => stream.destroy(e));
+          opts.stdin.pipe(stream);
+        }
         await ended;
         await Promise.all([finish(out), finish(err)]);
         const info = await exec.inspect();

@@ -42,6 +42,8 @@ export interface ExecOptions {
   /** Where stdout goes; when omitted it is collected (up to maxOutputBytes) into the result. */
   stdout?: Writable;
   maxOutputBytes?: number;
+  /** Streamed to the command's stdin, then closed (EOF): data in with no separate copy. */
+  stdin?: Readable;
 }
 
 export interface ExecResult {

@@ -175,8 +175,8 @@ export interface SandboxOptions {
   /** Default: SANDBOX_TRACER (auto: eBPF when it loads, else strace). */
   tracer?: TracerSetting;
   /**
-   * Prepared ahead for a warm pool: no workdir and no baseline snapshot yet; `adopt()` stages
-   * the package and takes it. Such a sandbox runs nothing until adopted.
+   * Prepared ahead for a warm pool: no workdir yet; `adopt()` stages the package and adds its
+   * files to the baseline snapshot. Such a sandbox runs nothing until adopted.
    */
   blank?: boolean;
 }
@@ -217,6 +217,8 @@ interface DriverResult {
 const INIT = '/sbin/init';
 const HARNESS_STATE = '/root/.local';
 const SPOOL = `${HARNESS_STATE}/spool`;
+/** snapshot.py's states (its SNAP_DIR). */
+const SNAP_DIR = `${HARNESS_STATE}/state`;
 /** Where prepare's archive lands before it is copied into place. */
 const INBOX = `${HARNESS_STATE}/in`;
 /** strace output: root only, on the /run tmpfs (a /trace mount would name the tracer). */
@@ -226,14 +228,16 @@ const HOST_DMI = '/sys/devices/virtual/dmi/id';
 const CA_NAME = 'ZscalerRootCertificate-2048-SHA256.crt';
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const MARKER = '@@VETBOX@@';
+/** Where fetch stages the npm cache in a workdir (fetch's STAGED_NPM_CACHE). */
+const STAGED_NPM_CACHE = '.npm-cache';
 /**
- * The workdir from INBOX/work ($2 home, $3 workdir), at prepare or, for a pooled sandbox, at
- * adopt. An npm cache the host filled (scripts disabled): npm install reads it like a warm user cache.
+ * The workdir from INBOX/work ($2 home, $3 workdir) at prepare (a pooled sandbox's is streamed
+ * in by adopt, see workdirArchive). An npm cache the host filled (scripts disabled): npm install reads it like a warm user cache.
  */
 const WORKDIR_SETUP = [
   `if [ -d ${INBOX}/work ]; then cp -a ${INBOX}/work/. "$3/"; fi`,
-  'if [ -d "$3/.npm-cache/_cacache" ]; then mkdir -p "$2/.npm" && rm -rf "$2/.npm/_cacache" && mv "$3/.npm-cache/_cacache" "$2/.npm/_cacache"; fi',
-  'rm -rf "$3/.npm-cache"',
+  `if [ -d "$3/${STAGED_NPM_CACHE}/_cacache" ]; then mkdir -p "$2/.npm" && rm -rf "$2/.npm/_cacache" && mv "$3/${STAGED_NPM_CACHE}/_cacache" "$2/.npm/_cacache"; fi`,
+  `rm -rf "$3/${STAGED_NPM_CACHE}"`,
 ];
 /** Host-side slack over the in-container deadline before the container is killed outright. */
 const HOST_DEADLINE_SLACK_MS = 20_000;
@@ -355,9 +359,10 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /**
-   * Hands a blank sandbox (prepared ahead, see `blank`) to one analysis: copies its workdir in
-   * and takes the baseline snapshot, so the first phase sees exactly what a sandbox opened for it
-   * would. Everything else (user, persona, canaries, CA, login session, tracer) was prepared
+   * Hands a blank sandbox (prepared ahead, see `blank`) to one analysis: streams its workdir in
+   * (one engine round trip) and adds the workdir's entries to the baseline snapshot saved when
+   * the sandbox was made, so the first phase sees, and its file changes are counted against,
+   * exactly what a sandbox opened for it would show. Everything else (user, persona, canaries, CA, login session, tracer) was prepared
    * with the sandbox and is this analysis's alone: a pooled sandbox is adopted once.
    */
   async adopt(t: AdoptOptions): Promise<void> {
@@ -366,28 +371,33 @@ export class Sandbox implements AsyncDisposable {
     this.opts = { ...this.opts, analysisId: t.analysisId, workdirFrom: t.workdirFrom, appProject: t.appProject, signal: t.signal, blank: false };
     this.watch(t.signal);
     throwIfAborted(t.signal);
-    if (t.workdirFrom) {
-      await this.runtime.copyIn(this.id, INBOX, Readable.from(packArchive([], { work: t.workdirFrom })));
-      const { identity: id } = this;
-      const r = await this.runtime.exec(this.id, ['sh', '-c', [
-        'set -eu',
-        // The home is the user's by now and root here has no DAC_OVERRIDE: root takes the
-        // directories it writes into for the copy and hands them back.
-        'for d in "$2" "$3" "$2/.npm"; do if [ -e "$d" ]; then chown 0:0 "$d"; fi; done',
-        ...WORKDIR_SETUP,
-        `chown ${SANDBOX_UID}:${SANDBOX_UID} "$2"`,
-        `chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$3"`,
-        `if [ -d "$2/.npm" ]; then chown -R ${SANDBOX_UID}:${SANDBOX_UID} "$2/.npm"; fi`,
-        `rm -rf ${INBOX}/work`,
-        // The baseline snapshot in the same exec: one engine round trip less at take time.
-        'shift 3',
-        `exec python3 ${ROOT_HELPERS}/snapshot.py save base "$@"`,
-      ].join('\n'), 'stage', id.user, id.home, id.workdir, ...this.snapshotRoots()]);
-      if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `staging the workdir failed: ${r.stderr.toString().slice(-2000)}`);
-      this.lastSnapshot = 'base';
-      return;
-    }
-    await this.snapshot('save', 'base');
+    if (t.workdirFrom === undefined) return;
+    const { home, workdir } = this.identity;
+    const r = await this.runtime.exec(this.id, ['sh', '-c', [
+      'set -eu',
+      // As the user: its own home and files, so no chown pass and no root write into its
+      // directories. Before the first trace mark, so the eBPF reader records none of it.
+      `setpriv --reuid=${SANDBOX_UID} --regid=${SANDBOX_UID} --clear-groups tar -x -C "$1"`,
+      // The baseline of the rest was saved when the sandbox was made (nothing has written there
+      // since: the user's daemons are stand-ins); what the workdir added is its addendum.
+      'if [ -e "$3" ]; then set -- "$2" "$3"; else set -- "$2"; fi',
+      `find "$@" -printf '%y %m %s %T@ %i %p\\0' > ${SNAP_DIR}/.snap-base.add`,
+    ].join('\n'), 'stage', home, workdir, `${home}/.npm`], { stdin: this.workdirArchive(t.workdirFrom) });
+    if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `staging the workdir failed: ${r.stderr.toString().slice(-2000)}`);
+  }
+
+  /**
+   * The staged workdir as the user's files in its home, streamed to tar in the container (no
+   * copy on the image filesystem, no cp, mv or chown -R after it): what WORKDIR_SETUP leaves, the
+   * staged npm cache already in ~/.npm.
+   */
+  private workdirArchive(from: string): Readable {
+    const { home, workdir } = this.identity;
+    const staged = path.join(from, STAGED_NPM_CACHE);
+    const cache = path.join(staged, '_cacache');
+    const dirs: Record<string, string> = { [path.posix.relative(home, workdir)]: from };
+    if (existsSync(cache)) dirs['.npm/_cacache'] = cache;
+    return Readable.from(packArchive([], dirs, { owner: SANDBOX_UID, exclude: [staged] }));
   }
 
   /** eBPF: the loader starts recording this container's user into a session file on the host. */
@@ -472,9 +482,8 @@ export class Sandbox implements AsyncDisposable {
     const r = await this.runtime.exec(this.id, ['sh', '-c', script, 'setup', ...args]);
     if (r.exitCode !== 0) throw new VetboxError('SANDBOX_FAILED', `sandbox setup failed: ${r.stderr.toString().slice(-2000)}`);
     this.reported = parseReported(r.stdout.toString('utf8'));
-    // The workdir (adopt) lands on tmpfs and in HARNESS_STATE only: the image filesystem's
-    // baseline can be taken ahead; the tmpfs snapshot waits for the workdir.
-    const [, baseline] = await Promise.all([this.opts.blank ? undefined : this.snapshot('save', 'base'), this.runtime.changes(this.id)]);
+    // A blank sandbox's baseline too: adopt() adds its workdir's entries to it (an addendum).
+    const [, baseline] = await Promise.all([this.snapshot('save', 'base'), this.runtime.changes(this.id)]);
     this.baselineChanges = new Set(baseline.map((c) => c.path));
   }
 

@@ -3,6 +3,9 @@
 #   snapshot.py save NAME ROOT...            record the state as SNAP_DIR/.snap-NAME.json (root only)
 #   snapshot.py diff BEFORE AFTER ROOT...    record AFTER, print the changes since BEFORE as JSON
 #   snapshot.py hash PATH...                 print sha256/size/executable of the given files as JSON
+# A state may have an addendum, SNAP_DIR/.snap-NAME.add: entries listed after it was saved by
+# `find PATH... -printf '%y %m %s %T@ %i %p\0'` (a pooled sandbox's workdir, staged at adoption
+# into a state saved when the sandbox was made), which override the saved ones.
 # Added or changed executables and scripts get a sha256. Output is capped (hostile input).
 import hashlib
 import json
@@ -90,6 +93,33 @@ def describe(path, hashed):
     return info
 
 
+FIND_KINDS = {"d": "d", "l": "l", "f": "f"}
+
+
+def parse_listing(data):
+    """find's `%y %m %s %T@ %i %p` records (NUL-terminated) as walk() states them."""
+    state = {}
+    for record in data.split(b"\0"):
+        if not record:
+            continue
+        kind, mode, size, mtime, ino, path = record.decode("utf-8", "surrogateescape").split(" ", 5)
+        seconds, _, fraction = mtime.partition(".")
+        mtime_ns = int(seconds) * 1_000_000_000 + int((fraction + "000000000")[:9])
+        state[path] = [FIND_KINDS.get(kind, "o"), int(mode, 8), int(size), mtime_ns, int(ino)]
+    return state
+
+
+def load(name):
+    with open(os.path.join(SNAP_DIR, f".snap-{name}.json")) as f:
+        state = json.load(f)
+    try:
+        with open(os.path.join(SNAP_DIR, f".snap-{name}.add"), "rb") as f:
+            state.update(parse_listing(f.read()))
+    except FileNotFoundError:
+        pass
+    return state
+
+
 def save(name, roots):
     state = walk(roots)
     with open(os.path.join(SNAP_DIR, f".snap-{name}.json"), "w") as f:
@@ -103,8 +133,7 @@ def main():
         save(sys.argv[2], sys.argv[3:])
         print(json.dumps({"ok": True}))
     elif cmd == "diff":
-        with open(os.path.join(SNAP_DIR, f".snap-{sys.argv[2]}.json")) as f:
-            before = json.load(f)
+        before = load(sys.argv[2])
         after = save(sys.argv[3], sys.argv[4:])
         changes, hashed = [], [0]
         for path in sorted(set(before) | set(after)):

@@ -4,7 +4,7 @@ import { isPoolLabel, poolMemberInUse, poolMemberStale, WarmPool, type PoolMembe
 const quiet = { info() {}, warn() {}, error() {}, debug() {}, child() { return quiet; } } as never;
 
 /** Members that record their removal; `make` can be held open to test a drain mid-make. */
-function fakePool(size: number, opts: { fail?: number; hold?: Promise<void> } = {}) {
+function fakePool(size: number, opts: { fail?: number; hold?: Promise<void>; refillDelayMs?: number } = {}) {
   const made: string[] = [];
   const discarded: string[] = [];
   let failures = opts.fail ?? 0;
@@ -12,6 +12,7 @@ function fakePool(size: number, opts: { fail?: number; hold?: Promise<void> } = 
     size,
     logger: quiet,
     retryMs: 10,
+    refillDelayMs: opts.refillDelayMs ?? 10,
     make: async (label) => {
       await opts.hold;
       if (failures-- > 0) throw new Error('engine down');
@@ -46,6 +47,18 @@ describe('WarmPool', () => {
     expect([a.label, b.label]).not.toContain(c.label);
     pool.release(a);
     expect(poolMemberInUse(a.label)).toBe(false);
+    await pool.drain();
+  });
+
+  it('makes a taken member\'s replacement only after the taker had time to stage its package', async () => {
+    const { pool, made } = fakePool(1, { refillDelayMs: 300 });
+    pool.start();
+    await pool.whenIdle(1);
+    pool.take();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(made.length).toBe(1);
+    await pool.whenIdle(1);
+    expect(made.length).toBe(2);
     await pool.drain();
   });
 

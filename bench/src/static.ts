@@ -14,13 +14,15 @@
  * (measured: 4.7 s of CPU cold, 2.4 s warm, over the same tree). So the pass first runs untimed
  * over a different real tree, npm's own bundled packages (`BENCH_STATIC_WARMUP` to choose
  * another), and that cold figure is printed too. The timed tree is never read before it is timed.
+ * The pass analyzes large files on the process's pool threads (one per other core, started once
+ * per process, by the warm-up here), as in the worker; `VETBOX_STATIC_THREADS=0` measures it alone.
  * The load average is printed: two shared cores make wall time noisy, CPU time less so.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { staticPass } from '@vetbox/static';
+import { sharedFilePool, staticPass } from '@vetbox/static';
 
 const root = process.env.BENCH_STATIC_TREE ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules');
 // npm's bundled dependencies, beside the node binary (/usr/bin/node → /usr/lib/node_modules/npm).
@@ -77,5 +79,5 @@ console.log(`parsed: ${files} files, ${(bytes / 1e6).toFixed(1)} MB of install/i
 console.log(`slowest: ${slowest.slice(0, 5).map((s) => `${s.name} ${s.mb.toFixed(1)} MB ${s.ms.toFixed(0)} ms`).join(', ')}`);
 // CPU time is steadier than wall time on a shared machine: both are printed.
 console.log(`cpu: ${cpuSeconds.toFixed(2)} s (${(bytes / 1e6 / cpuSeconds).toFixed(1)} MB per cpu-second)`);
-console.log(`load average: ${loadBefore} before, ${load()} after (1, 5, 15 min; ${availableParallelism()} cores)`);
+console.log(`load average: ${loadBefore} before, ${load()} after (1, 5, 15 min; ${availableParallelism()} cores; ${sharedFilePool()?.size ?? 0} pool threads)`);
 console.log(`static: ${(bytes / 1e6 / seconds).toFixed(1)} MB/s`);

@@ -77,8 +77,16 @@ const IMPORT_SPECIFIER = /\b(?:require|import)\s*\(\s*['"`]([^'"`\n]+)['"`]\s*\)
 
 export function analyzeJavaScript(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
   if (place.depth === 0 && text.length > SPARSE_ABOVE) return analyzeSparse(text, place, out, budget);
-  if (place.depth === 0 && !NEEDS_PARSE.test(text)) return { imports: importsIn(text), launches: [], parsed: true };
+  if (place.depth === 0) {
+    const imports = tokenFreeImports(text);
+    if (imports) return { imports, launches: [], parsed: true };
+  }
   return analyzeWhole(text, place, out, budget);
+}
+
+/** A file's imports when it is read whole and holds no token a signal needs (it can raise none); else undefined. */
+export function tokenFreeImports(text: string): string[] | undefined {
+  return text.length <= SPARSE_ABOVE && !NEEDS_PARSE.test(text) ? importsIn(text) : undefined;
 }
 
 /** The whole file parsed and walked: every construct seen. */

@@ -1,16 +1,15 @@
-import { isAscii } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Ecosystem, FileAccess, StaticAnalysis, StaticReach } from '@vetbox/contracts';
 import { isVetboxError } from '@vetbox/contracts';
 import { packageRoot, readDirectory, readPackage, type PackageFiles, type ReadLimits } from './archive.js';
 import { snippetOf } from './escape.js';
-import { analyzeJavaScript } from './javascript.js';
+import { POOL_WITHOUT_DECODING, RecordingCollector, analyzeFile, decodeSource, tokenFreeFile } from './file-analysis.js';
 import { executableOf } from './magic.js';
 import { localSpecifier, npmEntries, resolveModule, shellWords } from './npm.js';
 import { absoluteModule, pypiEntries, resolvePython } from './pypi.js';
-import { analyzePython } from './python.js';
-import { SignalCollector, urlsIn, type Budget, type Launch, type Place, type SourceResult } from './source.js';
+import { sharedFilePool, type FileOutcome, type FilePool } from './pool.js';
+import { SignalCollector, urlsIn, type Budget, type Launch, type Place } from './source.js';
 
 export interface StaticLimits extends ReadLimits {
   /** Files parsed as code, closure and opened files together. */
@@ -43,6 +42,8 @@ export interface StaticPassInput {
   /** File accesses of the traced phases, and where the sandbox put the project. */
   opened?: { files: readonly FileAccess[]; workdir: string; home: string };
   limits?: Partial<StaticLimits>;
+  /** Analyze the closure on the process's pool threads (default), or all in the caller's thread. */
+  threads?: boolean;
 }
 
 interface Task {
@@ -108,11 +109,15 @@ class Pass {
     return this.pkg.sources.get(this.root + file)?.toString('utf8');
   }
 
-  /** A file's text, from the archive or read from the unpacked directory on demand. */
-  private async readText(file: string): Promise<string | undefined> {
+  /** A file's bytes, from the archive or read from the unpacked directory on demand (then the pass's own). */
+  private async readBytes(file: string): Promise<{ bytes: Buffer } | undefined> {
     const bytes = this.pkg.sources.get(this.root + file) ?? (await this.pkg.readSource?.(this.root + file));
-    // Most code is ASCII, which latin1 copies without UTF-8 decoding (the same string).
-    return bytes && (isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8'));
+    return bytes && { bytes };
+  }
+
+  private async readText(file: string): Promise<string | undefined> {
+    const read = await this.readBytes(file);
+    return read && decodeSource(read.bytes);
   }
 
   private readonly has = (file: string): boolean => this.fileSet.has(file);
@@ -230,30 +235,71 @@ class Pass {
     return { rel, host: path.join(this.input.stagedDir!, ...rel.split('/')) };
   }
 
+  /**
+   * The closure, file by file in queue order. With a pool, the next files of the queue are read
+   * (in order, so the source budget is spent as in one thread) and analyzed on the pool's threads
+   * ahead; results are taken in queue order, so the closure, the signals and every cap come out
+   * exactly as if each file were analyzed here in turn.
+   */
   private async drain(): Promise<void> {
+    const pool = this.input.threads === false ? undefined : sharedFilePool();
+    const ahead = new Map<string, Promise<FileOutcome | undefined>>();
+    const lookahead = pool ? pool.size * 4 + 2 : 1;
     while (this.queue.length > 0) {
       if (Date.now() > this.budget.deadline) return;
-      const file = this.queue.shift()!;
-      const task = this.tasks.get(file)!;
-      const text = task.text ?? (await this.readText(file));
-      if (text === undefined) continue;
-      this.analyzed += 1;
-      this.bytes += Buffer.byteLength(text);
-      const reach = [...task.reach];
-      const place: Place = { file, reach, depth: 0 };
-      const python = /\.(py|pyw|pth)$/.test(file) || (!/\.(c|m)?js$/.test(file) && /^#!.*python/.test(text));
-      let result: SourceResult;
-      try {
-        result = python ? analyzePython(text, place, this.out, this.budget) : analyzeJavaScript(text, place, this.out, this.budget);
-      } catch {
-        // A parser bug on hostile input loses this file's signals, never the pass.
-        result = { imports: [], launches: [], parsed: false };
+      for (let i = 0; i < this.queue.length && ahead.size < lookahead; i++) {
+        const f = this.queue[i]!;
+        if (ahead.has(f)) continue;
+        const started = this.analyzeTask(f, pool);
+        // Awaited in its turn; a file read ahead and never reached (time bound) must not fail unobserved.
+        started.catch(() => undefined);
+        ahead.set(f, started);
       }
-      if (!result.parsed) this.unparsed.push(file);
-      for (const note of result.limits ?? []) this.limitNotes.push(`${file}: ${note}`);
-      for (const launch of result.launches) this.launches.push({ file, reach, launch });
-      for (const spec of result.imports) this.follow(file, spec, python, reach);
+      const file = this.queue.shift()!;
+      const outcome = await ahead.get(file)!;
+      ahead.delete(file);
+      if (outcome) this.record(file, outcome);
     }
+  }
+
+  /** One file read and analyzed, on a pool thread when there is one (the file's own thread if it fails). */
+  private async analyzeTask(file: string, pool: FilePool | undefined): Promise<FileOutcome | undefined> {
+    const task = this.tasks.get(file)!;
+    const read = task.text === undefined ? await this.readBytes(file) : undefined;
+    if (task.text === undefined && !read) return undefined;
+    const b = read?.bytes;
+    // Large files go to the pool undecoded; a small one is decoded here, and settled here when it holds no token.
+    const large = pool && b && b.byteLength > POOL_WITHOUT_DECODING;
+    const text = large ? undefined : (task.text ?? decodeSource(b!));
+    const quick = text === undefined ? undefined : tokenFreeFile(file, text);
+    if (quick) return { ...quick, calls: [] };
+    // The pool takes a file only when one of its threads is free: otherwise this thread analyzes it, never waiting idle.
+    if (pool && !pool.broken && pool.idleThreads() > 0) {
+      // A message copies a view's whole backing memory: a view into a larger chunk is cut to its bytes first.
+      const bytes = large ? (b.byteOffset === 0 && b.buffer.byteLength === b.byteLength ? b : new Uint8Array(b)) : undefined;
+      try {
+        return await pool.analyze(text !== undefined ? { file, text, budget: this.budget } : { file, bytes, budget: this.budget });
+      } catch {
+        // The pool broke (a thread failed): this file is analyzed here, later passes run without it.
+      }
+    }
+    const out = new RecordingCollector(this.budget);
+    const analysis = analyzeFile(file, text ?? decodeSource(b!), out, this.budget);
+    return { ...analysis, calls: out.calls };
+  }
+
+  /** A file's results recorded in queue order: signals labelled with the reach the file has now. */
+  private record(file: string, outcome: FileOutcome): void {
+    const task = this.tasks.get(file)!;
+    const reach = [...task.reach];
+    const { python, result } = outcome;
+    this.analyzed += 1;
+    this.bytes += outcome.bytes;
+    for (const [place, ...rest] of outcome.calls) this.out.add({ ...place, reach }, ...rest);
+    if (!result.parsed) this.unparsed.push(file);
+    for (const note of result.limits ?? []) this.limitNotes.push(`${file}: ${note}`);
+    for (const launch of result.launches) this.launches.push({ file, reach, launch });
+    for (const spec of result.imports) this.follow(file, spec, python, reach);
   }
 
   /** Files a file loads inherit its reach: the closure of what install and import run. */

@@ -1,0 +1,118 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { FileAnalysis, SignalCall } from './file-analysis.js';
+import type { Budget } from './source.js';
+
+/** One code file sent to a pool thread: its bytes (read by the pass, in order) or its text. */
+export interface FileJob {
+  id: number;
+  file: string;
+  bytes?: Uint8Array;
+  text?: string;
+  budget: Budget;
+}
+
+export type FileReply = { id: number } & ((FileAnalysis & { calls: SignalCall[] }) | { error: string });
+
+export type FileOutcome = FileAnalysis & { calls: SignalCall[] };
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, { resolve: (o: FileOutcome) => void; reject: (e: Error) => void }>;
+}
+
+/**
+ * Threads that decode and analyze code files for the static pass, so a large package's closure
+ * is parsed on every core while the pass's own thread reads files and records results. Made
+ * once per process (the long-lived worker pays the threads' start-up and JIT warm-up once) and
+ * shared by every pass. A thread that fails breaks the pool: callers then analyze in their own
+ * thread, with the same results.
+ */
+export class FilePool {
+  private readonly threads: Thread[] = [];
+  private nextId = 0;
+  /** Files analyzed on the pool's threads so far. */
+  completed = 0;
+  broken?: Error;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.threads.push(this.spawn());
+  }
+
+  private spawn(): Thread {
+    const thread: Thread = { worker: startWorker(), pending: new Map() };
+    thread.worker.unref();
+    thread.worker.on('message', (reply: FileReply) => {
+      const p = thread.pending.get(reply.id);
+      if (!p) return;
+      thread.pending.delete(reply.id);
+      if (thread.pending.size === 0) thread.worker.unref();
+      if ('error' in reply) p.reject(new Error(`static pool thread: ${reply.error}`));
+      else {
+        this.completed += 1;
+        p.resolve(reply);
+      }
+    });
+    const fail = (err: Error): void => {
+      this.broken ??= err;
+      for (const p of thread.pending.values()) p.reject(err);
+      thread.pending.clear();
+    };
+    thread.worker.on('error', fail);
+    thread.worker.on('exit', (code) => fail(new Error(`static pool thread exited (${code})`)));
+    return thread;
+  }
+
+  /** Threads with nothing to do. */
+  idleThreads(): number {
+    return this.threads.filter((t) => t.pending.size === 0).length;
+  }
+
+  /** Analyzes one file on the least busy thread; rejects when the pool is (or becomes) broken. */
+  analyze(job: Omit<FileJob, 'id'>): Promise<FileOutcome> {
+    if (this.broken) return Promise.reject(this.broken);
+    const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const id = ++this.nextId;
+    return new Promise<FileOutcome>((resolve, reject) => {
+      // A thread with work keeps the process alive until it answers; an idle one never does.
+      if (thread.pending.size === 0) thread.worker.ref();
+      thread.pending.set(id, { resolve, reject });
+      thread.worker.postMessage({ id, ...job } satisfies FileJob);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+}
+
+/**
+ * The thread runs the compiled file-worker.js next to this module; from TypeScript sources
+ * (tests, benchmarks) it registers tsx in the thread first, since a worker does not inherit the
+ * parent's loader.
+ */
+function startWorker(): Worker {
+  const source = import.meta.url.endsWith('.ts');
+  const entry = new URL(`./file-worker.${source ? 'ts' : 'js'}`, import.meta.url);
+  if (!source) return new Worker(entry);
+  const code = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(code, { eval: true });
+}
+
+let shared: FilePool | undefined;
+
+/**
+ * The process's pool: one thread per core (`VETBOX_STATIC_THREADS` overrides; 0 analyzes in the
+ * caller's thread), or undefined when there is a single core or the pool broke.
+ */
+export function sharedFilePool(): FilePool | undefined {
+  if (shared?.broken) return undefined;
+  if (!shared) {
+    const configured = Number.parseInt(process.env.VETBOX_STATIC_THREADS ?? '', 10);
+    // The pass's own thread analyzes too: one pool thread per other core.
+    const size = Number.isInteger(configured) && configured >= 0 ? configured : availableParallelism() - 1;
+    if (size === 0) return undefined;
+    shared = new FilePool(Math.min(size, 8));
+  }
+  return shared;
+}

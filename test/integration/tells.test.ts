@@ -25,6 +25,12 @@ interface Http { status: number; body: string }
 /** What probe.cjs prints (see there). */
 interface Observed {
   now: number;
+  pid: number;
+  cwd: string;
+  argv: string[];
+  title: string;
+  mainFile: string | null;
+  moduleCache: string[];
   project: string | null;
   /** Entries in the project's node_modules (a developer's app has hundreds). */
   projectModules: number;
@@ -55,7 +61,7 @@ interface Context { persona: Persona; hostNowMs: number }
 type Check = (o: Observed, c: Context) => string | undefined;
 
 const RUNTIME_WORDS = /docker|containerd|kubepods|libpod|podman|lxc|garden|crio|[0-9a-f]{64}/i;
-const HARNESS_WORDS = /vetbox|sandbox|phase\.cjs|snapshot\.py|import-npm|import-py|@@VETBOX|docker-init|tini|sleep infinity/i;
+const HARNESS_WORDS = /vetbox|sandbox|phase\.cjs|snapshot\.py|import-npm|import-py|execute-npm|execute-py|next-login\.cjs|steps\.cjs|\/usr\/local\/libexec\/|@@VETBOX|docker-init|tini|sleep infinity/i;
 const TRACERS = /^(strace|ltrace|gdb|bpftrace|sysdig|tcpdump|frida|perf|auditd|falco|tracee)$/;
 const VM_VENDORS = /qemu|kvm|virtualbox|innotek|vmware|xen|bochs|amazon|ec2|google|microsoft corporation|parallels|digitalocean|openstack|hetzner|bhyve|firecracker|cloud/i;
 const BAIT_WORDS = /fake|honey|canary|dummy|test/i;
@@ -257,6 +263,44 @@ afterAll(async () => {
   await Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
+/** Every probe output the phase printed (the later phases print the lite one: see probe.cjs). */
+function probesIn(report: Report, phase: string): Observed[] {
+  const p = report.phases.find((x) => x.name === phase);
+  return [...(p?.stdoutTail ?? '').matchAll(/@@PROBE@@([A-Za-z0-9+/=]+)/g)].map((m) => JSON.parse(gunzipSync(Buffer.from(m[1]!, 'base64')).toString('utf8')) as Observed);
+}
+
+/** The package's npm lifecycle as its scripts see it: npm_* variables, INIT_CWD, directory and the npm process above it. */
+function lifecycle(o: Observed): Record<string, string> {
+  const byPid = new Map(o.ps.map((p) => [p.pid, p]));
+  let npm: Proc | undefined;
+  for (let p = byPid.get(o.pid); p && !npm; p = byPid.get(p.ppid)) if (p.comm === 'npm' || /^npm\b/.test(p.cmd)) npm = p;
+  const env = Object.entries(o.env).filter(([k]) => k.startsWith('npm_') || k === 'INIT_CWD');
+  return { ...Object.fromEntries(env), cwd: o.cwd, 'npm process': npm?.cmd ?? '(none)' };
+}
+
+/**
+ * The later phases run the package's code again: the idle window's second install (its
+ * postinstall), the import, the execute harness's calls, the next login's shell. There the
+ * package sees no harness in ps, in its own argv, main module or module cache, nor in its
+ * environment; and the second install is the install phase's `npm install` to its scripts.
+ */
+const LATER_CHECKS: Record<string, (o: Observed, install: Observed, c: Context) => string | undefined> = {
+  'harness.process': (o, _i, c) => CHECKS['harness.process']!(o, c),
+  'harness.argv': (o) =>
+    lines([
+      ...[o.title, ...o.argv].filter((a) => HARNESS_WORDS.test(a)).map((a) => `argv/title ${a.slice(0, 60)}`),
+      o.mainFile && HARNESS_WORDS.test(o.mainFile) ? `require.main ${o.mainFile}` : undefined,
+      ...o.moduleCache.filter((f) => HARNESS_WORDS.test(f)).map((f) => `require.cache ${f}`),
+    ]),
+  'bait.no-analysis-env': (o, _i, c) => CHECKS['bait.no-analysis-env']!(o, c),
+  'bait.no-preload-hooks': (o, _i, c) => CHECKS['bait.no-preload-hooks']!(o, c),
+  'idle.npm-install': (o, install) => {
+    if (o.env.npm_lifecycle_event === undefined) return undefined; // not the postinstall: the import step
+    const [seen, first] = [lifecycle(o), lifecycle(install)];
+    return lines([...new Set([...Object.keys(first), ...Object.keys(seen)])].filter((k) => seen[k] !== first[k]).map((k) => `${k}=${seen[k] ?? '(unset)'}, at install ${first[k] ?? '(unset)'}`));
+  },
+};
+
 function decodeProbe(report: Report): Observed {
   const install = report.phases.find((p) => p.name === 'install');
   const marker = /@@PROBE@@([A-Za-z0-9+/=]+)/.exec(install?.stdoutTail ?? '');
@@ -289,6 +333,36 @@ describe('tells: what install-time code sees of the sandbox (#15)', () => {
     for (const name of [...Object.keys(PENDING), ...Object.keys(REMAINING)]) expect(CHECKS, `unknown check ${name}`).toHaveProperty([name]);
     const visible = results.filter((r) => r.tell && !(r.name in PENDING) && !(r.name in REMAINING)).map((r) => `${r.name}: ${r.tell}`);
     expect(visible).toEqual([]);
+  }, 400_000);
+});
+
+describe('tells: what the later phases show the package (#15)', () => {
+  it('the idle install is the install phase\'s `npm install`; import, execute, idle and next-login show no harness', async () => {
+    const work = await tempDir('tells-later');
+    cleanup.push(work);
+    // Required (import, execute) or run again (the idle window's postinstall, the next login's
+    // ~/.bashrc line the first run planted), the probe prints what those phases change.
+    const archive = await writeNpmArchive(work, { name: 'env-probe', version: '1.0.0', scripts: { postinstall: 'node probe.cjs' }, files: { 'probe.cjs': PROBE_JS, 'index.js': "require('./probe.cjs');\nmodule.exports = {};\n" } });
+    const staged = await stage(await inspectUpload(archive), work, { npmProject: appProject() });
+    const analysisId = `test-tells-${randomUUID()}`;
+    const later = { callMs: 3000, executeMs: 10_000, idleWindowMs: 2000, idleSpanS: 86_400 };
+    const { report } = await detonate(staged, { analysisId, image, phases: ['install', 'import', 'execute', 'idle', 'next-login'], later, limits: { graceMs: 500, phaseTimeoutMs: 120_000 } });
+    expect(await runtime.listByLabel(LABEL_ANALYSIS, analysisId)).toEqual([]);
+    const context = { persona: report.sandbox!.persona!, hostNowMs: Date.now() };
+    const install = decodeProbe(report);
+    const phases = report.phases.map((p) => `${p.name} ${p.status} ${p.durationMs} ms`).join(', ');
+    const seen = (['import', 'execute', 'idle', 'next-login'] as const).map((phase) => ({ phase, probes: probesIn(report, phase) }));
+    const missing = seen.filter((x) => x.probes.length === 0).map((x) => `${x.phase}: ${report.phases.find((p) => p.name === x.phase)?.stdoutTail.slice(-300)}`);
+    expect(missing, `the probe ran in every later phase (${phases})`).toEqual([]);
+    const idle = report.phases.find((p) => p.name === 'idle');
+    const idleOutput = `${idle?.stdoutTail.replace(/@@PROBE@@\S+/g, '@@PROBE@@…')}\n${idle?.stderrTail}`;
+    expect(probesIn(report, 'idle').some((o) => o.env.npm_lifecycle_event === 'postinstall'), `the idle window ran the postinstall again: ${idleOutput}`).toBe(true);
+    expect(lifecycle(install)['npm process'], 'the probe sees the npm above its postinstall').toMatch(/^npm /);
+    const visible = seen.flatMap(({ phase, probes }) =>
+      probes.flatMap((o) => Object.entries(LATER_CHECKS).map(([name, check]) => ({ name: `${phase}: ${name}`, tell: check(o, install, context) }))).filter((r) => r.tell),
+    );
+    console.log(`what the later phases showed the probe (${phases}):\n${visible.map((v) => `✗ ${v.name}\n      ${v.tell}`).join('\n') || '✓ nothing'}`);
+    expect(visible.map((v) => `${v.name}: ${v.tell}`)).toEqual([]);
   }, 400_000);
 });
 

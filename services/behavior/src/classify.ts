@@ -44,13 +44,17 @@ export function isPackageManagerArgv(argv: readonly string[]): boolean {
 }
 
 /**
- * The idle window's second install and import, which the harness runs as that phase's command in
- * one shell (services/sandbox phases/commands.ts `againCommand`): `/bin/sh -c "'npm' 'rebuild' …;
- * 'node' '/usr/local/libexec/import-npm.cjs' …"` (or pip and import-py.py). Only a phase's root
- * process can be it: package code cannot start a phase, so a look-alike it runs stays evidence.
+ * The idle window's second install and import, which the harness runs as that phase's command
+ * (services/sandbox phases/commands.ts `againCommand`): `node /usr/local/libexec/steps.cjs npm
+ * install ; node /usr/local/libexec/import-npm.cjs …` (or pip and import-py.py), a runner that
+ * looks like the user's shell to the package. Reports made before it ran the steps in one shell:
+ * `/bin/sh -c "'npm' 'rebuild' …; 'node' '/usr/local/libexec/import-npm.cjs' …"`. Only a phase's
+ * root process can be it: package code cannot start a phase, so a look-alike it runs stays evidence.
  */
+const STEPS_RUNNER = '/usr/local/libexec/steps.cjs';
 const HARNESS_SHELL_SCRIPT = /^(?:(?:'npm' 'rebuild'|'python3' '-m' 'pip' 'install')(?: '[^']*')*; )?'(?:node|python3)' '\/usr\/local\/libexec\/import-(?:npm\.cjs|py\.py)'(?: '[^']*')*$/;
 export function isHarnessShell(argv: readonly string[]): boolean {
+  if (argv.length >= 3 && /^(\/usr\/bin\/)?node$/.test(argv[0]!) && argv[1] === STEPS_RUNNER) return true;
   return argv.length === 3 && argv[0] === '/bin/sh' && argv[1] === '-c' && HARNESS_SHELL_SCRIPT.test(argv[2]!);
 }
 
@@ -72,7 +76,7 @@ const SHARED_LIB = /\.so(\.[\d.]+)?$/;
 const PYTHON_STARTUP = /(\/pyvenv\.cfg|\/python3(\.\d+)?\._pth|\/pybuilddir\.txt|\/Modules\/Setup(\.local)?|\/lib\/python3\d*\.zip|\/lib\/python3\.\d+\/(os\.pyc?|lib-dynload))$|^\/usr(\/local)?\/lib$/;
 /** vetbox's own import/run helpers inside the sandbox image. */
 // The image's import helpers (and, in reports made before they moved, /opt/vetbox).
-const VETBOX_HARNESS = ['/opt/vetbox', ...['import-npm.cjs', 'import-py.py', 'execute-npm.cjs', 'execute-py.py', 'next-login.cjs'].map((f) => `/usr/local/libexec/${f}`)];
+const VETBOX_HARNESS = ['/opt/vetbox', ...['import-npm.cjs', 'import-py.py', 'execute-npm.cjs', 'execute-py.py', 'next-login.cjs', 'steps.cjs'].map((f) => `/usr/local/libexec/${f}`)];
 /** pip's scratch directories: the unpacked sdist it builds, egg-info, wheel cache, build env. */
 const PIP_BUILD_DIR = /^\/tmp\/pip-(req-build|install|wheel|pip-egg-info|build-env|ephem-wheel-cache|build-tracker|unpack|target|modern-metadata)-[^/]+(\/|$)/;
 /** Directories every runtime stats while setting up its search paths. */

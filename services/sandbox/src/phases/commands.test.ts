@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StagedPackage } from '@vetbox/contracts';
-import { againCommand, installRunsPackageCode } from './commands.js';
+import { againCommand, installRunsPackageCode, reinstallRemoves } from './commands.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'vetbox-again-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -43,9 +43,16 @@ describe('the idle phase installs again only where installing runs package code'
     expect(await installRunsPackageCode(pypi('dist/p-1.0-py3-none-any.whl'))).toBe(false);
   });
 
-  it('the command: install again (npm rebuild of the package, pip --force-reinstall) then import; import alone otherwise', async () => {
-    expect((await againCommand(pypi('dist/p-1.0.tar.gz')))[2]).toMatch(/^'python3' '-m' 'pip' 'install' '--force-reinstall' '--no-deps' .*; 'python3' '\/usr\/local\/libexec\/import-py\.py' 'p' 'p'$/);
-    expect((await againCommand(await npmStaged('hooked2', { scripts: { install: 'node-gyp rebuild' } })))[2]).toBe("'npm' 'rebuild' 'hooked2' '--foreground-scripts'; 'node' '/usr/local/libexec/import-npm.cjs' 'hooked2'");
-    expect((await againCommand(await npmStaged('plain2', {})))[2]).toBe("'node' '/usr/local/libexec/import-npm.cjs' 'plain2'");
+  it("the command: the install phase's own install again (pip --force-reinstall) then import, run by the steps runner; import alone otherwise", async () => {
+    const runner = ['node', '/usr/local/libexec/steps.cjs'];
+    const again = againCommand(pypi('dist/p-1.0.tar.gz'), true);
+    expect(again.slice(0, 7)).toEqual([...runner, 'python3', '-m', 'pip', 'install', '--force-reinstall']);
+    expect(again.slice(-5)).toEqual([';', 'python3', '/usr/local/libexec/import-py.py', 'p', 'p']);
+    const npm = await npmStaged('hooked2', { scripts: { install: 'node-gyp rebuild' } });
+    // Exactly the install phase's `npm install`: no `rebuild`, no extra flags the scripts would see.
+    expect(againCommand(npm, true)).toEqual([...runner, 'npm', 'install', ';', 'node', '/usr/local/libexec/import-npm.cjs', 'hooked2']);
+    expect(reinstallRemoves(npm, '/home/u/app')).toEqual(['/home/u/app/node_modules/hooked2']);
+    expect(reinstallRemoves(pypi('dist/p-1.0.tar.gz'), '/home/u/app')).toEqual([]);
+    expect(againCommand(await npmStaged('plain2', {}), false)).toEqual([...runner, 'node', '/usr/local/libexec/import-npm.cjs', 'plain2']);
   });
 });

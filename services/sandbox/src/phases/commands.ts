@@ -22,29 +22,30 @@ export function nextLoginCommand(specPath: string, settings: LaterPhaseSettings)
   return ['node', `${HELPERS}/next-login.cjs`, String(settings.callMs), String(settings.executeMs), specPath];
 }
 
-const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
-
 /**
- * The idle phase's second install and import (the date is then a year ahead), in one traced
- * shell. The install step runs again only where installing runs package code (the package's npm
- * lifecycle scripts or native build; a PyPI sdist's build): installing a wheel or a script-less
- * npm package again would run nothing new, at the cost of a whole install. npm would find the
- * package up to date: `npm rebuild <name>` runs its lifecycle scripts again, as a developer
- * would; pip would skip it: it reinstalls.
+ * The idle phase's second install and import (the date is then a year ahead), run one after the
+ * other by image/bin/steps.cjs, which looks like the user's shell in ps. The install step runs
+ * again only where installing runs package code (`reinstall`: installRunsPackageCode): installing
+ * a wheel or a script-less npm package again would run nothing new, at the cost of a whole
+ * install. npm: the same `npm install` as the install phase, so the package's scripts see the
+ * same argv, npm_* environment and directory (npm_command=install, not the `rebuild` a harness
+ * would run); the harness first takes the package out of node_modules, untraced
+ * (`reinstallRemoves`), so npm installs it again. pip would skip it: it reinstalls.
  */
-export async function againCommand(staged: StagedPackage): Promise<string[]> {
+export function againCommand(staged: StagedPackage, reinstall: boolean): string[] {
   const steps: string[][] = [];
-  if (await installRunsPackageCode(staged)) {
-    if (staged.ecosystem === 'npm') {
-      steps.push(['npm', 'rebuild', staged.name, '--foreground-scripts']);
-    } else {
-      const install = phaseCommand('install', staged);
-      install.splice(install.indexOf('install') + 1, 0, '--force-reinstall', '--no-deps');
-      steps.push(install);
-    }
+  if (reinstall) {
+    const install = phaseCommand('install', staged);
+    if (staged.ecosystem === 'pypi') install.splice(install.indexOf('install') + 1, 0, '--force-reinstall', '--no-deps');
+    steps.push(install);
   }
   steps.push(phaseCommand('import', staged));
-  return ['/bin/sh', '-c', steps.map((cmd) => cmd.map(quote).join(' ')).join('; ')];
+  return ['node', `${HELPERS}/steps.cjs`, ...steps.flatMap((cmd, i) => (i === 0 ? cmd : [';', ...cmd]))];
+}
+
+/** What the harness removes (as root, untraced) before the idle phase installs an npm package again. */
+export function reinstallRemoves(staged: StagedPackage, workdir: string): string[] {
+  return staged.ecosystem === 'npm' ? [`${workdir}/node_modules/${staged.name}`] : [];
 }
 
 const LIFECYCLE = ['preinstall', 'install', 'postinstall'];

@@ -65,13 +65,19 @@ export async function staticPass(input: StaticPassInput): Promise<StaticAnalysis
   if (!input.packageDir && !input.archivePath) throw new TypeError('the static pass needs the package archive or its unpacked directory');
   let pkg: PackageFiles;
   try {
-    if (input.packageDir) pkg = await readDirectory(input.packageDir, limits);
+    // A pool thread reads the heads of an unpacked directory while this thread parses its closure.
+    const pool = input.threads === false ? undefined : sharedFilePool();
+    if (input.packageDir) pkg = await readDirectory(input.packageDir, limits, pool && ((dir, files) => pool.readHeads(dir, files)));
     else pkg = await readPackage(input.archivePath!, limits);
   } catch (err) {
-    const reason = isVetboxError(err) ? err.message : String((err as Error)?.message ?? err);
-    return { filesAnalyzed: 0, bytesAnalyzed: 0, filesInPackage: 0, entryPoints: [], signals: [], error: `the archive could not be read: ${reason}`, durationMs: Date.now() - started };
+    return unreadable(err, started);
   }
   return new Pass(input, pkg, limits, budget, started).run();
+}
+
+function unreadable(err: unknown, started: number): StaticAnalysis {
+  const reason = isVetboxError(err) ? err.message : String((err as Error)?.message ?? err);
+  return { filesAnalyzed: 0, bytesAnalyzed: 0, filesInPackage: 0, entryPoints: [], signals: [], error: `the archive could not be read: ${reason}`, durationMs: Date.now() - started };
 }
 
 class Pass {
@@ -129,6 +135,12 @@ class Pass {
     await this.openedFiles();
     await this.drain();
     this.limitNotes.unshift(...this.pkg.skipped.slice(0, 20));
+    try {
+      await this.pkg.headsReady;
+    } catch (err) {
+      // A file gone between listing and reading its head: as when the heads were read first.
+      return unreadable(err, this.started);
+    }
     this.executables();
     if (this.out.truncated) this.limitNotes.push(`signal cap (${this.limits.maxSignals}) reached`);
     if (Date.now() > this.budget.deadline) this.limitNotes.push(`time bound (${this.limits.timeoutMs} ms) reached`);

@@ -5,7 +5,8 @@
 //   queue-latency: <N> ms   (median of end-to-end time minus time inside the analyzer)
 // Before them, the CPU an analysis cost the whole machine in phase 1 (worker, containers, the
 // engine, the tracer, the databases) and the ceiling that puts on any concurrency here: measure
-// on a quiet machine, since everything else running is counted too.
+// on a quiet machine, since everything else running is counted too. Then the same by part (this
+// worker's sandboxes and sinkholes, the engine, the eBPF loader, the databases: lib/cpu-parts.ts).
 //
 // The analyzer is the real pipeline (`analyze` of ANALYZER_MODULE, default @vetbox/pipeline)
 // when it loads; otherwise, or with BENCH_ANALYZER=stand-in, a stand-in that sleeps
@@ -23,7 +24,9 @@ import { createAnalysisWorker } from '@vetbox/worker';
 import { createFakeAnalyzer } from '../../test/fixtures/pipeline/fake-analyzer.ts';
 import { npmTarball } from '../../test/fixtures/api/archives.ts';
 import { createHash } from 'node:crypto';
+import { workerId } from '@vetbox/sandbox';
 import { measureCpu } from './lib/cpu.js';
+import { sampleCpuParts } from './lib/cpu-parts.js';
 
 const env = loadEnv();
 const N = Number(process.env.BENCH_N ?? 20);
@@ -114,11 +117,13 @@ try {
   // Phase 1: throughput with everything submitted at once.
   const startedAt = performance.now();
   const spent = measureCpu();
+  const parts = sampleCpuParts(workerId());
   const batch = [];
   for (let i = 0; i < N; i++) batch.push(await submit(i));
   await Promise.all(batch.map((b) => done(b.id)));
   const wallMs = performance.now() - startedAt;
   const cpu = spent();
+  const byPart = await parts.stop();
   const failed = batch.filter((b) => finished.get(b.id)?.status !== 'completed').length;
   if (failed) console.error(`${failed} of ${N} analyses did not complete`);
   const perMin = (N - failed) / (wallMs / 60_000);
@@ -126,6 +131,7 @@ try {
   const done1 = Math.max(1, N - failed);
   const per = (s: number | undefined) => (s === undefined ? 'n/a' : (s / done1).toFixed(2));
   console.log(`cpu per analysis: ${per(cpu.machineS)} core-s machine-wide (worker ${per(cpu.processS)}, containers ${per(cpu.containersS)}, engine/tracer/databases/other ${per(cpu.containersS === undefined ? undefined : cpu.machineS - cpu.processS - cpu.containersS)})`);
+  console.log(`cpu by part per analysis (core-s): worker ${per(cpu.processS)}, sandboxes ${per(byPart.sandboxesS)}, sinkholes ${per(byPart.sinkholesS)}, engine (dockerd, containerd, shims, runc; at least) ${per(byPart.engineS)}, eBPF loader ${per(byPart.tracerS)}, PostgreSQL+Redis ${per(byPart.databasesS)}`);
   console.log(`cpu ceiling: ${((cpu.cores * 60) / (cpu.machineS / done1)).toFixed(1)} analyses/min with all ${cpu.cores} CPUs busy`);
 
   // Phase 2: idle workers, one analysis at a time: end-to-end minus the analyzer's own time.

@@ -76,8 +76,8 @@ export class FilePool {
   }
 
   /** Analyzes one file on the least busy thread; rejects when the pool is (or becomes) broken. */
-  analyze(job: Omit<FileJob, 'id'>): Promise<FileOutcome> {
-    return this.send<FileOutcome>((id) => ({ id, ...job }) satisfies FileJob);
+  analyze(job: Omit<FileJob, 'id'>, transfer?: ArrayBuffer): Promise<FileOutcome> {
+    return this.send<FileOutcome>((id) => ({ id, ...job }) satisfies FileJob, transfer);
   }
 
   /** The heads of a directory's files, in order (each `HEAD_BYTES` long at most), read on a pool thread. */
@@ -87,7 +87,8 @@ export class FilePool {
     return files.map((_, i) => all.subarray(i * HEAD_BYTES, i * HEAD_BYTES + reply.lengths[i]!));
   }
 
-  private send<T>(message: (id: number) => FileJob | HeadsJob): Promise<T> {
+  /** `transfer`: memory that moves to the thread (detached here once sent). */
+  private send<T>(message: (id: number) => FileJob | HeadsJob, transfer?: ArrayBuffer): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
     const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = ++this.nextId;
@@ -95,7 +96,7 @@ export class FilePool {
       // A thread with work keeps the process alive until it answers; an idle one never does.
       if (thread.pending.size === 0) thread.worker.ref();
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage(message(id));
+      thread.worker.postMessage(message(id), transfer ? [transfer] : []);
     });
   }
 

@@ -19,6 +19,8 @@ export interface PackageFiles {
   /** Every regular file, archive paths. */
   files: string[];
   heads: Map<string, Buffer>;
+  /** Heads still being read (a pool thread reads them while the pass parses): awaited before `heads` is used. */
+  headsReady?: Promise<void>;
   sources: Map<string, Buffer>;
   /** Files left unread because of a bound, with the reason (a lazy reader adds to it). */
   skipped: string[];
@@ -65,18 +67,31 @@ const HEADS_PER_TURN = 512;
  * event loop: a tree of thousands of small files is bound by per-call latency, and the thread
  * pool's round trips cost seven times the reads themselves (measured on the bench tree).
  */
-export async function readDirectory(dir: string, limits: ReadLimits): Promise<PackageFiles> {
+export async function readDirectory(dir: string, limits: ReadLimits, readHeads?: HeadReader): Promise<PackageFiles> {
   const files = listFiles(dir);
   const heads = new Map<string, Buffer>();
   const skipped: string[] = [];
-  for (let i = 0; i < files.length; i++) {
-    if (i > 0 && i % HEADS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
-    heads.set(files[i]!, readHead(path.join(dir, files[i]!)));
-  }
+  const readHere = async (): Promise<void> => {
+    for (let i = 0; i < files.length; i++) {
+      if (i > 0 && i % HEADS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+      heads.set(files[i]!, readHead(path.join(dir, files[i]!)));
+    }
+  };
+  // Read elsewhere, the heads are ready when the pass needs them (last); if that fails, they are read here.
+  const headsReady = readHeads
+    ? readHeads(dir, files).then(
+        (list) => list.forEach((head, i) => heads.set(files[i]!, head)),
+        () => readHere(),
+      )
+    : undefined;
+  if (!headsReady) await readHere();
+  // Awaited by the pass at the end; a failure meanwhile must not be reported as unhandled.
+  headsReady?.catch(() => undefined);
+  const known = new Set(files);
   if (files.length >= MAX_DIRECTORY_FILES) skipped.push(`more than ${MAX_DIRECTORY_FILES} files: the rest were not looked at`);
   let held = 0;
   const readSource = async (file: string): Promise<Buffer | undefined> => {
-    if (!heads.has(file) || !(CODE.test(file) || NO_EXTENSION.test(file))) return undefined;
+    if (!known.has(file) || !(CODE.test(file) || NO_EXTENSION.test(file))) return undefined;
     const content = readBounded(path.join(dir, file), limits.maxFileBytes, limits.maxSourceBytes - held);
     if (typeof content === 'number') {
       if (CODE.test(file) && skipped.length < 20) skipped.push(`${file}: ${content} bytes, over the per-file or total source bound`);
@@ -85,8 +100,11 @@ export async function readDirectory(dir: string, limits: ReadLimits): Promise<Pa
     held += content?.length ?? 0;
     return content;
   };
-  return { files, heads, sources: new Map(), skipped, readSource };
+  return { files, heads, sources: new Map(), skipped, readSource, ...(headsReady ? { headsReady } : {}) };
 }
+
+/** Reads the heads of a directory's files (package-relative), in order, somewhere else (a pool thread). */
+export type HeadReader = (dir: string, files: readonly string[]) => Promise<Buffer[]>;
 
 /** Regular files under `dir`, package-relative, sorted per directory; links and node_modules skipped. */
 function listFiles(dir: string): string[] {
@@ -104,7 +122,7 @@ function listFiles(dir: string): string[] {
   return files;
 }
 
-function readHead(file: string): Buffer {
+export function readHead(file: string): Buffer {
   const fd = openSync(file, 'r');
   try {
     const head = Buffer.alloc(HEAD_BYTES);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Ecosystem, FileAccess, StaticAnalysis, StaticReach } from '@vetbox/contracts';
@@ -65,13 +66,19 @@ export async function staticPass(input: StaticPassInput): Promise<StaticAnalysis
   if (!input.packageDir && !input.archivePath) throw new TypeError('the static pass needs the package archive or its unpacked directory');
   let pkg: PackageFiles;
   try {
-    if (input.packageDir) pkg = await readDirectory(input.packageDir, limits);
+    // A pool thread reads the heads of an unpacked directory while this thread parses its closure.
+    const pool = input.threads === false ? undefined : sharedFilePool();
+    if (input.packageDir) pkg = await readDirectory(input.packageDir, limits, pool && ((dir, files) => pool.readHeads(dir, files)));
     else pkg = await readPackage(input.archivePath!, limits);
   } catch (err) {
-    const reason = isVetboxError(err) ? err.message : String((err as Error)?.message ?? err);
-    return { filesAnalyzed: 0, bytesAnalyzed: 0, filesInPackage: 0, entryPoints: [], signals: [], error: `the archive could not be read: ${reason}`, durationMs: Date.now() - started };
+    return unreadable(err, started);
   }
   return new Pass(input, pkg, limits, budget, started).run();
+}
+
+function unreadable(err: unknown, started: number): StaticAnalysis {
+  const reason = isVetboxError(err) ? err.message : String((err as Error)?.message ?? err);
+  return { filesAnalyzed: 0, bytesAnalyzed: 0, filesInPackage: 0, entryPoints: [], signals: [], error: `the archive could not be read: ${reason}`, durationMs: Date.now() - started };
 }
 
 class Pass {
@@ -110,9 +117,12 @@ class Pass {
   }
 
   /** A file's bytes, from the archive or read from the unpacked directory on demand (then the pass's own). */
-  private async readBytes(file: string): Promise<{ bytes: Buffer } | undefined> {
-    const bytes = this.pkg.sources.get(this.root + file) ?? (await this.pkg.readSource?.(this.root + file));
-    return bytes && { bytes };
+  private async readBytes(file: string): Promise<{ bytes: Buffer; own: boolean } | undefined> {
+    const archived = this.pkg.sources.get(this.root + file);
+    if (archived) return { bytes: archived, own: false };
+    // Read for this file alone: nothing else holds these bytes.
+    const read = await this.pkg.readSource?.(this.root + file);
+    return read && { bytes: read, own: true };
   }
 
   private async readText(file: string): Promise<string | undefined> {
@@ -129,6 +139,12 @@ class Pass {
     await this.openedFiles();
     await this.drain();
     this.limitNotes.unshift(...this.pkg.skipped.slice(0, 20));
+    try {
+      await this.pkg.headsReady;
+    } catch (err) {
+      // A file gone between listing and reading its head: as when the heads were read first.
+      return unreadable(err, this.started);
+    }
     this.executables();
     if (this.out.truncated) this.limitNotes.push(`signal cap (${this.limits.maxSignals}) reached`);
     if (Date.now() > this.budget.deadline) this.limitNotes.push(`time bound (${this.limits.timeoutMs} ms) reached`);
@@ -276,16 +292,32 @@ class Pass {
     // The pool takes a file only when one of its threads is free: otherwise this thread analyzes it, never waiting idle.
     if (pool && !pool.broken && pool.idleThreads() > 0) {
       // A message copies a view's whole backing memory: a view into a larger chunk is cut to its bytes first.
-      const bytes = large ? (b.byteOffset === 0 && b.buffer.byteLength === b.byteLength ? b : new Uint8Array(b)) : undefined;
+      const whole = large && b.byteOffset === 0 && b.buffer.byteLength === b.byteLength;
+      const bytes = large ? (whole ? b : new Uint8Array(b)) : undefined;
+      // Bytes read for this file alone move to the thread instead of being copied twice (a large bundle's megabytes).
+      const transfer = whole && read!.own ? (b.buffer as ArrayBuffer) : undefined;
       try {
-        return await pool.analyze(text !== undefined ? { file, text, budget: this.budget } : { file, bytes, budget: this.budget });
+        return await pool.analyze(text !== undefined ? { file, text, budget: this.budget } : { file, bytes, budget: this.budget }, transfer);
       } catch {
         // The pool broke (a thread failed): this file is analyzed here, later passes run without it.
+        if (transfer && b!.byteLength === 0) return this.analyzeMoved(file);
       }
     }
     const out = new RecordingCollector(this.budget);
     const analysis = analyzeFile(file, text ?? decodeSource(b!), out, this.budget);
     return { ...analysis, calls: out.calls };
+  }
+
+  /** A file whose bytes went to a thread that then failed: read again from the directory and analyzed here. */
+  private analyzeMoved(file: string): FileOutcome | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path.join(this.input.packageDir!, this.root + file));
+    } catch {
+      return undefined;
+    }
+    const out = new RecordingCollector(this.budget);
+    return { ...analyzeFile(file, decodeSource(bytes), out, this.budget), calls: out.calls };
   }
 
   /** A file's results recorded in queue order: signals labelled with the reach the file has now. */

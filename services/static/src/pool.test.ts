@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledPeLauncher, obfuscatedSetupPy, remoteLoader, windowsStealer, writeFixtureArchive, type FixtureFiles } from './__fixtures__/imitation.js';
+import { readHead } from './archive.js';
 import { RecordingCollector, analyzeFile, tokenFreeFile } from './file-analysis.js';
 import { staticPass, type StaticPassInput } from './pass.js';
 import { sharedFilePool } from './pool.js';
@@ -62,6 +63,16 @@ describe('the static pass on pool threads', () => {
     expect(pool!.completed).toBeGreaterThan(before);
     expect(alone.signals.map((s) => s.kind), JSON.stringify(alone.signals.map((s) => s.kind))).toEqual(expect.arrayContaining(['exec-decoded', 'exec-fetched', 'exfil-endpoint', 'credential-path']));
     expect(pooled).toEqual(alone);
+  });
+
+  it('reads the heads of a directory\'s files as this thread does (executables are found by them)', async () => {
+    const pkg = await spreadPackage();
+    const files = ['package.json', 'index.js', 'lib/m0.js', 'lib/m1.js'];
+    await writeFile(path.join(pkg, 'empty'), '');
+    const heads = await sharedFilePool()!.readHeads(pkg, [...files, 'empty']);
+    expect(heads.map((h) => h.toString('latin1'))).toEqual([...files, 'empty'].map((f) => readHead(path.join(pkg, f)).toString('latin1')));
+    expect(heads.at(-1)!.length).toBe(0);
+    await expect(sharedFilePool()!.readHeads(pkg, ['missing'])).rejects.toThrow(/ENOENT/);
   });
 
   it.each<[string, FixtureFiles, 'npm' | 'pypi']>([

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FileAnalysis, SignalCall } from './file-analysis.js';
+import { HEAD_BYTES } from './magic.js';
 import type { Budget } from './source.js';
 
 /** One code file sent to a pool thread: its bytes (read by the pass, in order) or its text. */
@@ -12,13 +13,19 @@ export interface FileJob {
   budget: Budget;
 }
 
-export type FileReply = { id: number } & ((FileAnalysis & { calls: SignalCall[] }) | { error: string });
+/** The heads (first bytes) of a directory's files, read on a pool thread. */
+export interface HeadsJob {
+  id: number;
+  headsOf: { dir: string; files: readonly string[] };
+}
+
+export type FileReply = { id: number } & ((FileAnalysis & { calls: SignalCall[] }) | { heads: Uint8Array; lengths: Uint8Array } | { error: string });
 
 export type FileOutcome = FileAnalysis & { calls: SignalCall[] };
 
 interface Thread {
   worker: Worker;
-  pending: Map<number, { resolve: (o: FileOutcome) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: (reply: any) => void; reject: (e: Error) => void }>;
 }
 
 /**
@@ -69,15 +76,27 @@ export class FilePool {
   }
 
   /** Analyzes one file on the least busy thread; rejects when the pool is (or becomes) broken. */
-  analyze(job: Omit<FileJob, 'id'>): Promise<FileOutcome> {
+  analyze(job: Omit<FileJob, 'id'>, transfer?: ArrayBuffer): Promise<FileOutcome> {
+    return this.send<FileOutcome>((id) => ({ id, ...job }) satisfies FileJob, transfer);
+  }
+
+  /** The heads of a directory's files, in order (each `HEAD_BYTES` long at most), read on a pool thread. */
+  async readHeads(dir: string, files: readonly string[]): Promise<Buffer[]> {
+    const reply = await this.send<{ heads: Uint8Array; lengths: Uint8Array }>((id) => ({ id, headsOf: { dir, files } }) satisfies HeadsJob);
+    const all = Buffer.from(reply.heads.buffer, reply.heads.byteOffset, reply.heads.byteLength);
+    return files.map((_, i) => all.subarray(i * HEAD_BYTES, i * HEAD_BYTES + reply.lengths[i]!));
+  }
+
+  /** `transfer`: memory that moves to the thread (detached here once sent). */
+  private send<T>(message: (id: number) => FileJob | HeadsJob, transfer?: ArrayBuffer): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
     const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = ++this.nextId;
-    return new Promise<FileOutcome>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       // A thread with work keeps the process alive until it answers; an idle one never does.
       if (thread.pending.size === 0) thread.worker.ref();
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, ...job } satisfies FileJob);
+      thread.worker.postMessage(message(id), transfer ? [transfer] : []);
     });
   }
 

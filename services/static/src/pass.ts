@@ -290,6 +290,8 @@ class Pass {
     const quick = text === undefined ? undefined : tokenFreeFile(file, text);
     if (quick) return { ...quick, calls: [] };
     // The pool takes a file only when one of its threads is free: otherwise this thread analyzes it, never waiting idle.
+    // Its answers arrive as events: this thread, busy with files read ahead, lets them in first.
+    if (pool && pool.idleThreads() === 0) await new Promise((resolve) => setImmediate(resolve));
     if (pool && !pool.broken && pool.idleThreads() > 0) {
       // A message copies a view's whole backing memory: a view into a larger chunk is cut to its bytes first.
       const whole = large && b.byteOffset === 0 && b.buffer.byteLength === b.byteLength;

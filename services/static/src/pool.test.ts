@@ -57,6 +57,8 @@ describe('the static pass on pool threads', () => {
   it('finds exactly what one thread finds, in the same order, on a closure of many files', async () => {
     const pool = sharedFilePool();
     expect(pool, 'a pool on a machine with more than one core').toBeDefined();
+    // Started and answering, as in a long-lived worker (the first pass of a process may find it still loading).
+    await pool!.readHeads(dir, []);
     const before = pool!.completed;
     const { pooled, alone } = await both({ ecosystem: 'npm', name: 'spread', packageDir: await spreadPackage() });
     expect(pool!.broken).toBeUndefined();

@@ -38,7 +38,7 @@ interface Thread {
 export class FilePool {
   private readonly threads: Thread[] = [];
   private nextId = 0;
-  /** Files analyzed on the pool's threads so far. */
+  /** Files analyzed on the pool's threads so far (heads jobs not counted). */
   completed = 0;
   broken?: Error;
 
@@ -56,7 +56,7 @@ export class FilePool {
       if (thread.pending.size === 0) thread.worker.unref();
       if ('error' in reply) p.reject(new Error(`static pool thread: ${reply.error}`));
       else {
-        this.completed += 1;
+        if ('calls' in reply) this.completed += 1;
         p.resolve(reply);
       }
     });

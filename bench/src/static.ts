@@ -16,8 +16,8 @@
  * (`BENCH_STATIC_WARMUP` to choose another), and that cold figure is printed too. The timed tree
  * is never read before it is timed. That warm-up is smaller than a worker's history: warmed on a
  * copy of the timed tree instead, the timed pass took 2.3 s of CPU, against about 4 s after it.
- * The pass analyzes large files on the process's pool threads (one per other core, started once
- * per process, by the warm-up here), as in the worker; `VETBOX_STATIC_THREADS=0` measures it alone.
+ * `VETBOX_STATIC_THREADS=1` (or `auto`) measures the pass with its pool threads (off by default,
+ * in the worker too: see pool.ts; the threads start once per process, during the warm-up here).
  * The load average is printed: two shared cores make wall time noisy, CPU time less so.
  */
 import { existsSync, readdirSync } from 'node:fs';

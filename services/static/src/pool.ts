@@ -121,16 +121,18 @@ function startWorker(): Worker {
 let shared: FilePool | undefined;
 
 /**
- * The process's pool: one thread per core (`VETBOX_STATIC_THREADS` overrides; 0 analyzes in the
- * caller's thread), or undefined when there is a single core or the pool broke.
+ * The process's pool, when `VETBOX_STATIC_THREADS` asks for one: that many threads (`auto`: one
+ * per core besides the pass's own). Off by default: on the 2-core machines shared with sandboxes
+ * it was measured slower, not faster (bench:static at load ~7: 16.9 MB/s and 5.2 s of CPU with
+ * one thread, 21.7 MB/s and 4.1 s without; the thread's own JIT warm-up and the copies cost more
+ * than it gains when no core is idle). Undefined when off or broken: the pass then reads alone.
  */
 export function sharedFilePool(): FilePool | undefined {
   if (shared?.broken) return undefined;
   if (!shared) {
-    const configured = Number.parseInt(process.env.VETBOX_STATIC_THREADS ?? '', 10);
-    // The pass's own thread analyzes too: one pool thread per other core.
-    const size = Number.isInteger(configured) && configured >= 0 ? configured : availableParallelism() - 1;
-    if (size === 0) return undefined;
+    const setting = process.env.VETBOX_STATIC_THREADS ?? '0';
+    const size = setting === 'auto' ? availableParallelism() - 1 : Number.parseInt(setting, 10);
+    if (!Number.isInteger(size) || size <= 0) return undefined;
     shared = new FilePool(Math.min(size, 8));
   }
   return shared;

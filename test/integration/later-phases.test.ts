@@ -119,5 +119,11 @@ describe('later phases: imitation triggers reach their payloads', () => {
     expect(sleeper.phase, text).toBe('install');
     expect(evidenceOf(sleeper, HOSTS.sleeper)).toMatch(/after \d+ (min|h) \(fast clock\)/);
     expect(report.behavior.processes.some((p) => p.phase === 'next-login' && /at the next login: a fresh Python interpreter/.test(p.trigger ?? '')), text).toBe(true);
+    // #15: the module, loaded by the import and execute harnesses (and the idle window's import),
+    // sees a plain `python3`, no harness path in its argv, __main__ or ps.
+    const seen = (['import', 'execute', 'idle'] as const).map((phase) => ({ phase, lines: (report.phases.find((p) => p.name === phase)?.stdoutTail ?? '').split('\n').filter((l) => l.startsWith('tidyconf-sees ')) }));
+    expect(seen.filter((x) => x.lines.length === 0).map((x) => x.phase), text).toEqual([]);
+    const harness = seen.flatMap((x) => x.lines.filter((l) => /libexec|import-py|execute-py|vetbox/.test(l)).map((l) => `${x.phase}: ${l}`));
+    expect(harness, text).toEqual([]);
   }, 600_000);
 });

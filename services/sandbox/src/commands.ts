@@ -36,7 +36,16 @@ export function phaseCommand(phase: PhaseName, staged: StagedPackage): string[] 
     ];
   }
   // Module names may be unknown before install: the helper then reads the installed metadata.
-  return ['python3', `${HELPERS}/import-py.py`, staged.name, ...staged.importNames];
+  return pythonHarness('import-py.py', staged.name, ...staged.importNames);
+}
+
+/**
+ * A Python harness (image/bin), run as a plain `python3` reading it from stdin by the steps
+ * runner (image/bin/steps.cjs --python), so the package sees no harness path in ps, sys.argv or
+ * __main__.
+ */
+export function pythonHarness(script: string, ...args: string[]): string[] {
+  return ['node', `${HELPERS}/steps.cjs`, '--python', `${HELPERS}/${script}`, ...args];
 }
 
 /** Staged before `dependencies` existed: any other archive in dist/ was a dependency pip may resolve. */

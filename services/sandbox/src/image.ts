@@ -34,6 +34,7 @@ export const IMAGE_INPUTS = [
   'bin/next-login.cjs',
   'bin/capture.py',
   'bin/steps.cjs',
+  'bin/remove-tree.py',
 ] as const;
 
 /** `vetbox-sandbox:<8 hex>` where the hex is sha256 over the image inputs, as build.sh computes it. */

@@ -1,4 +1,4 @@
-export { phaseReport, runSandbox, runInSandbox, type RunSandboxOptions, type SandboxRunResult, type RunInSandboxOptions, type RunInSandboxResult } from './run.js';
+export { phaseReport, removeUserEntry, runSandbox, runInSandbox, type RunSandboxOptions, type SandboxRunResult, type RunInSandboxOptions, type RunInSandboxResult } from './run.js';
 export {
   Sandbox,
   SANDBOX_CAPS,

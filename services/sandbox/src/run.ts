@@ -12,13 +12,15 @@ import {
   type SandboxInfo,
   type StagedPackage,
 } from '@vetbox/contracts';
-import { packageDirs, phaseCommand, pythonUserSite } from './commands.js';
+import { defaultLogger, type Logger } from './log.js';
+import { ROOT_HELPERS, packageDirs, phaseCommand, pythonUserSite } from './commands.js';
 import { captureContents, type CaptureSelector } from './phases/capture.js';
 import { idleWindow } from './phases/clock.js';
 import { againCommand, executeCommand, installRunsPackageCode, nextLoginCommand, reinstallRemoves } from './phases/commands.js';
 import { plantedItems } from './phases/planted.js';
 import { parseCallRecords, withoutRecords } from './phases/records.js';
 import { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.js';
+import type { ExecResult } from './runtime.js';
 import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions, type TraceSessionFile } from './sandbox.js';
 
 export interface RunSandboxOptions extends Omit<SandboxOptions, 'workdirFrom'> {
@@ -114,7 +116,7 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
         }
         ({ clock, wallOffsetMs } = await idleWindow(sandbox, settings));
         const reinstall = await installRunsPackageCode(opts.staged);
-        if (reinstall) await removeForReinstall(sandbox, opts.staged);
+        if (reinstall) await removeForReinstall(sandbox, opts.staged, opts.logger ?? defaultLogger());
         r = await run(againCommand(opts.staged, reinstall));
       } else {
         const planted = await plantedItems(sandbox, [...results.flatMap((x) => x.fileChanges)], opts.staged, sandbox.identity);
@@ -163,13 +165,25 @@ async function importableFilesPresent(sandbox: Sandbox, staged: StagedPackage): 
 
 /**
  * Takes the package out of the project (as root, untraced: no package code runs) so the idle
- * phase's `npm install` installs it again and runs its scripts as the install phase did. Root
- * has no DAC_OVERRIDE here (SANDBOX_CAPS): it owns the user's directory for the removal (CHOWN)
- * and hands it back. Should the package stay, npm finds it installed and runs nothing.
+ * phase's `npm install` installs it again and runs its scripts as the install phase did. Should
+ * the package stay, npm finds it installed and runs nothing.
  */
-async function removeForReinstall(sandbox: Sandbox, staged: StagedPackage): Promise<void> {
-  const script = 'p=$(dirname "$1"); o=$(stat -c %u:%g "$p") || exit 1; chown 0:0 "$p" && chown -R 0:0 "$1" && rm -rf -- "$1"; r=$?; chown "$o" "$p"; exit $r';
-  for (const dir of reinstallRemoves(staged, sandbox.identity.workdir)) await sandbox.exec(['sh', '-c', script, 'reinstall', dir]);
+async function removeForReinstall(sandbox: Sandbox, staged: StagedPackage, log: Logger): Promise<void> {
+  for (const dir of reinstallRemoves(staged, sandbox.identity.workdir)) {
+    const r = await removeUserEntry(sandbox, dir);
+    if (r.exitCode !== 0) log.warn({ dir, stderr: r.stderr.toString().slice(-500) }, 'the idle phase could not take the package out before installing it again');
+  }
+}
+
+/**
+ * Removes an entry of the user's directories as the container's root, which has no DAC_OVERRIDE
+ * (SANDBOX_CAPS) and so takes each directory it empties (CHOWN) and hands the parent back.
+ * image/bin/remove-tree.py does it through descriptors opened without following links: the
+ * package's leftover processes may have swapped any part of the path for a link to a system
+ * directory, and a path-based `chown`/`rm` would then give that directory to the user.
+ */
+export function removeUserEntry(sandbox: Sandbox, absolutePath: string): Promise<ExecResult> {
+  return sandbox.exec(['python3', `${ROOT_HELPERS}/remove-tree.py`, absolutePath]);
 }
 
 /**

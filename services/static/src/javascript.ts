@@ -66,7 +66,7 @@ interface Env {
  * name, generated identifiers. Most of a large tree has none of them, and is only scanned for
  * the modules it loads (sample: `module.exports = require('./lib/core')`).
  */
-const NEEDS_PARSE = /\beval\b|\bFunction\s*\(|runIn(This|New)?Context|compileFunction|\bScript\s*\(|\._compile\b|_0x[0-9a-f]{4}|child_process|\bspawn|\bexecFile|\bexecSync|\bchmod|webhooks|\/bot\d|Login Data|Web Data|Local State|Local Storage|Firefox|logins\.json|key4\.db|cookies\.sqlite|tdata|Steam|loginusers|wallet|Exodus|Electrum|keystore|Coinomi|Armory|jaxx|nkbihfbeogaeaoehlefnkodbefgpgknn|\.ssh[\\/]|\.aws[\\/]|\.azure|gcloud|\.kube/;
+const NEEDS_PARSE = /\beval\b|\bFunction\s*\(|runIn(This|New)?Context|compileFunction|\bScript\s*\(|\._compile\b|_0x[0-9a-f]{4}|child_process|\bspawn|\bexecFile|\bexecSync|\bchmod|webhooks|\/bot\d|Login Data|Web Data|Local State|Local Storage|Firefox|logins\.json|key4\.db|cookies\.sqlite|tdata|Steam|loginusers|wallet|Exodus|Electrum|keystore|Coinomi|Armory|jaxx|nkbihfbeogaeaoehlefnkodbefgpgknn|\.ssh\b|\.aws\b|\.azure|gcloud|\.kube/;
 /**
  * A sparsely read file's strings are scanned only inside windows: the browser-profile names the
  * credential patterns know that no token above marks get windows too (sample:

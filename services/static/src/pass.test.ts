@@ -107,3 +107,18 @@ describe('Python: exec of code read in chunks from the network', () => {
     expect(r.signals.filter((x) => x.kind === 'exec-fetched')).toEqual([]);
   });
 });
+
+describe('credential paths written as separate path segments', () => {
+  // A small file with no other token: the cheap filter must still send it to the parser.
+  it("JavaScript: path.join(homedir(), '.ssh', 'id_rsa') and '.aws', 'credentials' are located", async () => {
+    const index = [
+      "const os = require('os'); const path = require('path'); const fs = require('fs');",
+      "const key = fs.readFileSync(path.join(os.homedir(), '.ssh', 'id_rsa'), 'utf8');",
+      "const aws = fs.readFileSync(path.join(os.homedir(), '.aws', 'credentials'), 'utf8');",
+      'module.exports = { key, aws };',
+    ].join('\n');
+    const pkg = JSON.stringify({ name: 'split-paths-demo', version: '1.0.0', main: 'index.js', scripts: { postinstall: 'node index.js' } });
+    const r = await run({ name: 'split-paths-demo', version: '1.0.0', files: { 'package.json': pkg, 'index.js': index } }, 'npm');
+    expect(r.signals.filter((s) => s.kind === 'credential-path').map((s) => `${s.target}@${s.file}:${s.line}`)).toEqual(['ssh@index.js:2', 'cloud@index.js:3']);
+  });
+});

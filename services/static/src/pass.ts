@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Ecosystem, FileAccess, StaticAnalysis, StaticReach } from '@vetbox/contracts';
@@ -116,9 +117,12 @@ class Pass {
   }
 
   /** A file's bytes, from the archive or read from the unpacked directory on demand (then the pass's own). */
-  private async readBytes(file: string): Promise<{ bytes: Buffer } | undefined> {
-    const bytes = this.pkg.sources.get(this.root + file) ?? (await this.pkg.readSource?.(this.root + file));
-    return bytes && { bytes };
+  private async readBytes(file: string): Promise<{ bytes: Buffer; own: boolean } | undefined> {
+    const archived = this.pkg.sources.get(this.root + file);
+    if (archived) return { bytes: archived, own: false };
+    // Read for this file alone: nothing else holds these bytes.
+    const read = await this.pkg.readSource?.(this.root + file);
+    return read && { bytes: read, own: true };
   }
 
   private async readText(file: string): Promise<string | undefined> {
@@ -286,18 +290,36 @@ class Pass {
     const quick = text === undefined ? undefined : tokenFreeFile(file, text);
     if (quick) return { ...quick, calls: [] };
     // The pool takes a file only when one of its threads is free: otherwise this thread analyzes it, never waiting idle.
+    // Its answers arrive as events: this thread, busy with files read ahead, lets them in first.
+    if (pool && pool.idleThreads() === 0) await new Promise((resolve) => setImmediate(resolve));
     if (pool && !pool.broken && pool.idleThreads() > 0) {
       // A message copies a view's whole backing memory: a view into a larger chunk is cut to its bytes first.
-      const bytes = large ? (b.byteOffset === 0 && b.buffer.byteLength === b.byteLength ? b : new Uint8Array(b)) : undefined;
+      const whole = large && b.byteOffset === 0 && b.buffer.byteLength === b.byteLength;
+      const bytes = large ? (whole ? b : new Uint8Array(b)) : undefined;
+      // Bytes read for this file alone move to the thread instead of being copied twice (a large bundle's megabytes).
+      const transfer = whole && read!.own ? (b.buffer as ArrayBuffer) : undefined;
       try {
-        return await pool.analyze(text !== undefined ? { file, text, budget: this.budget } : { file, bytes, budget: this.budget });
+        return await pool.analyze(text !== undefined ? { file, text, budget: this.budget } : { file, bytes, budget: this.budget }, transfer);
       } catch {
         // The pool broke (a thread failed): this file is analyzed here, later passes run without it.
+        if (transfer && b!.byteLength === 0) return this.analyzeMoved(file);
       }
     }
     const out = new RecordingCollector(this.budget);
     const analysis = analyzeFile(file, text ?? decodeSource(b!), out, this.budget);
     return { ...analysis, calls: out.calls };
+  }
+
+  /** A file whose bytes went to a thread that then failed: read again from the directory and analyzed here. */
+  private analyzeMoved(file: string): FileOutcome | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path.join(this.input.packageDir!, this.root + file));
+    } catch {
+      return undefined;
+    }
+    const out = new RecordingCollector(this.budget);
+    return { ...analyzeFile(file, decodeSource(bytes), out, this.budget), calls: out.calls };
   }
 
   /** A file's results recorded in queue order: signals labelled with the reach the file has now. */

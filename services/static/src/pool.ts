@@ -38,7 +38,7 @@ interface Thread {
 export class FilePool {
   private readonly threads: Thread[] = [];
   private nextId = 0;
-  /** Files analyzed on the pool's threads so far. */
+  /** Files analyzed on the pool's threads so far (heads jobs not counted). */
   completed = 0;
   broken?: Error;
 
@@ -56,7 +56,7 @@ export class FilePool {
       if (thread.pending.size === 0) thread.worker.unref();
       if ('error' in reply) p.reject(new Error(`static pool thread: ${reply.error}`));
       else {
-        this.completed += 1;
+        if ('calls' in reply) this.completed += 1;
         p.resolve(reply);
       }
     });
@@ -76,8 +76,8 @@ export class FilePool {
   }
 
   /** Analyzes one file on the least busy thread; rejects when the pool is (or becomes) broken. */
-  analyze(job: Omit<FileJob, 'id'>): Promise<FileOutcome> {
-    return this.send<FileOutcome>((id) => ({ id, ...job }) satisfies FileJob);
+  analyze(job: Omit<FileJob, 'id'>, transfer?: ArrayBuffer): Promise<FileOutcome> {
+    return this.send<FileOutcome>((id) => ({ id, ...job }) satisfies FileJob, transfer);
   }
 
   /** The heads of a directory's files, in order (each `HEAD_BYTES` long at most), read on a pool thread. */
@@ -87,7 +87,8 @@ export class FilePool {
     return files.map((_, i) => all.subarray(i * HEAD_BYTES, i * HEAD_BYTES + reply.lengths[i]!));
   }
 
-  private send<T>(message: (id: number) => FileJob | HeadsJob): Promise<T> {
+  /** `transfer`: memory that moves to the thread (detached here once sent). */
+  private send<T>(message: (id: number) => FileJob | HeadsJob, transfer?: ArrayBuffer): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
     const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = ++this.nextId;
@@ -95,7 +96,7 @@ export class FilePool {
       // A thread with work keeps the process alive until it answers; an idle one never does.
       if (thread.pending.size === 0) thread.worker.ref();
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage(message(id));
+      thread.worker.postMessage(message(id), transfer ? [transfer] : []);
     });
   }
 
@@ -120,16 +121,18 @@ function startWorker(): Worker {
 let shared: FilePool | undefined;
 
 /**
- * The process's pool: one thread per core (`VETBOX_STATIC_THREADS` overrides; 0 analyzes in the
- * caller's thread), or undefined when there is a single core or the pool broke.
+ * The process's pool, when `VETBOX_STATIC_THREADS` asks for one: that many threads (`auto`: one
+ * per core besides the pass's own). Off by default: on the 2-core machines shared with sandboxes
+ * it was measured slower, not faster (bench:static at load ~7: 16.9 MB/s and 5.2 s of CPU with
+ * one thread, 21.7 MB/s and 4.1 s without; the thread's own JIT warm-up and the copies cost more
+ * than it gains when no core is idle). Undefined when off or broken: the pass then reads alone.
  */
 export function sharedFilePool(): FilePool | undefined {
   if (shared?.broken) return undefined;
   if (!shared) {
-    const configured = Number.parseInt(process.env.VETBOX_STATIC_THREADS ?? '', 10);
-    // The pass's own thread analyzes too: one pool thread per other core.
-    const size = Number.isInteger(configured) && configured >= 0 ? configured : availableParallelism() - 1;
-    if (size === 0) return undefined;
+    const setting = process.env.VETBOX_STATIC_THREADS ?? '0';
+    const size = setting === 'auto' ? availableParallelism() - 1 : Number.parseInt(setting, 10);
+    if (!Number.isInteger(size) || size <= 0) return undefined;
     shared = new FilePool(Math.min(size, 8));
   }
   return shared;

@@ -1,6 +1,6 @@
 import type { PhaseName, ProcessEntry } from '@vetbox/contracts';
 import type { ExecEvent, ProcessExitEvent, SpawnEvent } from '@vetbox/trace';
-import { isHarnessShell, isPackageManagerHelper } from '../classify.js';
+import { harnessStepArgv, isHarnessShell, isPackageManagerHelper } from '../classify.js';
 import type { Housekeeping } from './housekeeping.js';
 
 export interface Proc {
@@ -88,9 +88,9 @@ export class ProcessTable {
 
   exec(ev: ExecEvent, proc: Proc): void {
     if (ev.argv === undefined || proc.pid !== (this.alias.get(ev.pid) ?? ev.pid)) return;
-    proc.argv = ev.argv;
-    proc.exe = ev.path;
     const parent = proc.ppid !== null ? this.procs.get(proc.ppid) : undefined;
+    proc.argv = parent?.harness === true ? harnessStepArgv(parent.argv, ev.argv) : ev.argv;
+    proc.exe = ev.path;
     proc.pm = this.isPm(proc.argv) || (parent?.pm === true && isPackageManagerHelper(proc.argv));
     proc.harness = parent === undefined && isHarnessShell(proc.argv);
     if (parent?.pm === true && !proc.pm && proc.underCode !== true) {

@@ -6,7 +6,7 @@
 # Each call runs in a forked child, so a call that hangs is killed after its time box without
 # losing the others, and each call has a pid of its own that the host joins to the trace. One
 # record per call is printed (`@@VBCALL@@{...}`).
-#   execute-py.py <call-ms> <total-ms> <distribution> [<module>...]
+#   execute-py.py <call-ms> <total-ms> <distribution> [<module>...]   (run as steps.cjs --python)
 import asyncio
 import importlib
 import importlib.metadata
@@ -25,7 +25,7 @@ TOTAL_S = 20.0
 MAX_CALLS = 400
 MAX_MODULES = 100
 LOAD_S = 10.0
-MOCKS = {str: "vetbox", int: 1, float: 1.0, bool: True, bytes: b"vetbox", list: [], dict: {}, tuple: (), set: set()}
+MOCKS = {str: "default", int: 1, float: 1.0, bool: True, bytes: b"default", list: [], dict: {}, tuple: (), set: set()}
 
 
 def record(**r):
@@ -105,7 +105,7 @@ def mock_args(fn):
         if p.default is not inspect.Parameter.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         ann = p.annotation if isinstance(p.annotation, type) else None
-        value = MOCKS.get(ann, "vetbox") if ann is not None else ("vetbox" if p.name not in ("callback", "cb", "func", "fn") else (lambda *a, **k: None))
+        value = MOCKS.get(ann, "default") if ann is not None else ("default" if p.name not in ("callback", "cb", "func", "fn") else (lambda *a, **k: None))
         if p.kind == p.KEYWORD_ONLY:
             kwargs[p.name] = value
         else:
@@ -222,12 +222,16 @@ def run_command(argv, label, deadline):
 
 def main():
     global CALL_S, TOTAL_S
-    CALL_S = float(sys.argv[1]) / 1000
-    TOTAL_S = float(sys.argv[2]) / 1000
+    # Run by steps.cjs --python (python3 reading this file from stdin): the package sees the
+    # argv of a plain `python3`, no harness path (also in import-py.py).
+    args = sys.argv[1:]
+    sys.argv[:] = [""]
+    CALL_S = float(args[0]) / 1000
+    TOTAL_S = float(args[1]) / 1000
     deadline = time.monotonic() + TOTAL_S
-    dist_name = sys.argv[3]
+    dist_name = args[2]
     top, scripts = top_level(dist_name)
-    top = [m for m in sys.argv[4:] if m] or top
+    top = [m for m in args[3:] if m] or top
     for n, (name, of, thunk) in enumerate(plan(modules_of(top))):
         if n >= MAX_CALLS or time.monotonic() >= deadline:
             break

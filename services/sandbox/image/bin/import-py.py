@@ -35,8 +35,12 @@ def discover(dist_name):
 
 
 def main():
-    dist_name = sys.argv[1]
-    modules = [m for m in sys.argv[2:] if m] or discover(dist_name)
+    # Run by steps.cjs --python (python3 reading this file from stdin): the package sees the
+    # argv of a plain `python3`, no harness path.
+    args = sys.argv[1:]
+    sys.argv[:] = [""]
+    dist_name = args[0]
+    modules = [m for m in args[1:] if m] or discover(dist_name)
     if not modules:
         print(f"vetbox-import no modules found for {dist_name}", file=sys.stderr)
         return 1

@@ -47,7 +47,7 @@ describe('the idle phase installs again only where installing runs package code'
     const runner = ['node', '/usr/local/libexec/steps.cjs'];
     const again = againCommand(pypi('dist/p-1.0.tar.gz'), true);
     expect(again.slice(0, 7)).toEqual([...runner, 'python3', '-m', 'pip', 'install', '--force-reinstall']);
-    expect(again.slice(-5)).toEqual([';', 'python3', '/usr/local/libexec/import-py.py', 'p', 'p']);
+    expect(again.slice(-5)).toEqual([';', '--python', '/usr/local/libexec/import-py.py', 'p', 'p']);
     const npm = await npmStaged('hooked2', { scripts: { install: 'node-gyp rebuild' } });
     // Exactly the install phase's `npm install`: no `rebuild`, no extra flags the scripts would see.
     expect(againCommand(npm, true)).toEqual([...runner, 'npm', 'install', ';', 'node', '/usr/local/libexec/import-npm.cjs', 'hooked2']);

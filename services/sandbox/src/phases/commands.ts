@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { StagedPackage } from '@vetbox/contracts';
-import { HELPERS, phaseCommand } from '../commands.js';
+import { HELPERS, phaseCommand, pythonHarness } from '../commands.js';
 import type { LaterPhaseSettings } from './settings.js';
 
 /** The execute phase: image/bin/execute-npm.cjs or execute-py.py over the package's modules. */
@@ -14,7 +14,7 @@ export function executeCommand(staged: StagedPackage, settings: LaterPhaseSettin
     const names = staged.importNames.length > 0 ? staged.importNames : [staged.name];
     return ['node', `${HELPERS}/execute-npm.cjs`, ...boxes, ...names];
   }
-  return ['python3', `${HELPERS}/execute-py.py`, ...boxes, staged.name, ...staged.importNames];
+  return pythonHarness('execute-py.py', ...boxes, staged.name, ...staged.importNames);
 }
 
 /** The next-login phase: image/bin/next-login.cjs over what was planted (`specPath`: Sandbox.handToUser). */
@@ -39,9 +39,12 @@ export function againCommand(staged: StagedPackage, reinstall: boolean): string[
     if (staged.ecosystem === 'pypi') install.splice(install.indexOf('install') + 1, 0, '--force-reinstall', '--no-deps');
     steps.push(install);
   }
-  steps.push(phaseCommand('import', staged));
-  return ['node', `${HELPERS}/steps.cjs`, ...steps.flatMap((cmd, i) => (i === 0 ? cmd : [';', ...cmd]))];
+  const load = phaseCommand('import', staged);
+  steps.push(load[1] === STEPS ? load.slice(2) : load); // a Python harness: already a step
+  return ['node', STEPS, ...steps.flatMap((cmd, i) => (i === 0 ? cmd : [';', ...cmd]))];
 }
+
+const STEPS = `${HELPERS}/steps.cjs`;
 
 /** What the harness removes (as root, untraced) before the idle phase installs an npm package again. */
 export function reinstallRemoves(staged: StagedPackage, workdir: string): string[] {

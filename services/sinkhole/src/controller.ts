@@ -115,7 +115,7 @@ async function waitReady(runtime: SandboxRuntime, id: string, timeoutMs: number)
  */
 export async function startSinkhole(opts: StartSinkholeOptions): Promise<Sinkhole> {
   const runtime = opts.runtime ?? new DockerRuntime();
-  const ca = createAnalysisCa();
+  const ca = await createAnalysisCa();
   const persona = opts.persona ?? randomIdentity();
   const serverConfig: SinkholeServerConfig = {
     caCertPem: ca.certPem,

@@ -19,7 +19,7 @@ const base = 20_000 + Math.floor(Math.random() * 20_000);
 const ports = { dns: base, tcp: base + 1, udp: base + 2 };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sinkhole-'));
 const controlSocket = path.join(dir, 'control.sock');
-const ca = createAnalysisCa();
+const ca = await createAnalysisCa();
 const persona: NetworkPersona = {
   user: 'priya.patel',
   fullName: 'Priya Patel',

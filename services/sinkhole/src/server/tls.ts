@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
+import { promisify } from 'node:util';
 import forge from 'node-forge';
 
 /**
@@ -105,9 +106,15 @@ export const CA_SUBJECT = [
   { name: 'emailAddress', value: 'support@zscaler.com' },
 ];
 
-/** A fresh CA key for one analysis (host side). The sandbox trusts the certificate only. */
-export function createAnalysisCa(): { certPem: string; keyPem: string } {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const generateKeyPair = promisify(crypto.generateKeyPair);
+
+/**
+ * A fresh CA key for one analysis (host side). The sandbox trusts the certificate only. The key
+ * is generated on libuv's thread pool: synchronously it held the worker's event loop ~0.2 s for
+ * every pooled sandbox made, stalling the analyses running beside it.
+ */
+export async function createAnalysisCa(): Promise<{ certPem: string; keyPem: string }> {
+  const { privateKey, publicKey } = await generateKeyPair('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());

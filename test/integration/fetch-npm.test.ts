@@ -188,6 +188,9 @@ describe('staging never runs package code on the host', () => {
     cleanup.push(artifact.dir!);
     const staged = await stage(artifact, work, { registryUrl: fake.url });
     expect(locked(staged.dir, 'vetbox-scripted-reg')).toBe('2.0.0');
+    // This registry's metadata, like a confused manifest, does not say so; the tarball does.
+    const lock = JSON.parse(readFileSync(path.join(staged.dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    expect(lock.packages['node_modules/vetbox-scripted-reg']?.hasInstallScript).toBe(true);
     expect(cachedKeys(staged.dir)).toContain('vetbox-scripted-reg-2.0.0.tgz');
     expect(existsSync(marker)).toBe(false);
   });

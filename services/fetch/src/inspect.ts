@@ -50,6 +50,8 @@ export interface InspectedArchive {
   requires?: Requirement[];
   /** What the installer accepts but a reviewer reading the archive could be misled by. */
   quirks: ArchiveQuirk[];
+  /** npm: the tarball's own package.json has preinstall/install/postinstall, or it ships a binding.gyp (npm builds it). */
+  installScript?: boolean;
 }
 
 export interface InspectOptions {
@@ -136,7 +138,14 @@ function identifyNpm(scan: ArchiveScan, root: string, files: Set<string>): Inspe
     importNames: [name],
     entryPoints: npmEntryPoints(pkg, files, root),
     declaredHosts: npmDeclaredHosts(pkg),
+    installScript: npmInstallScript(pkg, files, root),
   };
+}
+
+/** What makes npm run package code at install: a lifecycle script, or a binding.gyp it builds (`node-gyp rebuild`). */
+function npmInstallScript(pkg: Record<string, unknown>, files: Set<string>, root: string): boolean {
+  const scripts = (typeof pkg.scripts === 'object' && pkg.scripts !== null ? pkg.scripts : {}) as Record<string, unknown>;
+  return ['preinstall', 'install', 'postinstall'].some((k) => typeof scripts[k] === 'string') || files.has(`${root}/binding.gyp`);
 }
 
 function identifySdist(scan: ArchiveScan, root: string): InspectedArchive {

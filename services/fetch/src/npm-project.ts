@@ -20,6 +20,8 @@ export interface LockEntry {
   os?: string[];
   cpu?: string[];
   bin?: Record<string, string> | string;
+  /** npm runs a package's install scripts (or its binding.gyp build) only when this is set. */
+  hasInstallScript?: boolean;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;

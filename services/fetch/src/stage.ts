@@ -104,6 +104,7 @@ async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: str
   }
   const lock = JSON.parse(await readFile(path.join(dir, 'package-lock.json'), 'utf8')) as Lockfile;
   checkLocked(lock, artifact);
+  if (markInstallScript(lock, artifact)) await writeFile(path.join(dir, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
   let install = Object.keys(lock.packages ?? {}).filter((k) => k !== '');
   if (project.lock && project.installed) {
     const linked = linkInstalledProject(lock, project.lock, project.installed);
@@ -122,6 +123,21 @@ async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: str
   // npm's debug logs name host paths: the sandbox must not see where it was staged.
   await rm(path.join(dir, STAGED_NPM_CACHE, '_logs'), { recursive: true, force: true });
   await rm(path.join(dir, STAGED_NPM_CACHE, '_update-notifier-last-checked'), { force: true });
+}
+
+/**
+ * npm runs a locked package's install scripts only when its lockfile entry says
+ * `hasInstallScript`, which `--package-lock-only` copies from the registry's metadata. That
+ * metadata is whatever the publisher sent (npm's "manifest confusion": the registry never checks
+ * it against the tarball), so a package can hide its postinstall from npm while yarn and pnpm,
+ * which read the tarball's package.json, run it. The analyzed package's install code runs as its
+ * own tarball declares it. True when the entry was changed.
+ */
+function markInstallScript(lock: Lockfile, artifact: FetchedArtifact): boolean {
+  const entry = lock.packages?.[`node_modules/${artifact.name}`];
+  if (!artifact.installScript || entry === undefined || entry.hasInstallScript) return false;
+  entry.hasInstallScript = true;
+  return true;
 }
 
 /** What the host runs, and why each flag is there. */

@@ -358,6 +358,19 @@ const catalog = [
       'analyzed as the installer reads it; compare both copies, since legitimate build tools do not produce this.',
   },
   {
+    id: 'manifest-confusion',
+    category: 'evasion',
+    severity: 'high',
+    severities: ['high'],
+    title: 'The registry metadata hides the install scripts the tarball runs',
+    explanation:
+      "The registry's metadata for this version says it has no install script, while the package.json inside its " +
+      'tarball declares preinstall, install or postinstall scripts. The registry never checks one against the other ' +
+      '("manifest confusion"): npm, trusting the metadata, skips the scripts, yarn and pnpm, reading the tarball, run ' +
+      'them, and reviewers reading the registry page see none. Normal publishing cannot produce this; the package was ' +
+      'analyzed with its scripts run.',
+  },
+  {
     id: 'new-behavior',
     category: 'change',
     severity: 'high',

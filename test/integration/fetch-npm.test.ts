@@ -200,17 +200,24 @@ describe('staging never runs package code on the host', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('registry metadata that hides the install scripts its tarball runs (manifest confusion): the scripts run anyway, and the quirk is named', async () => {
+  it('registry metadata that hides the install scripts its tarball runs, or adds a dependency it does not name (manifest confusion): installed as npm would with the scripts run, each mismatch named', async () => {
     const marker = path.join(work, 'confused-marker.txt');
     const tarball = await readFile(await scriptedTarball('vetbox-confused-reg', '1.0.0', marker));
-    fake.add({ name: 'vetbox-confused-reg', version: '1.0.0', tarball, hideInstallScripts: true });
+    const hiddenDep = await readFile(await scriptedTarball('vetbox-hidden-dep', '1.0.0', marker));
+    fake.add({ name: 'vetbox-hidden-dep', version: '1.0.0', tarball: hiddenDep });
+    fake.add({ name: 'vetbox-confused-reg', version: '1.0.0', tarball, hideInstallScripts: true, dependencies: { 'vetbox-hidden-dep': '1.0.0' } });
     const artifact = await fetchNpm('vetbox-confused-reg', '1.0.0', { registryUrl: fake.url });
     cleanup.push(artifact.dir!);
     const staged = await stage(artifact, work, { registryUrl: fake.url });
     // npm resolved from the metadata and would skip the postinstall; the staged lockfile runs it.
     expect(installFlag(staged.dir, 'vetbox-confused-reg')).toBe(true);
-    expect(staged.archiveQuirks).toEqual([expect.objectContaining({ kind: 'manifest-confusion', path: 'package.json' })]);
+    expect(locked(staged.dir, 'vetbox-hidden-dep')).toBe('1.0.0');
+    expect(staged.archiveQuirks?.map((q) => [q.kind, q.path])).toEqual([
+      ['manifest-confusion', 'package.json#scripts'],
+      ['manifest-confusion', 'package.json#dependencies'],
+    ]);
     expect(staged.archiveQuirks?.[0]?.detail).toMatch(/declares no install script.*postinstall: "node -e/);
+    expect(staged.archiveQuirks?.[1]?.detail).toMatch(/lists dependencies its tarball's package.json does not: vetbox-hidden-dep \(npm installs them/);
     expect(existsSync(marker)).toBe(false);
   });
 

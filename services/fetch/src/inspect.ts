@@ -54,6 +54,8 @@ export interface InspectedArchive {
   installScript?: boolean;
   /** npm: those lifecycle scripts as the tarball's package.json declares them (name → command). */
   installHooks?: Record<string, string>;
+  /** npm: names in the tarball's package.json dependencies and optionalDependencies. */
+  dependencyNames?: string[];
 }
 
 export interface InspectOptions {
@@ -143,6 +145,7 @@ function identifyNpm(scan: ArchiveScan, root: string, files: Set<string>): Inspe
     declaredHosts: npmDeclaredHosts(pkg),
     installScript: Object.keys(hooks).length > 0 || files.has(`${root}/binding.gyp`),
     installHooks: hooks,
+    dependencyNames: ['dependencies', 'optionalDependencies'].flatMap((k) => (typeof pkg[k] === 'object' && pkg[k] !== null ? Object.keys(pkg[k]) : [])),
   };
 }
 

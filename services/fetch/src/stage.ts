@@ -126,7 +126,7 @@ async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: str
   // npm's debug logs name host paths: the sandbox must not see where it was staged.
   await rm(path.join(dir, STAGED_NPM_CACHE, '_logs'), { recursive: true, force: true });
   await rm(path.join(dir, STAGED_NPM_CACHE, '_update-notifier-last-checked'), { force: true });
-  return hidden ? manifestConfusion(artifact) : [];
+  return [...(hidden ? hiddenInstallScripts(artifact) : []), ...hiddenDependencies(lock, artifact)];
 }
 
 /**
@@ -149,15 +149,37 @@ function markInstallScript(lock: Lockfile, artifact: FetchedArtifact): boolean {
  * the tarball declares lifecycle scripts (a lone binding.gyp's build is npm's doing, not a hook
  * the publisher wrote and then left out of the metadata).
  */
-function manifestConfusion(artifact: FetchedArtifact): ArchiveQuirk[] {
+function hiddenInstallScripts(artifact: FetchedArtifact): ArchiveQuirk[] {
   const hooks = Object.entries(artifact.installHooks ?? {});
   if (hooks.length === 0) return [];
   const scripts = hooks.map(([k, cmd]) => `${k}: ${JSON.stringify(cmd.length > 200 ? `${cmd.slice(0, 200)}...` : cmd)}`).join(', ');
   return [
     {
       kind: 'manifest-confusion',
-      path: 'package.json',
+      path: 'package.json#scripts',
       detail: `the registry's metadata for ${artifact.name}@${artifact.version} declares no install script, so npm would skip them; the tarball's package.json runs ${scripts} (yarn and pnpm, which read the tarball, run them; analyzed as run)`,
+    },
+  ];
+}
+
+/**
+ * Dependencies npm installs (the lockfile copies them from the registry's metadata) that the
+ * tarball's package.json, what a reviewer reads, does not name: the other half of manifest
+ * confusion. Names only (and optional ones with the rest): a publish rewrites version ranges
+ * (`workspace:*`), never which packages. Uploads resolve from the tarball itself: nothing to compare.
+ */
+function hiddenDependencies(lock: Lockfile, artifact: FetchedArtifact): ArchiveQuirk[] {
+  const entry = lock.packages?.[`node_modules/${artifact.name}`];
+  if (artifact.source !== 'registry' || entry === undefined || artifact.dependencyNames === undefined) return [];
+  const declared = new Set(artifact.dependencyNames);
+  const hidden = Object.keys({ ...entry.dependencies, ...entry.optionalDependencies }).filter((n) => !declared.has(n)).sort();
+  if (hidden.length === 0) return [];
+  const listed = `${hidden.slice(0, 10).join(', ')}${hidden.length > 10 ? `, and ${hidden.length - 10} more` : ''}`;
+  return [
+    {
+      kind: 'manifest-confusion',
+      path: 'package.json#dependencies',
+      detail: `the registry's metadata for ${artifact.name}@${artifact.version} lists dependencies its tarball's package.json does not: ${listed} (npm installs them; whoever reads the package does not see them)`,
     },
   ];
 }

@@ -362,13 +362,13 @@ const catalog = [
     category: 'evasion',
     severity: 'high',
     severities: ['high'],
-    title: 'The registry metadata hides the install scripts the tarball runs',
+    title: "The registry metadata and the package's own package.json disagree",
     explanation:
-      "The registry's metadata for this version says it has no install script, while the package.json inside its " +
-      'tarball declares preinstall, install or postinstall scripts. The registry never checks one against the other ' +
-      '("manifest confusion"): npm, trusting the metadata, skips the scripts, yarn and pnpm, reading the tarball, run ' +
-      'them, and reviewers reading the registry page see none. Normal publishing cannot produce this; the package was ' +
-      'analyzed with its scripts run.',
+      "The registry's metadata for this version, which the publisher sends and the registry never checks against the " +
+      'tarball ("manifest confusion"), disagrees with the package.json inside it: it says there is no install script ' +
+      'while the tarball declares preinstall, install or postinstall (npm, trusting the metadata, skips them; yarn and ' +
+      'pnpm run them; the package was analyzed with them run), or it lists dependencies the tarball does not name (npm ' +
+      'installs them; whoever reads the package never sees them). Normal publishing cannot produce either.',
   },
   {
     id: 'new-behavior',

@@ -4,7 +4,7 @@ import type { Draft } from '../context.js';
 /**
  * Static, from what fetch saw while reading the package as its installer does: archive-quirk (a
  * path twice in the archive) and manifest-confusion (registry metadata hiding the install scripts
- * the tarball runs).
+ * the tarball runs, or adding dependencies it does not name), one finding per mismatch.
  */
 export function archiveQuirks(pkg: PackageRef): Draft[] {
   const quirks = pkg.archiveQuirks ?? [];
@@ -30,7 +30,7 @@ function manifestConfusion(quirk: ArchiveQuirk): Draft {
     rule: 'manifest-confusion',
     severity: 'high',
     phase: null,
-    title: 'The registry metadata hides the install scripts the tarball runs',
+    title: quirk.path.endsWith('#dependencies') ? 'The registry metadata adds dependencies the package does not declare' : 'The registry metadata hides the install scripts the tarball runs',
     detail: `${quirk.detail[0].toUpperCase()}${quirk.detail.slice(1)}.`,
     evidence: [evidenceOf(quirk)],
   };

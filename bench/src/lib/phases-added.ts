@@ -23,7 +23,9 @@ export function smallBenignPackage(root: string): StagedPackage {
     writeFileSync(path.join(pkg, 'cli.js'), '#!/usr/bin/env node\nconsole.log("usage: tidy-strings <text>");\n', { mode: 0o755 });
     symlinkSync('../tidy-strings/cli.js', path.join(dir, 'node_modules', '.bin', 'tidy-strings'));
   }
-  return { ecosystem: 'npm', name: 'tidy-strings', version: '1.0.0', source: 'upload', sha256: '', size: 0, dir, archiveFile: 'tidy-strings-1.0.0.tgz', importNames: ['tidy-strings'], entryPoints: ['index.js'], declaredHosts: [] };
+  // No install scripts, as fetch would have read them (unknown counts as yes, and the idle window
+  // would then npm install it again, from a registry the sandbox cannot reach).
+  return { ecosystem: 'npm', name: 'tidy-strings', version: '1.0.0', source: 'upload', sha256: '', size: 0, dir, archiveFile: 'tidy-strings-1.0.0.tgz', importNames: ['tidy-strings'], entryPoints: ['index.js'], declaredHosts: [], installScript: false };
 }
 
 /** Median wall ms of all five phases minus install + import only, over `reps` interleaved pairs. */

@@ -21,8 +21,8 @@ const PROBE_JS = readFileSync(new URL('../fixtures/probe/probe.cjs', import.meta
 
 interface Proc {
   pid: number; ppid: number; uid: number; comm: string; cmd: string; tracer: number;
-  /** readlink /proc/<pid>/exe (null where the process is not the probe's to inspect), its threads, the NULs ending its cmdline. */
-  exe: string | null; threads: number; trailingNuls: number;
+  /** The probe's process and its ancestors only: readlink /proc/<pid>/exe (null where not the probe's to inspect), threads, the NULs ending its cmdline. */
+  exe?: string | null; threads?: number; trailingNuls?: number;
 }
 interface Mount { root: string; point: string; fstype: string; source: string; superOpts?: string }
 interface Http { status: number; body: string }
@@ -34,8 +34,8 @@ interface Observed {
   argv: string[];
   title: string;
   mainFile: string | null;
-  /** Every frame of `new Error().stack` where the probe ran (Error.stackTraceLimit = Infinity). */
-  stack: string[];
+  /** Later runs only: every frame of `new Error().stack` where the probe ran (Error.stackTraceLimit = Infinity). */
+  stack?: string[];
   moduleCache: string[];
   project: string | null;
   /** Entries in the project's node_modules (a developer's app has hundreds). */
@@ -111,8 +111,8 @@ function fakeShells(o: Observed): string | undefined {
       .filter((p) => SHELLS.test(p.comm) || /^-?(ba|da|z)?sh\b/.test(p.cmd))
       .flatMap((p) => [
         p.exe && !SHELLS.test(p.exe.split('/').pop() ?? '') ? `${p.pid} "${p.cmd.slice(0, 30)}" runs ${p.exe}` : undefined,
-        p.threads > 1 ? `${p.pid} "${p.cmd.slice(0, 30)}" has ${p.threads} threads` : undefined,
-        p.trailingNuls > 1 ? `${p.pid} "${p.cmd.slice(0, 30)}": cmdline ends in ${p.trailingNuls} NULs (a shortened title)` : undefined,
+        (p.threads ?? 1) > 1 ? `${p.pid} "${p.cmd.slice(0, 30)}" has ${p.threads} threads` : undefined,
+        (p.trailingNuls ?? 0) > 1 ? `${p.pid} "${p.cmd.slice(0, 30)}": cmdline ends in ${p.trailingNuls} NULs (a shortened title)` : undefined,
       ]),
   );
 }
@@ -121,6 +121,7 @@ function fakeShells(o: Observed): string | undefined {
  * `[eval]` (or `[stdin]`), and files in the user's home (the project, its node_modules, the package).
  */
 function foreignFrames(o: Observed): string | undefined {
+  if (!o.stack?.length) return 'the probe took no stack';
   const home = o.env.HOME ?? '/home/';
   const files = o.stack.map((f) => /\(([^()]+):\d+:\d+\)$|^at (?:async )?([^ ()]+):\d+:\d+$/.exec(f)).filter((m) => m !== null).map((m) => (m![1] ?? m![2]!).replace(/^file:\/\//, ''));
   return lines([...new Set(files.filter((f) => !f.startsWith('node:') && !/^\[(eval|stdin)\]/.test(f) && !f.startsWith(`${home}/`)))].map((f) => `a stack frame in ${f}`));

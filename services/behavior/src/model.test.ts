@@ -324,9 +324,9 @@ describe("the idle window's harness shell", () => {
 
   it('the bash steps runner: its re-exec as plain `bash` keeps its argv (housekeeping); a Python step is named by its script', async () => {
     const script = [
-      'exec 0<&3 3<&-',
+      '{ exec 0<&3 3<&-',
       "'python3' '-m' 'pip' 'install' 'dist/evil-1.0.tar.gz'",
-      `python3 <<< 'import os, sys; sys.argv[:] = ["", "evil", "evil_mod"]; os.dup2(os.open(os.devnull, os.O_RDONLY), 0)\n'"$(< '/usr/local/libexec/import-py.py')"`,
+      `python3 <<< 'import os, sys; sys.argv[:] = ["","evil","evil_mod"]; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd\n'"$(< '/usr/local/libexec/import-py.py')"`,
     ].join('\n');
     const runner = ['/bin/bash', '-c', 'exec 3<&0; exec -a bash /bin/bash <<< "$1"', 'bash', script];
     const steps = `
@@ -354,7 +354,7 @@ describe("the idle window's harness shell", () => {
   });
 
   it('the runner executing its only step (a PyPI harness): the step is the root, named by its script, not housekeeping', async () => {
-    const script = `exec 0<&3 3<&-\nexec python3 <<< 'import os, sys; sys.argv[:] = ["", "evil"]; os.dup2(os.open(os.devnull, os.O_RDONLY), 0)\n'"$(< '/usr/local/libexec/import-py.py')"`;
+    const script = `{ exec 0<&3 3<&-\nexec python3 <<< 'import os, sys; sys.argv[:] = ["","evil"]; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd\n'"$(< '/usr/local/libexec/import-py.py')"`;
     const runner = ['/bin/bash', '-c', 'exec 3<&0; exec -a bash /bin/bash <<< "$1"', 'bash', script];
     const steps = `
 1 1.0 execve("/bin/bash", ${JSON.stringify(runner)}, 0x1 /* 1 var */) = 0

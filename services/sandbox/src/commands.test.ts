@@ -27,9 +27,11 @@ describe('phase commands', () => {
     const [bash, c, runner, argv0, script] = phaseCommand('import', py);
     expect([bash, c, runner, argv0]).toEqual(['/bin/bash', '-c', STEPS_RUNNER, 'bash']);
     expect(script!.split('\n')).toEqual([
-      'exec 0<&3 3<&-',
-      `exec python3 <<< 'import os, sys; sys.argv[:] = ["", "foo"]; os.dup2(os.open(os.devnull, os.O_RDONLY), 0)`,
+      '{ exec 0<&3 3<&-',
+      `exec python3 <<< 'import os, sys; sys.argv[:] = ["","foo"]; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd`,
       `'"$(< '/usr/local/libexec/import-py.py')"`,
+      'exit',
+      '}',
     ]);
   });
 

@@ -44,15 +44,17 @@ export function phaseCommand(phase: PhaseName, staged: StagedPackage): string[] 
  * user's shell runs a line typed at its prompt. Started as `bash -c RUNNER bash <script>`, it
  * hands the terminal on (fd 3) and executes itself again as a plain `bash` reading the script from
  * a here-string, so what ps, /proc/<pid>/exe, cmdline and task show of it is bash's own: argv
- * `bash`, one thread, no script or harness path. The script's first line gives the terminal back
- * to stdin (bash keeps reading its script from where it was). Only the trace sees the first argv:
+ * `bash`, one thread, no script or harness path. The script is one group, which bash reads whole
+ * before it runs any of it: its first command gives the terminal back to stdin (the steps and
+ * their children get it, and nothing of the script is left to read), its last one exits with the
+ * last step's status. Only the trace sees the first argv:
  * the behavior model knows it as ours (services/behavior classify.ts `isHarnessShell`).
  */
 export const STEPS_RUNNER = 'exec 3<&0; exec -a bash /bin/bash <<< "$1"';
 
 /** The command that runs `steps` (lines of bash: `stepLine`, `pythonStep`) with the steps runner. */
 export function runSteps(steps: string[]): string[] {
-  return ['/bin/bash', '-c', STEPS_RUNNER, 'bash', ['exec 0<&3 3<&-', ...steps].join('\n')];
+  return ['/bin/bash', '-c', STEPS_RUNNER, 'bash', ['{ exec 0<&3 3<&-', ...steps, 'exit', '}'].join('\n')];
 }
 
 /** A command as one line of the runner's script: its words, each quoted for bash. */
@@ -64,7 +66,7 @@ export const stepLine = (argv: string[]): string => argv.map(shellQuote).join(' 
  * stdin before it runs any of it), so the package sees no harness path in ps, sys.argv or __main__.
  */
 export function pythonStep(script: string, args: string[]): string {
-  const preamble = `import os, sys; sys.argv[:] = ${JSON.stringify(['', ...args])}; os.dup2(os.open(os.devnull, os.O_RDONLY), 0)\n`;
+  const preamble = `import os, sys; sys.argv[:] = ${JSON.stringify(['', ...args])}; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd\n`;
   return `python3 <<< ${shellQuote(preamble)}"$(< ${shellQuote(`${HELPERS}/${script}`)})"`;
 }
 

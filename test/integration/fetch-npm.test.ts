@@ -162,6 +162,12 @@ function cachedKeys(dir: string): string {
     .join('\n');
 }
 
+/** The lockfile's hasInstallScript for a staged package: npm runs its install scripts only when set. */
+function installFlag(dir: string, name: string): boolean | undefined {
+  const lock = JSON.parse(readFileSync(path.join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+  return lock.packages[`node_modules/${name}`]?.hasInstallScript;
+}
+
 describe('staging never runs package code on the host', () => {
   it('an uploaded tarball with install scripts is installed (with its registry dependency) and no script runs', async () => {
     const marker = path.join(work, 'upload-marker.txt');
@@ -188,10 +194,30 @@ describe('staging never runs package code on the host', () => {
     cleanup.push(artifact.dir!);
     const staged = await stage(artifact, work, { registryUrl: fake.url });
     expect(locked(staged.dir, 'vetbox-scripted-reg')).toBe('2.0.0');
-    // This registry's metadata, like a confused manifest, does not say so; the tarball does.
-    const lock = JSON.parse(readFileSync(path.join(staged.dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
-    expect(lock.packages['node_modules/vetbox-scripted-reg']?.hasInstallScript).toBe(true);
+    expect(installFlag(staged.dir, 'vetbox-scripted-reg')).toBe(true);
+    expect(staged).toMatchObject({ installScript: true, archiveQuirks: [] });
     expect(cachedKeys(staged.dir)).toContain('vetbox-scripted-reg-2.0.0.tgz');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('registry metadata that hides the install scripts its tarball runs, or adds a dependency it does not name (manifest confusion): installed as npm would with the scripts run, each mismatch named', async () => {
+    const marker = path.join(work, 'confused-marker.txt');
+    const tarball = await readFile(await scriptedTarball('vetbox-confused-reg', '1.0.0', marker));
+    const hiddenDep = await readFile(await scriptedTarball('vetbox-hidden-dep', '1.0.0', marker));
+    fake.add({ name: 'vetbox-hidden-dep', version: '1.0.0', tarball: hiddenDep });
+    fake.add({ name: 'vetbox-confused-reg', version: '1.0.0', tarball, hideInstallScripts: true, dependencies: { 'vetbox-hidden-dep': '1.0.0' } });
+    const artifact = await fetchNpm('vetbox-confused-reg', '1.0.0', { registryUrl: fake.url });
+    cleanup.push(artifact.dir!);
+    const staged = await stage(artifact, work, { registryUrl: fake.url });
+    // npm resolved from the metadata and would skip the postinstall; the staged lockfile runs it.
+    expect(installFlag(staged.dir, 'vetbox-confused-reg')).toBe(true);
+    expect(locked(staged.dir, 'vetbox-hidden-dep')).toBe('1.0.0');
+    expect(staged.archiveQuirks?.map((q) => [q.kind, q.path])).toEqual([
+      ['manifest-confusion', 'package.json#scripts'],
+      ['manifest-confusion', 'package.json#dependencies'],
+    ]);
+    expect(staged.archiveQuirks?.[0]?.detail).toMatch(/declares no install script.*postinstall: "node -e/);
+    expect(staged.archiveQuirks?.[1]?.detail).toMatch(/lists dependencies its tarball's package.json does not: vetbox-hidden-dep \(npm installs them/);
     expect(existsSync(marker)).toBe(false);
   });
 

@@ -18,9 +18,13 @@ import {
 /** Bumped when a field is renamed or removed; adding fields keeps the version. */
 export const REPORT_SCHEMA_VERSION = 1;
 
-/** Something in a package archive an installer accepts but that misleads whoever reads the archive. */
+/**
+ * Something in a package an installer accepts but that misleads whoever reads it:
+ * `duplicate-entry`, a path twice in the archive; `manifest-confusion`, registry metadata that
+ * hides the install scripts the tarball's own package.json runs.
+ */
 export const ArchiveQuirk = z.object({
-  kind: z.enum(['duplicate-entry']),
+  kind: z.enum(['duplicate-entry', 'manifest-confusion']),
   path: z.string(),
   detail: z.string(),
 });

@@ -32,12 +32,18 @@ export const StagedPackage = z.object({
   /** Hosts the package's own metadata names as its home (repository, homepage, binary host). */
   declaredHosts: z.array(z.string()).default([]),
   /**
+   * npm: installing the package runs its code (a preinstall/install/postinstall script in its
+   * own package.json, or a binding.gyp npm builds), read from the tarball on the host.
+   * Unknown (undefined): treat as true.
+   */
+  installScript: z.boolean().optional(),
+  /** Archive quirks the installer accepts (see PackageRef.archiveQuirks). */
+  archiveQuirks: z.array(ArchiveQuirk).optional(),
+  /**
    * pypi: the declared dependencies staged in dist/ (resolved and downloaded on the host, never
    * run). `complete`: every applicable requirement is there, so pip may resolve them itself;
    * otherwise pip installs the staged archives as given (--no-deps). `notes` say what is missing.
    */
-  /** Archive quirks the installer accepts (see PackageRef.archiveQuirks). */
-  archiveQuirks: z.array(ArchiveQuirk).optional(),
   dependencies: z.object({ archives: z.array(z.string()), complete: z.boolean(), notes: z.array(z.string()) }).optional(),
 });
 export type StagedPackage = z.infer<typeof StagedPackage>;

@@ -52,6 +52,10 @@ export interface InspectedArchive {
   quirks: ArchiveQuirk[];
   /** npm: the tarball's own package.json has preinstall/install/postinstall, or it ships a binding.gyp (npm builds it). */
   installScript?: boolean;
+  /** npm: those lifecycle scripts as the tarball's package.json declares them (name → command). */
+  installHooks?: Record<string, string>;
+  /** npm: names in the tarball's package.json dependencies and optionalDependencies. */
+  dependencyNames?: string[];
 }
 
 export interface InspectOptions {
@@ -128,6 +132,7 @@ function identifyTarball(scan: ArchiveScan): InspectedArchive {
 function identifyNpm(scan: ArchiveScan, root: string, files: Set<string>): InspectedArchive {
   const pkg = parseJsonObject(scan.captured.get(`${root}/package.json`)!, 'package.json');
   const { name, version } = checkNpmIdentity(pkg.name, pkg.version, 'package.json');
+  const hooks = npmInstallHooks(pkg);
   return {
     ...base(scan),
     ecosystem: 'npm',
@@ -138,14 +143,16 @@ function identifyNpm(scan: ArchiveScan, root: string, files: Set<string>): Inspe
     importNames: [name],
     entryPoints: npmEntryPoints(pkg, files, root),
     declaredHosts: npmDeclaredHosts(pkg),
-    installScript: npmInstallScript(pkg, files, root),
+    installScript: Object.keys(hooks).length > 0 || files.has(`${root}/binding.gyp`),
+    installHooks: hooks,
+    dependencyNames: ['dependencies', 'optionalDependencies'].flatMap((k) => (typeof pkg[k] === 'object' && pkg[k] !== null ? Object.keys(pkg[k]) : [])),
   };
 }
 
-/** What makes npm run package code at install: a lifecycle script, or a binding.gyp it builds (`node-gyp rebuild`). */
-function npmInstallScript(pkg: Record<string, unknown>, files: Set<string>, root: string): boolean {
+/** The lifecycle scripts npm runs at install (besides building a binding.gyp: `node-gyp rebuild`). */
+function npmInstallHooks(pkg: Record<string, unknown>): Record<string, string> {
   const scripts = (typeof pkg.scripts === 'object' && pkg.scripts !== null ? pkg.scripts : {}) as Record<string, unknown>;
-  return ['preinstall', 'install', 'postinstall'].some((k) => typeof scripts[k] === 'string') || files.has(`${root}/binding.gyp`);
+  return Object.fromEntries(['preinstall', 'install', 'postinstall'].flatMap((k) => (typeof scripts[k] === 'string' ? [[k, scripts[k] as string]] : [])));
 }
 
 function identifySdist(scan: ArchiveScan, root: string): InspectedArchive {

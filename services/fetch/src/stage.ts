@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { StagedPackage, VetboxError, type ErrorCode } from '@vetbox/contracts';
+import { StagedPackage, VetboxError, type ArchiveQuirk, type ErrorCode } from '@vetbox/contracts';
 import { registryBase } from './npm.js';
 import { linkInstalledProject, tarballSpecs, type InstalledProject, type Lockfile } from './npm-project.js';
 import { stagePypiDependencies } from './pypi-deps.js';
@@ -53,7 +53,8 @@ export async function stage(artifact: FetchedArtifact, workRoot: string, opts: S
     const archiveFile = path.posix.join('dist', artifact.fileName);
     await mkdir(path.join(dir, 'dist'));
     await copyFile(artifact.path, path.join(dir, archiveFile));
-    if (artifact.ecosystem === 'npm') await stageNpm(artifact, dir, archiveFile, opts);
+    const quirks = [...(artifact.quirks ?? [])];
+    if (artifact.ecosystem === 'npm') quirks.push(...(await stageNpm(artifact, dir, archiveFile, opts)));
     // pypi: the archive in dist/, and beside it the declared dependencies pip will need.
     const dependencies = artifact.ecosystem === 'pypi' ? await stagePypiDependencies(artifact, dir, { pypiUrl: opts.pypiUrl, signal: opts.signal }) : undefined;
     return StagedPackage.parse({
@@ -68,7 +69,8 @@ export async function stage(artifact: FetchedArtifact, workRoot: string, opts: S
       importNames: artifact.importNames,
       entryPoints: artifact.entryPoints,
       declaredHosts: artifact.declaredHosts,
-      archiveQuirks: artifact.quirks ?? [],
+      ...(artifact.ecosystem === 'npm' ? { installScript: artifact.installScript ?? true } : {}),
+      archiveQuirks: quirks,
       dependencies,
     });
   } catch (err) {
@@ -83,7 +85,7 @@ export async function stage(artifact: FetchedArtifact, workRoot: string, opts: S
  * script can run), and the tarballs the new lockfile entries need are put in a staged npm cache.
  * The sandbox then runs a real, offline `npm install` from that lockfile and cache.
  */
-async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: string, opts: StageOptions): Promise<void> {
+async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: string, opts: StageOptions): Promise<ArchiveQuirk[]> {
   // Registry packages resolve through the registry like a real install (npm checks integrity
   // again); uploads install from the verified tarball itself.
   const spec = artifact.source === 'registry' ? artifact.version : `file:${archiveFile}`;
@@ -104,7 +106,8 @@ async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: str
   }
   const lock = JSON.parse(await readFile(path.join(dir, 'package-lock.json'), 'utf8')) as Lockfile;
   checkLocked(lock, artifact);
-  if (markInstallScript(lock, artifact)) await writeFile(path.join(dir, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
+  const hidden = markInstallScript(lock, artifact);
+  if (hidden) await writeFile(path.join(dir, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
   let install = Object.keys(lock.packages ?? {}).filter((k) => k !== '');
   if (project.lock && project.installed) {
     const linked = linkInstalledProject(lock, project.lock, project.installed);
@@ -123,6 +126,7 @@ async function stageNpm(artifact: FetchedArtifact, dir: string, archiveFile: str
   // npm's debug logs name host paths: the sandbox must not see where it was staged.
   await rm(path.join(dir, STAGED_NPM_CACHE, '_logs'), { recursive: true, force: true });
   await rm(path.join(dir, STAGED_NPM_CACHE, '_update-notifier-last-checked'), { force: true });
+  return [...(hidden ? hiddenInstallScripts(artifact) : []), ...hiddenDependencies(lock, artifact)];
 }
 
 /**
@@ -138,6 +142,46 @@ function markInstallScript(lock: Lockfile, artifact: FetchedArtifact): boolean {
   if (!artifact.installScript || entry === undefined || entry.hasInstallScript) return false;
   entry.hasInstallScript = true;
   return true;
+}
+
+/**
+ * The registry said the package runs nothing at install, its tarball says otherwise: named when
+ * the tarball declares lifecycle scripts (a lone binding.gyp's build is npm's doing, not a hook
+ * the publisher wrote and then left out of the metadata).
+ */
+function hiddenInstallScripts(artifact: FetchedArtifact): ArchiveQuirk[] {
+  const hooks = Object.entries(artifact.installHooks ?? {});
+  if (hooks.length === 0) return [];
+  const scripts = hooks.map(([k, cmd]) => `${k}: ${JSON.stringify(cmd.length > 200 ? `${cmd.slice(0, 200)}...` : cmd)}`).join(', ');
+  return [
+    {
+      kind: 'manifest-confusion',
+      path: 'package.json#scripts',
+      detail: `the registry's metadata for ${artifact.name}@${artifact.version} declares no install script, so npm would skip them; the tarball's package.json runs ${scripts} (yarn and pnpm, which read the tarball, run them; analyzed as run)`,
+    },
+  ];
+}
+
+/**
+ * Dependencies npm installs (the lockfile copies them from the registry's metadata) that the
+ * tarball's package.json, what a reviewer reads, does not name: the other half of manifest
+ * confusion. Names only (and optional ones with the rest): a publish rewrites version ranges
+ * (`workspace:*`), never which packages. Uploads resolve from the tarball itself: nothing to compare.
+ */
+function hiddenDependencies(lock: Lockfile, artifact: FetchedArtifact): ArchiveQuirk[] {
+  const entry = lock.packages?.[`node_modules/${artifact.name}`];
+  if (artifact.source !== 'registry' || entry === undefined || artifact.dependencyNames === undefined) return [];
+  const declared = new Set(artifact.dependencyNames);
+  const hidden = Object.keys({ ...entry.dependencies, ...entry.optionalDependencies }).filter((n) => !declared.has(n)).sort();
+  if (hidden.length === 0) return [];
+  const listed = `${hidden.slice(0, 10).join(', ')}${hidden.length > 10 ? `, and ${hidden.length - 10} more` : ''}`;
+  return [
+    {
+      kind: 'manifest-confusion',
+      path: 'package.json#dependencies',
+      detail: `the registry's metadata for ${artifact.name}@${artifact.version} lists dependencies its tarball's package.json does not: ${listed} (npm installs them; whoever reads the package does not see them)`,
+    },
+  ];
 }
 
 /** What the host runs, and why each flag is there. */

@@ -358,6 +358,19 @@ const catalog = [
       'analyzed as the installer reads it; compare both copies, since legitimate build tools do not produce this.',
   },
   {
+    id: 'manifest-confusion',
+    category: 'evasion',
+    severity: 'high',
+    severities: ['high'],
+    title: "The registry metadata and the package's own package.json disagree",
+    explanation:
+      "The registry's metadata for this version, which the publisher sends and the registry never checks against the " +
+      'tarball ("manifest confusion"), disagrees with the package.json inside it: it says there is no install script ' +
+      'while the tarball declares preinstall, install or postinstall (npm, trusting the metadata, skips them; yarn and ' +
+      'pnpm run them; the package was analyzed with them run), or it lists dependencies the tarball does not name (npm ' +
+      'installs them; whoever reads the package never sees them). Normal publishing cannot produce either.',
+  },
+  {
     id: 'new-behavior',
     category: 'change',
     severity: 'high',

@@ -130,4 +130,24 @@ describe('archive-quirk', () => {
     expect(result.verdict).toBe('suspicious');
     expect(fired(run(new BehaviorBuilder()), 'archive-quirk')).toEqual([]);
   });
+
+  it('manifest confusion is its own high finding (hidden install code), not a duplicate-entry one', () => {
+    const input = evaluateInput(new BehaviorBuilder().build());
+    const quirk = {
+      kind: 'manifest-confusion' as const,
+      path: 'package.json#scripts',
+      detail: "the registry's metadata for x@1.0.0 declares no install script, so npm would skip them; the tarball's package.json runs postinstall: \"node i.js\"",
+    };
+    const result = evaluate({ ...input, package: { ...input.package, archiveQuirks: [quirk] } });
+    expect(fired(result, 'archive-quirk')).toEqual([]);
+    const [f] = fired(result, 'manifest-confusion');
+    expect(f).toMatchObject({ severity: 'high', phase: null, explanation: expect.stringMatching(/analyzed with its scripts run\. The registry's metadata for x@1\.0\.0/) });
+    expect(f.evidence).toEqual([expect.objectContaining({ kind: 'package', summary: quirk.detail })]);
+    expect(result.verdict).toBe('suspicious');
+    expect(fired(run(new BehaviorBuilder()), 'manifest-confusion')).toEqual([]);
+    // A hidden dependency too: one finding per mismatch, titled by what it hides.
+    const deps = { kind: 'manifest-confusion' as const, path: 'package.json#dependencies', detail: "the registry's metadata for x@1.0.0 lists dependencies its tarball's package.json does not: y" };
+    const both = fired(evaluate({ ...input, package: { ...input.package, archiveQuirks: [quirk, deps] } }), 'manifest-confusion');
+    expect(both.map((x) => x.title)).toEqual(['The registry metadata hides the install scripts the tarball runs', 'The registry metadata adds dependencies the package does not declare']);
+  });
 });

@@ -115,7 +115,7 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
           continue;
         }
         ({ clock, wallOffsetMs } = await idleWindow(sandbox, settings));
-        const reinstall = await installRunsPackageCode(opts.staged);
+        const reinstall = installRunsPackageCode(opts.staged);
         if (reinstall) await removeForReinstall(sandbox, opts.staged, opts.logger ?? defaultLogger());
         r = await run(againCommand(opts.staged, reinstall));
       } else {

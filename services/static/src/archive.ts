@@ -1,7 +1,7 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { defaultArchiveLimits, scanArchive } from '@vetbox/fetch';
-import { HEAD_BYTES } from './magic.js';
+import { HEAD_BYTES, mayBeExecutable } from './magic.js';
 
 /** Files whose text the pass may parse: source, lifecycle metadata, extensionless scripts. */
 const CODE = /\.(js|cjs|mjs|py|pyw|pth|sh)$|(^|\/)(package\.json|setup\.cfg|entry_points\.txt|top_level\.txt|pyproject\.toml)$/;
@@ -19,8 +19,8 @@ export interface PackageFiles {
   /** Every regular file, archive paths. */
   files: string[];
   heads: Map<string, Buffer>;
-  /** Heads still being read (a pool thread reads them while the pass parses): awaited before `heads` is used. */
-  headsReady?: Promise<void>;
+  /** Heads not read yet (read last, or by a pool thread while the pass parses): awaited before `heads` is used. */
+  headsReady?: () => Promise<void>;
   sources: Map<string, Buffer>;
   /** Files left unread because of a bound, with the reason (a lazy reader adds to it). */
   skipped: string[];
@@ -61,46 +61,57 @@ const HEADS_PER_TURN = 512;
 /**
  * An npm package as the host staged it (unpacked with scripts disabled): the same files as its
  * tarball, already on disk. Links are not followed and nested node_modules (what npm installed,
- * not what the package shipped) are not read. Only each file's head is read up front (magic
- * bytes); a code file's text is read when the pass asks for it, once: most of a large package is
- * never in the install/import closure. The reads are synchronous, in turns that yield to the
+ * not what the package shipped) are not read. A code file's text is read when the pass asks for
+ * it, once: most of a large package is never in the install/import closure. Every file's head
+ * (magic bytes) is read when the pass asks for the heads, after the closure: a file read whole
+ * gives its head from its text, so no file is opened twice. The reads are synchronous, in turns that yield to the
  * event loop: a tree of thousands of small files is bound by per-call latency, and the thread
  * pool's round trips cost seven times the reads themselves (measured on the bench tree).
  */
 export async function readDirectory(dir: string, limits: ReadLimits, readHeads?: HeadReader): Promise<PackageFiles> {
   const files = listFiles(dir);
+  // Only heads that can be an executable's are kept: the pass looks at no other (see mayBeExecutable).
   const heads = new Map<string, Buffer>();
   const skipped: string[] = [];
+  const base = path.join(dir, '/');
+  // Files of the closure, read whole by the pass, whose heads were taken from their text: not opened twice.
+  const headFromText = new Set<string>();
   const readHere = async (): Promise<void> => {
+    const scratch = Buffer.allocUnsafe(HEAD_BYTES);
     for (let i = 0; i < files.length; i++) {
       if (i > 0 && i % HEADS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
-      heads.set(files[i]!, readHead(path.join(dir, files[i]!)));
+      if (headFromText.has(files[i]!)) continue;
+      const length = readHeadInto(base + files[i]!, scratch);
+      if (length > 0 && mayBeExecutable(scratch[0])) heads.set(files[i]!, Buffer.from(scratch.subarray(0, length)));
     }
   };
   // Read elsewhere, the heads are ready when the pass needs them (last); if that fails, they are read here.
-  const headsReady = readHeads
-    ? readHeads(dir, files).then(
-        (list) => list.forEach((head, i) => heads.set(files[i]!, head)),
-        () => readHere(),
-      )
-    : undefined;
-  if (!headsReady) await readHere();
+  const elsewhere = readHeads?.(dir, files).then(
+    (list) => list.forEach((head, i) => mayBeExecutable(head[0]) && heads.set(files[i]!, head)),
+    () => readHere(),
+  );
   // Awaited by the pass at the end; a failure meanwhile must not be reported as unhandled.
-  headsReady?.catch(() => undefined);
+  elsewhere?.catch(() => undefined);
+  const headsReady = elsewhere ? () => elsewhere : readHere;
   const known = new Set(files);
   if (files.length >= MAX_DIRECTORY_FILES) skipped.push(`more than ${MAX_DIRECTORY_FILES} files: the rest were not looked at`);
   let held = 0;
   const readSource = async (file: string): Promise<Buffer | undefined> => {
     if (!known.has(file) || !(CODE.test(file) || NO_EXTENSION.test(file))) return undefined;
-    const content = readBounded(path.join(dir, file), limits.maxFileBytes, limits.maxSourceBytes - held);
+    const content = readBounded(base + file, limits.maxFileBytes, limits.maxSourceBytes - held);
     if (typeof content === 'number') {
       if (CODE.test(file) && skipped.length < 20) skipped.push(`${file}: ${content} bytes, over the per-file or total source bound`);
       return undefined;
     }
     held += content?.length ?? 0;
+    if (content) {
+      headFromText.add(file);
+      // A copy: the text itself may move to a pool thread.
+      if (content.length > 0 && mayBeExecutable(content[0])) heads.set(file, Buffer.from(content.subarray(0, HEAD_BYTES)));
+    }
     return content;
   };
-  return { files, heads, sources: new Map(), skipped, readSource, ...(headsReady ? { headsReady } : {}) };
+  return { files, heads, sources: new Map(), skipped, readSource, headsReady };
 }
 
 /** Reads the heads of a directory's files (package-relative), in order, somewhere else (a pool thread). */
@@ -123,10 +134,15 @@ function listFiles(dir: string): string[] {
 }
 
 export function readHead(file: string): Buffer {
+  const head = Buffer.alloc(HEAD_BYTES);
+  return head.subarray(0, readHeadInto(file, head));
+}
+
+/** A file's first `HEAD_BYTES` into `into`; how many there were. Throws when the file is gone. */
+function readHeadInto(file: string, into: Buffer): number {
   const fd = openSync(file, 'r');
   try {
-    const head = Buffer.alloc(HEAD_BYTES);
-    return head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0));
+    return readSync(fd, into, 0, HEAD_BYTES, 0);
   } finally {
     closeSync(fd);
   }
@@ -142,7 +158,12 @@ function readBounded(file: string, maxFile: number, room: number): Buffer | numb
   }
   try {
     const { size } = fstatSync(fd);
-    return size > maxFile || size > room ? size : readFileSync(fd);
+    if (size > maxFile || size > room) return size;
+    // As readFileSync(fd), without its second fstat.
+    const bytes = Buffer.allocUnsafe(size);
+    let got = 0;
+    for (let n = 1; got < size && n > 0; got += n) n = readSync(fd, bytes, got, size - got, got);
+    return got < size ? bytes.subarray(0, got) : bytes;
   } finally {
     closeSync(fd);
   }

@@ -38,14 +38,15 @@ export function decodeSource(bytes: Uint8Array): string {
 
 /**
  * One file of the install/import closure analyzed as Python or JavaScript. The reach is not
- * needed here: it only labels signals, and the pass sets it when it records them.
+ * needed here: it only labels signals, and the pass sets it when it records them. `tokensSeen`:
+ * `tokenFreeFile` already answered undefined for this text (it is not scanned for tokens again).
  */
-export function analyzeFile(file: string, text: string, out: SignalCollector, budget: Budget): FileAnalysis {
+export function analyzeFile(file: string, text: string, out: SignalCollector, budget: Budget, tokensSeen = false): FileAnalysis {
   const place: Place = { file, reach: [], depth: 0 };
   const python = isPython(file, text);
   let result: SourceResult;
   try {
-    result = python ? analyzePython(text, place, out, budget) : analyzeJavaScript(text, place, out, budget);
+    result = python ? analyzePython(text, place, out, budget) : analyzeJavaScript(text, place, out, budget, tokensSeen);
   } catch {
     // A parser bug on hostile input loses this file's signals, never the pass.
     result = { imports: [], launches: [], parsed: false };

@@ -20,7 +20,8 @@ import {
   type SourceResult,
   type Val,
 } from './source.js';
-import { callSites, declarationOf, tokenOffsets, windowsAround, type Range, type WindowShape } from './windows.js';
+import { TokenScanner } from './scanner.js';
+import { callSites, declarationOf, windowsAround, type Range, type WindowShape } from './windows.js';
 
 /** ESTree as acorn produces it, read generically (the walker visits every child node). */
 type N = AcornNode & Record<string, any>;
@@ -74,10 +75,14 @@ const NEEDS_PARSE = /\beval\b|\bFunction\s*\(|runIn(This|New)?Context|compileFun
  */
 const SPARSE_TOKENS = new RegExp(`${NEEDS_PARSE.source}|User Data|(?:Chrome|Chromium|BraveSoftware|Brave-Browser|Opera Software|Vivaldi|Yandex)[\\\\/]+(?!\\d)`, 'g');
 const IMPORT_SPECIFIER = /\b(?:require|import)\s*\(\s*['"`]([^'"`\n]+)['"`]\s*\)|\b(?:from|import)\s*['"]([^'"\n]+)['"]/g;
+/** The token patterns run fast over whole files (see scanner.ts): same matches. */
+const NEEDS_PARSE_SCAN = new TokenScanner(NEEDS_PARSE);
+const SPARSE_TOKENS_SCAN = new TokenScanner(SPARSE_TOKENS);
 
-export function analyzeJavaScript(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
+/** `tokensSeen`: the caller already found a token in this file (tokenFreeImports said so): it is not scanned again. */
+export function analyzeJavaScript(text: string, place: Place, out: SignalCollector, budget: Budget, tokensSeen = false): SourceResult {
   if (place.depth === 0 && text.length > SPARSE_ABOVE) return analyzeSparse(text, place, out, budget);
-  if (place.depth === 0) {
+  if (place.depth === 0 && !tokensSeen) {
     const imports = tokenFreeImports(text);
     if (imports) return { imports, launches: [], parsed: true };
   }
@@ -86,7 +91,7 @@ export function analyzeJavaScript(text: string, place: Place, out: SignalCollect
 
 /** A file's imports when it is read whole and holds no token a signal needs (it can raise none); else undefined. */
 export function tokenFreeImports(text: string): string[] | undefined {
-  return text.length <= SPARSE_ABOVE && !NEEDS_PARSE.test(text) ? importsIn(text) : undefined;
+  return text.length <= SPARSE_ABOVE && !NEEDS_PARSE_SCAN.test(text) ? importsIn(text) : undefined;
 }
 
 /** The whole file parsed and walked: every construct seen. */
@@ -131,7 +136,7 @@ const ALIAS_METHODS: Record<string, readonly string[]> = {
  */
 function analyzeSparse(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
   const imports = importsIn(text);
-  const sites = tokenOffsets(text, SPARSE_TOKENS, MAX_TOKEN_SITES);
+  const sites = SPARSE_TOKENS_SCAN.offsets(text, MAX_TOKEN_SITES);
   if (sites.length === 0) return { imports, launches: [], parsed: true };
   const limits: string[] = [];
   if (sites.length > MAX_TOKEN_SITES) limits.push(`read sparsely: only the first ${MAX_TOKEN_SITES} sink-token sites were looked at`);
@@ -178,7 +183,7 @@ function shift(root: N, by: number): void {
     const n = stack.pop()!;
     n.start += by;
     n.end += by;
-    stack.push(...children(n));
+    pushChildren(n, stack);
   }
 }
 
@@ -230,9 +235,11 @@ function parseJs(text: string): N | undefined {
 /** Fields that never hold a node: skipped without reading them. */
 const NOT_CHILDREN = new Set(['type', 'start', 'end', 'loc', 'range', 'raw', 'name', 'operator', 'prefix', 'computed', 'optional', 'kind', 'sourceType', 'generator', 'async', 'method', 'shorthand', 'static', 'delegate', 'tail']);
 
-/** Every child node, in source order (for-in reads the shape's cached keys without allocating a list). */
-function children(n: N): N[] {
-  const out: N[] = [];
+/**
+ * Every child node appended to `out`, in source order (for-in reads the shape's cached keys): the
+ * walkers push onto one stack or list instead of allocating a list per node.
+ */
+function pushChildren(n: N, out: N[]): N[] {
   for (const key in n) {
     if (NOT_CHILDREN.has(key)) continue;
     const v = n[key];
@@ -242,6 +249,15 @@ function children(n: N): N[] {
     } else if (typeof v.type === 'string') out.push(v);
   }
   return out;
+}
+
+/** A stack's entries from `from` on, reversed in place (children pushed in source order are then popped in it). */
+function reverseFrom(stack: N[], from: number): void {
+  for (let i = from, j = stack.length - 1; i < j; i++, j--) {
+    const t = stack[i]!;
+    stack[i] = stack[j]!;
+    stack[j] = t;
+  }
 }
 
 /** The property name a member expression ends in (`x.APPDATA`, `x['APPDATA']`), as `qualify` would read it. */
@@ -371,8 +387,8 @@ class JsFile {
           if (n.name.charCodeAt(0) === 95 && JS_OBFUSCATOR_IDENTIFIER.test(n.name)) this.obfuscatorIds.add(n.name);
           break;
       }
-      const kids = children(n);
-      for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+      const from = stack.length;
+      reverseFrom(pushChildren(n, stack), from);
     }
   }
 
@@ -424,6 +440,7 @@ class JsFile {
     const scopes = new Map<N, { network: Val[]; runs: N[] }>();
     let visited = 0;
     let pastDeadline = false;
+    const pending: N[] = [];
     const visit = (n: N, ancestors: N[]): void => {
       // The clock is read every 1024 nodes: reading it at each one costs more than the walk.
       if (pastDeadline || ((++visited & 1023) === 0 && (pastDeadline = Date.now() > this.budget.deadline))) return;
@@ -449,7 +466,12 @@ class JsFile {
           break;
       }
       ancestors.push(n);
-      for (const c of children(n)) visit(c, ancestors);
+      // The children of each node on one shared list, visited in source order (no list per node).
+      const from = pending.length;
+      pushChildren(n, pending);
+      const to = pending.length;
+      for (let i = from; i < to; i++) visit(pending[i]!, ancestors);
+      pending.length = from;
       ancestors.pop();
     };
     visit(root, []);
@@ -535,7 +557,7 @@ class JsFile {
     while (stack.length > 0) {
       const n = stack.pop()!;
       if ((n.type === 'CallExpression' || n.type === 'NewExpression') && NETWORK.test(this.qualify(n.callee) ?? '')) return true;
-      stack.push(...children(n));
+      pushChildren(n, stack);
     }
     return false;
   }
@@ -697,7 +719,7 @@ class JsFile {
       const n = stack.pop()!;
       const s = n.type === 'Identifier' ? this.stringValue(n) : n.type === 'Literal' && typeof n.value === 'string' ? n.value : n.type === 'TemplateElement' ? n.value.cooked : undefined;
       if (s) out.push(s);
-      stack.push(...children(n));
+      pushChildren(n, stack);
     }
     return out;
   }

@@ -9,6 +9,15 @@ export interface Executable {
   library: boolean;
 }
 
+/**
+ * Whether a file starting with this byte can be an executable at all: ELF (0x7f), PE (`M`), Mach-O
+ * (0xfe, 0xce, 0xcf and universal 0xca). `executableOf` answers undefined for every other head, so
+ * a reader keeps only these heads (most files of a tree are none of them).
+ */
+export function mayBeExecutable(firstByte: number | undefined): boolean {
+  return firstByte === 0x7f || firstByte === 0x4d || firstByte === 0xfe || firstByte === 0xce || firstByte === 0xcf || firstByte === 0xca;
+}
+
 const LIBRARY_NAME = /\.(so(\.\d+)*|node|dll|pyd|dylib|bundle)$/i;
 
 /**
@@ -17,6 +26,7 @@ const LIBRARY_NAME = /\.(so(\.\d+)*|node|dll|pyd|dylib|bundle)$/i;
  * and shared objects share ELF type DYN; DLLs and EXEs share the MZ header).
  */
 export function executableOf(path: string, head: Buffer): Executable | undefined {
+  if (!mayBeExecutable(head[0])) return undefined;
   const library = LIBRARY_NAME.test(path);
   if (head.length >= 18 && head[0] === 0x7f && head.toString('latin1', 1, 4) === 'ELF') {
     const little = head[5] !== 2;

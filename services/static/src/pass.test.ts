@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticAnalysis } from '@vetbox/contracts';
-import { bundledPeLauncher, obfuscatedSetupPy, remoteLoader, windowsStealer, writeFixtureArchive } from './__fixtures__/imitation.js';
+import { bundledPeLauncher, fakePe, obfuscatedSetupPy, remoteLoader, windowsStealer, writeFixtureArchive } from './__fixtures__/imitation.js';
 import { staticPass } from './pass.js';
 
 let dir = '';
@@ -120,5 +120,31 @@ describe('credential paths written as separate path segments', () => {
     const pkg = JSON.stringify({ name: 'split-paths-demo', version: '1.0.0', main: 'index.js', scripts: { postinstall: 'node index.js' } });
     const r = await run({ name: 'split-paths-demo', version: '1.0.0', files: { 'package.json': pkg, 'index.js': index } }, 'npm');
     expect(r.signals.filter((s) => s.kind === 'credential-path').map((s) => `${s.target}@${s.file}:${s.line}`)).toEqual(['ssh@index.js:2', 'cloud@index.js:3']);
+  });
+});
+
+describe('static pass on an unpacked directory: every file checked for executables by its bytes', () => {
+  it('finds executables under any name, in the closure (read whole) or not, and the install script that launches one', async () => {
+    const pkg = path.join(dir, 'exe-names');
+    await mkdir(path.join(pkg, 'img'), { recursive: true });
+    await mkdir(path.join(pkg, 'bin'), { recursive: true });
+    const elf = Buffer.alloc(64);
+    elf.write('\x7fELF', 0, 'latin1');
+    elf[4] = 2;
+    elf[5] = 1;
+    elf.writeUInt16LE(2, 16);
+    const manifest = { name: 'exe-names', version: '1.0.0', main: 'index.js', bin: { tool: 'bin/tool' }, scripts: { postinstall: './bin/tool --setup' } };
+    await writeFile(path.join(pkg, 'package.json'), JSON.stringify(manifest));
+    await writeFile(path.join(pkg, 'index.js'), "module.exports = require('./lib');\n");
+    await writeFile(path.join(pkg, 'lib.js'), "require('child_process').spawn(__dirname + '/img/logo.png');\n");
+    // An extensionless entry point is read whole as code: its head comes from that read.
+    await writeFile(path.join(pkg, 'bin/tool'), elf);
+    await writeFile(path.join(pkg, 'img/logo.png'), fakePe());
+    await writeFile(path.join(pkg, 'img/empty.png'), '');
+    await writeFile(path.join(pkg, 'img/m.png'), 'M');
+    const r = StaticAnalysis.parse(await staticPass({ ecosystem: 'npm', name: 'exe-names', packageDir: pkg }));
+    expect(r.entryPoints).toContain('bin/tool');
+    expect(r.signals.filter((s) => s.kind === 'bundled-executable').map((s) => `${s.file}:${s.format}`)).toEqual(['bin/tool:elf', 'img/logo.png:pe']);
+    expect(r.signals.filter((s) => s.kind === 'launches-bundled-executable').map((s) => `${s.file}:${s.format}`)).toEqual(['package.json:elf', 'lib.js:pe']);
   });
 });

@@ -140,7 +140,7 @@ class Pass {
     await this.drain();
     this.limitNotes.unshift(...this.pkg.skipped.slice(0, 20));
     try {
-      await this.pkg.headsReady;
+      await this.pkg.headsReady?.();
     } catch (err) {
       // A file gone between listing and reading its head: as when the heads were read first.
       return unreadable(err, this.started);
@@ -306,7 +306,8 @@ class Pass {
       }
     }
     const out = new RecordingCollector(this.budget);
-    const analysis = analyzeFile(file, text ?? decodeSource(b!), out, this.budget);
+    // A text decoded here was already found to hold tokens (tokenFreeFile above).
+    const analysis = text !== undefined ? analyzeFile(file, text, out, this.budget, true) : analyzeFile(file, decodeSource(b!), out, this.budget);
     return { ...analysis, calls: out.calls };
   }
 

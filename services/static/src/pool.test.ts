@@ -121,4 +121,12 @@ describe('files settled without parsing (no token any signal needs)', () => {
     expect(tokenFreeFile('index.js', text)?.result).toEqual({ imports: ['./a', './b.js'], launches: [], parsed: true });
     expect(tokenFreeFile('setup.py', 'import os\n')).toBeUndefined();
   });
+
+  it('finds a token inside an import specifier, and none in names that only contain its letters', () => {
+    for (const text of [`const cp = require('child_process');\n`, `import vm from "vm";\nimport cp from 'child_process';\n`, `require('./lib/wallet')\n`, `import m from './lib/tdata.js'\n`, `require( './a' );require('./eval')`]) {
+      expect(tokenFreeFile('index.js', text), `settled without parsing: ${text}`).toBeUndefined();
+    }
+    expect(tokenFreeFile('index.js', `require('./evaluate');import x from './functions';export * from './spawner-like'`)).toBeUndefined();
+    expect(tokenFreeFile('index.js', `require('./evaluate');import x from './functions'`)?.result.imports).toEqual(['./evaluate', './functions']);
+  });
 });

@@ -1,8 +1,3 @@
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
 import type { StagedPackage } from '@vetbox/contracts';
 import { HELPERS, phaseCommand, pythonHarness, pythonStep, runSteps, stepLine } from '../commands.js';
 import type { LaterPhaseSettings } from './settings.js';
@@ -56,60 +51,12 @@ export function pypiMetadataEntries(name: string, entries: string[]): string[] {
   return entries.filter((e) => /\.(dist|egg)-info$/.test(e) && e.includes('-') && canonical(e.slice(0, e.indexOf('-'))) === canonical(name));
 }
 
-const LIFECYCLE = ['preinstall', 'install', 'postinstall'];
-
-/** Whether installing the package runs its code: read on the host from what was staged. */
-export async function installRunsPackageCode(staged: StagedPackage): Promise<boolean> {
+/**
+ * Whether installing the package runs its code: an sdist builds (runs setup.py), a wheel does
+ * not; npm as fetch read the tarball (`installScript`), unknown counted as yes (install again
+ * rather than miss it).
+ */
+export function installRunsPackageCode(staged: StagedPackage): boolean {
   if (staged.ecosystem === 'pypi') return !staged.archiveFile.endsWith('.whl');
-  const manifest = await npmManifest(staged);
-  if (!manifest) return true; // unreadable: install again rather than miss it
-  return manifest.gyp || LIFECYCLE.some((k) => typeof manifest.scripts[k] === 'string');
-}
-
-/** The package's scripts and whether it has a binding.gyp (npm builds it: node-gyp rebuild). */
-async function npmManifest(staged: StagedPackage): Promise<{ scripts: Record<string, unknown>; gyp: boolean } | undefined> {
-  const unpacked = path.join(staged.dir, 'node_modules', staged.name);
-  if (existsSync(path.join(unpacked, 'package.json'))) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(unpacked, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
-      return { scripts: pkg.scripts ?? {}, gyp: existsSync(path.join(unpacked, 'binding.gyp')) };
-    } catch {
-      return undefined;
-    }
-  }
-  const archive = path.join(staged.dir, staged.archiveFile);
-  if (!existsSync(archive)) return undefined;
-  let scripts: Record<string, unknown> | undefined;
-  let gyp = false;
-  const extract = tar.extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (header, stream, next) => {
-      // npm packs everything under one top directory (`package/`, sometimes another name).
-      const rel = header.name.replace(/^[^/]+\//, '');
-      if (rel === 'binding.gyp') gyp = true;
-      if (rel !== 'package.json' || scripts !== undefined) {
-        stream.on('end', next).resume();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
-      stream.on('end', () => {
-        try {
-          scripts = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { scripts?: Record<string, unknown> }).scripts ?? {};
-        } catch {
-          /* unreadable manifest: decided below */
-        }
-        next();
-      });
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  try {
-    await pipeline(createReadStream(archive), createGunzip(), extract);
-    await done;
-  } catch {
-    return undefined;
-  }
-  return scripts === undefined ? undefined : { scripts, gyp };
+  return staged.installScript ?? true;
 }

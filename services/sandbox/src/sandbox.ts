@@ -179,6 +179,12 @@ export interface SandboxOptions {
    * files to the baseline snapshot. Such a sandbox runs nothing until adopted.
    */
   blank?: boolean;
+  /**
+   * Benchmarks only: false runs everything as under eBPF (same capabilities, phase driver, login
+   * session, marks, leftovers followed) but scopes the tracer to a uid nobody has, so nothing is
+   * recorded. What the harness costs is then told apart from what tracing costs. Default true.
+   */
+  recordTrace?: boolean;
 }
 
 /** What an analysis brings to a sandbox prepared ahead (see `Sandbox.adopt`). */
@@ -221,6 +227,9 @@ const SPOOL = `${HARNESS_STATE}/spool`;
 const SNAP_DIR = `${HARNESS_STATE}/state`;
 /** Where prepare's archive lands before it is copied into place. */
 const INBOX = `${HARNESS_STATE}/in`;
+/** A uid no process has (the kernel's "no uid" is -1): a session scoped to it records nothing. */
+const NO_SUCH_UID = 0xfffffffe;
+
 /** strace output: root only, on the /run tmpfs (a /trace mount would name the tracer). */
 const TRACE_DIR = '/run/log/journal';
 /** Where a host with DMI (a QEMU VM, say) shows its own: covered by a tmpfs with the laptop's. */
@@ -405,7 +414,8 @@ export class Sandbox implements AsyncDisposable {
     const cgroupId = await cgroupIdOf(await this.runtime.inspectPid(this.id));
     await mkdir(this.outDir, { recursive: true });
     const file: TraceSessionFile = { path: path.join(this.outDir, `session-${this.id.slice(0, 12)}.ebpf`), phases: [], cwds: [] };
-    const counters = await this.tracer.loader!.add(cgroupId, SANDBOX_UID, SESSION_MAX_BYTES, file.path);
+    const uid = this.opts.recordTrace === false ? NO_SUCH_UID : SANDBOX_UID;
+    const counters = await this.tracer.loader!.add(cgroupId, uid, SESSION_MAX_BYTES, file.path);
     this.ebpf = { cgroupId, file, counters };
     this.log.info({ containerId: this.id, cgroupId: String(cgroupId) }, 'eBPF session started');
   }

@@ -10,7 +10,7 @@
 #include "vetbox_tracer.h"
 
 #define HALF (VBT_SCRATCH / 2)
-/* Ask the loader to wake up only once this much is waiting (it also polls every few ms). */
+/* Ask the loader to wake up only once this much is waiting (it also polls every 100 ms). */
 #define WAKE_BYTES (256 * 1024)
 
 /* Budgets per (process, call), in units (1 per record + 1 per 64 string bytes). Far above what

@@ -29,7 +29,11 @@
 
 #define MAX_SESSIONS 256
 #define BUF_BYTES (1 << 20)
-#define POLL_MS 10
+/* The kernel side wakes the loader only once WAKE_BYTES wait (common.bpf.h); below that, records
+ * are copied at this period. Marks and the end copy everything first, so a longer period delays
+ * nothing a phase reads; a shorter one spent the loader's CPU (on the cores the sandboxes run on)
+ * waking 100 times a second to find a few records. */
+#define POLL_MS 100
 
 struct session {
 	__u64 cgroup;

@@ -550,9 +550,10 @@ static int session_main(int argc, char **argv) {
   close(m_err);
   close(status_fd);
   int st;
-  for (int i = 0; !leader_gone && i < 40; i++) {
+  /* The leader ends as soon as the hang-up reaches it: look often (each phase waits for this). */
+  for (int i = 0; !leader_gone && i < 1000; i++) {
     if (waitpid(leader, &st, WNOHANG) == leader) leader_gone = 1;
-    else usleep(50000);
+    else usleep(2000);
   }
   if (!leader_gone) { kill(leader, SIGKILL); waitpid(leader, &st, 0); }
   return 0;

@@ -125,5 +125,13 @@ describe('later phases: imitation triggers reach their payloads', () => {
     expect(seen.filter((x) => x.lines.length === 0).map((x) => x.phase), text).toEqual([]);
     const harness = seen.flatMap((x) => x.lines.filter((l) => /libexec|import-py|execute-py|vetbox/.test(l)).map((l) => `${x.phase}: ${l}`));
     expect(harness, text).toEqual([]);
+    // The idle window installs the sdist again with the install phase's own `pip install` (its
+    // metadata taken out first, so pip builds it rather than finding it installed), never a
+    // `--force-reinstall` a developer does not type.
+    const idle = report.phases.find((p) => p.name === 'idle');
+    expect(idle?.stdoutTail, text).toMatch(/Successfully installed tidyconf/);
+    const pips = report.behavior.processes.filter((p) => p.phase === 'idle' && p.argv.includes('pip') && p.argv.includes('install'));
+    expect(pips.length, text).toBeGreaterThan(0);
+    expect(pips.filter((p) => p.argv.includes('--force-reinstall')), text).toEqual([]);
   }, 600_000);
 });

@@ -19,7 +19,11 @@ import { stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js'
 
 const PROBE_JS = readFileSync(new URL('../fixtures/probe/probe.cjs', import.meta.url), 'utf8');
 
-interface Proc { pid: number; ppid: number; uid: number; comm: string; cmd: string; tracer: number }
+interface Proc {
+  pid: number; ppid: number; uid: number; comm: string; cmd: string; tracer: number;
+  /** The probe's process and its ancestors only: readlink /proc/<pid>/exe (null where not the probe's to inspect), threads, the NULs ending its cmdline. */
+  exe?: string | null; threads?: number; trailingNuls?: number;
+}
 interface Mount { root: string; point: string; fstype: string; source: string; superOpts?: string }
 interface Http { status: number; body: string }
 /** What probe.cjs prints (see there). */
@@ -30,6 +34,8 @@ interface Observed {
   argv: string[];
   title: string;
   mainFile: string | null;
+  /** Later runs only: every frame of `new Error().stack` where the probe ran (Error.stackTraceLimit = Infinity). */
+  stack?: string[];
   moduleCache: string[];
   project: string | null;
   /** Entries in the project's node_modules (a developer's app has hundreds). */
@@ -86,6 +92,40 @@ function validTokenChecksum(token: string): boolean {
   }
   return out.padStart(6, '0') === body.slice(30);
 }
+/** The probe's process and those above it, up to pid 1: what `ps` shows a payload of what started it. */
+function ancestry(o: Observed): Proc[] {
+  const byPid = new Map(o.ps.map((p) => [p.pid, p]));
+  const out: Proc[] = [];
+  for (let p = byPid.get(o.pid); p && out.length < 64; p = p.pid === 1 ? undefined : byPid.get(p.ppid)) out.push(p);
+  return out;
+}
+const SHELLS = /^(ba|da|z)?sh$/;
+/**
+ * A process that calls itself a shell is one: bash's own program (where the probe may read
+ * /proc/<pid>/exe), one thread, and a cmdline that is its argv, not a shortened title with the NULs
+ * it leaves (a node runner titled `bash` has node's exe, its threads and that padding).
+ */
+function fakeShells(o: Observed): string | undefined {
+  return lines(
+    ancestry(o)
+      .filter((p) => SHELLS.test(p.comm) || /^-?(ba|da|z)?sh\b/.test(p.cmd))
+      .flatMap((p) => [
+        p.exe && !SHELLS.test(p.exe.split('/').pop() ?? '') ? `${p.pid} "${p.cmd.slice(0, 30)}" runs ${p.exe}` : undefined,
+        (p.threads ?? 1) > 1 ? `${p.pid} "${p.cmd.slice(0, 30)}" has ${p.threads} threads` : undefined,
+        (p.trailingNuls ?? 0) > 1 ? `${p.pid} "${p.cmd.slice(0, 30)}": cmdline ends in ${p.trailingNuls} NULs (a shortened title)` : undefined,
+      ]),
+  );
+}
+/**
+ * Frames of a stack taken in the package's code name only node's own modules, `node -e`'s
+ * `[eval]` (or `[stdin]`), and files in the user's home (the project, its node_modules, the package).
+ */
+function foreignFrames(o: Observed): string | undefined {
+  if (!o.stack?.length) return 'the probe took no stack';
+  const home = o.env.HOME ?? '/home/';
+  const files = o.stack.map((f) => /\(([^()]+):\d+:\d+\)$|^at (?:async )?([^ ()]+):\d+:\d+$/.exec(f)).filter((m) => m !== null).map((m) => (m![1] ?? m![2]!).replace(/^file:\/\//, ''));
+  return lines([...new Set(files.filter((f) => !f.startsWith('node:') && !/^\[(eval|stdin)\]/.test(f) && !f.startsWith(`${home}/`)))].map((f) => `a stack frame in ${f}`));
+}
 const ipsIn = (text: string): string[] => text.match(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g) ?? [];
 const lines = (list: Array<string | undefined>): string | undefined => (list.filter(Boolean).length > 0 ? list.filter(Boolean).join('; ') : undefined);
 
@@ -129,6 +169,7 @@ const CHECKS: Record<string, Check> = {
       ...o.ps.filter((p) => HARNESS_WORDS.test(p.cmd) || HARNESS_WORDS.test(p.comm) || /[A-Za-z0-9+/=]{200,}/.test(p.cmd)).map((p) => `${p.pid} ${p.cmd.slice(0, 60)}`),
       ...o.ps.filter((p) => p.pid !== 1 && p.ppid === 0).map((p) => `${p.pid} ${p.comm} has parent 0 (docker exec)`),
     ]),
+  'harness.shells': (o) => fakeShells(o),
   'harness.paths': (o) => lines(Object.entries(o.paths).flatMap(([dir, names]) => (names ?? []).filter((n) => HARNESS_WORDS.test(n) || n === 'trace').map((n) => `${dir}: ${n}`))),
   // #15 item 3: the project around the package is an app's (named like one, a full node_modules),
   // and its lifecycle is a user's `npm install`, not the `npm rebuild` a harness runs.
@@ -292,6 +333,8 @@ const LATER_CHECKS: Record<string, (o: Observed, install: Observed, c: Context) 
       o.mainFile && HARNESS_WORDS.test(o.mainFile) ? `require.main ${o.mainFile}` : undefined,
       ...o.moduleCache.filter((f) => HARNESS_WORDS.test(f)).map((f) => `require.cache ${f}`),
     ]),
+  'harness.shells': (o) => fakeShells(o),
+  'harness.stack': (o) => foreignFrames(o),
   'bait.no-analysis-env': (o, _i, c) => CHECKS['bait.no-analysis-env']!(o, c),
   'bait.no-preload-hooks': (o, _i, c) => CHECKS['bait.no-preload-hooks']!(o, c),
   'idle.npm-install': (o, install) => {
@@ -361,6 +404,14 @@ describe('tells: what the later phases show the package (#15)', () => {
     const visible = seen.flatMap(({ phase, probes }) =>
       probes.flatMap((o) => Object.entries(LATER_CHECKS).map(([name, check]) => ({ name: `${phase}: ${name}`, tell: check(o, install, context) }))).filter((r) => r.tell),
     );
+    // What the user's terminal shows in those phases: the package's output, nothing of the harness
+    // (an import that worked prints nothing, as `node -e "require('pkg')"` does).
+    for (const phase of ['import', 'execute', 'idle', 'next-login']) {
+      const p = report.phases.find((x) => x.name === phase);
+      const terminal = `${p?.stdoutTail ?? ''}\n${p?.stderrTail ?? ''}`.replace(/@@PROBE@@\S+/g, '');
+      const marker = /vetbox|@@[A-Z]+@@|import-(npm|py)/i.exec(terminal);
+      if (marker) visible.push({ name: `${phase}: harness.terminal`, tell: `the terminal shows "${terminal.slice(Math.max(0, marker.index - 20), marker.index + 40).replace(/\s+/g, ' ')}"` });
+    }
     console.log(`what the later phases showed the probe (${phases}):\n${visible.map((v) => `✗ ${v.name}\n      ${v.tell}`).join('\n') || '✓ nothing'}`);
     expect(visible.map((v) => `${v.name}: ${v.tell}`)).toEqual([]);
   }, 400_000);

@@ -44,32 +44,50 @@ export function isPackageManagerArgv(argv: readonly string[]): boolean {
 }
 
 /**
- * The idle window's second install and import, which the harness runs as that phase's command
- * (services/sandbox phases/commands.ts `againCommand`): `node /usr/local/libexec/steps.cjs npm
- * install ; node /usr/local/libexec/import-npm.cjs …` (or pip and import-py.py), a runner that
- * looks like the user's shell to the package. Reports made before it ran the steps in one shell:
+ * The harness's steps runner (services/sandbox commands.ts `runSteps`): a real bash that runs a
+ * phase's steps as the user's shell would, the idle window's second install and import and the
+ * PyPI harnesses: `/bin/bash -c '<STEPS_RUNNER>' bash '<script>'`, which then executes itself
+ * again as a plain `bash` reading the script (processes.ts keeps the first argv). Reports made
+ * before it ran `node /usr/local/libexec/steps.cjs <steps>`, and before that one shell:
  * `/bin/sh -c "'npm' 'rebuild' …; 'node' '/usr/local/libexec/import-npm.cjs' …"`. Only a phase's
  * root process can be it: package code cannot start a phase, so a look-alike it runs stays evidence.
  */
-const STEPS_RUNNER = '/usr/local/libexec/steps.cjs';
+const STEPS_RUNNER = 'exec 3<&0; exec -a bash /bin/bash <<< "$1"';
+const OLD_STEPS_RUNNER = '/usr/local/libexec/steps.cjs';
 const HARNESS_SHELL_SCRIPT = /^(?:(?:'npm' 'rebuild'|'python3' '-m' 'pip' 'install')(?: '[^']*')*; )?'(?:node|python3)' '\/usr\/local\/libexec\/import-(?:npm\.cjs|py\.py)'(?: '[^']*')*$/;
 export function isHarnessShell(argv: readonly string[]): boolean {
-  if (argv.length >= 3 && /^(\/usr\/bin\/)?node$/.test(argv[0]!) && argv[1] === STEPS_RUNNER) return true;
+  if (argv.length === 5 && /^(\/usr)?\/bin\/bash$/.test(argv[0]!) && argv[1] === '-c' && argv[2] === STEPS_RUNNER) return true;
+  if (argv.length >= 3 && /^(\/usr\/bin\/)?node$/.test(argv[0]!) && argv[1] === OLD_STEPS_RUNNER) return true;
   return argv.length === 3 && argv[0] === '/bin/sh' && argv[1] === '-c' && HARNESS_SHELL_SCRIPT.test(argv[2]!);
 }
 
+/** A Python step of the runner's script (commands.ts `pythonStep`): its sys.argv and the harness it reads. */
+const PYTHON_STEP = /^(?:exec )?python3 <<< 'import os, sys; sys\.argv\[:\] = (\[[^\n]*?\]); [^\n]*\n'"\$\(< '([^']+)'\)"$/m;
+
 /**
- * What a Python step of the steps runner runs: it starts a plain `python3` and hands it the
- * harness on stdin (`steps.cjs --python /usr/local/libexec/import-py.py <args>`), so the trace
- * shows argv `python3`; the report names the script and its arguments as if run from a file.
+ * What a Python step of the steps runner runs: a plain `python3` that reads the harness from
+ * stdin, so the trace shows argv `python3`; the report names the script and its arguments as if
+ * run from a file.
  */
 export function harnessStepArgv(runner: readonly string[], argv: string[]): string[] {
   if (argv.length !== 1 || !/^(\/usr\/bin\/)?python3$/.test(argv[0]!) || !isHarnessShell(runner)) return argv;
+  if (runner[2] === STEPS_RUNNER) {
+    const m = PYTHON_STEP.exec(runner[4]!);
+    if (!m) return argv;
+    try {
+      return [argv[0]!, m[2]!, ...(JSON.parse(m[1]!) as string[]).slice(1)];
+    } catch {
+      return argv;
+    }
+  }
   const at = runner.indexOf('--python');
   if (at < 0) return argv;
   const end = runner.indexOf(';', at);
   return [argv[0]!, ...runner.slice(at + 1, end < 0 ? undefined : end)];
 }
+
+/** The runner executing itself again as plain `bash` (STEPS_RUNNER): still the runner. */
+export const isRunnerReexec = (runner: readonly string[], argv: readonly string[]): boolean => runner[2] === STEPS_RUNNER && argv.length === 1 && argv[0] === 'bash';
 
 const DEVICE_PATHS = new Set(['/dev/null', '/dev/zero', '/dev/urandom', '/dev/random', '/dev/tty', '/dev/full', '/dev/stdin', '/dev/stdout', '/dev/stderr']);
 const RESOLVER_FILES = new Set(['/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/host.conf', '/etc/gai.conf', '/etc/netsvc.conf', '/etc/svc.conf']);

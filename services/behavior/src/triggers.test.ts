@@ -41,7 +41,8 @@ describe('applyTriggers', () => {
     const again = ['node', '/usr/local/libexec/steps.cjs', 'npm', 'install', ';', 'node', '/usr/local/libexec/import-npm.cjs', 'x'];
     // Reports made before the steps runner: one shell ran `npm rebuild` then the import.
     const before = ['/bin/sh', '-c', `'npm' 'rebuild' 'x' '--foreground-scripts'; 'node' '/usr/local/libexec/import-npm.cjs' 'x'`];
-    for (const argv of [again, before]) {
+    const bash = ['/bin/bash', '-c', 'exec 3<&0; exec -a bash /bin/bash <<< "$1"', 'bash', "{ exec 0<&3 3<&-\n'npm' 'install'\n'node' '/usr/local/libexec/import-npm.cjs' 'x'\nexit\n}"];
+    for (const argv of [bash, again, before]) {
       b.processes = [proc(20, null, 'idle', 20_000, { argv, housekeeping: true }), proc(21, 20, 'idle', 20_100, { housekeeping: true }), proc(40, null, 'idle', 20_200, { housekeeping: true })];
       applyTriggers(b, { windowStartMs: 10_000, windowEndMs: 13_000, rate: 300_000, dateAheadMs: 365 * 86_400_000 });
       expect(b.processes.map((p) => p.trigger)).toEqual(['installed and imported again with the date 365 days ahead', undefined, undefined]);

@@ -70,7 +70,7 @@ ln -sf /lib/systemd/systemd /sbin/init
 # Nothing package code can see is named after the sandbox (src/commands.ts: HELPERS, ROOT_HELPERS).
 mkdir -p /usr/local/libexec
 install -m 0644 /opt/vetbox/bin/import-npm.cjs /opt/vetbox/bin/import-py.py /opt/vetbox/bin/execute-npm.cjs \
-  /opt/vetbox/bin/execute-py.py /opt/vetbox/bin/next-login.cjs /opt/vetbox/bin/steps.cjs /usr/local/libexec/
+  /opt/vetbox/bin/execute-py.py /opt/vetbox/bin/next-login.cjs /usr/local/libexec/
 install -m 0700 /opt/vetbox/bin/phase.cjs /opt/vetbox/bin/snapshot.py /opt/vetbox/bin/clock.cjs /opt/vetbox/bin/capture.py /opt/vetbox/bin/remove-tree.py /root/.local/lib/
 
 # The fast clock (src/fastclock.c), named like a system library. It is loaded through LD_PRELOAD

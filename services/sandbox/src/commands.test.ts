@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StagedPackage } from '@vetbox/contracts';
-import { packageDirs, phaseCommand } from './commands.js';
+import { STEPS_RUNNER, packageDirs, phaseCommand, stepLine } from './commands.js';
 
 const npm: StagedPackage = { ecosystem: 'npm', name: 'left-pad', version: '1.3.0', source: 'registry', sha256: '', size: 0, dir: '/nope', archiveFile: 'left-pad-1.3.0.tgz', importNames: ['left-pad'], entryPoints: [] };
 
@@ -24,7 +24,15 @@ describe('phase commands', () => {
     expect(install).toEqual(expect.arrayContaining(['--no-index', '--find-links', 'dist', '--no-build-isolation', '--no-deps', '--user', 'dist/foo-1.0.tar.gz']));
     await writeFile(path.join(dir, 'dist', 'bar-2.0-py3-none-any.whl'), '');
     expect(phaseCommand('install', py)).not.toContain('--no-deps');
-    expect(phaseCommand('import', py)).toEqual(['node', '/usr/local/libexec/steps.cjs', '--python', '/usr/local/libexec/import-py.py', 'foo']);
+    const [bash, c, runner, argv0, script] = phaseCommand('import', py);
+    expect([bash, c, runner, argv0]).toEqual(['/bin/bash', '-c', STEPS_RUNNER, 'bash']);
+    expect(script!.split('\n')).toEqual([
+      '{ exec 0<&3 3<&-',
+      `exec python3 <<< 'import os, sys; sys.argv[:] = ["","foo"]; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd`,
+      `'"$(< '/usr/local/libexec/import-py.py')"`,
+      'exit',
+      '}',
+    ]);
   });
 
   it('pypi: staged dependencies are resolved by pip when complete, installed as given when some are missing', () => {
@@ -37,5 +45,10 @@ describe('phase commands', () => {
     expect(partial).toContain('--no-deps');
     expect(partial.slice(-3)).toEqual(['dist/foo-1.0.tar.gz', ...archives]);
     expect(phaseCommand('install', { ...py, dependencies: { archives: [], complete: true, notes: [] } })).toContain('--no-deps');
+  });
+
+  it("the steps runner's script quotes every word for bash", () => {
+    expect(stepLine(['npm', 'install'])).toBe("'npm' 'install'");
+    expect(stepLine(["it's", 'a b', '$HOME'])).toBe(`'it'\\''s' 'a b' '$HOME'`);
   });
 });

@@ -40,13 +40,46 @@ export function phaseCommand(phase: PhaseName, staged: StagedPackage): string[] 
 }
 
 /**
- * A Python harness (image/bin), run as a plain `python3` reading it from stdin by the steps
- * runner (image/bin/steps.cjs --python), so the package sees no harness path in ps, sys.argv or
- * __main__.
+ * The steps runner: a real bash runs a phase's steps one after another in the foreground, as the
+ * user's shell runs a line typed at its prompt. Started as `bash -c RUNNER bash <script>`, it
+ * hands the terminal on (fd 3) and executes itself again as a plain `bash` reading the script from
+ * a here-string, so what ps, /proc/<pid>/exe, cmdline and task show of it is bash's own: argv
+ * `bash`, one thread, no script or harness path. The script is one group, which bash reads whole
+ * before it runs any of it: its first command gives the terminal back to stdin (the steps and
+ * their children get it, and nothing of the script is left to read), its last one exits with the
+ * last step's status. Only the trace sees the first argv:
+ * the behavior model knows it as ours (services/behavior classify.ts `isHarnessShell`).
+ */
+export const STEPS_RUNNER = 'exec 3<&0; exec -a bash /bin/bash <<< "$1"';
+
+/** The command that runs `steps` (lines of bash: `stepLine`, `pythonStep`) with the steps runner. */
+export function runSteps(steps: string[]): string[] {
+  return ['/bin/bash', '-c', STEPS_RUNNER, 'bash', ['{ exec 0<&3 3<&-', ...steps, 'exit', '}'].join('\n')];
+}
+
+/** A command as one line of the runner's script: its words, each quoted for bash. */
+export const stepLine = (argv: string[]): string => argv.map(shellQuote).join(' ');
+
+/**
+ * A Python harness (image/bin) as a step: a plain `python3` that reads it from stdin, with
+ * sys.argv set to ['', <args>...] and stdin /dev/null once it is read (Python compiles the whole of
+ * stdin before it runs any of it), so the package sees no harness path in ps, sys.argv or __main__.
+ */
+export function pythonStep(script: string, args: string[]): string {
+  const preamble = `import os, sys; sys.argv[:] = ${JSON.stringify(['', ...args])}; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd\n`;
+  return `python3 <<< ${shellQuote(preamble)}"$(< ${shellQuote(`${HELPERS}/${script}`)})"`;
+}
+
+/**
+ * A Python harness run alone by the steps runner (the PyPI import and execute phases), which
+ * becomes it (`exec`): above the package ps shows `python3` started by the user's `-bash`, as
+ * `python3 -c "import pkg"` typed at the prompt would.
  */
 export function pythonHarness(script: string, ...args: string[]): string[] {
-  return ['node', `${HELPERS}/steps.cjs`, '--python', `${HELPERS}/${script}`, ...args];
+  return runSteps([`exec ${pythonStep(script, args)}`]);
 }
+
+const shellQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /** Staged before `dependencies` existed: any other archive in dist/ was a dependency pip may resolve. */
 function legacyDependencies(staged: StagedPackage): NonNullable<StagedPackage['dependencies']> {

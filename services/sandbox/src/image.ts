@@ -33,7 +33,6 @@ export const IMAGE_INPUTS = [
   'bin/execute-py.py',
   'bin/next-login.cjs',
   'bin/capture.py',
-  'bin/steps.cjs',
   'bin/remove-tree.py',
 ] as const;
 

@@ -16,7 +16,7 @@ import { defaultLogger, type Logger } from './log.js';
 import { ROOT_HELPERS, packageDirs, phaseCommand, pythonUserSite } from './commands.js';
 import { captureContents, type CaptureSelector } from './phases/capture.js';
 import { idleWindow } from './phases/clock.js';
-import { againCommand, executeCommand, installRunsPackageCode, nextLoginCommand, reinstallRemoves } from './phases/commands.js';
+import { againCommand, executeCommand, installRunsPackageCode, nextLoginCommand, pypiMetadataEntries, reinstallRemoves } from './phases/commands.js';
 import { plantedItems } from './phases/planted.js';
 import { parseCallRecords, withoutRecords } from './phases/records.js';
 import { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.js';
@@ -169,10 +169,19 @@ async function importableFilesPresent(sandbox: Sandbox, staged: StagedPackage): 
  * the package stay, npm finds it installed and runs nothing.
  */
 async function removeForReinstall(sandbox: Sandbox, staged: StagedPackage, log: Logger): Promise<void> {
-  for (const dir of reinstallRemoves(staged, sandbox.identity.workdir)) {
+  for (const dir of [...reinstallRemoves(staged, sandbox.identity.workdir), ...(await installedMetadata(sandbox, staged))]) {
     const r = await removeUserEntry(sandbox, dir);
     if (r.exitCode !== 0) log.warn({ dir, stderr: r.stderr.toString().slice(-500) }, 'the idle phase could not take the package out before installing it again');
   }
+}
+
+/** PyPI: the distribution's installed metadata in the user's site-packages (pypiMetadataEntries). */
+async function installedMetadata(sandbox: Sandbox, staged: StagedPackage): Promise<string[]> {
+  if (staged.ecosystem !== 'pypi') return [];
+  const site = pythonUserSite(sandbox.identity.home);
+  const r = await sandbox.exec(['ls', '-A', site]);
+  const entries = r.exitCode === 0 ? r.stdout.toString().split('\n').filter(Boolean) : [];
+  return pypiMetadataEntries(staged.name, entries).map((e) => `${site}/${e}`);
 }
 
 /**

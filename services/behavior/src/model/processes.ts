@@ -1,6 +1,6 @@
 import type { PhaseName, ProcessEntry } from '@vetbox/contracts';
 import type { ExecEvent, ProcessExitEvent, SpawnEvent } from '@vetbox/trace';
-import { harnessStepArgv, isHarnessShell, isPackageManagerHelper } from '../classify.js';
+import { harnessStepArgv, isHarnessShell, isPackageManagerHelper, isRunnerReexec } from '../classify.js';
 import type { Housekeeping } from './housekeeping.js';
 
 export interface Proc {
@@ -89,7 +89,14 @@ export class ProcessTable {
   exec(ev: ExecEvent, proc: Proc): void {
     if (ev.argv === undefined || proc.pid !== (this.alias.get(ev.pid) ?? ev.pid)) return;
     const parent = proc.ppid !== null ? this.procs.get(proc.ppid) : undefined;
-    proc.argv = parent?.harness === true ? harnessStepArgv(parent.argv, ev.argv) : ev.argv;
+    // The steps runner executing itself again as plain `bash`: the report keeps what it was started with.
+    if (proc.harness === true && parent === undefined && isRunnerReexec(proc.argv, ev.argv)) {
+      proc.exe = ev.path;
+      return;
+    }
+    // A step of the runner: its child, or the runner itself executing its only step (`exec python3`).
+    const runner = parent?.harness === true ? parent.argv : parent === undefined && proc.harness === true ? proc.argv : undefined;
+    proc.argv = runner !== undefined ? harnessStepArgv(runner, ev.argv) : ev.argv;
     proc.exe = ev.path;
     proc.pm = this.isPm(proc.argv) || (parent?.pm === true && isPackageManagerHelper(proc.argv));
     proc.harness = parent === undefined && isHarnessShell(proc.argv);

@@ -9,6 +9,15 @@
 // per call (`@@VBCALL@@{...}`) that the host joins to the trace by pid and time.
 //   execute-npm.cjs <call-ms> <total-ms> <package>...             supervisor
 //   execute-npm.cjs --worker <skip> <package>...
+//
+// Both run as `[eval]` code, compiled again from this file and started from a timer, so no frame
+// of a stack the package's code takes names this file (what `node -e "require('pkg')"` shows).
+if (typeof asEval === 'undefined') {
+  const source = require('node:fs').readFileSync(__filename, 'utf8');
+  const harness = require('node:vm').runInThisContext(`(function (asEval, require, __filename, esmImport) {${source}\n})`, { filename: '[eval]' });
+  // vm code has no loader for import(): it goes through this file's (its frames are async, never below the package's).
+  return void setImmediate(harness, true, require, __filename, (url) => import(url));
+}
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -34,7 +43,20 @@ const ARGS = [
 
 const cwd = process.cwd();
 const projectRequire = createRequire(path.join(cwd, 'index.js'));
-const record = (r) => process.stdout.write(`\n${MARK}${JSON.stringify(r)}\n`);
+// Records go out through a write taken before any package code runs: a package that wraps
+// process.stdout or console sees none of them.
+const writeSync = fs.writeSync;
+function out(text) {
+  const b = Buffer.from(text);
+  for (let at = 0; at < b.length;) {
+    try {
+      at += writeSync(1, b, at);
+    } catch (err) {
+      if (err.code !== 'EAGAIN') throw err; // a full pipe the supervisor is draining
+    }
+  }
+}
+const record = (r) => out(`\n${MARK}${JSON.stringify(r)}\n`);
 
 function packageJson(name) {
   try {
@@ -70,7 +92,7 @@ async function load(spec) {
   } catch (err) {
     const esm = ['ERR_REQUIRE_ESM', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'MODULE_NOT_FOUND', 'ERR_REQUIRE_ASYNC_MODULE'];
     if (!esm.includes(err && err.code)) throw err;
-    return import(pathToFileURL(projectRequire.resolve(spec)).href).catch(() => import(spec));
+    return esmImport(pathToFileURL(projectRequire.resolve(spec)).href).catch(() => esmImport(spec));
   }
 }
 

@@ -6,7 +6,7 @@
 # Each call runs in a forked child, so a call that hangs is killed after its time box without
 # losing the others, and each call has a pid of its own that the host joins to the trace. One
 # record per call is printed (`@@VBCALL@@{...}`).
-#   execute-py.py <call-ms> <total-ms> <distribution> [<module>...]   (run as steps.cjs --python)
+#   execute-py.py <call-ms> <total-ms> <distribution> [<module>...]   (run by the steps runner: commands.ts pythonStep)
 import asyncio
 import importlib
 import importlib.metadata
@@ -28,9 +28,14 @@ LOAD_S = 10.0
 MOCKS = {str: "default", int: 1, float: 1.0, bool: True, bytes: b"default", list: [], dict: {}, tuple: (), set: set()}
 
 
+# The records go through the stdout Python started with: a package that replaces sys.stdout (or
+# wraps its write) sees none of them (a TextIOWrapper's methods cannot be patched).
+_stdout = sys.stdout
+
+
 def record(**r):
-    sys.stdout.write(f"\n{MARK}{json.dumps(r)}\n")
-    sys.stdout.flush()
+    _stdout.write(f"\n{MARK}{json.dumps(r)}\n")
+    _stdout.flush()
 
 
 def now_ms():
@@ -222,7 +227,7 @@ def run_command(argv, label, deadline):
 
 def main():
     global CALL_S, TOTAL_S
-    # Run by steps.cjs --python (python3 reading this file from stdin): the package sees the
+    # Run by the steps runner (commands.ts pythonStep: python3 reading this file from stdin): the package sees the
     # argv of a plain `python3`, no harness path (also in import-py.py).
     args = sys.argv[1:]
     sys.argv[:] = [""]

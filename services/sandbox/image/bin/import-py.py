@@ -3,8 +3,20 @@
 # installed distribution's metadata (top_level.txt, else the files it installed).
 import importlib
 import importlib.metadata
+import os
 import sys
 import traceback
+
+# Failures go to the terminal the way Python prints an uncaught exception, through a write the
+# package cannot hook (it may replace sys.stderr at import); success prints nothing, as
+# `python3 -c "import pkg"` does: no harness line for its code (or a hook) to read.
+_write = os.write
+
+
+def say(text):
+    data = text.encode("utf-8", "replace")
+    while data:
+        data = data[_write(2, data):]
 
 
 def discover(dist_name):
@@ -35,23 +47,22 @@ def discover(dist_name):
 
 
 def main():
-    # Run by steps.cjs --python (python3 reading this file from stdin): the package sees the
-    # argv of a plain `python3`, no harness path.
+    # Run by the steps runner (commands.ts pythonStep: python3 reading this file from stdin): the
+    # package sees the argv of a plain `python3`, no harness path.
     args = sys.argv[1:]
     sys.argv[:] = [""]
     dist_name = args[0]
     modules = [m for m in args[1:] if m] or discover(dist_name)
     if not modules:
-        print(f"vetbox-import no modules found for {dist_name}", file=sys.stderr)
+        say(f"No importable module found in the installed distribution {dist_name}\n")
         return 1
     failed = 0
     for mod in modules:
         try:
             importlib.import_module(mod)
-            print(f"vetbox-import ok {mod}")
         except BaseException:  # a package may raise anything at import, SystemExit included
             failed += 1
-            print(f"vetbox-import failed {mod}:\n{traceback.format_exc()}", file=sys.stderr)
+            say(traceback.format_exc())
     return 1 if failed else 0
 
 

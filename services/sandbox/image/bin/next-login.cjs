@@ -22,9 +22,10 @@ const CMD_MS = Number(process.argv[2]) || 3000;
 const HOME = process.env.HOME || '/';
 /** Keep in sync with LOGIN_SHELL_ARGV in services/rules (the rules know this shell is ours). */
 const LOGIN_SHELL = ['/bin/bash', '+o', 'history', '-l', '-i', '-c', 'true'];
-// In ps, what the planted commands run under looks like the user's shell, not a harness path
-// (the trace keeps the real argv: the exec came first).
-process.title = 'bash';
+// In ps, what the planted commands run under shows no harness path (the trace keeps the real
+// argv: the exec came first). Titled `node`, what it is: a `bash` whose program is node (and has
+// node's threads) is a giveaway to a payload that reads its parent's /proc/<pid>/exe.
+process.title = 'node';
 const record = (r) => process.stdout.write(`\n${MARK}${JSON.stringify(r)}\n`);
 const read = (p) => {
   try {

@@ -59,13 +59,20 @@ extern char **environ;
 static char *title_area;
 static size_t title_cap;
 
-/* Rewrites what /proc/<pid>/cmdline shows, within the space argv had (setproctitle). */
+/*
+ * Rewrites what /proc/<pid>/cmdline shows, within the space argv had (setproctitle). A title
+ * shorter than that space would leave it ending in NULs, which a program started with that argv
+ * ("-bash", "/lib/systemd/systemd-journald") never shows: the rest is filled with bytes that are
+ * not NUL, its last one too, and the kernel then shows the title up to its NUL. sshd's titles keep
+ * the NULs, as OpenSSH's setproctitle leaves them.
+ */
 static void set_title(const char *title, const char *comm) {
   if (title_area && title_cap > 1) {
     size_t n = strlen(title);
     if (n >= title_cap) n = title_cap - 1;
     memcpy(title_area, title, n);
-    memset(title_area + n, 0, title_cap - n);
+    memset(title_area + n, strncmp(title, "sshd", 4) == 0 ? 0 : ' ', title_cap - n);
+    title_area[n] = 0;
   }
   prctl(PR_SET_NAME, comm, 0, 0, 0);
 }

@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StagedPackage } from '@vetbox/contracts';
-import { againCommand, installRunsPackageCode, reinstallRemoves } from './commands.js';
+import { STEPS_RUNNER, phaseCommand, stepLine } from '../commands.js';
+import { againCommand, installRunsPackageCode, pypiMetadataEntries, reinstallRemoves } from './commands.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'vetbox-again-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -44,16 +45,27 @@ describe('the idle phase installs again only where installing runs package code'
     expect(installRunsPackageCode(pypi('dist/p-1.0-py3-none-any.whl'))).toBe(false);
   });
 
-  it("the command: the install phase's own install again (pip --force-reinstall) then import, run by the steps runner; import alone otherwise", async () => {
-    const runner = ['node', '/usr/local/libexec/steps.cjs'];
-    const again = againCommand(pypi('dist/p-1.0.tar.gz'), true);
-    expect(again.slice(0, 7)).toEqual([...runner, 'python3', '-m', 'pip', 'install', '--force-reinstall']);
-    expect(again.slice(-5)).toEqual([';', '--python', '/usr/local/libexec/import-py.py', 'p', 'p']);
+  it("the command: the install phase's own install again (pip after its metadata is taken out) then import, run by the bash steps runner; import alone otherwise", async () => {
+    const runner = ['/bin/bash', '-c', STEPS_RUNNER, 'bash'];
+    const script = (cmd: string[]) => cmd.slice(4)[0]!.split('\n');
+    const sdist = pypi('dist/p-1.0.tar.gz');
+    const again = againCommand(sdist, true);
+    expect(again.slice(0, 4)).toEqual(runner);
+    // Exactly the install phase's pip: no --force-reinstall a developer never types.
+    expect(script(again).slice(0, 2)).toEqual(['{ exec 0<&3 3<&-', stepLine(phaseCommand('install', sdist))]);
+    expect(script(again)[2]).toMatch(/^python3 <<< 'import os, sys; sys.argv\[:\] = \["","p","p"\];/);
+    expect(again.join(' ')).not.toContain('force-reinstall');
     const npm = await npmStaged('hooked2', { scripts: { install: 'node-gyp rebuild' } });
     // Exactly the install phase's `npm install`: no `rebuild`, no extra flags the scripts would see.
-    expect(againCommand(npm, true)).toEqual([...runner, 'npm', 'install', ';', 'node', '/usr/local/libexec/import-npm.cjs', 'hooked2']);
+    expect(againCommand(npm, true)).toEqual([...runner, "{ exec 0<&3 3<&-\n'npm' 'install'\n'node' '/usr/local/libexec/import-npm.cjs' 'hooked2'\nexit\n}"]);
     expect(reinstallRemoves(npm, '/home/u/app')).toEqual(['/home/u/app/node_modules/hooked2']);
-    expect(reinstallRemoves(pypi('dist/p-1.0.tar.gz'), '/home/u/app')).toEqual([]);
-    expect(againCommand(await npmStaged('plain2', {}), false)).toEqual([...runner, 'node', '/usr/local/libexec/import-npm.cjs', 'plain2']);
+    expect(reinstallRemoves(sdist, '/home/u/app')).toEqual([]);
+    expect(againCommand(await npmStaged('plain2', {}), false)).toEqual([...runner, "{ exec 0<&3 3<&-\n'node' '/usr/local/libexec/import-npm.cjs' 'plain2'\nexit\n}"]);
+  });
+
+  it("PyPI: what pip checks to find the distribution installed is its metadata, any name escaping", () => {
+    const site = ['Foo_Bar-1.0.dist-info', 'foo_bar', 'foo_bar-2.0-py3.11.egg-info', 'foo_barbaz-1.0.dist-info', 'other-1.0.dist-info', 'foo_bar.pth'];
+    expect(pypiMetadataEntries('foo-bar', site)).toEqual(['Foo_Bar-1.0.dist-info', 'foo_bar-2.0-py3.11.egg-info']);
+    expect(pypiMetadataEntries('Foo.Bar', site)).toEqual(['Foo_Bar-1.0.dist-info', 'foo_bar-2.0-py3.11.egg-info']);
   });
 });

@@ -1,5 +1,5 @@
 import type { StagedPackage } from '@vetbox/contracts';
-import { HELPERS, phaseCommand, pythonHarness } from '../commands.js';
+import { HELPERS, phaseCommand, pythonHarness, pythonStep, runSteps, stepLine } from '../commands.js';
 import type { LaterPhaseSettings } from './settings.js';
 
 /** The execute phase: image/bin/execute-npm.cjs or execute-py.py over the package's modules. */
@@ -19,31 +19,36 @@ export function nextLoginCommand(specPath: string, settings: LaterPhaseSettings)
 
 /**
  * The idle phase's second install and import (the date is then a year ahead), run one after the
- * other by image/bin/steps.cjs, which looks like the user's shell in ps. The install step runs
- * again only where installing runs package code (`reinstall`: installRunsPackageCode): installing
- * a wheel or a script-less npm package again would run nothing new, at the cost of a whole
- * install. npm: the same `npm install` as the install phase, so the package's scripts see the
- * same argv, npm_* environment and directory (npm_command=install, not the `rebuild` a harness
- * would run); the harness first takes the package out of node_modules, untraced
- * (`reinstallRemoves`), so npm installs it again. pip would skip it: it reinstalls.
+ * other by the steps runner (`runSteps`: a real bash, as the user's shell runs them). The install
+ * step runs again only where installing runs package code (`reinstall`: installRunsPackageCode):
+ * installing a wheel or a script-less npm package again would run nothing new, at the cost of a
+ * whole install. It is exactly the install phase's command, so the package's scripts see the same
+ * argv, npm_* environment and directory (npm_command=install, not the `rebuild` a harness would
+ * run; `pip install`, not `--force-reinstall`): the harness first takes the package out
+ * (`reinstallRemoves`: its node_modules entry; pypiMetadataEntries: its installed metadata, which
+ * is what pip checks), untraced, so the installer installs it again.
  */
 export function againCommand(staged: StagedPackage, reinstall: boolean): string[] {
-  const steps: string[][] = [];
-  if (reinstall) {
-    const install = phaseCommand('install', staged);
-    if (staged.ecosystem === 'pypi') install.splice(install.indexOf('install') + 1, 0, '--force-reinstall', '--no-deps');
-    steps.push(install);
-  }
-  const load = phaseCommand('import', staged);
-  steps.push(load[1] === STEPS ? load.slice(2) : load); // a Python harness: already a step
-  return ['node', STEPS, ...steps.flatMap((cmd, i) => (i === 0 ? cmd : [';', ...cmd]))];
+  const steps: string[] = [];
+  if (reinstall) steps.push(stepLine(phaseCommand('install', staged)));
+  steps.push(staged.ecosystem === 'npm' ? stepLine(phaseCommand('import', staged)) : pythonStep('import-py.py', [staged.name, ...staged.importNames]));
+  return runSteps(steps);
 }
-
-const STEPS = `${HELPERS}/steps.cjs`;
 
 /** What the harness removes (as root, untraced) before the idle phase installs an npm package again. */
 export function reinstallRemoves(staged: StagedPackage, workdir: string): string[] {
   return staged.ecosystem === 'npm' ? [`${workdir}/node_modules/${staged.name}`] : [];
+}
+
+/**
+ * The installed metadata of a PyPI distribution among the entries of the user's site-packages:
+ * `<name>-<version>.dist-info` (a wheel pip built) or `<name>-<version>[-py3.x].egg-info` (a
+ * legacy `setup.py install`), the name escaped (`-` as `_`, any case). Without it pip finds the
+ * distribution not installed and installs it again, running its build as at install.
+ */
+export function pypiMetadataEntries(name: string, entries: string[]): string[] {
+  const canonical = (n: string) => n.toLowerCase().replace(/[-_.]+/g, '-');
+  return entries.filter((e) => /\.(dist|egg)-info$/.test(e) && e.includes('-') && canonical(e.slice(0, e.indexOf('-'))) === canonical(name));
 }
 
 /**

@@ -1,5 +1,5 @@
 // Address classes the rules and the diff both need: what stays inside the sandbox.
-import { getDomain } from 'tldts';
+import { getDomain, parse } from 'tldts';
 
 export function isLoopback(address: string): boolean {
   return /^127\./.test(address) || address === '::1' || address === 'localhost' || address === '0.0.0.0' || address === '::';
@@ -26,4 +26,10 @@ export function isPrivateAddress(address: string): boolean {
 export function registrableDomain(host: string): string {
   const name = host.trim().toLowerCase().replace(/\.$/, '');
   return getDomain(name, { allowPrivateDomains: true }) ?? name;
+}
+
+/** Whether a name ends in a suffix the public suffix list knows (a top-level domain that exists). */
+export function hasKnownSuffix(host: string): boolean {
+  const parsed = parse(host.trim().toLowerCase().replace(/\.$/, ''), { allowPrivateDomains: true });
+  return parsed.isIcann === true || parsed.isPrivate === true;
 }

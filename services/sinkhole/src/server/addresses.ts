@@ -1,7 +1,10 @@
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
-import { registrableDomain } from '@vetbox/contracts/addresses';
+import { hasKnownSuffix, registrableDomain } from '@vetbox/contracts/addresses';
 import { hash32, providerOf, type Provider } from './providers.js';
+
+/** RFC 2606/6761 names, for testing: the fixtures' hosts live here. */
+const RESERVED_TLDS = new Set(['example', 'invalid', 'test', 'localhost']);
 
 /** What the local network knows about itself (from the persona). */
 export interface LocalNames {
@@ -61,6 +64,22 @@ export class AddressBook {
 
   private key(name: string): string {
     return name.toLowerCase().replace(/\.$/, '');
+  }
+
+  /**
+   * Whether the name can exist on the internet: the machine's own and the router's names, and
+   * names under a top-level domain the public suffix list knows. A name under a TLD that does not
+   * exist (`x.qwerty`), or a bare label (`wpad`), gets NXDOMAIN as from any real resolver; a
+   * sandbox that answered it would give itself away to the "this name must not resolve" check.
+   * The reserved `.example`, `.invalid`, `.test` and `.localhost` names resolve anyway: the
+   * project's imitation fixtures may only use them (safety rule 2).
+   */
+  exists(name: string): boolean {
+    const key = this.key(name);
+    if (this.local.has(key)) return true;
+    if (!key.includes('.')) return false;
+    const tld = key.slice(key.lastIndexOf('.') + 1);
+    return RESERVED_TLDS.has(tld) || hasKnownSuffix(key);
   }
 
   /** The IPv4 answer for `name` (always one). */

@@ -146,6 +146,9 @@ function answerText(answers: dnsPacket.Answer[]): string | undefined {
   return undefined;
 }
 
+/** The response code in a DNS header's low four bits: "no such name". */
+const RCODE_NXDOMAIN = 3;
+
 /** Answers one DNS message; records each question. Returns null for undecodable input. */
 export function answerDns(message: Buffer, srcPort: number, _transport: 'udp' | 'tcp', book: AddressBook, recorder: Recorder): Buffer | null {
   let query: dnsPacket.Packet;
@@ -155,8 +158,12 @@ export function answerDns(message: Buffer, srcPort: number, _transport: 'udp' | 
     return null;
   }
   const answers: dnsPacket.Answer[] = [];
+  // One question per message in practice: a name that cannot exist makes the answer NXDOMAIN.
+  let nxdomain = false;
   for (const q of query.questions ?? []) {
-    const records = recordsFor(q, book);
+    const exists = book.exists(q.name);
+    nxdomain ||= !exists;
+    const records = exists ? recordsFor(q, book) : [];
     answers.push(...records);
     const answer = answerText(records);
     recorder.addDns({ t: Date.now(), name: q.name, type: String(q.type), srcPort, ...(answer !== undefined ? { answer } : {}) });
@@ -165,7 +172,7 @@ export function answerDns(message: Buffer, srcPort: number, _transport: 'udp' | 
     return dnsPacket.encode({
       id: query.id,
       type: 'response',
-      flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE,
+      flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | (nxdomain ? RCODE_NXDOMAIN : 0),
       questions: query.questions,
       answers,
     });

@@ -97,6 +97,28 @@ describe('sinkhole server', () => {
     expect(cap.dns.find((d) => d.name === 'abc.attacker.example' && d.type === 'AAAA')?.answer).toBe(v6);
   });
 
+  it('a name that cannot exist (a TLD nobody runs, a bare label) gets NXDOMAIN, as from a real resolver; fixture names resolve', async () => {
+    const sock = dgram.createSocket('udp4');
+    const ask = async (name: string) => {
+      sock.send(dnsPacket.encode({ type: 'query', id: 9, questions: [{ type: 'A', name }] }), ports.dns, '127.0.0.1');
+      const [msg] = (await once(sock, 'message')) as [Buffer];
+      const reply = dnsPacket.decode(msg) as dnsPacket.Packet & { rcode?: string };
+      return { rcode: reply.rcode, answers: reply.answers ?? [] };
+    };
+    const killSwitch = await ask('iuqerfsodp9ifjaposdfjhgosurijfaewrwergwea.qwertyzz');
+    const bare = await ask('wpad');
+    const fixture = await ask('c2.attacker.invalid');
+    const known = await ask('files.pythonhosted.org');
+    sock.close();
+    expect(killSwitch).toEqual({ rcode: 'NXDOMAIN', answers: [] });
+    expect(bare).toEqual({ rcode: 'NXDOMAIN', answers: [] });
+    expect(fixture.rcode).toBe('NOERROR');
+    expect(fixture.answers).toHaveLength(1);
+    expect(known.answers).toHaveLength(1);
+    // The question is evidence all the same.
+    expect((await capture()).dns.some((d) => d.name === 'iuqerfsodp9ifjaposdfjhgosurijfaewrwergwea.qwertyzz' && d.answer === undefined)).toBe(true);
+  });
+
   it('answers "what is my IP", geolocation and token checks as the live services do, with the persona', async () => {
     const get = (host: string, path: string, headers: Record<string, string> = {}, method = 'GET', body = '') =>
       new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {

@@ -1,4 +1,4 @@
-import type { FileOp, SandboxInfo } from '@vetbox/contracts';
+import { STEPS_RUNNER, type FileOp, type SandboxInfo } from '@vetbox/contracts';
 import { basename, isUnder } from './paths.js';
 
 /**
@@ -52,7 +52,6 @@ export function isPackageManagerArgv(argv: readonly string[]): boolean {
  * `/bin/sh -c "'npm' 'rebuild' …; 'node' '/usr/local/libexec/import-npm.cjs' …"`. Only a phase's
  * root process can be it: package code cannot start a phase, so a look-alike it runs stays evidence.
  */
-const STEPS_RUNNER = 'exec 3<&0; exec -a bash /bin/bash <<< "$1"';
 const OLD_STEPS_RUNNER = '/usr/local/libexec/steps.cjs';
 const HARNESS_SHELL_SCRIPT = /^(?:(?:'npm' 'rebuild'|'python3' '-m' 'pip' 'install')(?: '[^']*')*; )?'(?:node|python3)' '\/usr\/local\/libexec\/import-(?:npm\.cjs|py\.py)'(?: '[^']*')*$/;
 export function isHarnessShell(argv: readonly string[]): boolean {

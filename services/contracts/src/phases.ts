@@ -2,6 +2,13 @@ import { z } from 'zod';
 import { PhaseName } from './enums.js';
 
 /**
+ * The sandbox's steps runner, started as `/bin/bash -c STEPS_RUNNER bash <script>`: it executes
+ * itself again as a plain `bash` reading the script, as the user's shell would. The sandbox runs
+ * it and behavior recognizes it as the harness by this exact text, so both take it from here.
+ */
+export const STEPS_RUNNER = 'exec 3<&0; exec -a bash /bin/bash <<< "$1"';
+
+/**
  * One thing a harness ran on purpose: a call of an exported function or method, a `bin` or
  * console script (execute), or what a planted entry runs (next-login). Events of its pid between
  * `startMs` and `endMs`, and the processes it started, are its doing.

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StagedPackage } from '@vetbox/contracts';
-import { STEPS_RUNNER, packageDirs, phaseCommand, stepLine } from './commands.js';
+import { STEPS_RUNNER } from '@vetbox/contracts';
+import { packageDirs, phaseCommand, stepLine } from './commands.js';
 
 const npm: StagedPackage = { ecosystem: 'npm', name: 'left-pad', version: '1.3.0', source: 'registry', sha256: '', size: 0, dir: '/nope', archiveFile: 'left-pad-1.3.0.tgz', importNames: ['left-pad'], entryPoints: [] };
 

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { PhaseName, StagedPackage } from '@vetbox/contracts';
+import { STEPS_RUNNER, type PhaseName, type StagedPackage } from '@vetbox/contracts';
 
 /**
  * Where the image keeps the helpers the sandbox user runs (the import steps, see image/bin): a
@@ -50,7 +50,6 @@ export function phaseCommand(phase: PhaseName, staged: StagedPackage): string[] 
  * last step's status. Only the trace sees the first argv:
  * the behavior model knows it as ours (services/behavior classify.ts `isHarnessShell`).
  */
-export const STEPS_RUNNER = 'exec 3<&0; exec -a bash /bin/bash <<< "$1"';
 
 /** The command that runs `steps` (lines of bash: `stepLine`, `pythonStep`) with the steps runner. */
 export function runSteps(steps: string[]): string[] {

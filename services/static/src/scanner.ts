@@ -99,23 +99,34 @@ export function literalPrefixes(source: string): string[] {
   return out;
 }
 
-/** A pattern source split at its top-level `|` (not inside groups, classes or escapes). */
-function topLevel(source: string): string[] {
-  const parts: string[] = [];
+/**
+ * The characters of a pattern source that shape it (outside escapes and character classes), each
+ * with its offset and the group depth after it.
+ */
+function* structure(source: string): Generator<{ i: number; ch: string; depth: number }> {
   let depth = 0;
   let inClass = false;
-  let start = 0;
   for (let i = 0; i < source.length; i++) {
-    const ch = source[i];
+    const ch = source[i]!;
     if (ch === '\\') i++;
     else if (inClass) inClass = ch !== ']';
     else if (ch === '[') inClass = true;
-    else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (ch === '|' && depth === 0) {
-      parts.push(source.slice(start, i));
-      start = i + 1;
+    else {
+      if (ch === '(') depth++;
+      else if (ch === ')') depth--;
+      yield { i, ch, depth };
     }
+  }
+}
+
+/** A pattern source split at its top-level `|` (not inside groups, classes or escapes). */
+function topLevel(source: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (const { i, ch, depth } of structure(source)) {
+    if (ch !== '|' || depth !== 0) continue;
+    parts.push(source.slice(start, i));
+    start = i + 1;
   }
   parts.push(source.slice(start));
   return parts;
@@ -123,15 +134,6 @@ function topLevel(source: string): string[] {
 
 /** The index of the `)` closing the group that opens `source`. */
 function groupEnd(source: string): number {
-  let depth = 0;
-  let inClass = false;
-  for (let i = 0; i < source.length; i++) {
-    const ch = source[i];
-    if (ch === '\\') i++;
-    else if (inClass) inClass = ch !== ']';
-    else if (ch === '[') inClass = true;
-    else if (ch === '(') depth++;
-    else if (ch === ')' && --depth === 0) return i;
-  }
+  for (const { i, ch, depth } of structure(source)) if (ch === ')' && depth === 0) return i;
   throw new Error(`literalPrefixes: unbalanced group in ${source}`);
 }

@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StagedPackage } from '@vetbox/contracts';
-import { STEPS_RUNNER, phaseCommand, stepLine } from '../commands.js';
+import { STEPS_RUNNER } from '@vetbox/contracts';
+import { phaseCommand, stepLine } from '../commands.js';
 import { againCommand, installRunsPackageCode, pypiMetadataEntries, reinstallRemoves } from './commands.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'vetbox-again-'));

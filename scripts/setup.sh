@@ -29,6 +29,10 @@ DOCKER_WAIT_SECONDS=${DOCKER_WAIT_SECONDS:-60}
 # More dockerd flags (an operator's --data-root, or a second daemon for the outage tests:
 # --data-root, --exec-root, --pidfile, -H). --bridge=none is always kept.
 DOCKERD_EXTRA_ARGS=${DOCKERD_EXTRA_ARGS:-}
+# Where the daemon setup starts keeps images and containers, unless DOCKERD_EXTRA_ARGS names one.
+# Not Docker's default /var/lib/docker: every sandbox's root is an overlay whose lowerdirs show
+# this path in /proc/self/mountinfo, and "docker" there is what container checks grep for.
+DOCKER_DATA_ROOT=${DOCKER_DATA_ROOT:-/var/lib/layers}
 
 # ---------------------------------------------------------------------------------------------
 step_debian_packages() {
@@ -65,6 +69,11 @@ step_docker() {
       warn "dockerd is running without --bridge=none: containers created without a network get the default bridge"
     fi
     note "running ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
+    local root
+    root=$(docker info --format '{{.DockerRootDir}}' 2>/dev/null || true)
+    if [[ "$root" == *docker* ]]; then
+      warn "this daemon keeps containers in $root: sandboxes show that path in /proc/self/mountinfo (a container tell); a daemon setup starts uses $DOCKER_DATA_ROOT"
+    fi
     return
   fi
   local pid
@@ -77,13 +86,15 @@ step_docker() {
       note "removing stale $DOCKER_PIDFILE (no dockerd process)"
       as_root rm -f "$DOCKER_PIDFILE"
     fi
-    note "starting dockerd --bridge=none $DOCKERD_EXTRA_ARGS (log: $log)"
+    local args=$DOCKERD_EXTRA_ARGS
+    [[ " $args " == *" --data-root"* ]] || args="--data-root $DOCKER_DATA_ROOT${args:+ $args}"
+    note "starting dockerd --bridge=none $args (log: $log)"
     # setsid: the daemon outlives this script and the terminal's signals. A plain command (not
     # the as_root function) so no shell stays behind holding this script's stdout open.
     local sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    # shellcheck disable=SC2086 # DOCKERD_EXTRA_ARGS is a list of flags
-    "${sudo[@]}" setsid dockerd --bridge=none --pidfile "$DOCKER_PIDFILE" $DOCKERD_EXTRA_ARGS </dev/null >>"$log" 2>&1 &
+    # shellcheck disable=SC2086 # args is a list of flags
+    "${sudo[@]}" setsid dockerd --bridge=none --pidfile "$DOCKER_PIDFILE" $args </dev/null >>"$log" 2>&1 &
     disown || true
   fi
   wait_for "docker info" "$DOCKER_WAIT_SECONDS" docker_ready || fail "Docker Engine did not become ready" "$log"

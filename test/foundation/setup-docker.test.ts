@@ -30,7 +30,7 @@ function runDockerStep(scenario: Scenario) {
   if (scenario.stalePidFile) fs.writeFileSync(pidFile, '12345\n');
   if (scenario.alreadyRunning) fs.writeFileSync(path.join(dir, 'ready'), '');
   const shim = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  shim('docker', `[ "$1" = version ] && { echo 0.0-shim; exit 0; }\n[ -e "${dir}/ready" ]`);
+  shim('docker', `[ "$1" = version ] && { echo 0.0-shim; exit 0; }\n[ "$1" = info ] && [ -n "$SHIM_ROOT" ] && { echo "$SHIM_ROOT"; exit 0; }\n[ -e "${dir}/ready" ]`);
   shim('pgrep', `[ -e "${dir}/ready" ] && { echo "1 dockerd --bridge=none"; exit 0; }\nexit 1`);
   shim(
     'dockerd',
@@ -61,7 +61,7 @@ describe('setup.sh: Docker Engine step', () => {
     expect(fs.existsSync(pidFile)).toBe(false);
     expect(read('pidfile-at-start')).toBeUndefined();
     // The pid file it is told to use, so a second daemon (the outage tests') can be told apart.
-    expect(read('dockerd-args')).toBe(`--bridge=none --pidfile ${pidFile}`);
+    expect(read('dockerd-args')).toBe(`--bridge=none --pidfile ${pidFile} --data-root /var/lib/layers`);
     expect(result.stdout).toContain('removing stale');
     expect(result.stdout).toMatch(/running/);
   });
@@ -71,6 +71,13 @@ describe('setup.sh: Docker Engine step', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(read('dockerd-args')).toBeUndefined();
     expect(result.stdout).toContain('running (0.0-shim)');
+    expect(result.stderr).not.toContain('mountinfo');
+  });
+
+  it("warns when the running daemon's data root puts 'docker' in every sandbox's mountinfo", () => {
+    const { result } = runDockerStep({ alreadyRunning: true, stalePidFile: false, env: { SHIM_ROOT: '/var/lib/docker' } });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('keeps containers in /var/lib/docker');
   });
 
   it('fails with the end of dockerd.log when the daemon never answers', () => {

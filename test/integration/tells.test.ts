@@ -42,6 +42,8 @@ interface Observed {
   projectModules: number;
   env: Record<string, string>;
   files: { dockerenv: boolean; containerenv: boolean; ldPreload: string | null };
+  /** Runtime names anywhere in /proc/self/mountinfo. */
+  mountinfoWords: string[];
   environ: { preload: string[]; trailingNuls: number };
   unownedLibraries: string[];
   cgroup: { one: string | null; self: string | null };
@@ -145,6 +147,9 @@ const CHECKS: Record<string, Check> = {
     const root = o.mounts.find((m) => m.point === '/');
     return root && (RUNTIME_WORDS.test(root.superOpts ?? '') || root.fstype === 'overlay') ? `/ is ${root.fstype} (${(root.superOpts ?? '').slice(0, 60)}...)` : undefined;
   },
+  // `grep docker /proc/self/mountinfo`: the engine's data root shows in the overlay's options
+  // (setup's dockerd keeps it at /var/lib/layers; see scripts/setup.sh).
+  'container.mountinfo-names': (o) => (o.mountinfoWords.length > 0 ? `/proc/self/mountinfo names ${o.mountinfoWords.join(', ')}` : undefined),
   'container.etc-binds': (o) => lines(o.mounts.filter((m) => /^\/etc\/(hosts|hostname|resolv\.conf)$/.test(m.point)).map((m) => `${m.point} is a mount`)),
   'container.proc-masks': (o) => lines(o.mounts.filter((m) => /^\/(proc|sys\/firmware)\/./.test(m.point)).map((m) => `${m.point} is a mount (${m.fstype})`)),
   'container.kernel-threads': (o) => (o.ps.some((p) => p.comm === 'kthreadd') ? undefined : 'no kernel threads (kthreadd) in ps'),
@@ -282,7 +287,7 @@ const PENDING: Record<string, string> = {
 
 /** Tells this engine cannot hide (Docker 20.10 / runc 1.1, no CAP_SYS_ADMIN for the sandbox). */
 const REMAINING: Record<string, string> = {
-  'container.rootfs': "the root is Docker's overlay, its lowerdirs under /var/lib/docker in mountinfo (storage driver; hiding it needs a mount namespace trick that needs CAP_SYS_ADMIN)",
+  'container.rootfs': "the root is Docker's overlay, its layer directories (64-hex ids under overlay2/) in its options (storage driver; hiding it needs a mount namespace trick that needs CAP_SYS_ADMIN)",
   'container.etc-binds': 'Docker mounts /etc/hosts, /etc/hostname and /etc/resolv.conf in every container; ours replace its files (no /var/lib/docker paths), the mount points remain',
   'container.proc-masks': "Docker's masked and read-only /proc paths (kcore, keys, sysrq-trigger, sys, ...) stay, or container root could write host-wide sysctls; ours bind cpuinfo/uptime/stat for the laptop",
   'container.kernel-threads': "a private pid namespace shows no kernel threads; only the host's pid namespace would (never)",

@@ -5,7 +5,8 @@
 //   queue-latency: <N> ms   (median of end-to-end time minus time inside the analyzer)
 // Before them, the CPU an analysis cost the whole machine in phase 1 (worker, containers, the
 // engine, the tracer, the databases) and the ceiling that puts on any concurrency here: measure
-// on a quiet machine, since everything else running is counted too. Then the same by part (this
+// on a quiet machine, since everything else running is counted too. The npm script sets
+// LOG_LEVEL=warn unless given one: the sandboxes' info lines would bury the figures. Then the same by part (this
 // worker's sandboxes and sinkholes, the engine, the eBPF loader, the databases: lib/cpu-parts.ts).
 //
 // The analyzer is the real pipeline (`analyze` of ANALYZER_MODULE, default @vetbox/pipeline)

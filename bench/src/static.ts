@@ -20,25 +20,16 @@
  * in the worker too: see pool.ts; the threads start once per process, during the warm-up here).
  * The load average is printed: two shared cores make wall time noisy, CPU time less so.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedFilePool, staticPass } from '@vetbox/static';
+import { packagesIn } from './lib/package-tree.js';
 
 const root = process.env.BENCH_STATIC_TREE ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules');
 // npm's bundled dependencies, beside the node binary (/usr/bin/node → /usr/lib/node_modules/npm).
 const warmupRoot = process.env.BENCH_STATIC_WARMUP ?? path.resolve(path.dirname(process.execPath), '../lib/node_modules/npm/node_modules');
-
-function packages(dir: string): string[] {
-  const out: string[] = [];
-  for (const d of readdirSync(dir)) {
-    if (d.startsWith('.')) continue;
-    if (d.startsWith('@')) for (const s of readdirSync(path.join(dir, d))) out.push(`${d}/${s}`);
-    else out.push(d);
-  }
-  return out.filter((n) => existsSync(path.join(dir, n, 'package.json')));
-}
 
 /** Rounds over the warm-up tree: the JIT optimizes a function only after many calls, and this tree is small. */
 const WARMUP_ROUNDS = 3;
@@ -47,7 +38,7 @@ const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 if (existsSync(warmupRoot) && path.resolve(warmupRoot) !== path.resolve(root)) {
   const t0 = process.hrtime.bigint();
   let warmBytes = 0;
-  const warmNames = packages(warmupRoot);
+  const warmNames = packagesIn(warmupRoot);
   // npm's own tree holds few large bundles: corepack's (beside npm) warms the sparse reader too.
   const corepack = path.resolve(warmupRoot, '../../corepack');
   const warmDirs = [...warmNames.map((n) => ({ name: n, dir: path.join(warmupRoot, n) })), ...(existsSync(path.join(corepack, 'package.json')) ? [{ name: 'corepack', dir: corepack }] : [])];
@@ -60,7 +51,7 @@ if (existsSync(warmupRoot) && path.resolve(warmupRoot) !== path.resolve(root)) {
   console.log(`warm-up: none (${warmupRoot} not found): the figure below includes JIT compilation`);
 }
 
-const names = packages(root);
+const names = packagesIn(root);
 const loadBefore = load();
 let bytes = 0;
 let files = 0;

@@ -38,13 +38,18 @@ export function looksLikeText(bytes: Buffer): boolean {
   return odd / sample.length < 0.02;
 }
 
-/** Offsets → 1-based line numbers, built lazily once per file. */
+/**
+ * Offsets → 1-based line numbers. Line starts are found only as far as asked: a bundle's few
+ * located constructs rarely need the whole of its megabytes split into lines.
+ */
 export class Lines {
-  private starts?: number[];
+  private readonly starts = [0];
+  /** Where the search for the next newline resumes: every line start before it is known. */
+  private scanned = 0;
   constructor(private readonly text: string) {}
 
   at(offset: number): number {
-    const starts = (this.starts ??= lineStarts(this.text));
+    const starts = this.startsThrough(offset);
     let lo = 0;
     let hi = starts.length - 1;
     while (lo < hi) {
@@ -54,12 +59,16 @@ export class Lines {
     }
     return lo + 1;
   }
-}
 
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
+  /** The line starts, known at least through `offset` (the line holding it starts among them). */
+  private startsThrough(offset: number): number[] {
+    while (this.scanned <= offset && this.scanned !== -1) {
+      const newline = this.text.indexOf('\n', this.scanned);
+      if (newline !== -1) this.starts.push(newline + 1);
+      this.scanned = newline === -1 ? -1 : newline + 1;
+    }
+    return this.starts;
+  }
 }
 
 /** The source text of a construct for a snippet: its own text, cut, escaped. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeJavaScript, SPARSE_ABOVE, SPARSE_WINDOWS } from './javascript.js';
 import { staticPass } from './pass.js';
+import { DECLARATION_PREFIX, declarationOf } from './windows.js';
 import { SignalCollector, type Budget } from './source.js';
 
 /**
@@ -134,6 +135,39 @@ describe('sparse reading of large bundles', () => {
     const many = Array.from({ length: SPARSE_WINDOWS.max + 50 }, (_, i) => `var f${i}=new Function("return ${i}");${'var pad=1;'.repeat(800)}\n`).join('');
     const { result } = analyze(many);
     expect(result.limits?.join(' ')).toMatch(/read sparsely: 50 sink sites beyond the 200-window cap/);
+  });
+});
+
+/** `declarationOf` as first written: the prefix alternation leading, tried at every position. */
+function declarationPrefixed(text: string, name: string, use: number, near = 64 * 1024): number | undefined {
+  const re = new RegExp(`${DECLARATION_PREFIX}(${name.replace(/\$/g, '\\$')})\\s*=(?![=>])`, 'g');
+  const base = Math.max(0, use - near);
+  const region = text.slice(base, Math.min(text.length, use + near));
+  let before: number | undefined;
+  for (let m = re.exec(region); m !== null; m = re.exec(region)) {
+    const at = base + m.index + m[0].lastIndexOf(m[1]!);
+    if (at < use) before = at;
+    else return before ?? at;
+  }
+  return before;
+}
+
+describe('declarationOf', () => {
+  it('finds the declarations the prefix-first pattern finds, near misses included', () => {
+    const text = [
+      'var a=1;let  b =2,c=3;const\td = 4',
+      'x=1,y==2,z=>3;{w=4}(v\n=5)',
+      'aa=1;a a=2; a=3 ;ba=4;$a=5;a$=6;_a=7',
+      'var var=1;let=2;const const1=3;(let =4)',
+      'e=e=e=1;(e\t=\n2)',
+      '\nr=require("x"),s=eval,t =Function',
+      'f.g=1;f[g]=2;"h=3";h==4;h===5;h=>6;h>=7;h= >8',
+    ].join('\n').repeat(3);
+    for (const name of ['a', 'b', 'c', 'd', 'x', 'y', 'z', 'w', 'v', 'aa', '$a', 'a$', 'var', 'let', 'const1', 'e', 'r', 's', 't', 'g', 'h', 'q']) {
+      for (let use = 0; use <= text.length; use += 7) {
+        for (const near of [5, 40, 64 * 1024]) expect(declarationOf(text, name, use, near), `${name}@${use}±${near}`).toBe(declarationPrefixed(text, name, use, near));
+      }
+    }
   });
 });
 

@@ -87,17 +87,25 @@ function escapeName(name: string): string {
  */
 export function declarationOf(text: string, name: string, use: number, near = 64 * 1024): number | undefined {
   if (!/^[\w$]+$/.test(name)) return undefined;
-  const re = new RegExp(`(?:\\b(?:var|let|const)\\s+|[,;{}(\\n]\\s*)(${escapeName(name)})\\s*=(?![=>])`, 'g');
+  // The name leads and what must precede it is checked behind it: V8 then searches for the name
+  // itself instead of trying the prefix alternation at every position of the region. The same
+  // positions as with the prefix written first (sparse.test.ts): a declaration's prefix can never
+  // overlap the previous match, which ends in `=`.
+  const escaped = escapeName(name);
+  const re = new RegExp(`${escaped}(?<=${DECLARATION_PREFIX}${escaped})\\s*=(?![=>])`, 'g');
   const region = text.slice(Math.max(0, use - near), Math.min(text.length, use + near));
   const base = Math.max(0, use - near);
   let before: number | undefined;
   for (let m = re.exec(region); m !== null; m = re.exec(region)) {
-    const at = base + m.index + m[0].lastIndexOf(m[1]!);
+    const at = base + m.index;
     if (at < use) before = at;
     else return before ?? at;
   }
   return before;
 }
+
+/** What precedes a name given a value: a declaration keyword, or a statement, block, list or call boundary. */
+export const DECLARATION_PREFIX = '(?:\\b(?:var|let|const)\\s+|[,;{}(\\n]\\s*)';
 
 /** Offsets of calls through a name (`name(`, or `name.method(` for the given methods), at most `cap` + 1. */
 export function callSites(text: string, name: string, methods: readonly string[] | undefined, cap: number): number[] {

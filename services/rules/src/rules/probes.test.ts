@@ -31,6 +31,39 @@ describe('sandbox-probe', () => {
     expect(run(b).verdict).toBe('benign');
   });
 
+  it('reads pid 1 as one row of a process listing (ps), not as a container check; environments only when ps is asked for them', () => {
+    const listing = (argv: string[]) => {
+      const b = new BehaviorBuilder().inPhase('import');
+      const ps = b.child(b.process(['node', '-e', "require('demo-pkg')"]), argv);
+      for (const n of [1, 7, 8, 12]) for (const file of ['stat', 'cmdline', 'environ']) b.file(ps, 'read', `/proc/${n}/${file}`, { result: n === 1 ? 'EACCES' : 'ok' });
+      return run(b);
+    };
+    const plain = listing(['ps']);
+    expect(fired(plain, 'sandbox-probe')).toEqual([]);
+    expect(fired(plain, 'credential-store-read')).toEqual([]);
+    expect(plain.verdict).toBe('benign');
+    // `ps eww` prints every environment: that is a harvest, and pid 1's environ among them counts.
+    expect(fired(listing(['ps', 'eww']), 'credential-store-read')[0]?.severity).toBe('high');
+
+    const probe = new BehaviorBuilder();
+    const node = probe.lifecycle('node x.js');
+    probe.read(node, '/proc/1/cmdline');
+    probe.read(node, '/proc/7/cmdline');
+    expect(fired(run(probe), 'sandbox-probe')[0]?.severity).toBe('medium');
+  });
+
+  it("rates a machine id read (DMI product_uuid, serials) low: telemetry's fingerprint, not VM detection", () => {
+    const b = new BehaviorBuilder();
+    const cat = b.child(b.lifecycle('node index.js'), ['cat', '/sys/class/dmi/id/product_uuid']);
+    b.read(cat, '/sys/class/dmi/id/product_uuid');
+    const [f] = fired(run(b), 'sandbox-probe');
+    expect(f?.severity).toBe('low');
+    expect(f?.evidence[0]?.summary).toMatch(/machine fingerprint/);
+    expect(run(b).verdict).toBe('benign');
+    b.read(cat, '/sys/class/dmi/id/sys_vendor');
+    expect(fired(run(b), 'sandbox-probe')[0]?.severity).toBe('medium');
+  });
+
   it("ignores the runtime's own /proc/self reads and housekeeping probes", () => {
     const b = esbuildPostinstall();
     const node = b.lifecycle('node x.js');

@@ -16,10 +16,12 @@ export function sandboxProbe(ctx: RuleContext): Draft[] {
     byPhase.set(phase, g);
   };
 
+  const listed = enumeratedProcFiles(ctx);
   ctx.behavior.files.forEach((f, index) => {
     // is-docker and friends stat /.dockerenv rather than open it.
     if ((f.op !== 'read' && f.op !== 'stat') || !ctx.isPackagePid(f.pid)) return;
     const shown = ctx.displayPath(f.path, f.pid);
+    if (listed.has(`${f.pid}:${shown.replace(/^\/proc\/1\//, '')}`)) return;
     const strong = classify(shown, STRONG_PROBES);
     const weak = strong ? undefined : classify(shown, WEAK_PROBES);
     const probe = strong ?? weak;
@@ -44,10 +46,28 @@ export function sandboxProbe(ctx: RuleContext): Draft[] {
     evidence: g.evidence,
     detail:
       g.severity === 'low'
-        ? 'Only a Docker/container marker check was seen (common in helpers like is-docker): low.'
+        ? 'Only common checks were seen (a container marker file as is-docker checks it, a machine serial or UUID as telemetry reads it): low.'
         : 'Specific analysis-environment fingerprinting was seen: medium.',
   }));
 }
+
+/**
+ * `<pid>:<file>` for processes that read /proc/<n>/<file> of several other processes: `ps` and
+ * process-list libraries read pid 1's cmdline or environ as one row of many, which is not a look
+ * at init (a container check reads pid 1 alone).
+ */
+function enumeratedProcFiles(ctx: RuleContext): Set<string> {
+  const pidsRead = new Map<string, Set<string>>();
+  for (const f of ctx.behavior.files) {
+    const m = /^\/proc\/(\d+)\/([a-z_]+)$/.exec(f.path);
+    if (!m || m[1] === '1' || Number(m[1]) === f.pid) continue;
+    const key = `${f.pid}:${m[2]}`;
+    pidsRead.set(key, (pidsRead.get(key) ?? new Set()).add(m[1]!));
+  }
+  return new Set([...pidsRead].filter(([, pids]) => pids.size >= ENUMERATION_MIN_OTHERS).map(([key]) => key));
+}
+/** Other processes a lister reads besides pid 1 (a sandbox holds a dozen; a probe reads none). */
+const ENUMERATION_MIN_OTHERS = 2;
 
 const MEMORY_SYSCALLS = ['ptrace', 'process_vm_writev', 'process_vm_readv'];
 const PROC_MEM = /^\/proc\/(\d+)\/mem$/;

@@ -105,6 +105,23 @@ describe('process-injection', () => {
 });
 
 describe('background-process', () => {
+  it('does not count a build the time limit cut short as left running; a process orphaned in that phase still counts', () => {
+    const b = new BehaviorBuilder();
+    const running = { outlived: true, endMs: null, exit: null };
+    const script = b.process(['sh', '-c', 'prebuild-install -r napi || node-gyp rebuild'], { ppid: b.npm(), ...running });
+    const gyp = b.child(script, ['node', 'node_modules/.bin/node-gyp', 'rebuild'], running);
+    b.connect(gyp, '140.82.112.3', 443, { hostname: 'github.com' });
+    b.child(b.child(gyp, ['make', 'BUILDTYPE=Release', '-C', 'build'], running), ['/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus', '-quiet', 'src/re2.cc'], running);
+    expect(fired(run(b), 'background-process')[0]?.severity).toBe('medium'); // the phase ended on its own: they were left
+    expect(fired(run(b, { timedOut: ['install'] }), 'background-process')).toEqual([]);
+
+    const exited = b.child(script, ['sh', '-c', 'nohup node beacon.js &'], { endMs: 5, exit: { code: 0, signal: null } });
+    const beacon = b.child(exited, ['node', 'beacon.js'], running);
+    b.connect(beacon, '192.0.2.10', 8080);
+    const [f] = fired(run(b, { timedOut: ['install'] }), 'background-process');
+    expect(f?.evidence.map((e) => e.summary)).toEqual([expect.stringContaining('node beacon.js')]);
+  });
+
   it('fires medium for a package process that outlived the phase and reached the network', () => {
     const b = new BehaviorBuilder();
     const beacon = b.child(b.lifecycle('nohup node beacon.js &'), ['node', 'beacon.js'], { outlived: true, endMs: null, exit: null });

@@ -1,4 +1,4 @@
-import { PHASES, type PhaseName, type Severity } from '@vetbox/contracts';
+import { PHASES, type PhaseName, type ProcessEntry, type Severity } from '@vetbox/contracts';
 import { appendTo, isToolchain, shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { classify, STRONG_PROBES, WEAK_PROBES } from '../paths.js';
 
@@ -108,8 +108,13 @@ export function backgroundProcess(ctx: RuleContext): Draft[] {
   const byPhase = new Map<PhaseName, { evidence: Evidence[]; active: boolean }>();
   const children = new Map<number, number[]>();
   for (const p of ctx.behavior.processes) if (p.ppid !== null) appendTo(children, p.ppid, p.pid);
+  const cut = new Set(ctx.input.phases.filter((p) => p.status === 'error_timeout').map((p) => p.name));
+  const byPid = new Map(ctx.behavior.processes.map((p) => [`${p.phase}:${p.pid}`, p]));
   for (const { entry, index } of ctx.packageProcesses()) {
     if (!entry.outlived) continue;
+    // The phase hit its time limit with this process still in its foreground (a native build
+    // that did not finish): unfinished, which the report's incompleteness says, not left behind.
+    if (cut.has(entry.phase) && inForeground(entry, byPid)) continue;
     const doing = daemonActivity(ctx, subtree(entry.pid, children));
     const group = byPhase.get(entry.phase) ?? { evidence: [], active: false };
     group.active ||= doing !== undefined;
@@ -123,6 +128,21 @@ export function backgroundProcess(ctx: RuleContext): Draft[] {
     evidence,
     ...(active ? {} : { detail: 'The process tree left running only read files and wrote its own or temporary ones (a build daemon or watcher): rated low.' }),
   }));
+}
+
+/**
+ * Whether every ancestor up to the package manager was still running too: a process whose parent
+ * had exited was orphaned on purpose (a double fork, `nohup ... &`), a daemon even in a cut phase.
+ */
+function inForeground(entry: ProcessEntry, byPid: Map<string, ProcessEntry>): boolean {
+  for (let p = entry, depth = 0; depth < 64; depth++) {
+    if (p.housekeeping) return true;
+    const parent = p.ppid === null ? undefined : byPid.get(`${p.phase}:${p.ppid}`);
+    if (!parent) return true;
+    if (!parent.outlived && !parent.housekeeping) return false;
+    p = parent;
+  }
+  return false;
 }
 
 function subtree(root: number, children: Map<number, number[]>): Set<number> {

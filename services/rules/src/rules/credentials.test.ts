@@ -135,6 +135,13 @@ describe('credential-store-read', () => {
     expect(fetches('GET', '/all_commits/d1b3f37/debian-openssl-3.0.x/schema-engine.gz.sha256')).toBe('low');
     expect(fetches('POST', '/all_commits/d1b3f37/debian-openssl-3.0.x/schema-engine.gz.sha256', 'token=abc')).toBe('high');
     expect(fetches('GET', '/collect?npmrc=abc')).toBe('high');
+
+    // A host the package declares (cypress.io's download.cypress.io) is the package's own: any request counts as known.
+    const own = new BehaviorBuilder();
+    const cli = own.child(own.lifecycle('node index.js --exec install'), ['node', 'index.js', '--exec', 'install']);
+    own.read(cli, `${HOME}/.npmrc`);
+    own.http('download.cypress.io', 'GET', '/desktop.json?platform=linux&arch=x64', '', cli);
+    expect(fired(run(own, { declaredHosts: ['cypress.io'] }), 'credential-store-read')[0]?.severity).toBe('low');
   });
 
   it('ignores package-manager housekeeping reading ~/.npmrc', () => {

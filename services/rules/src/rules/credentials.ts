@@ -120,13 +120,13 @@ const PACKAGE_MANAGER_CONFIG = /(^~|\/)(\.npmrc|\.yarnrc|\.yarnrc\.yml|\.config\
 function packageEgress(ctx: RuleContext): boolean {
   // Hosts that serve platform binaries (binaries.prisma.sh for prisma's engines) count when the
   // package only fetched release artifacts from them: a request carrying data is egress.
-  const known = (host: string | undefined) =>
-    host !== undefined && ([...ctx.registryHosts, ...ctx.releaseHosts, ...RELEASE_HOSTS].some((d) => hostMatches(host, d)) || binaryHost(host) !== undefined);
+  const declared = (host: string) => [...ctx.registryHosts, ...ctx.releaseHosts, ...RELEASE_HOSTS].some((d) => hostMatches(host, d));
+  const known = (host: string | undefined) => host !== undefined && (declared(host) || binaryHost(host) !== undefined);
   const { dns, connections, http, tls } = ctx.behavior.network;
   const fetchOnly = (h: (typeof http)[number]) => /^(GET|HEAD)$/i.test(h.method) && !h.bodyPreview && !h.bodyBytes && isReleaseArtifactPath(h.path);
   return (
     dns.some((d) => ctx.isPackagePid(d.pid) && !known(d.name)) ||
-    http.some((h) => ctx.isPackagePid(h.pid) && (!known(h.host) || (binaryHost(h.host ?? '') !== undefined && !fetchOnly(h)))) ||
+    http.some((h) => ctx.isPackagePid(h.pid) && !declared(h.host) && !(binaryHost(h.host) !== undefined && fetchOnly(h))) ||
     tls.some((t) => ctx.isPackagePid(t.pid) && !known(t.sni)) ||
     connections.some((c) => ctx.isPackagePid(c.pid) && (c.family === 'inet' || c.family === 'inet6') && c.port !== 53 && !known(c.hostname))
   );

@@ -187,6 +187,20 @@ describe('listening sockets', () => {
     expect(f?.explanation).toMatch(/API/);
   });
 
+  it("rates low the package's own command serving (`vite` with no arguments), medium a program that command started", () => {
+    const b = new BehaviorBuilder().inPhase('execute');
+    const harness = b.process(['node', '/usr/local/libexec/execute-npm.cjs', '3000', '15000', 'demo-pkg']);
+    const bin = b.child(harness, ['node', '/home/u/app/node_modules/.bin/demo-pkg']);
+    const spawned = b.child(bin, ['nc', '-l', '-p', '4444']);
+    const t = b.behavior.processes[0]!.startMs;
+    b.behavior.calls = [{ phase: 'execute', kind: 'bin', name: 'demo-pkg', pid: bin, startMs: t, endMs: t + 3000, outcome: 'timeout' }];
+    b.connect(bin, '0.0.0.0', 5173, { syscall: 'listen', result: 'ok' });
+    const severities = () => fired(run(b), 'network-activity').filter((f) => f.title.startsWith('Opens a listening socket')).map((f) => f.severity);
+    expect(severities()).toEqual(['low']);
+    b.connect(spawned, '0.0.0.0', 4444, { syscall: 'listen', result: 'ok' });
+    expect(severities().sort()).toEqual(['low', 'medium']);
+  });
+
   it('keeps medium a listener nobody asked for: at import, or in execute outside a call', () => {
     expect(serve('import', false)?.severity).toBe('medium');
     expect(serve('execute', false)?.severity).toBe('medium');

@@ -166,13 +166,15 @@ function judge(ctx: RuleContext, d: Destination): { severity: Severity; detail: 
 
 /**
  * A socket listening on all interfaces: something that waits for a remote party (a bind shell).
- * A server the execute phase asked the package's API for (vite's `preview()`, an HTTP framework's
- * `listen()`), opened in the very process the call ran in, is what the API is for: low. Anywhere
- * else (install, import, a program the package started) it stays medium.
+ * A server the execute phase asked the package for (vite's `preview()`, an HTTP framework's
+ * `listen()`, the `vite` command itself), opened in the very process the call or command ran in,
+ * is what the API is for: low. Anywhere else (install, import, a program the package started) it
+ * stays medium.
  */
 function listeners(ctx: RuleContext): Draft[] {
   const byGroup = new Map<string, { phase: PhaseName; asked: boolean; evidence: Evidence[] }>();
-  const callers = new Set((ctx.behavior.calls ?? []).filter((c) => c.kind === 'call').map((c) => `${c.phase}:${c.pid}`));
+  // Calls run in the harness's worker; a bin call's pid is the package's own command (`vite`).
+  const callers = new Set((ctx.behavior.calls ?? []).filter((c) => c.kind === 'call' || c.kind === 'bin').map((c) => `${c.phase}:${c.pid}`));
   ctx.behavior.network.connections.forEach((c, index) => {
     if (c.syscall !== 'listen' || c.protocol === 'unix' || (c.family && IGNORED_FAMILIES.has(c.family))) return;
     if (!/^(0\.0\.0\.0|::|\*|)$/.test(c.address)) return; // loopback-only servers are internal plumbing
@@ -193,7 +195,7 @@ function listeners(ctx: RuleContext): Draft[] {
     evidence,
     title: `Opens a listening socket during ${phase}`,
     detail: asked
-      ? "A server started by a call of the package's own API, in the calling process (what a dev server or framework's API does): rated low."
+      ? "A server started by a call of the package's own API or its own command, in that process (what a dev server or framework does): rated low."
       : 'A socket listening on all interfaces waits for a remote party to connect: the shape of a bind shell or backdoor.',
   }));
 }

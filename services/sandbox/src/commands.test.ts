@@ -11,8 +11,9 @@ const npm: StagedPackage = { ecosystem: 'npm', name: 'left-pad', version: '1.3.0
 describe('phase commands', () => {
   it('npm: a plain `npm install` in the project (npm_command=install, not rebuild); import is `node -e "import(\'pkg\')"`', () => {
     expect(phaseCommand('install', npm)).toEqual(['npm', 'install']);
-    expect(phaseCommand('import', npm)).toEqual(['node', '-e', "import('left-pad')"]);
-    expect(phaseCommand('import', { ...npm, importNames: ['a', '@s/b'] })).toEqual(['node', '-e', "import('a').then(() => import('@s/b'))"]);
+    const load = (n: string) => `import('${n}').catch((e) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ? require('${n}') : Promise.reject(e))`;
+    expect(phaseCommand('import', npm)).toEqual(['node', '-e', load('left-pad')]);
+    expect(phaseCommand('import', { ...npm, importNames: ['a', '@s/b'] })).toEqual(['node', '-e', `${load('a')}.then(() => ${load('@s/b')})`]);
     expect(packageDirs(npm, '/home/u', '/home/u/projects/x')).toEqual(['/home/u/projects/x/node_modules/left-pad']);
   });
 

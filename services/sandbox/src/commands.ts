@@ -38,12 +38,18 @@ export function phaseCommand(phase: PhaseName, staged: StagedPackage): string[] 
 /**
  * The npm import as a developer tries a package at the prompt: `node -e "import('pkg')"`, the
  * whole of what ps, argv and a stack show (`[eval]`), with the terminal on stdin, stdout and
- * stderr. import() loads CommonJS and ES modules alike; a failure is printed as node prints an
- * unhandled rejection (exit status 1); success prints nothing. Several names load one after
- * the other.
+ * stderr. import() loads CommonJS and ES modules alike; a package whose exports offer only a
+ * `require` condition is then required, as the developer would retry. A failure is printed as
+ * node prints an unhandled rejection (exit status 1); success prints nothing. Several names load
+ * one after the other.
  */
 export function npmImportCode(names: string[]): string {
-  return names.map((n) => `import(${JSON.stringify(n).replace(/^"|"$/g, "'")})`).reduce((chain, next) => `${chain}.then(() => ${next})`);
+  return names
+    .map((n) => {
+      const name = JSON.stringify(n).replace(/^"|"$/g, "'");
+      return `import(${name}).catch((e) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ? require(${name}) : Promise.reject(e))`;
+    })
+    .reduce((chain, next) => `${chain}.then(() => ${next})`);
 }
 
 /**

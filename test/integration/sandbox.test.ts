@@ -126,6 +126,19 @@ describe('sandbox: imitation malware', () => {
     expect(await trace(imp)).toMatch(/openat\([^\n]*"[^"\n]*\/\.ssh\/id_rsa"[^\n]*= \d+/);
   });
 
+  it('require-only exports: import() is refused, so the import phase requires it and its payload runs', async () => {
+    const staged = await stageNpm({
+      name: 'require-only',
+      manifest: { exports: { '.': { require: './index.js' } } },
+      files: { 'index.js': "try { require('fs').readFileSync(process.env.HOME + '/.ssh/id_rsa'); } catch {}\nmodule.exports = 1;\n" },
+    });
+    const r = await runSandbox({ analysisId: newId(), tracer: 'strace', staged, homeFiles: honeyKey, limits });
+    const imp = phase(r.phases, 'import');
+    expect(imp.exitCode, imp.stderrTail).toBe(0);
+    expect(imp.status, imp.stderrTail).toBe('completed');
+    expect(await trace(imp)).toMatch(/openat\([^\n]*"[^"\n]*\/\.ssh\/id_rsa"[^\n]*= \d+/);
+  });
+
   it('import runs even when install failed, and install failure is data', async () => {
     const staged = await stageNpm({
       name: 'broken-install',

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { crc32, gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, crc32, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '@vetbox/config';
 import type { Persona, Report } from '@vetbox/contracts';
@@ -18,11 +18,14 @@ import { SANDBOX_AWARE_BEACON_JS, getloginSshKeySetupPy } from '../fixtures/sand
 import { stageNpm, stagePypiSdist, tempDir } from '../fixtures/sandbox/stage.js';
 
 const PROBE_JS = readFileSync(new URL('../fixtures/probe/probe.cjs', import.meta.url), 'utf8');
+const PROBE_PY = readFileSync(new URL('../fixtures/probe/envprobe.py', import.meta.url), 'utf8');
 
 interface Proc {
   pid: number; ppid: number; uid: number; comm: string; cmd: string; tracer: number;
   /** The probe's process and its ancestors only: readlink /proc/<pid>/exe (null where not the probe's to inspect), threads, the NULs ending its cmdline. */
   exe?: string | null; threads?: number; trailingNuls?: number;
+  /** The probe's `node` process and `node` ancestors only: where fd 0 leads (null where not the probe's to inspect). */
+  stdin?: string | null;
 }
 interface Mount { root: string; point: string; fstype: string; source: string; superOpts?: string }
 interface Http { status: number; body: string }
@@ -45,6 +48,10 @@ interface Observed {
   /** Runtime names anywhere in /proc/self/mountinfo. */
   mountinfoWords: string[];
   environ: { preload: string[]; trailingNuls: number };
+  /** Later runs only: whether fds 0, 1 and 2 are terminals. */
+  isatty?: { stdin: boolean; stdout: boolean; stderr: boolean };
+  /** Later runs only: the sockets among its own fds it wrote a forged call record to (see probe.cjs forgeRecords). */
+  forgedOn?: number[];
   unownedLibraries: string[];
   cgroup: { one: string | null; self: string | null };
   pid1: { comm: string; cmdline: string; startSec: number };
@@ -118,6 +125,27 @@ function fakeShells(o: Observed): string | undefined {
       ]),
   );
 }
+/**
+ * What ps shows of the package's process and those above it is what their programs were started
+ * with, or the title the program itself sets everywhere: no cmdline ending in the NULs a title
+ * shorter than the original argv leaves (`node` then padding: a harness that renamed itself), but
+ * sshd's titles (OpenSSH leaves the NULs) and npm's (`npm install`: npm sets process.title);
+ * and no bare `node` on a terminal above the package (a REPL, which does not start programs).
+ */
+const OWN_TITLES = /^(sshd: |npm )/;
+function retitled(o: Observed): string | undefined {
+  return lines(
+    ancestry(o).flatMap((p) => [
+      (p.trailingNuls ?? 0) > 1 && !OWN_TITLES.test(p.cmd) ? `${p.pid} "${p.cmd.slice(0, 30)}": cmdline ends in ${p.trailingNuls} NULs (a shortened title)` : undefined,
+      p.pid !== o.pid && p.comm === 'node' && p.cmd === 'node' && /^\/dev\/(pts\/\d+|tty)/.test(p.stdin ?? '') ? `${p.pid} a bare \`node\` on the terminal (a REPL) started the package` : undefined,
+    ]),
+  );
+}
+/** The phases whose command had the terminal on stdin as well: the package's code has it there too. */
+const STDIN_TERMINAL_PHASES = new Set(['import', 'idle']);
+/** Call records are the harness's alone: a line the package prints, or writes to a socket it holds, is never one. */
+const FORGED_CALL = /forged-by-package/;
+
 /**
  * Frames of a stack taken in the package's code name only node's own modules, `node -e`'s
  * `[eval]` (or `[stdin]`), and files in the user's home (the project, its node_modules, the package).
@@ -312,7 +340,7 @@ afterAll(async () => {
 /** Every probe output the phase printed (the later phases print the lite one: see probe.cjs). */
 function probesIn(report: Report, phase: string): Observed[] {
   const p = report.phases.find((x) => x.name === phase);
-  return [...(p?.stdoutTail ?? '').matchAll(/@@PROBE@@([A-Za-z0-9+/=]+)/g)].map((m) => JSON.parse(gunzipSync(Buffer.from(m[1]!, 'base64')).toString('utf8')) as Observed);
+  return [...(p?.stdoutTail ?? '').matchAll(/@@PROBE@@([A-Za-z0-9+/=]+)/g)].map((m) => JSON.parse(brotliDecompressSync(Buffer.from(m[1]!, 'base64')).toString('utf8')) as Observed);
 }
 
 /** The package's npm lifecycle as its scripts see it: npm_* variables, INIT_CWD, directory and the npm process above it. */
@@ -330,8 +358,19 @@ function lifecycle(o: Observed): Record<string, string> {
  * package sees no harness in ps, in its own argv, main module or module cache, nor in its
  * environment; and the second install is the install phase's `npm install` to its scripts.
  */
-const LATER_CHECKS: Record<string, (o: Observed, install: Observed, c: Context) => string | undefined> = {
+const LATER_CHECKS: Record<string, (o: Observed, install: Observed, c: Context & { phase: string }) => string | undefined> = {
   'harness.process': (o, _i, c) => CHECKS['harness.process']!(o, c),
+  // #15 residual 1: the node harnesses were `node` and the NULs of a shortened title, the execute
+  // worker's parent too.
+  'harness.titles': (o) => retitled(o),
+  // The package's stdout and stderr are the terminal in every later phase (the execute worker's
+  // stdout was the harness's record pipe), and its stdin where the phase's command had it.
+  'login.terminal': (o, _i, c) =>
+    lines(
+      Object.entries(o.isatty ?? {})
+        .filter(([fd, tty]) => !tty && (fd !== 'stdin' || STDIN_TERMINAL_PHASES.has(c.phase)))
+        .map(([fd]) => `${fd} is not a terminal`),
+    ),
   'harness.argv': (o) =>
     lines([
       ...[o.title, ...o.argv].filter((a) => HARNESS_WORDS.test(a)).map((a) => `argv/title ${a.slice(0, 60)}`),
@@ -353,7 +392,7 @@ function decodeProbe(report: Report): Observed {
   const install = report.phases.find((p) => p.name === 'install');
   const marker = /@@PROBE@@([A-Za-z0-9+/=]+)/.exec(install?.stdoutTail ?? '');
   if (!marker) throw new Error(`no probe output in the install phase: ${install?.status} ${install?.reason ?? ''}\n${install?.stdoutTail}\n${install?.stderrTail}`);
-  return JSON.parse(gunzipSync(Buffer.from(marker[1]!, 'base64')).toString('utf8')) as Observed;
+  return JSON.parse(brotliDecompressSync(Buffer.from(marker[1]!, 'base64')).toString('utf8')) as Observed;
 }
 
 describe('tells: what install-time code sees of the sandbox (#15)', () => {
@@ -407,17 +446,77 @@ describe('tells: what the later phases show the package (#15)', () => {
     expect(probesIn(report, 'idle').some((o) => o.env.npm_lifecycle_event === 'postinstall'), `the idle window ran the postinstall again: ${idleOutput}`).toBe(true);
     expect(lifecycle(install)['npm process'], 'the probe sees the npm above its postinstall').toMatch(/^npm /);
     const visible = seen.flatMap(({ phase, probes }) =>
-      probes.flatMap((o) => Object.entries(LATER_CHECKS).map(([name, check]) => ({ name: `${phase}: ${name}`, tell: check(o, install, context) }))).filter((r) => r.tell),
+      probes.flatMap((o) => Object.entries(LATER_CHECKS).map(([name, check]) => ({ name: `${phase}: ${name}`, tell: check(o, install, { ...context, phase }) }))).filter((r) => r.tell),
     );
+    // #15 residual 2: the harness's call records crossed the terminal, where the package's own
+    // output goes: a line it printed became a call (and a record could be read where it ran).
+    const forged = (report.behavior.calls ?? []).filter((c) => FORGED_CALL.test(c.name));
+    if (forged.length > 0) visible.push({ name: 'harness.records', tell: forged.map((c) => `${c.phase}: a call "${c.name}" the package forged`).join('; ') });
     // What the user's terminal shows in those phases: the package's output, nothing of the harness
     // (an import that worked prints nothing, as `node -e "require('pkg')"` does).
     for (const phase of ['import', 'execute', 'idle', 'next-login']) {
       const p = report.phases.find((x) => x.name === phase);
-      const terminal = `${p?.stdoutTail ?? ''}\n${p?.stderrTail ?? ''}`.replace(/@@PROBE@@\S+/g, '');
+      const terminal = `${p?.stdoutTail ?? ''}\n${p?.stderrTail ?? ''}`.replace(/@@PROBE@@\S+/g, '').replace(/@@VBCALL@@\{[^\n]*forged-by-package[^\n]*/g, '');
       const marker = /vetbox|@@[A-Z]+@@|import-(npm|py)/i.exec(terminal);
       if (marker) visible.push({ name: `${phase}: harness.terminal`, tell: `the terminal shows "${terminal.slice(Math.max(0, marker.index - 20), marker.index + 40).replace(/\s+/g, ' ')}"` });
     }
     console.log(`what the later phases showed the probe (${phases}):\n${visible.map((v) => `✗ ${v.name}\n      ${v.tell}`).join('\n') || '✓ nothing'}`);
+    expect(visible.map((v) => `${v.name}: ${v.tell}`)).toEqual([]);
+  }, 400_000);
+});
+
+/** What test/fixtures/probe/envprobe.py prints when a Python harness imports it. */
+interface PythonObserved {
+  pid: number;
+  argv: string[];
+  /** Names in sys.modules['__main__'] but the dunders. */
+  mainNames: string[] | null;
+  /** The first frame above the module's import that is not importlib's (null: the probe is __main__). */
+  importer: { file: string; function: string; globalsAreMain: boolean; names: string[] } | null;
+  stack: string[];
+  forgedOn: number[];
+}
+
+describe('tells: what a PyPI package sees of the program that imports it (#15)', () => {
+  it('import and execute: __main__ and the importing frame are those of `python3 -c "import pkg"`; a record it forges is no call', async () => {
+    const staged = await stagePypiSdist({
+      name: 'envprobe',
+      setupPy: "from setuptools import setup\nsetup(name='envprobe', version='1.0.0', py_modules=['envprobe'])\n",
+      files: { 'envprobe.py': PROBE_PY },
+    });
+    cleanup.push(staged.dir);
+    const analysisId = `test-tells-${randomUUID()}`;
+    const later = { callMs: 3000, executeMs: 10_000, idleWindowMs: 2000, idleSpanS: 86_400 };
+    const { report } = await detonate(staged, { analysisId, image, phases: ['install', 'import', 'execute'], later, limits: { graceMs: 500, phaseTimeoutMs: 120_000 } });
+    expect(await runtime.listByLabel(LABEL_ANALYSIS, analysisId)).toEqual([]);
+    const phases = report.phases.map((p) => `${p.name} ${p.status} ${p.durationMs} ms`).join(', ');
+    const seen = (['import', 'execute'] as const).map((phase) => {
+      const p = report.phases.find((x) => x.name === phase);
+      const probes = [...(p?.stdoutTail ?? '').matchAll(/@@PROBE@@([A-Za-z0-9+/=]+)/g)].map((m) => JSON.parse(gunzipSync(Buffer.from(m[1]!, 'base64')).toString('utf8')) as PythonObserved);
+      // `python -m envprobe` (execute) runs the probe as __main__ itself: only imports count here.
+      return { phase, probes: probes.filter((o) => o.importer !== null), output: `${p?.stdoutTail.slice(-400)}\n${p?.stderrTail.slice(-400)}` };
+    });
+    expect(seen.filter((x) => x.probes.length === 0).map((x) => `${x.phase}: ${x.output}`), `the harness imported the probe (${phases})`).toEqual([]);
+    const own = new Set(['envprobe']);
+    const visible = seen.flatMap(({ phase, probes }) =>
+      probes.flatMap((o) => {
+        const tells = {
+          // #15 residual 4: the harness ran as __main__ and imported from its own functions.
+          'harness.python-main': lines([
+            ...(o.mainNames ?? []).filter((n) => !own.has(n)).map((n) => `__main__.${n}`),
+            o.importer && !o.importer.globalsAreMain ? `the importing frame (${o.importer.file} ${o.importer.function}) has globals of its own` : undefined,
+            ...(o.importer?.names ?? []).filter((n) => !own.has(n)).map((n) => `importer's global ${n}`),
+            o.importer && !['<stdin>', '<string>'].includes(o.importer.file) ? `imported from ${o.importer.file}` : undefined,
+          ]),
+          'harness.argv': lines(o.argv.filter((a) => a !== '' && a !== '-c').map((a) => `sys.argv ${a.slice(0, 60)}`)),
+        };
+        return Object.entries(tells).filter(([, tell]) => tell).map(([name, tell]) => ({ name: `${phase}: ${name}`, tell: tell! }));
+      }),
+    );
+    const forged = (report.behavior.calls ?? []).filter((c) => FORGED_CALL.test(c.name));
+    if (forged.length > 0) visible.push({ name: 'harness.records', tell: forged.map((c) => `${c.phase}: a call "${c.name}" the package forged`).join('; ') });
+    expect((report.behavior.calls ?? []).some((c) => c.phase === 'execute'), `the execute harness's own records still arrive (${phases})`).toBe(true);
+    console.log(`what a PyPI package saw of its importer (${phases}):\n${visible.map((v) => `✗ ${v.name}\n      ${v.tell}`).join('\n') || '✓ nothing'}`);
     expect(visible.map((v) => `${v.name}: ${v.tell}`)).toEqual([]);
   }, 400_000);
 });

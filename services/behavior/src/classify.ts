@@ -60,25 +60,39 @@ export function isHarnessShell(argv: readonly string[]): boolean {
   return argv.length === 3 && argv[0] === '/bin/sh' && argv[1] === '-c' && HARNESS_SHELL_SCRIPT.test(argv[2]!);
 }
 
-/** A Python step of the runner's script (commands.ts `pythonStep`): its sys.argv and the harness it reads. */
-const PYTHON_STEP = /^(?:exec )?python3 <<< 'import os, sys; sys\.argv\[:\] = (\[[^\n]*?\]); [^\n]*\n'"\$\(< '([^']+)'\)"$/m;
+/**
+ * The steps of the runner's script that run a harness (commands.ts `pythonStep`, `nodeStep`): the
+ * harness file each reads and its argv (JSON), for python3 and node. The first is how Python steps
+ * looked before the harness ran in a namespace of its own (reports made before then).
+ */
+const HARNESS_STEPS: Array<{ program: RegExp; step: RegExp; file: number; args: number; argv0: boolean }> = [
+  { program: /^(\/usr\/bin\/)?python3$/, step: /^(?:exec )?python3 <<< 'import os, sys; sys\.argv\[:\] = (\[[^\n]*?\]); [^\n]*\n'"\$\(< '([^']+)'\)"$/m, file: 2, args: 1, argv0: true },
+  { program: /^(\/usr\/bin\/)?python3$/, step: /^(?:exec )?python3 <<< 'exec\(compile\(open\("([^"]+)"\)\.read\(\), "<stdin>", "exec"\), \{[^\n]*?"argv": (\[[^\n]*?\])\}\)'$/m, file: 1, args: 2, argv0: true },
+  { program: /^(\/usr\/bin\/)?node$/, step: /^(?:exec )?node <<< '\(function \(argv\) \{'"\$\(< '([^']+)'\)"'\n\}\)\((\[[^\n]*?\])\);'$/m, file: 1, args: 2, argv0: false },
+];
 
 /**
- * What a Python step of the steps runner runs: a plain `python3` that reads the harness from
- * stdin, so the trace shows argv `python3`; the report names the script and its arguments as if
- * run from a file.
+ * What a harness step of the steps runner runs: a plain `python3` or `node` that reads the harness
+ * from stdin, so the trace shows argv `python3` / `node`; the report names the script and its
+ * arguments as if run from a file.
  */
 export function harnessStepArgv(runner: readonly string[], argv: string[]): string[] {
-  if (argv.length !== 1 || !/^(\/usr\/bin\/)?python3$/.test(argv[0]!) || !isHarnessShell(runner)) return argv;
+  const steps = HARNESS_STEPS.filter((s) => argv.length === 1 && s.program.test(argv[0]!));
+  if (steps.length === 0 || !isHarnessShell(runner)) return argv;
   if (runner[2] === STEPS_RUNNER) {
-    const m = PYTHON_STEP.exec(runner[4]!);
-    if (!m) return argv;
-    try {
-      return [argv[0]!, m[2]!, ...(JSON.parse(m[1]!) as string[]).slice(1)];
-    } catch {
-      return argv;
+    for (const s of steps) {
+      const m = s.step.exec(runner[4]!);
+      if (!m) continue;
+      try {
+        const args = JSON.parse(m[s.args]!) as string[];
+        return [argv[0]!, m[s.file]!, ...(s.argv0 ? args.slice(1) : args)];
+      } catch {
+        return argv;
+      }
     }
+    return argv;
   }
+  if (!/python3$/.test(argv[0]!)) return argv;
   const at = runner.indexOf('--python');
   if (at < 0) return argv;
   const end = runner.indexOf(';', at);

@@ -353,13 +353,18 @@ describe("the idle window's harness shell", () => {
     ]);
   });
 
-  it('the runner executing its only step (a PyPI harness): the step is the root, named by its script, not housekeeping', async () => {
-    const script = `{ exec 0<&3 3<&-\nexec python3 <<< 'import os, sys; sys.argv[:] = ["","evil"]; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd\n'"$(< '/usr/local/libexec/import-py.py')"`;
+  it.each([
+    ['a PyPI harness (before it ran in a namespace of its own)', 'python3', `exec python3 <<< 'import os, sys; sys.argv[:] = ["","evil"]; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd\n'"$(< '/usr/local/libexec/import-py.py')"`, 'python3 /usr/local/libexec/import-py.py evil'],
+    // As services/sandbox commands.ts pythonStep and nodeStep write them.
+    ['a PyPI harness', 'python3', `exec python3 <<< 'exec(compile(open("/usr/local/libexec/import-py.py").read(), "<stdin>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__, "argv": ["","evil"]})'`, 'python3 /usr/local/libexec/import-py.py evil'],
+    ['an npm harness', 'node', `exec node <<< '(function (argv) {'"$(< '/usr/local/libexec/execute-npm.cjs')"'\n})(["3000","15000","evil"]);'`, 'node /usr/local/libexec/execute-npm.cjs 3000 15000 evil'],
+  ])('the runner executing its only step (%s): the step is the root, named by its script, not housekeeping', async (_what, program, step, named) => {
+    const script = `{ exec 0<&3 3<&-\n${step}\nexit\n}`;
     const runner = ['/bin/bash', '-c', 'exec 3<&0; exec -a bash /bin/bash <<< "$1"', 'bash', script];
     const steps = `
 1 1.0 execve("/bin/bash", ${JSON.stringify(runner)}, 0x1 /* 1 var */) = 0
 1 1.1 execve("/bin/bash", ["bash"], 0x1 /* 1 var */) = 0
-1 1.2 execve("/usr/bin/python3", ["python3"], 0x1 /* 1 var */) = 0
+1 1.2 execve("/usr/bin/${program}", ["${program}"], 0x1 /* 1 var */) = 0
 1 1.3 vfork() = 2
 2 1.4 execve("/usr/bin/curl", ["curl", "http://x.example"], 0x1 /* 1 var */) = 0
 2 1.5 +++ exited with 0 +++
@@ -367,7 +372,7 @@ describe("the idle window's harness shell", () => {
 `;
     const b = await buildBehavior({ phases: [{ name: 'import', events: parseTraceText(steps) }], sandbox });
     expect(b.processes.map((p) => [p.argv.join(' '), p.housekeeping ?? false])).toEqual([
-      ['python3 /usr/local/libexec/import-py.py evil', false],
+      [named, false],
       ['curl http://x.example', false],
     ]);
   });

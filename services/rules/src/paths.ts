@@ -77,19 +77,24 @@ export const PERSISTENCE_LOCATIONS: readonly PathClass[] = [
 /** Container and VM fingerprinting that only analysis-aware code does. */
 export const STRONG_PROBES: readonly PathClass[] = [
   { re: /^\/proc\/1\/(cgroup|sched|environ|mountinfo|cmdline)$/, label: 'init process (container detection)' },
-  { re: /^\/sys\/(class|devices\/virtual)\/dmi\/id\//, label: 'DMI hardware identity (VM detection)' },
+  // Vendor, product and BIOS strings name a hypervisor; serials and the UUID are identity (below).
+  { re: /^\/sys\/(class|devices\/virtual)\/dmi\/id\/(?!(product_uuid|product_serial|board_serial|chassis_serial)$)/, label: 'DMI hardware identity (VM detection)' },
   { re: /^\/sys\/hypervisor(\/|$)/, label: 'hypervisor detection' },
   { re: /^\/proc\/scsi\/scsi$/, label: 'virtual disk model (VM detection)' },
   { re: /^\/proc\/(xen|vz|bc)(\/|$)/, label: 'virtualization detection' },
 ];
 
 /**
- * Container checks popular helpers (is-docker, is-inside-container) make: weak alone.
+ * Container checks popular helpers (is-docker, is-inside-container) make, and machine ids
+ * telemetry reads: weak alone.
  * /proc/self/cgroup and /proc/self/status are not here: Node (libuv) and Python read them at start.
  */
 export const WEAK_PROBES: readonly PathClass[] = [
   { re: /^\/\.dockerenv$/, label: 'Docker marker file' },
   { re: /^\/run\/\.containerenv$/, label: 'Podman marker file' },
+  // A machine id for licensing or telemetry (cypress, systeminformation's uuid()): VM detection
+  // reads the vendor strings, not these.
+  { re: /^\/sys\/(class|devices\/virtual)\/dmi\/id\/(product_uuid|product_serial|board_serial|chassis_serial)$/, label: 'hardware serial or UUID (machine fingerprint)' },
 ];
 
 /** Package managers' and build tools' caches in the home. */

@@ -13,7 +13,7 @@ LOG=/var/log/vetbox/sandbox-image.log
 REPO=vetbox-sandbox
 
 # Keep this list and its order in sync with IMAGE_INPUTS in src/image.ts.
-INPUTS=(packages.txt packages-python.txt Dockerfile Dockerfile.local provision.sh build.sh bin/import-npm.cjs bin/import-py.py bin/phase.cjs bin/snapshot.py src/init.c project/package.json project/package-lock.json npm-globals.txt src/fastclock.c bin/clock.cjs bin/execute-npm.cjs bin/execute-py.py bin/next-login.cjs bin/capture.py bin/remove-tree.py)
+INPUTS=(packages.txt packages-python.txt Dockerfile Dockerfile.local provision.sh build.sh bin/import-py.py bin/phase.cjs bin/snapshot.py src/init.c project/package.json project/package-lock.json npm-globals.txt src/fastclock.c bin/clock.cjs bin/execute-npm.cjs bin/execute-py.py bin/next-login.cjs bin/capture.py bin/remove-tree.py)
 TAG=$(cd "$HERE" && cat "${INPUTS[@]}" | sha256sum | cut -c1-8)
 IMAGE="$REPO:$TAG"
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then

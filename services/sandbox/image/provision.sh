@@ -69,7 +69,7 @@ ln -sf /lib/systemd/systemd /sbin/init
 # Helpers: the user's (import steps) in a system directory, root's where the user cannot list.
 # Nothing package code can see is named after the sandbox (src/commands.ts: HELPERS, ROOT_HELPERS).
 mkdir -p /usr/local/libexec
-install -m 0644 /opt/vetbox/bin/import-npm.cjs /opt/vetbox/bin/import-py.py /opt/vetbox/bin/execute-npm.cjs \
+install -m 0644 /opt/vetbox/bin/import-py.py /opt/vetbox/bin/execute-npm.cjs \
   /opt/vetbox/bin/execute-py.py /opt/vetbox/bin/next-login.cjs /usr/local/libexec/
 install -m 0700 /opt/vetbox/bin/phase.cjs /opt/vetbox/bin/snapshot.py /opt/vetbox/bin/clock.cjs /opt/vetbox/bin/capture.py /opt/vetbox/bin/remove-tree.py /root/.local/lib/
 

@@ -9,9 +9,11 @@ import { packageDirs, phaseCommand, stepLine } from './commands.js';
 const npm: StagedPackage = { ecosystem: 'npm', name: 'left-pad', version: '1.3.0', source: 'registry', sha256: '', size: 0, dir: '/nope', archiveFile: 'left-pad-1.3.0.tgz', importNames: ['left-pad'], entryPoints: [] };
 
 describe('phase commands', () => {
-  it('npm: a plain `npm install` in the project (npm_command=install, not rebuild); import loads the package', () => {
+  it('npm: a plain `npm install` in the project (npm_command=install, not rebuild); import is `node -e "import(\'pkg\')"`', () => {
     expect(phaseCommand('install', npm)).toEqual(['npm', 'install']);
-    expect(phaseCommand('import', npm)).toEqual(['node', '/usr/local/libexec/import-npm.cjs', 'left-pad']);
+    const load = (n: string) => `import('${n}').catch((e) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ? require('${n}') : Promise.reject(e))`;
+    expect(phaseCommand('import', npm)).toEqual(['node', '-e', load('left-pad')]);
+    expect(phaseCommand('import', { ...npm, importNames: ['a', '@s/b'] })).toEqual(['node', '-e', `${load('a')}.then(() => ${load('@s/b')})`]);
     expect(packageDirs(npm, '/home/u', '/home/u/projects/x')).toEqual(['/home/u/projects/x/node_modules/left-pad']);
   });
 
@@ -29,8 +31,7 @@ describe('phase commands', () => {
     expect([bash, c, runner, argv0]).toEqual(['/bin/bash', '-c', STEPS_RUNNER, 'bash']);
     expect(script!.split('\n')).toEqual([
       '{ exec 0<&3 3<&-',
-      `exec python3 <<< 'import os, sys; sys.argv[:] = ["","foo"]; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd`,
-      `'"$(< '/usr/local/libexec/import-py.py')"`,
+      `exec python3 <<< 'exec(compile(open("/usr/local/libexec/import-py.py").read(), "<stdin>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__, "argv": ["","foo"]})'`,
       'exit',
       '}',
     ]);

@@ -19,11 +19,7 @@ export const ROOT_HELPERS = '/root/.local/lib';
  */
 export function phaseCommand(phase: PhaseName, staged: StagedPackage): string[] {
   const importNames = staged.importNames.length > 0 ? staged.importNames : [staged.name];
-  if (staged.ecosystem === 'npm') {
-    return phase === 'install'
-      ? ['npm', 'install']
-      : ['node', `${HELPERS}/import-npm.cjs`, ...importNames];
-  }
+  if (staged.ecosystem === 'npm') return phase === 'install' ? ['npm', 'install'] : ['node', '-e', npmImportCode(importNames)];
   if (phase === 'install') {
     const deps = staged.dependencies ?? legacyDependencies(staged);
     // Every dependency staged: pip resolves them from dist/ (or keeps what the system has).
@@ -37,6 +33,23 @@ export function phaseCommand(phase: PhaseName, staged: StagedPackage): string[] 
   }
   // Module names may be unknown before install: the helper then reads the installed metadata.
   return pythonHarness('import-py.py', staged.name, ...staged.importNames);
+}
+
+/**
+ * The npm import as a developer tries a package at the prompt: `node -e "import('pkg')"`, the
+ * whole of what ps, argv and a stack show (`[eval]`), with the terminal on stdin, stdout and
+ * stderr. import() loads CommonJS and ES modules alike; a package whose exports offer only a
+ * `require` condition is then required, as the developer would retry. A failure is printed as
+ * node prints an unhandled rejection (exit status 1); success prints nothing. Several names load
+ * one after the other.
+ */
+export function npmImportCode(names: string[]): string {
+  return names
+    .map((n) => {
+      const name = JSON.stringify(n).replace(/^"|"$/g, "'");
+      return `import(${name}).catch((e) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ? require(${name}) : Promise.reject(e))`;
+    })
+    .reduce((chain, next) => `${chain}.then(() => ${next})`);
 }
 
 /**
@@ -60,13 +73,31 @@ export function runSteps(steps: string[]): string[] {
 export const stepLine = (argv: string[]): string => argv.map(shellQuote).join(' ');
 
 /**
- * A Python harness (image/bin) as a step: a plain `python3` that reads it from stdin, with
- * sys.argv set to ['', <args>...] and stdin /dev/null once it is read (Python compiles the whole of
- * stdin before it runs any of it), so the package sees no harness path in ps, sys.argv or __main__.
+ * A Python harness (image/bin) as a step: a plain `python3` whose program, read from stdin, runs
+ * the harness file in a namespace of its own with `argv` (['', <args>...]), so the package sees no
+ * harness path in ps or sys.argv, and no harness name in `__main__` (its globals are those of
+ * `python3 -c`, and the harness imports the package from there: image/bin/import-py.py).
  */
 export function pythonStep(script: string, args: string[]): string {
-  const preamble = `import os, sys; sys.argv[:] = ${JSON.stringify(['', ...args])}; os.dup2(_fd := os.open(os.devnull, os.O_RDONLY), 0); os.close(_fd); del _fd\n`;
-  return `python3 <<< ${shellQuote(preamble)}"$(< ${shellQuote(`${HELPERS}/${script}`)})"`;
+  const program = `exec(compile(open("${HELPERS}/${script}").read(), "<stdin>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__, "argv": ${JSON.stringify(['', ...args])}})`;
+  return `python3 <<< ${shellQuote(program)}`;
+}
+
+/**
+ * A node harness (image/bin) as a step: a plain `node` reading from stdin the harness file as the
+ * body of a function called with `argv` (its arguments), so ps shows `node` with node's own argv,
+ * there is no main module and no harness path, a stack names `[stdin]`, and the harness's names stay
+ * out of the global scope the package shares. bash hands a here-string under 64 KiB over as a pipe,
+ * which node drains (a larger one would be a deleted file the package could read through
+ * /proc/<pid>/fd/0): keep the harnesses below that.
+ */
+export function nodeStep(script: string, args: string[]): string {
+  return `node <<< '(function (argv) {'"$(< ${shellQuote(`${HELPERS}/${script}`)})"${shellQuote(`\n})(${JSON.stringify(args)});`)}`;
+}
+
+/** A node harness run alone by the steps runner (the npm execute and next-login phases), which becomes it. */
+export function nodeHarness(script: string, ...args: string[]): string[] {
+  return runSteps([`exec ${nodeStep(script, args)}`]);
 }
 
 /**

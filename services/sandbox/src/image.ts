@@ -19,7 +19,6 @@ export const IMAGE_INPUTS = [
   'Dockerfile.local',
   'provision.sh',
   'build.sh',
-  'bin/import-npm.cjs',
   'bin/import-py.py',
   'bin/phase.cjs',
   'bin/snapshot.py',

@@ -36,7 +36,7 @@ export { sandboxImage, sandboxImageTag, ensureSandboxImage, buildSandboxImage, I
 export { limitsFromEnv, type SandboxLimits } from './limits.js';
 export { randomIdentity, plausibleHostname, plausibleUser, homeSkeleton, type SandboxIdentity } from './identity.js';
 export { HELPERS, phaseCommand, packageDirs } from './commands.js';
-export { parseCallRecords, withoutRecords, RECORD_MARK } from './phases/records.js';
+export { parseCallRecords, RECORD_MARK } from './phases/records.js';
 export { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.js';
 export { CLOCK_STATE_PATH, FASTCLOCK_LIBRARY, clockStatePage } from './phases/clock.js';
 export type { CaptureSelector } from './phases/capture.js';

@@ -18,7 +18,7 @@ import { captureContents, type CaptureSelector } from './phases/capture.js';
 import { idleWindow } from './phases/clock.js';
 import { againCommand, executeCommand, installRunsPackageCode, nextLoginCommand, pypiMetadataEntries, reinstallRemoves } from './phases/commands.js';
 import { plantedItems } from './phases/planted.js';
-import { parseCallRecords, withoutRecords } from './phases/records.js';
+import { parseCallRecords } from './phases/records.js';
 import { laterPhaseSettings, type LaterPhaseSettings } from './phases/settings.js';
 import type { ExecResult } from './runtime.js';
 import { Sandbox, type CommandResult, type PhaseResult, type SandboxOptions, type TraceSessionFile } from './sandbox.js';
@@ -91,7 +91,8 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
         results.push(skipped(phase, 'the analysis budget was spent before this phase'));
         continue;
       }
-      const run = (cmd: string[]) => sandbox.runTraced(phase, cmd, { keep: true, graceMs: sandbox.followsLeftovers ? KEEP_GRACE_MS : undefined, timeoutMs: Math.min(sandbox.phaseTimeoutMs, left) });
+      const run = (cmd: string[], records = false) =>
+        sandbox.runTraced(phase, cmd, { keep: true, graceMs: sandbox.followsLeftovers ? KEEP_GRACE_MS : undefined, timeoutMs: Math.min(sandbox.phaseTimeoutMs, left), records });
       let r: CommandResult;
       if (phase === 'install') {
         r = await run(phaseCommand(phase, opts.staged));
@@ -107,7 +108,7 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
           results.push(skipped(phase, 'install left no files to execute'));
           continue;
         }
-        r = await run(executeCommand(opts.staged, settings));
+        r = await run(executeCommand(opts.staged, settings), true);
         calls.push(...parseCallRecords(r.records ?? '', phase));
       } else if (phase === 'idle') {
         if (!settings.idle) {
@@ -125,7 +126,7 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
           continue;
         }
         const spec = await sandbox.handToUser(JSON.stringify({ items: planted }));
-        r = await run(nextLoginCommand(spec, settings));
+        r = await run(nextLoginCommand(spec, settings), true);
         // The harness ran on the package's clock (ahead since idle): records go back to real time.
         calls.push(...parseCallRecords(r.records ?? '', phase, wallOffsetMs));
       }
@@ -135,7 +136,7 @@ export async function runSandbox(opts: RunSandboxOptions): Promise<SandboxRunRes
         for (const c of await captureContents(sandbox, phase, r.fileChanges, opts.capture)) if (!known.has(`${c.path}\u0000${c.sha256}`)) contents.push(c);
       }
       const { records: _records, ...kept } = r;
-      results.push({ ...kept, name: phase, stdoutTail: withoutRecords(r.stdoutTail) });
+      results.push({ ...kept, name: phase });
     }
   } finally {
     await sandbox.close();

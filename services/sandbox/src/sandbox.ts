@@ -209,7 +209,7 @@ interface DriverResult {
   traceBytes: number;
   stdoutTail: string;
   stderrTail: string;
-  /** Harness record lines (RECORD_MARK) the command printed, in order, capped. */
+  /** Harness record lines (RECORD_MARK) the command sent on its record socket, in order, capped. */
   records?: string;
   driverError?: string;
 }
@@ -565,7 +565,7 @@ export class Sandbox implements AsyncDisposable {
    * Runs `cmd` as the sandbox user under strace; `name` names the trace file. Never throws for
    * what the traced code does (that is the result); throws VetboxError for our own failures.
    */
-  async runTraced(name: string, cmd: string[], opts: { cwd?: string; timeoutMs?: number; graceMs?: number; keep?: boolean } = {}): Promise<CommandResult> {
+  async runTraced(name: string, cmd: string[], opts: { cwd?: string; timeoutMs?: number; graceMs?: number; keep?: boolean; records?: boolean } = {}): Promise<CommandResult> {
     if (!this.adopted) throw new VetboxError('SANDBOX_FAILED', `sandbox ${this.id} is blank: adopt it before running a phase`);
     throwIfAborted(this.opts.signal);
     const tracePath = `${TRACE_DIR}/${name}.strace`;
@@ -597,7 +597,8 @@ export class Sandbox implements AsyncDisposable {
       // eBPF follows what the command leaves running into later phases (its events stay this
       // phase's); with strace, leftovers are killed at the end of the phase as before.
       keep: Boolean(opts.keep) && ebpf !== undefined,
-      recordMark: RECORD_MARK,
+      // A harness that sends call records gets a socket for them (fd 5), never the terminal.
+      ...(opts.records ? { recordMark: RECORD_MARK } : {}),
     };
     const hostStart = Date.now();
     let outcome: Awaited<ReturnType<Sandbox['runDriver']>>;

@@ -190,15 +190,20 @@ async function saveRescored(prisma: PrismaClient, analysisId: string, report: Re
     ...(next.canaries !== undefined ? { canaries: next.canaries } : {}),
     ...(next.incomplete !== undefined ? { incomplete: next.incomplete, incompletePhases: next.incompletePhases } : {}),
   });
-  await prisma.$transaction(async (tx) => {
-    await tx.report.update({ where: { analysisId }, data: { report: updated as unknown as Prisma.InputJsonValue } });
-    await tx.analysis.update({
-      where: { id: analysisId },
-      data: { verdict: updated.verdict, score: updated.score, summary: updated.summary ?? null },
-    });
-    await tx.finding.deleteMany({ where: { analysisId } });
-    if (updated.findings.length > 0) await tx.finding.createMany({ data: findingRows(analysisId, updated.findings) });
-  });
+  // The report is rewritten whole (megabytes for a large install's trace): as in completeAnalysis,
+  // Prisma's default 5 s for the transaction is too short on a loaded machine.
+  await prisma.$transaction(
+    async (tx) => {
+      await tx.report.update({ where: { analysisId }, data: { report: updated as unknown as Prisma.InputJsonValue } });
+      await tx.analysis.update({
+        where: { id: analysisId },
+        data: { verdict: updated.verdict, score: updated.score, summary: updated.summary ?? null },
+      });
+      await tx.finding.deleteMany({ where: { analysisId } });
+      if (updated.findings.length > 0) await tx.finding.createMany({ data: findingRows(analysisId, updated.findings) });
+    },
+    { timeout: 60_000 },
+  );
 }
 
 /**

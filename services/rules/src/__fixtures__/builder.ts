@@ -154,6 +154,8 @@ export interface InputOptions {
   /** Hosts the package's metadata declares (repository, homepage, binary host). */
   declaredHosts?: string[];
   registryHosts?: string[];
+  /** Phases that hit their wall-clock limit (status error_timeout). */
+  timedOut?: PhaseName[];
 }
 
 export function evaluateInput(behavior: Behavior, opts: InputOptions = {}): EvaluateInput {
@@ -172,7 +174,7 @@ export function evaluateInput(behavior: Behavior, opts: InputOptions = {}): Eval
     phases: [
       { name: 'install', status: 'completed', exitCode: 0, durationMs: 1200, stdoutTail: '', stderrTail: '' },
       { name: 'import', status: 'completed', exitCode: 0, durationMs: 300, stdoutTail: '', stderrTail: '' },
-    ],
+    ].map((p) => (opts.timedOut?.includes(p.name as PhaseName) ? { ...p, status: 'error_timeout' as const, exitCode: null } : p)),
     registryHosts: opts.registryHosts,
   };
 }

@@ -123,6 +123,27 @@ describe('credential-store-read', () => {
     expect(fired(run(both), 'credential-store-read')[0]?.severity).toBe('high');
   });
 
+  it("keeps a configuration read low when the only traffic fetched release artifacts from a binary host (prisma's engines), not when it sent data there", () => {
+    const fetches = (method: string, path: string, body = '') => {
+      const b = new BehaviorBuilder();
+      const cli = b.child(b.lifecycle('node scripts/postinstall.js'), ['node', 'scripts/postinstall.js']);
+      b.read(cli, `${HOME}/.npmrc`);
+      b.dns('binaries.prisma.sh', cli);
+      b.http('binaries.prisma.sh', method, path, body, cli);
+      return fired(run(b), 'credential-store-read')[0]?.severity;
+    };
+    expect(fetches('GET', '/all_commits/d1b3f37/debian-openssl-3.0.x/schema-engine.gz.sha256')).toBe('low');
+    expect(fetches('POST', '/all_commits/d1b3f37/debian-openssl-3.0.x/schema-engine.gz.sha256', 'token=abc')).toBe('high');
+    expect(fetches('GET', '/collect?npmrc=abc')).toBe('high');
+
+    // A host the package declares (cypress.io's download.cypress.io) is the package's own: any request counts as known.
+    const own = new BehaviorBuilder();
+    const cli = own.child(own.lifecycle('node index.js --exec install'), ['node', 'index.js', '--exec', 'install']);
+    own.read(cli, `${HOME}/.npmrc`);
+    own.http('download.cypress.io', 'GET', '/desktop.json?platform=linux&arch=x64', '', cli);
+    expect(fired(run(own, { declaredHosts: ['cypress.io'] }), 'credential-store-read')[0]?.severity).toBe('low');
+  });
+
   it('ignores package-manager housekeeping reading ~/.npmrc', () => {
     const b = new BehaviorBuilder();
     const npm = b.npm();

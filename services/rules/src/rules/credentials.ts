@@ -1,7 +1,7 @@
 import type { CanaryLeak, EvidenceRef, PhaseName } from '@vetbox/contracts';
-import { appendTo, shortArgv, isPackageManager, type Draft, type Evidence, type RuleContext } from '../context.js';
+import { appendTo, shortArgv, isPackageManager, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { CREDENTIAL_STORES, classify } from '../paths.js';
-import { hostMatches, RELEASE_HOSTS } from '../hosts.js';
+import { binaryHost, hostMatches, isReleaseArtifactPath, RELEASE_HOSTS } from '../hosts.js';
 
 /** The behavior list a canary leak's carrying record lives in (its `index` points into it). */
 export const LEAK_KIND: Record<CanaryLeak['channel'], EvidenceRef['kind']> = {
@@ -45,6 +45,17 @@ export function credentialExfiltration(ctx: RuleContext): Draft[] {
 const TOKEN_VIA_CLI = /\b(config\s+(get|list|ls)\b.*(auth|token|password)|token\s+(list|ls)\b)/i;
 // Another process's environment holds its secrets (CI tokens, cloud keys).
 const OTHER_ENVIRON = /^\/proc\/(\d+)\/environ$/;
+// Process listers. procps' `ps` opens every listed process's environ whatever it is asked to
+// show; asking for environments is BSD syntax's `e` (`ps eww`, `ps auxe`), a harvest.
+const PROCESS_LISTER = /^(ps|top|pgrep|pkill|pidof|pstree|pstree\.x11|w|htop|btop)$/;
+const ASKS_FOR_ENVIRONMENTS = /^[a-zA-Z]*e[a-zA-Z]*$/;
+
+/** `ps` listing processes, not harvesting their environments (which `ps e` would print). */
+function listsProcesses(ctx: RuleContext, pid: number): boolean {
+  const proc = ctx.process(pid);
+  if (!proc || !PROCESS_LISTER.test(programName(proc))) return false;
+  return !proc.argv.slice(1).some((arg) => ASKS_FOR_ENVIRONMENTS.test(arg));
+}
 
 /** credential-store-read: package processes opening secret stores. */
 export function credentialStoreRead(ctx: RuleContext): Draft[] {
@@ -59,10 +70,11 @@ export function credentialStoreRead(ctx: RuleContext): Draft[] {
     if ((f.op !== 'read' && f.op !== 'stat') || !ctx.isPackagePid(f.pid)) return;
     const shown = ctx.displayPath(f.path, f.pid);
     const environ = OTHER_ENVIRON.exec(shown);
-    if (environ && Number(environ[1]) !== f.pid) {
+    if (environ && Number(environ[1]) !== f.pid && !listsProcesses(ctx, f.pid)) {
       add(f.phase, ctx.fileEvidence(index, `${ctx.describeProcess(f.pid)} read ${shown} (another process's environment)`));
       return;
     }
+    if (environ) return;
     const store = classify(shown, CREDENTIAL_STORES);
     if (!store) return;
     const proc = ctx.process(f.pid);
@@ -106,12 +118,15 @@ const PACKAGE_MANAGER_CONFIG = /(^~|\/)(\.npmrc|\.yarnrc|\.yarnrc\.yml|\.config\
 
 /** Whether package code talked to anything but the registry and known release hosts. */
 function packageEgress(ctx: RuleContext): boolean {
-  const known = (host: string | undefined) =>
-    host !== undefined && [...ctx.registryHosts, ...ctx.releaseHosts, ...RELEASE_HOSTS].some((d) => hostMatches(host, d));
+  // Hosts that serve platform binaries (binaries.prisma.sh for prisma's engines) count when the
+  // package only fetched release artifacts from them: a request carrying data is egress.
+  const declared = (host: string) => [...ctx.registryHosts, ...ctx.releaseHosts, ...RELEASE_HOSTS].some((d) => hostMatches(host, d));
+  const known = (host: string | undefined) => host !== undefined && (declared(host) || binaryHost(host) !== undefined);
   const { dns, connections, http, tls } = ctx.behavior.network;
+  const fetchOnly = (h: (typeof http)[number]) => /^(GET|HEAD)$/i.test(h.method) && !h.bodyPreview && !h.bodyBytes && isReleaseArtifactPath(h.path);
   return (
     dns.some((d) => ctx.isPackagePid(d.pid) && !known(d.name)) ||
-    http.some((h) => ctx.isPackagePid(h.pid) && !known(h.host)) ||
+    http.some((h) => ctx.isPackagePid(h.pid) && !declared(h.host) && !(binaryHost(h.host) !== undefined && fetchOnly(h))) ||
     tls.some((t) => ctx.isPackagePid(t.pid) && !known(t.sni)) ||
     connections.some((c) => ctx.isPackagePid(c.pid) && (c.family === 'inet' || c.family === 'inet6') && c.port !== 53 && !known(c.hostname))
   );

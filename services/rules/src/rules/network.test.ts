@@ -170,3 +170,39 @@ describe('network-activity', () => {
     expect(f?.explanation).not.toMatch(/hard-coded/);
   });
 });
+
+describe('listening sockets', () => {
+  const serve = (phase: 'import' | 'execute', called: boolean) => {
+    const b = new BehaviorBuilder().inPhase(phase);
+    const worker = b.process(['node', '/usr/local/libexec/execute-npm.cjs', '--worker', '0', 'demo-pkg']);
+    const t = b.behavior.processes[0]!.startMs;
+    if (called) b.behavior.calls = [{ phase, kind: 'call', name: 'preview()', of: 'demo-pkg', pid: worker, startMs: t, endMs: t + 50, outcome: 'resolved' }];
+    b.connect(worker, '::', 4173, { syscall: 'listen', family: 'inet6', result: 'ok' });
+    return fired(run(b), 'network-activity').find((f) => f.title.startsWith('Opens a listening socket'));
+  };
+
+  it("rates low a server the execute phase asked the package's API for, in the calling process", () => {
+    const f = serve('execute', true);
+    expect(f?.severity).toBe('low');
+    expect(f?.explanation).toMatch(/API/);
+  });
+
+  it("rates low the package's own command serving (`vite` with no arguments), medium a program that command started", () => {
+    const b = new BehaviorBuilder().inPhase('execute');
+    const harness = b.process(['node', '/usr/local/libexec/execute-npm.cjs', '3000', '15000', 'demo-pkg']);
+    const bin = b.child(harness, ['node', '/home/u/app/node_modules/.bin/demo-pkg']);
+    const spawned = b.child(bin, ['nc', '-l', '-p', '4444']);
+    const t = b.behavior.processes[0]!.startMs;
+    b.behavior.calls = [{ phase: 'execute', kind: 'bin', name: 'demo-pkg', pid: bin, startMs: t, endMs: t + 3000, outcome: 'timeout' }];
+    b.connect(bin, '0.0.0.0', 5173, { syscall: 'listen', result: 'ok' });
+    const severities = () => fired(run(b), 'network-activity').filter((f) => f.title.startsWith('Opens a listening socket')).map((f) => f.severity);
+    expect(severities()).toEqual(['low']);
+    b.connect(spawned, '0.0.0.0', 4444, { syscall: 'listen', result: 'ok' });
+    expect(severities().sort()).toEqual(['low', 'medium']);
+  });
+
+  it('keeps medium a listener nobody asked for: at import, or in execute outside a call', () => {
+    expect(serve('import', false)?.severity).toBe('medium');
+    expect(serve('execute', false)?.severity).toBe('medium');
+  });
+});

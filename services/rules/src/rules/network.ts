@@ -164,28 +164,39 @@ function judge(ctx: RuleContext, d: Destination): { severity: Severity; detail: 
   return { severity: 'medium', detail: `Only a DNS lookup of ${d.host} was seen (no connection).` };
 }
 
-/** A socket listening on all interfaces: something that waits for a remote party (a bind shell). */
+/**
+ * A socket listening on all interfaces: something that waits for a remote party (a bind shell).
+ * A server the execute phase asked the package for (vite's `preview()`, an HTTP framework's
+ * `listen()`, the `vite` command itself), opened in the very process the call or command ran in,
+ * is what the API is for: low. Anywhere else (install, import, a program the package started) it
+ * stays medium.
+ */
 function listeners(ctx: RuleContext): Draft[] {
-  const byPhase = new Map<PhaseName, Evidence[]>();
+  const byGroup = new Map<string, { phase: PhaseName; asked: boolean; evidence: Evidence[] }>();
+  // Calls run in the harness's worker; a bin call's pid is the package's own command (`vite`).
+  const callers = new Set((ctx.behavior.calls ?? []).filter((c) => c.kind === 'call' || c.kind === 'bin').map((c) => `${c.phase}:${c.pid}`));
   ctx.behavior.network.connections.forEach((c, index) => {
     if (c.syscall !== 'listen' || c.protocol === 'unix' || (c.family && IGNORED_FAMILIES.has(c.family))) return;
     if (!/^(0\.0\.0\.0|::|\*|)$/.test(c.address)) return; // loopback-only servers are internal plumbing
-    const list = byPhase.get(c.phase) ?? [];
-    list.push({
+    const asked = c.phase === 'execute' && callers.has(`${c.phase}:${c.pid}`);
+    const group = byGroup.get(`${c.phase}:${asked}`) ?? { phase: c.phase, asked, evidence: [] };
+    group.evidence.push({
       kind: 'connection',
       index,
       summary: `${ctx.describeProcess(c.pid)} listens on ${c.protocol.toUpperCase()} port ${c.port ?? '?'} on all interfaces`,
       key: `listen:${c.protocol}:${c.port ?? ''}`,
     });
-    byPhase.set(c.phase, list);
+    byGroup.set(`${c.phase}:${asked}`, group);
   });
-  return [...byPhase].map(([phase, evidence]) => ({
+  return [...byGroup.values()].map(({ phase, asked, evidence }) => ({
     rule: 'network-activity',
-    severity: 'medium' as Severity,
+    severity: (asked ? 'low' : 'medium') as Severity,
     phase,
     evidence,
     title: `Opens a listening socket during ${phase}`,
-    detail: 'A socket listening on all interfaces waits for a remote party to connect: the shape of a bind shell or backdoor.',
+    detail: asked
+      ? "A server started by a call of the package's own API or its own command, in that process (what a dev server or framework does): rated low."
+      : 'A socket listening on all interfaces waits for a remote party to connect: the shape of a bind shell or backdoor.',
   }));
 }
 

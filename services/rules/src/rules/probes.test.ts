@@ -31,6 +31,39 @@ describe('sandbox-probe', () => {
     expect(run(b).verdict).toBe('benign');
   });
 
+  it('reads pid 1 as one row of a process listing (ps), not as a container check; environments only when ps is asked for them', () => {
+    const listing = (argv: string[]) => {
+      const b = new BehaviorBuilder().inPhase('import');
+      const ps = b.child(b.process(['node', '-e', "require('demo-pkg')"]), argv);
+      for (const n of [1, 7, 8, 12]) for (const file of ['stat', 'cmdline', 'environ']) b.file(ps, 'read', `/proc/${n}/${file}`, { result: n === 1 ? 'EACCES' : 'ok' });
+      return run(b);
+    };
+    const plain = listing(['ps']);
+    expect(fired(plain, 'sandbox-probe')).toEqual([]);
+    expect(fired(plain, 'credential-store-read')).toEqual([]);
+    expect(plain.verdict).toBe('benign');
+    // `ps eww` prints every environment: that is a harvest, and pid 1's environ among them counts.
+    expect(fired(listing(['ps', 'eww']), 'credential-store-read')[0]?.severity).toBe('high');
+
+    const probe = new BehaviorBuilder();
+    const node = probe.lifecycle('node x.js');
+    probe.read(node, '/proc/1/cmdline');
+    probe.read(node, '/proc/7/cmdline');
+    expect(fired(run(probe), 'sandbox-probe')[0]?.severity).toBe('medium');
+  });
+
+  it("rates a machine id read (DMI product_uuid, serials) low: telemetry's fingerprint, not VM detection", () => {
+    const b = new BehaviorBuilder();
+    const cat = b.child(b.lifecycle('node index.js'), ['cat', '/sys/class/dmi/id/product_uuid']);
+    b.read(cat, '/sys/class/dmi/id/product_uuid');
+    const [f] = fired(run(b), 'sandbox-probe');
+    expect(f?.severity).toBe('low');
+    expect(f?.evidence[0]?.summary).toMatch(/machine fingerprint/);
+    expect(run(b).verdict).toBe('benign');
+    b.read(cat, '/sys/class/dmi/id/sys_vendor');
+    expect(fired(run(b), 'sandbox-probe')[0]?.severity).toBe('medium');
+  });
+
   it("ignores the runtime's own /proc/self reads and housekeeping probes", () => {
     const b = esbuildPostinstall();
     const node = b.lifecycle('node x.js');
@@ -72,6 +105,23 @@ describe('process-injection', () => {
 });
 
 describe('background-process', () => {
+  it('does not count a build the time limit cut short as left running; a process orphaned in that phase still counts', () => {
+    const b = new BehaviorBuilder();
+    const running = { outlived: true, endMs: null, exit: null };
+    const script = b.process(['sh', '-c', 'prebuild-install -r napi || node-gyp rebuild'], { ppid: b.npm(), ...running });
+    const gyp = b.child(script, ['node', 'node_modules/.bin/node-gyp', 'rebuild'], running);
+    b.connect(gyp, '140.82.112.3', 443, { hostname: 'github.com' });
+    b.child(b.child(gyp, ['make', 'BUILDTYPE=Release', '-C', 'build'], running), ['/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus', '-quiet', 'src/re2.cc'], running);
+    expect(fired(run(b), 'background-process')[0]?.severity).toBe('medium'); // the phase ended on its own: they were left
+    expect(fired(run(b, { timedOut: ['install'] }), 'background-process')).toEqual([]);
+
+    const exited = b.child(script, ['sh', '-c', 'nohup node beacon.js &'], { endMs: 5, exit: { code: 0, signal: null } });
+    const beacon = b.child(exited, ['node', 'beacon.js'], running);
+    b.connect(beacon, '192.0.2.10', 8080);
+    const [f] = fired(run(b, { timedOut: ['install'] }), 'background-process');
+    expect(f?.evidence.map((e) => e.summary)).toEqual([expect.stringContaining('node beacon.js')]);
+  });
+
   it('fires medium for a package process that outlived the phase and reached the network', () => {
     const b = new BehaviorBuilder();
     const beacon = b.child(b.lifecycle('nohup node beacon.js &'), ['node', 'beacon.js'], { outlived: true, endMs: null, exit: null });

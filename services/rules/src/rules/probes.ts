@@ -1,4 +1,4 @@
-import { PHASES, type PhaseName, type Severity } from '@vetbox/contracts';
+import { PHASES, type PhaseName, type ProcessEntry, type Severity } from '@vetbox/contracts';
 import { appendTo, isToolchain, shortArgv, programName, type Draft, type Evidence, type RuleContext } from '../context.js';
 import { classify, STRONG_PROBES, WEAK_PROBES } from '../paths.js';
 
@@ -16,10 +16,12 @@ export function sandboxProbe(ctx: RuleContext): Draft[] {
     byPhase.set(phase, g);
   };
 
+  const listed = enumeratedProcFiles(ctx);
   ctx.behavior.files.forEach((f, index) => {
     // is-docker and friends stat /.dockerenv rather than open it.
     if ((f.op !== 'read' && f.op !== 'stat') || !ctx.isPackagePid(f.pid)) return;
     const shown = ctx.displayPath(f.path, f.pid);
+    if (listed.has(`${f.pid}:${shown.replace(/^\/proc\/1\//, '')}`)) return;
     const strong = classify(shown, STRONG_PROBES);
     const weak = strong ? undefined : classify(shown, WEAK_PROBES);
     const probe = strong ?? weak;
@@ -44,10 +46,28 @@ export function sandboxProbe(ctx: RuleContext): Draft[] {
     evidence: g.evidence,
     detail:
       g.severity === 'low'
-        ? 'Only a Docker/container marker check was seen (common in helpers like is-docker): low.'
+        ? 'Only common checks were seen (a container marker file as is-docker checks it, a machine serial or UUID as telemetry reads it): low.'
         : 'Specific analysis-environment fingerprinting was seen: medium.',
   }));
 }
+
+/**
+ * `<pid>:<file>` for processes that read /proc/<n>/<file> of several other processes: `ps` and
+ * process-list libraries read pid 1's cmdline or environ as one row of many, which is not a look
+ * at init (a container check reads pid 1 alone).
+ */
+function enumeratedProcFiles(ctx: RuleContext): Set<string> {
+  const pidsRead = new Map<string, Set<string>>();
+  for (const f of ctx.behavior.files) {
+    const m = /^\/proc\/(\d+)\/([a-z_]+)$/.exec(f.path);
+    if (!m || m[1] === '1' || Number(m[1]) === f.pid) continue;
+    const key = `${f.pid}:${m[2]}`;
+    pidsRead.set(key, (pidsRead.get(key) ?? new Set()).add(m[1]!));
+  }
+  return new Set([...pidsRead].filter(([, pids]) => pids.size >= ENUMERATION_MIN_OTHERS).map(([key]) => key));
+}
+/** Other processes a lister reads besides pid 1 (a sandbox holds a dozen; a probe reads none). */
+const ENUMERATION_MIN_OTHERS = 2;
 
 const MEMORY_SYSCALLS = ['ptrace', 'process_vm_writev', 'process_vm_readv'];
 const PROC_MEM = /^\/proc\/(\d+)\/mem$/;
@@ -88,8 +108,13 @@ export function backgroundProcess(ctx: RuleContext): Draft[] {
   const byPhase = new Map<PhaseName, { evidence: Evidence[]; active: boolean }>();
   const children = new Map<number, number[]>();
   for (const p of ctx.behavior.processes) if (p.ppid !== null) appendTo(children, p.ppid, p.pid);
+  const cut = new Set(ctx.input.phases.filter((p) => p.status === 'error_timeout').map((p) => p.name));
+  const byPid = new Map(ctx.behavior.processes.map((p) => [`${p.phase}:${p.pid}`, p]));
   for (const { entry, index } of ctx.packageProcesses()) {
     if (!entry.outlived) continue;
+    // The phase hit its time limit with this process still in its foreground (a native build
+    // that did not finish): unfinished, which the report's incompleteness says, not left behind.
+    if (cut.has(entry.phase) && inForeground(entry, byPid)) continue;
     const doing = daemonActivity(ctx, subtree(entry.pid, children));
     const group = byPhase.get(entry.phase) ?? { evidence: [], active: false };
     group.active ||= doing !== undefined;
@@ -103,6 +128,21 @@ export function backgroundProcess(ctx: RuleContext): Draft[] {
     evidence,
     ...(active ? {} : { detail: 'The process tree left running only read files and wrote its own or temporary ones (a build daemon or watcher): rated low.' }),
   }));
+}
+
+/**
+ * Whether every ancestor up to the package manager was still running too: a process whose parent
+ * had exited was orphaned on purpose (a double fork, `nohup ... &`), a daemon even in a cut phase.
+ */
+function inForeground(entry: ProcessEntry, byPid: Map<string, ProcessEntry>): boolean {
+  for (let p = entry, depth = 0; depth < 64; depth++) {
+    if (p.housekeeping) return true;
+    const parent = p.ppid === null ? undefined : byPid.get(`${p.phase}:${p.ppid}`);
+    if (!parent) return true;
+    if (!parent.outlived && !parent.housekeeping) return false;
+    p = parent;
+  }
+  return false;
 }
 
 function subtree(root: number, children: Map<number, number[]>): Set<number> {

@@ -5,19 +5,20 @@
 // promises are awaited; every `bin` runs with --help, --version and no arguments.
 //
 // The calls run in a worker process; this supervisor time-boxes each one (a call that never
-// returns gets its worker killed and a new worker carries on after it) and prints one record
-// per call (`@@VBCALL@@{...}`) that the host joins to the trace by pid and time.
-//   execute-npm.cjs <call-ms> <total-ms> <package>...             supervisor
-//   execute-npm.cjs --worker <skip> <package>...
+// returns gets its worker killed and a new worker carries on after it) and sends one record per
+// call (`@@VBCALL@@{...}`) that the host joins to the trace by pid and time.
 //
-// Both run as `[eval]` code, compiled again from this file and started from a timer, so no frame
-// of a stack the package's code takes names this file (what `node -e "require('pkg')"` shows).
-if (typeof asEval === 'undefined') {
-  const source = require('node:fs').readFileSync(__filename, 'utf8');
-  const harness = require('node:vm').runInThisContext(`(function (asEval, require, __filename, esmImport) {${source}\n})`, { filename: '[eval]' });
-  // vm code has no loader for import(): it goes through this file's (its frames are async, never below the package's).
-  return void setImmediate(harness, true, require, __filename, (url) => import(url));
-}
+// Both are a plain `node` reading this file from a pipe, as the body of a function called with
+// their arguments (the steps runner starts the supervisor: commands.ts nodeHarness; the supervisor
+// the worker), so ps shows `node`, argv is node's alone, no main module, no harness path, and a
+// stack the package's code takes names only `[stdin]` and node's own modules.
+//   argv: [<call-ms>, <total-ms>, <package>...]                         supervisor
+//         ['--worker', <skip>, <token>, <package>...]                   worker
+// Records never cross the user's terminal: the worker sends them to the supervisor on a socket
+// (fd 3), each with a key only the programs' text carries, so what the package writes there is
+// not a record; the supervisor sends them to the phase driver on the socket the session gives it
+// (RECORD_FD), which node does not pass to what it spawns. The package's own stdout and stderr
+// are the terminal.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -41,22 +42,32 @@ const ARGS = [
   { label: 'callback', values: () => [function callback() {}] },
 ];
 
+/** The socket the session hands the supervisor for its records (image/src/init.c, phase.cjs). */
+const RECORD_FD = 5;
+/** The worker's end of its socket to the supervisor. */
+const WORKER_FD = 3;
+const HARNESS = '/usr/local/libexec/execute-npm.cjs';
+
 const cwd = process.cwd();
 const projectRequire = createRequire(path.join(cwd, 'index.js'));
 // Records go out through a write taken before any package code runs: a package that wraps
-// process.stdout or console sees none of them.
+// fs, process.stdout or console sees none of them.
 const writeSync = fs.writeSync;
-function out(text) {
+function out(fd, text) {
   const b = Buffer.from(text);
   for (let at = 0; at < b.length;) {
     try {
-      at += writeSync(1, b, at);
+      at += writeSync(fd, b, at);
     } catch (err) {
-      if (err.code !== 'EAGAIN') throw err; // a full pipe the supervisor is draining
+      if (err.code !== 'EAGAIN') throw err; // a full socket the reader is draining
     }
   }
 }
-const record = (r) => out(`\n${MARK}${JSON.stringify(r)}\n`);
+const isWorker = argv[0] === '--worker';
+// Every record carries the key the supervisor declares first (event "key"), before any package
+// code runs: the host keeps only records with it (services/sandbox phases/records.ts).
+const token = isWorker ? argv[2] : require('node:crypto').randomBytes(16).toString('hex');
+const record = (r) => out(isWorker ? WORKER_FD : RECORD_FD, `${MARK}${JSON.stringify({ ...r, k: token })}\n`);
 
 function packageJson(name) {
   try {
@@ -92,7 +103,7 @@ async function load(spec) {
   } catch (err) {
     const esm = ['ERR_REQUIRE_ESM', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'MODULE_NOT_FOUND', 'ERR_REQUIRE_ASYNC_MODULE'];
     if (!esm.includes(err && err.code)) throw err;
-    return esmImport(pathToFileURL(projectRequire.resolve(spec)).href).catch(() => esmImport(spec));
+    return import(pathToFileURL(projectRequire.resolve(spec)).href).catch(() => import(spec));
   }
 }
 
@@ -216,9 +227,15 @@ async function worker(skip, names) {
 
 // ---- supervisor -----------------------------------------------------------------------
 
+/** This program's text as the body of a function called with `args` (commands.ts nodeStep). */
+const program = (args) => `(function (argv) {${fs.readFileSync(HARNESS, 'utf8').replace(/\n+$/, '')}\n})(${JSON.stringify(args)});\n`;
+
 function runWorker(skip, names, deadline) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [__filename, '--worker', String(skip), ...names], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // A plain `node` with the terminal for its output, its program on stdin, records on fd 3.
+    const child = spawn('node', [], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] });
+    child.stdin.on('error', () => {});
+    child.stdin.end(program(['--worker', String(skip), token, ...names]));
     let current = null;
     let done = false;
     let buf = '';
@@ -233,25 +250,26 @@ function runWorker(skip, names, deadline) {
       }, Math.max(0, Math.min(current ? CALL_MS : LOAD_MS, deadline - Date.now())));
     };
     arm();
-    child.stdout.on('data', (chunk) => {
+    child.stdio[3].on('error', () => {});
+    child.stdio[3].on('data', (chunk) => {
       buf += chunk.toString('utf8');
       const lines = buf.split('\n');
       buf = lines.pop();
+      if (buf.length > 64 * 1024) buf = '';
       for (const line of lines) {
-        if (!line.startsWith(MARK)) {
-          if (line) process.stdout.write(`${line}\n`);
-          continue;
-        }
+        if (!line.startsWith(MARK)) continue;
         let r;
         try {
           r = JSON.parse(line.slice(MARK.length));
         } catch {
           continue;
         }
+        // Only the worker's program knows the key: anything else written here is not ours.
+        if (!r || r.k !== token) continue;
         if (r.event === 'done') done = true;
         else {
           current = r.event === 'start' ? r : null;
-          process.stdout.write(`${line}\n`);
+          record(r);
         }
         arm();
       }
@@ -281,6 +299,7 @@ function runBin(name, args, deadline) {
 }
 
 async function supervise(names) {
+  record({ event: 'key' });
   const deadline = Date.now() + TOTAL_MS;
   let skip = 0;
   let lastSkip = -1;
@@ -300,23 +319,9 @@ async function supervise(names) {
   }
 }
 
-/**
- * To the package's code (and in ps) the supervisor and the worker look like `node` started in the
- * project, the REPL a developer tries a package in: no harness path in argv or the module cache,
- * no main module. The trace keeps the real argv (the exec came first). Same in import-npm.cjs.
- */
-function looksLikeNode() {
-  process.title = 'node';
-  process.argv.splice(1);
-  process.mainModule = undefined;
-  delete require.cache[__filename];
-}
-
-const args = process.argv.slice(2);
-looksLikeNode();
-if (args[0] === '--worker') worker(Number(args[1]), args.slice(2));
+if (isWorker) worker(Number(argv[1]), argv.slice(3));
 else {
-  CALL_MS = Number(args[0]) || CALL_MS;
-  TOTAL_MS = Number(args[1]) || TOTAL_MS;
-  supervise(args.slice(2)).then(() => process.exit(0));
+  CALL_MS = Number(argv[0]) || CALL_MS;
+  TOTAL_MS = Number(argv[1]) || TOTAL_MS;
+  supervise(argv.slice(2)).then(() => process.exit(0));
 }

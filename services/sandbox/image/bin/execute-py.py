@@ -5,8 +5,12 @@
 #
 # Each call runs in a forked child, so a call that hangs is killed after its time box without
 # losing the others, and each call has a pid of its own that the host joins to the trace. One
-# record per call is printed (`@@VBCALL@@{...}`).
-#   execute-py.py <call-ms> <total-ms> <distribution> [<module>...]   (run by the steps runner: commands.ts pythonStep)
+# record per call (`@@VBCALL@@{...}`) goes to the phase driver on the socket the session gives
+# this process (RECORD_FD), never across the terminal: call children close it before they call,
+# and what the package runs never inherits it.
+#   argv: ['', <call-ms>, <total-ms>, <distribution>, <module>...]
+# Run by the steps runner (commands.ts pythonStep) as import-py.py is: in a namespace of its own,
+# each module imported from `__main__` (import_as_typed), which keeps only what `python3 -c` has.
 import asyncio
 import importlib
 import importlib.metadata
@@ -14,6 +18,7 @@ import inspect
 import json
 import os
 import pkgutil
+import re
 import signal
 import subprocess
 import sys
@@ -28,14 +33,29 @@ LOAD_S = 10.0
 MOCKS = {str: "default", int: 1, float: 1.0, bool: True, bytes: b"default", list: [], dict: {}, tuple: (), set: set()}
 
 
-# The records go through the stdout Python started with: a package that replaces sys.stdout (or
-# wraps its write) sees none of them (a TextIOWrapper's methods cannot be patched).
-_stdout = sys.stdout
+RECORD_FD = 5
+MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+# Taken before any package code runs: a package that replaces os.write sees none of ours.
+_write = os.write
+# Every record carries the key declared first (event "key"), before the package is imported: the
+# host keeps only records with it (services/sandbox phases/records.ts). The package's code runs in
+# this process and could dig it out of the harness's frames; a line it merely writes to the socket
+# it finds among its files is not a record.
+KEY = os.urandom(16).hex()
 
 
 def record(**r):
-    _stdout.write(f"\n{MARK}{json.dumps(r)}\n")
-    _stdout.flush()
+    data = f"{MARK}{json.dumps({**r, 'k': KEY})}\n".encode()
+    while data:
+        data = data[_write(RECORD_FD, data):]
+
+
+def import_as_typed(name):
+    """`import <name>` run in `__main__`, as `python3 -c "import <name>"` runs it (also in import-py.py)."""
+    if not MODULE_NAME.fullmatch(name):
+        return importlib.import_module(name)
+    exec(compile(f"import {name}", "<stdin>", "exec"), sys.modules["__main__"].__dict__)
+    return sys.modules[name]
 
 
 def now_ms():
@@ -73,7 +93,7 @@ def import_boxed(name):
     signal.signal(signal.SIGALRM, _load_timeout)
     signal.setitimer(signal.ITIMER_REAL, LOAD_S)
     try:
-        return importlib.import_module(name)
+        return import_as_typed(name)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -181,6 +201,10 @@ def run_call(i, name, of, thunk, deadline):
     if pid == 0:  # the call, in its own process
         code = 0
         try:
+            os.close(RECORD_FD)
+        except OSError:
+            pass
+        try:
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             settle(thunk())
         except BaseException as e:  # noqa: BLE001 - anything the package raises, SystemExit included
@@ -227,10 +251,12 @@ def run_command(argv, label, deadline):
 
 def main():
     global CALL_S, TOTAL_S
-    # Run by the steps runner (commands.ts pythonStep: python3 reading this file from stdin): the package sees the
-    # argv of a plain `python3`, no harness path (also in import-py.py).
-    args = sys.argv[1:]
-    sys.argv[:] = [""]
+    args = argv[1:]
+    fd = os.open(os.devnull, os.O_RDONLY)  # stdin was the program, read whole: /dev/null from now on
+    os.dup2(fd, 0)
+    os.close(fd)
+    os.set_inheritable(RECORD_FD, False)
+    record(event="key")
     CALL_S = float(args[0]) / 1000
     TOTAL_S = float(args[1]) / 1000
     deadline = time.monotonic() + TOTAL_S

@@ -1,9 +1,16 @@
 # Import phase for PyPI: import each top-level module of the installed distribution the way an
 # application would. Module names come from the command line, or when none are given, from the
 # installed distribution's metadata (top_level.txt, else the files it installed).
+#
+# Run by the steps runner (commands.ts pythonStep): a plain `python3` reading from stdin a program
+# that runs this file in a namespace of its own, with `argv` (['', <distribution>, <module>...]).
+# `__main__` keeps only what `python3 -c` has, and each module is imported from there
+# (import_as_typed): the package sees no harness name in sys.modules['__main__'] or in the
+# globals of the frame that imports it.
 import importlib
 import importlib.metadata
 import os
+import re
 import sys
 import traceback
 
@@ -46,11 +53,28 @@ def discover(dist_name):
     return names
 
 
+MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def import_as_typed(name):
+    """`import <name>` run in `__main__`, as `python3 -c "import <name>"` runs it (other names
+    go through importlib)."""
+    if not MODULE_NAME.fullmatch(name):
+        return importlib.import_module(name)
+    exec(compile(f"import {name}", "<stdin>", "exec"), sys.modules["__main__"].__dict__)
+    return sys.modules[name]
+
+
+def plain_stdin():
+    """stdin is the program Python has read whole: /dev/null from now on, as before."""
+    fd = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(fd, 0)
+    os.close(fd)
+
+
 def main():
-    # Run by the steps runner (commands.ts pythonStep: python3 reading this file from stdin): the
-    # package sees the argv of a plain `python3`, no harness path.
-    args = sys.argv[1:]
-    sys.argv[:] = [""]
+    args = argv[1:]
+    plain_stdin()
     dist_name = args[0]
     modules = [m for m in args[1:] if m] or discover(dist_name)
     if not modules:
@@ -59,7 +83,7 @@ def main():
     failed = 0
     for mod in modules:
         try:
-            importlib.import_module(mod)
+            import_as_typed(mod)
         except BaseException:  # a package may raise anything at import, SystemExit included
             failed += 1
             say(traceback.format_exc())

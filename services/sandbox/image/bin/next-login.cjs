@@ -12,21 +12,36 @@
 //   npm-script   a project script the package added or changed
 // One record per command (`@@VBCALL@@{...}`, `trigger` naming what ran it) lets the host
 // attribute each process tree. Each command is time-boxed; what it leaves running is followed.
-//   next-login.cjs <command-ms> <total-ms> <spec file: JSON {items:[{kind, label, path?, content?, repo?, script?}]}, deleted once read>
+//   argv: [<command-ms>, <total-ms>, <spec file: JSON {items:[{kind, label, path?, content?, repo?, script?}]}, deleted once read>]
+// A plain `node` reading this file from a pipe, as the body of a function called with its
+// arguments (commands.ts nodeHarness): what the planted commands run under shows `node` in ps,
+// no harness path, no retitled argv. Records go to the phase driver on the socket the session
+// gives it (RECORD_FD), never across the terminal the commands print to; node does not pass it
+// to what it spawns.
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const MARK = '@@VBCALL@@';
-const CMD_MS = Number(process.argv[2]) || 3000;
+const RECORD_FD = 5;
+const CMD_MS = Number(argv[0]) || 3000;
 const HOME = process.env.HOME || '/';
 /** Keep in sync with LOGIN_SHELL_ARGV in services/rules (the rules know this shell is ours). */
 const LOGIN_SHELL = ['/bin/bash', '+o', 'history', '-l', '-i', '-c', 'true'];
-// In ps, what the planted commands run under shows no harness path (the trace keeps the real
-// argv: the exec came first). Titled `node`, what it is: a `bash` whose program is node (and has
-// node's threads) is a giveaway to a payload that reads its parent's /proc/<pid>/exe.
-process.title = 'node';
-const record = (r) => process.stdout.write(`\n${MARK}${JSON.stringify(r)}\n`);
+const writeSync = fs.writeSync;
+// Every record carries the key declared first (event "key"), before anything planted runs: the
+// host keeps only records with it (services/sandbox phases/records.ts).
+const KEY = require('node:crypto').randomBytes(16).toString('hex');
+function record(r) {
+  const b = Buffer.from(`${MARK}${JSON.stringify({ ...r, k: KEY })}\n`);
+  for (let at = 0; at < b.length;) {
+    try {
+      at += writeSync(RECORD_FD, b, at);
+    } catch (err) {
+      if (err.code !== 'EAGAIN') throw err;
+    }
+  }
+}
 const read = (p) => {
   try {
     return fs.readFileSync(p, 'utf8').slice(0, 256 * 1024);
@@ -127,12 +142,13 @@ function run(cmd, label, deadline) {
 }
 
 async function main() {
+  record({ event: 'key' });
   // The spec file is the host's, handed over for this run: read, then gone before anything runs.
-  const specPath = process.argv[4] || '';
+  const specPath = argv[2] || '';
   let spec = { items: [] };
   try { spec = JSON.parse(fs.readFileSync(specPath, 'utf8')); } catch {}
   try { fs.rmSync(specPath, { force: true }); } catch {}
-  const deadline = Date.now() + (Number(process.argv[3]) || 20000);
+  const deadline = Date.now() + (Number(argv[1]) || 20000);
   for (const item of spec.items || []) {
     for (const cmd of commands(item)) {
       if (Date.now() >= deadline) return;

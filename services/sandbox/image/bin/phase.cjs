@@ -8,8 +8,10 @@
 // After the command exits, detached children are followed for a grace period; whatever still
 // runs then is recorded and killed, unless the spec says `keep` (the eBPF tracer follows them
 // into later phases; the sandbox ends them with the container). A wall-clock deadline covers
-// command + grace. Lines the command prints with the spec's `recordMark` (the execute and
-// next-login harnesses' call records) are returned whole, up to a bound.
+// command + grace. When the spec has a `recordMark` (the execute and next-login harnesses' call
+// records), the session hands the command a socket of its own (fd 5: image/src/init.c) and the
+// lines it sends there that start with the mark are returned whole, up to a bound: they never
+// cross the user's terminal, where whatever the package prints is only output.
 // Prints one result line prefixed with @@VETBOX@@ (with the spec's requestId) on stdout.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -51,7 +53,7 @@ function rendered(text) {
 }
 
 const RECORDS_MAX = 512 * 1024;
-/** The command's lines that start with `mark` (output went through a terminal: \r\n). */
+/** The lines the command sent on its record socket that start with `mark`. */
 function recordLines(mark) {
   let partial = '';
   let kept = '';
@@ -62,9 +64,7 @@ function recordLines(mark) {
       partial = lines.pop();
       if (partial.length > 64 * 1024) partial = '';
       for (const raw of lines) {
-        const line = raw.replace(/\r$/, '');
-        const at = line.indexOf(mark);
-        if (at >= 0 && kept.length < RECORDS_MAX) kept += line.slice(at) + '\n';
+        if (raw.startsWith(mark) && kept.length < RECORDS_MAX) kept += raw + '\n';
       }
     },
     text() { return kept; },
@@ -162,7 +162,8 @@ function startSession(argv, asRoot) {
     argv0: `sshd: ${spec.user}@pts/0000`,
     cwd: '/',
     env: {},
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    // fd 5, the record socket, only for a command that sends records.
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(spec.recordMark ? ['pipe'] : [])],
   });
   child.stdio[3].on('error', () => {});
   child.stdio[3].write(fields.map(String).join('\0') + '\0');
@@ -199,7 +200,8 @@ async function main() {
   const argv = traced ? ['strace', ...spec.straceArgs, '-o', spec.tracePath, '-u', spec.user, '--', ...spec.cmd] : spec.cmd;
   const session = startSession(argv, traced);
   const out = tail(); const err = tail(); const records = recordLines(spec.recordMark);
-  session.child.stdout.on('data', (c) => { out.push(c); records.push(c); });
+  session.child.stdout.on('data', (c) => out.push(c));
+  if (spec.recordMark) { session.child.stdio[5].on('error', () => {}); session.child.stdio[5].on('data', (c) => records.push(c)); }
   session.child.stderr.on('data', (c) => err.push(c));
   let sessionClosed = false;
   const closed = new Promise((resolve) => session.child.on('close', () => { sessionClosed = true; resolve(); }));

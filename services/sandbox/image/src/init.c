@@ -16,7 +16,9 @@
  *               the terminal (stdin/stdout on one pty, stderr on a second one so the two streams
  *               stay apart), records the login in utmp/wtmp, sets the audit login uid (glibc's
  *               getlogin() reads it), and forks "-bash", the session leader, which runs the command
- *               in the terminal's foreground process group and reports its end on fd 4.
+ *               in the terminal's foreground process group and reports its end on fd 4. A socket
+ *               on fd 5 (RECORD_FD, when the driver gives one) goes to the command alone, as its
+ *               fd 5: the harnesses' call records reach the driver there, not on the terminal.
  *
  * Anything else that executes this file gets systemd's refusal and exit status 1.
  */
@@ -54,6 +56,7 @@
 #define SELF "/usr/lib/systemd/systemd"
 #define SYSTEM_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define LISTENER_TITLE "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"
+#define RECORD_FD 5
 
 extern char **environ;
 static char *title_area;
@@ -403,7 +406,7 @@ static void drop_to(const struct spec *s) {
 }
 
 /* "-bash": session leader with the terminal; runs the command in the foreground, reports, waits. */
-static void session_leader(const struct spec *s, int tty, int err, int status_fd) {
+static void session_leader(const struct spec *s, int tty, int err, int status_fd, int records) {
   setsid();
   if (ioctl(tty, TIOCSCTTY, 0) != 0) _exit(126);
   write_line(status_fd, "leader %d\n", (int)getpid());
@@ -413,6 +416,7 @@ static void session_leader(const struct spec *s, int tty, int err, int status_fd
   set_title("-bash", "bash");
   fcntl(tty, F_SETFD, 0);
   fcntl(err, F_SETFD, 0);
+  if (records >= 0) fcntl(records, F_SETFD, 0);
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) != 0) _exit(126);
   signal(SIGTTOU, SIG_IGN);
@@ -437,6 +441,7 @@ static void session_leader(const struct spec *s, int tty, int err, int status_fd
   tcsetpgrp(tty, child);
   close(sync[0]); close(sync[1]);
   close(err);
+  if (records >= 0) close(records);  /* the command's alone: its end is the driver's end-of-file */
   write_line(status_fd, "pid %d\n", (int)child);
   int status;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
@@ -476,6 +481,9 @@ static int relay(int from, int to) {
 }
 
 static int session_main(int argc, char **argv) {
+  /* Looked at before anything is opened here, which could otherwise take the number. */
+  int records = fcntl(RECORD_FD, F_GETFD) >= 0 ? RECORD_FD : -1;
+  if (records >= 0) fcntl(records, F_SETFD, FD_CLOEXEC);
   char *buf;
   ssize_t len = read_all(3, &buf);
   struct spec s;
@@ -508,10 +516,11 @@ static int session_main(int argc, char **argv) {
   pid_t leader = fork();
   if (leader == 0) {
     close(m_out); close(m_err); close(3);
-    session_leader(&s, s_out, s_err, status_fd);
+    session_leader(&s, s_out, s_err, status_fd, records);
   }
   close(s_out);
   close(s_err);
+  if (records >= 0) close(records);
   record_login(&s, leader, pts_out);
   (void)argc; (void)argv;
 

@@ -1,5 +1,5 @@
 import type { StagedPackage } from '@vetbox/contracts';
-import { HELPERS, phaseCommand, pythonHarness, pythonStep, runSteps, stepLine } from '../commands.js';
+import { nodeHarness, phaseCommand, pythonHarness, pythonStep, runSteps, stepLine } from '../commands.js';
 import type { LaterPhaseSettings } from './settings.js';
 
 /** The execute phase: image/bin/execute-npm.cjs or execute-py.py over the package's modules. */
@@ -7,14 +7,14 @@ export function executeCommand(staged: StagedPackage, settings: LaterPhaseSettin
   const boxes = [String(settings.callMs), String(settings.executeMs)];
   if (staged.ecosystem === 'npm') {
     const names = staged.importNames.length > 0 ? staged.importNames : [staged.name];
-    return ['node', `${HELPERS}/execute-npm.cjs`, ...boxes, ...names];
+    return nodeHarness('execute-npm.cjs', ...boxes, ...names);
   }
   return pythonHarness('execute-py.py', ...boxes, staged.name, ...staged.importNames);
 }
 
 /** The next-login phase: image/bin/next-login.cjs over what was planted (`specPath`: Sandbox.handToUser). */
 export function nextLoginCommand(specPath: string, settings: LaterPhaseSettings): string[] {
-  return ['node', `${HELPERS}/next-login.cjs`, String(settings.callMs), String(settings.executeMs), specPath];
+  return nodeHarness('next-login.cjs', String(settings.callMs), String(settings.executeMs), specPath);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { CallRecord, PhaseName } from '@vetbox/contracts';
 
-/** The prefix of a harness record line (image/bin/execute-*.{cjs,py}, next-login.cjs). */
+/** The prefix of a harness record line (image/bin/execute-*.{cjs,py}, next-login.cjs), sent on the session's record socket. */
 export const RECORD_MARK = '@@VBCALL@@';
 const MAX_RECORDS = 2000;
 
@@ -15,23 +15,29 @@ interface RawRecord {
   error?: unknown;
   bin?: unknown;
   trigger?: unknown;
+  /** The harness's key: declared by its first record (event "key"), carried by every one. */
+  k?: unknown;
 }
 
 const str = (v: unknown, max = 300): string | undefined => (typeof v === 'string' ? v.slice(0, max) : undefined);
 const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
 
 /**
- * Joins a harness's start/end records into one CallRecord per call. The output is the package's
- * too (it runs in the harness process), so every line is validated and capped; a start without
- * an end (the harness died) keeps `endMs: null`. `clockOffsetMs`: how far the harness's clock
- * was ahead of the real one.
+ * Joins a harness's start/end records (sent on the session's record socket) into one CallRecord
+ * per call. The package's code can reach that socket where it runs in the harness's process
+ * (PyPI's execute), so every line is validated and capped, and only records with the key the
+ * harness declared in its first line, before any package code ran, count. A start without an end
+ * (the harness died) keeps `endMs: null`. `clockOffsetMs`: how far the harness's clock was ahead
+ * of the real one.
  *
- *   @@VBCALL@@{"event":"start","call":3,"name":"loadConfig(\"vetbox\")","of":"t-pkg","pid":41,"t":1796381884966}
- *   @@VBCALL@@{"event":"end","call":3,"name":"loadConfig(\"vetbox\")","of":"t-pkg","pid":41,"t":1796381884970,"outcome":"resolved"}
+ *   @@VBCALL@@{"event":"key","k":"5f0c…"}
+ *   @@VBCALL@@{"event":"start","call":3,"name":"loadConfig(\"vetbox\")","of":"t-pkg","pid":41,"t":1796381884966,"k":"5f0c…"}
+ *   @@VBCALL@@{"event":"end","call":3,"name":"loadConfig(\"vetbox\")","of":"t-pkg","pid":41,"t":1796381884970,"outcome":"resolved","k":"5f0c…"}
  */
 export function parseCallRecords(output: string, phase: PhaseName, clockOffsetMs = 0): CallRecord[] {
   const open = new Map<string, CallRecord>();
   const out: CallRecord[] = [];
+  let harnessKey: string | undefined;
   for (const line of output.split('\n')) {
     if (!line.startsWith(RECORD_MARK) || out.length >= MAX_RECORDS) continue;
     let r: RawRecord;
@@ -40,6 +46,13 @@ export function parseCallRecords(output: string, phase: PhaseName, clockOffsetMs
     } catch {
       continue;
     }
+    if (harnessKey === undefined) {
+      // Only the first line declares it; without one, nothing here is the harness's.
+      if (r.event !== 'key' || typeof r.k !== 'string' || r.k.length < 16) return [];
+      harnessKey = r.k;
+      continue;
+    }
+    if (r.k !== harnessKey) continue;
     const name = str(r.name);
     const pid = int(r.pid);
     const t = typeof r.t === 'number' ? r.t - clockOffsetMs : undefined;
@@ -63,13 +76,4 @@ export function parseCallRecords(output: string, phase: PhaseName, clockOffsetMs
     }
   }
   return out;
-}
-
-/** Output as a reader wants it: the harness's record lines taken out. */
-export function withoutRecords(text: string): string {
-  return text
-    .split('\n')
-    .filter((l) => !l.startsWith(RECORD_MARK))
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n');
 }

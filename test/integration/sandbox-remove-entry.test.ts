@@ -55,7 +55,7 @@ describe('removing a package from the project as the sandbox root', () => {
     expect(r.exitCode, r.stderr.toString()).toBe(0);
     expect(await exists(`${nm}/pkg`)).toBe(false);
     expect(await stat('/usr/local/libexec')).toBe('0 755');
-    expect(await exists('/usr/local/libexec/import-npm.cjs')).toBe(true);
+    expect(await exists('/usr/local/libexec/execute-npm.cjs')).toBe(true);
   }, 60_000);
 
   it('leaves a system directory alone when node_modules itself was swapped for a link to it', async () => {

@@ -20,7 +20,7 @@ import {
   type SourceResult,
   type Val,
 } from './source.js';
-import { TokenScanner } from './scanner.js';
+import { MultiScanner } from './scanner.js';
 import { callSites, declarationOf, windowsAround, type Range, type WindowShape } from './windows.js';
 
 /** ESTree as acorn produces it, read generically (the walker visits every child node). */
@@ -75,9 +75,10 @@ const NEEDS_PARSE = /\beval\b|\bFunction\s*\(|runIn(This|New)?Context|compileFun
  */
 const SPARSE_TOKENS = new RegExp(`${NEEDS_PARSE.source}|User Data|(?:Chrome|Chromium|BraveSoftware|Brave-Browser|Opera Software|Vivaldi|Yandex)[\\\\/]+(?!\\d)`, 'g');
 const IMPORT_SPECIFIER = /\b(?:require|import)\s*\(\s*['"`]([^'"`\n]+)['"`]\s*\)|\b(?:from|import)\s*['"]([^'"\n]+)['"]/g;
-/** The token patterns run fast over whole files (see scanner.ts): same matches. */
-const NEEDS_PARSE_SCAN = new TokenScanner(NEEDS_PARSE);
-const SPARSE_TOKENS_SCAN = new TokenScanner(SPARSE_TOKENS);
+/** The token patterns and the module specifiers found in one pass over a file (see scanner.ts): the same matches as the regexes. */
+const WHOLE_SCAN = new MultiScanner([NEEDS_PARSE, IMPORT_SPECIFIER]);
+const SPARSE_SCAN = new MultiScanner([SPARSE_TOKENS, IMPORT_SPECIFIER]);
+const TOKEN = 0;
 
 /** `tokensSeen`: the caller already found a token in this file (tokenFreeImports said so): it is not scanned again. */
 export function analyzeJavaScript(text: string, place: Place, out: SignalCollector, budget: Budget, tokensSeen = false): SourceResult {
@@ -91,7 +92,15 @@ export function analyzeJavaScript(text: string, place: Place, out: SignalCollect
 
 /** A file's imports when it is read whole and holds no token a signal needs (it can raise none); else undefined. */
 export function tokenFreeImports(text: string): string[] | undefined {
-  return text.length <= SPARSE_ABOVE && !NEEDS_PARSE_SCAN.test(text) ? importsIn(text) : undefined;
+  if (text.length > SPARSE_ABOVE) return undefined;
+  const imports: string[] = [];
+  let token = false;
+  WHOLE_SCAN.scan(text, (pattern, m) => {
+    if (pattern === TOKEN) return (token = true), 'end';
+    imports.push(m[1] ?? m[2]!);
+    return 'more';
+  });
+  return token ? undefined : imports;
 }
 
 /** The whole file parsed and walked: every construct seen. */
@@ -105,9 +114,6 @@ function analyzeWhole(text: string, place: Place, out: SignalCollector, budget: 
   return { imports: a.imports, launches: a.launches, parsed: true };
 }
 
-function importsIn(text: string): string[] {
-  return [...text.matchAll(IMPORT_SPECIFIER)].map((m) => m[1] ?? m[2]!);
-}
 
 /**
  * Files larger than this are read sparsely: only windows around their sink tokens are parsed.
@@ -135,8 +141,14 @@ const ALIAS_METHODS: Record<string, readonly string[]> = {
  * declaration. Every cap hit is returned in `limits`: what was not read is said, never dropped.
  */
 function analyzeSparse(text: string, place: Place, out: SignalCollector, budget: Budget): SourceResult {
-  const imports = importsIn(text);
-  const sites = SPARSE_TOKENS_SCAN.offsets(text, MAX_TOKEN_SITES);
+  // Every specifier, and the token sites up to one past the cap.
+  const imports: string[] = [];
+  const sites: number[] = [];
+  SPARSE_SCAN.scan(text, (pattern, m) => {
+    if (pattern === TOKEN) return sites.push(m.index) <= MAX_TOKEN_SITES ? 'more' : 'done';
+    imports.push(m[1] ?? m[2]!);
+    return 'more';
+  });
   if (sites.length === 0) return { imports, launches: [], parsed: true };
   const limits: string[] = [];
   if (sites.length > MAX_TOKEN_SITES) limits.push(`read sparsely: only the first ${MAX_TOKEN_SITES} sink-token sites were looked at`);

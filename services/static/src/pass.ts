@@ -116,18 +116,17 @@ class Pass {
     return this.pkg.sources.get(this.root + file)?.toString('utf8');
   }
 
-  /** A file's bytes, from the archive or read from the unpacked directory on demand (then the pass's own). */
-  private async readBytes(file: string): Promise<{ bytes: Buffer; own: boolean } | undefined> {
-    const archived = this.pkg.sources.get(this.root + file);
-    if (archived) return { bytes: archived, own: false };
-    // Read for this file alone: nothing else holds these bytes.
-    const read = await this.pkg.readSource?.(this.root + file);
-    return read && { bytes: read, own: true };
+  /**
+   * A file's bytes, from the archive or read from the unpacked directory on demand. A directory's
+   * are a view into its reader's buffer, good until the next read: decode or copy them at once.
+   */
+  private readBytes(file: string): Buffer | undefined {
+    return this.pkg.sources.get(this.root + file) ?? this.pkg.readSource?.(this.root + file);
   }
 
-  private async readText(file: string): Promise<string | undefined> {
-    const read = await this.readBytes(file);
-    return read && decodeSource(read.bytes);
+  private readText(file: string): string | undefined {
+    const bytes = this.readBytes(file);
+    return bytes && decodeSource(bytes);
   }
 
   private readonly has = (file: string): boolean => this.fileSet.has(file);
@@ -177,7 +176,7 @@ class Pass {
   }
 
   private async npmEntries(): Promise<void> {
-    const manifest = await this.readText('package.json');
+    const manifest = this.readText('package.json');
     let pkg: Record<string, unknown> = {};
     try {
       pkg = manifest ? (JSON.parse(manifest) as Record<string, unknown>) : {};
@@ -281,33 +280,31 @@ class Pass {
   /** One file read and analyzed, on a pool thread when there is one (the file's own thread if it fails). */
   private async analyzeTask(file: string, pool: FilePool | undefined): Promise<FileOutcome | undefined> {
     const task = this.tasks.get(file)!;
-    const read = task.text === undefined ? await this.readBytes(file) : undefined;
+    const read = task.text === undefined ? this.readBytes(file) : undefined;
     if (task.text === undefined && !read) return undefined;
-    const b = read?.bytes;
-    // Large files go to the pool undecoded; a small one is decoded here, and settled here when it holds no token.
-    const large = pool && b && b.byteLength > POOL_WITHOUT_DECODING;
-    const text = large ? undefined : (task.text ?? decodeSource(b!));
+    // Large files go to the pool undecoded, in a copy of their own (moved to the thread); a small
+    // one is decoded here, and settled here when it holds no token. Both before any await: the
+    // bytes read are only good until the next read.
+    const large = pool && read && read.byteLength > POOL_WITHOUT_DECODING;
+    const bytes = large ? new Uint8Array(read) : undefined;
+    const text = large ? undefined : (task.text ?? decodeSource(read!));
     const quick = text === undefined ? undefined : tokenFreeFile(file, text);
     if (quick) return { ...quick, calls: [] };
     // The pool takes a file only when one of its threads is free: otherwise this thread analyzes it, never waiting idle.
     // Its answers arrive as events: this thread, busy with files read ahead, lets them in first.
     if (pool && pool.idleThreads() === 0) await new Promise((resolve) => setImmediate(resolve));
     if (pool && !pool.broken && pool.idleThreads() > 0) {
-      // A message copies a view's whole backing memory: a view into a larger chunk is cut to its bytes first.
-      const whole = large && b.byteOffset === 0 && b.buffer.byteLength === b.byteLength;
-      const bytes = large ? (whole ? b : new Uint8Array(b)) : undefined;
-      // Bytes read for this file alone move to the thread instead of being copied twice (a large bundle's megabytes).
-      const transfer = whole && read!.own ? (b.buffer as ArrayBuffer) : undefined;
+      const transfer = bytes?.buffer as ArrayBuffer | undefined;
       try {
         return await pool.analyze(text !== undefined ? { file, text, budget: this.budget } : { file, bytes, budget: this.budget }, transfer);
       } catch {
         // The pool broke (a thread failed): this file is analyzed here, later passes run without it.
-        if (transfer && b!.byteLength === 0) return this.analyzeMoved(file);
+        if (transfer && bytes!.byteLength === 0) return this.analyzeMoved(file);
       }
     }
     const out = new RecordingCollector(this.budget);
     // A text decoded here was already found to hold tokens (tokenFreeFile above).
-    const analysis = text !== undefined ? analyzeFile(file, text, out, this.budget, true) : analyzeFile(file, decodeSource(b!), out, this.budget);
+    const analysis = text !== undefined ? analyzeFile(file, text, out, this.budget, true) : analyzeFile(file, decodeSource(bytes!), out, this.budget);
     return { ...analysis, calls: out.calls };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenScanner, literalPrefixes } from './scanner.js';
+import { MultiScanner, TokenScanner, literalPrefixes } from './scanner.js';
 import { tokenOffsets } from './windows.js';
 
 const TOKENS = /\beval\b|\bFunction\s*\(|runIn(This|New)?Context|\._compile\b|_0x[0-9a-f]{4}|child_process|\/bot\d|Login Data|key4\.db|\.ssh\b|User Data|(?:Chrome|Chromium|Brave-Browser)[\\/]+(?!\d)/g;
@@ -42,5 +42,49 @@ describe('TokenScanner', () => {
   it('refuses a pattern it could not search exactly', () => {
     for (const bad of [/ab|abc/, /\w+eval/, /ev?al/, /(?:ab)?cde/, /.eval/, /[ab]cd/]) expect(() => new TokenScanner(bad), bad.source).toThrow(/literal/);
     expect(() => new TokenScanner(/eval/i)).toThrow(/case-sensitive/);
+  });
+});
+
+/** The pass's module-specifier pattern, and text that has both kinds of match close together. */
+const SPECIFIERS = /\b(?:require|import)\s*\(\s*['"`]([^'"`\n]+)['"`]\s*\)|\b(?:from|import)\s*['"]([^'"\n]+)['"]/g;
+const MIXED = [
+  `const cp = require('child_process'); import x from "./lib/eval.js"; eval(require ( "./a" ))`,
+  `export * from './Function(' ; import('./dyn'); requires('no'); xrequire('no'); import"./bare"`,
+  `var a = require(\`./tpl\`) + require('./multi\nline') + _0x1a2b; from'./x'`,
+];
+
+function globally(re: RegExp, text: string): Array<[number, string]> {
+  return [...text.matchAll(new RegExp(re.source, 'g'))].map((m) => [m.index!, m[0]]);
+}
+
+describe('MultiScanner', () => {
+  it("finds each pattern's matches exactly as that pattern run globally does, in one pass", () => {
+    const scanner = new MultiScanner([TOKENS, SPECIFIERS]);
+    for (const text of [...SAMPLES, ...MIXED, [...SAMPLES, ...MIXED].join('\n')]) {
+      const found: Array<Array<[number, string]>> = [[], []];
+      let last = -1;
+      scanner.scan(text, (p, m) => {
+        // Reported in text order across both patterns.
+        expect(m.index).toBeGreaterThanOrEqual(last);
+        last = m.index;
+        found[p]!.push([m.index, m[0]]);
+        return 'more';
+      });
+      expect(found[0], text).toEqual(globally(TOKENS, text));
+      expect(found[1], text).toEqual(globally(SPECIFIERS, text));
+    }
+  });
+
+  it("stops one pattern when it is done, and the whole scan when told to end", () => {
+    const text = MIXED.join('\n');
+    const scanner = new MultiScanner([TOKENS, SPECIFIERS]);
+    const seen: number[] = [];
+    scanner.scan(text, (p) => (seen.push(p), p === 0 ? 'done' : 'more'));
+    expect(seen.filter((p) => p === 0)).toHaveLength(1);
+    expect(seen.filter((p) => p === 1)).toHaveLength(globally(SPECIFIERS, text).length);
+    const ended: number[] = [];
+    scanner.scan(text, (p) => (ended.push(p), p === 0 ? 'end' : 'more'));
+    expect(ended.at(-1)).toBe(0);
+    expect(ended.length).toBeLessThan(seen.length);
   });
 });

@@ -1,5 +1,5 @@
-import { parse, parseExpressionAt, type Node as AcornNode, type Options } from 'acorn';
-import { parse as parseLoose } from 'acorn-loose';
+import { Parser, type Node as AcornNode, type Options } from 'acorn';
+import { LooseParser } from 'acorn-loose';
 import type { StaticTransform } from '@vetbox/contracts';
 import { undo } from './decode.js';
 import { Lines, snippetOf } from './escape.js';
@@ -34,6 +34,25 @@ const BASE_OPTIONS: Options = {
   allowAwaitOutsideFunction: true,
   allowReserved: true,
 };
+
+/**
+ * acorn's parser, raising syntax errors without their line and column: acorn finds those by
+ * scanning the input from its start, so each failed parse deep in a large bundle (a declaration
+ * lookup that is not an expression, a lenient window's broken token) scanned everything before
+ * it. Nothing here reads them: a failed parse is only a failed parse (the lenient parser reads
+ * the message, the position and where the error was raised, all kept).
+ */
+export class QuietParser extends Parser {}
+function raiseQuietly(this: { pos: number }, pos: number, message: string): never {
+  throw Object.assign(new SyntaxError(message), { pos, raisedAt: this.pos });
+}
+Object.assign(QuietParser.prototype, { raise: raiseQuietly, raiseRecoverable: raiseQuietly });
+/** The lenient parser over the quiet one (it tokenizes with its `BaseParser`). */
+export class QuietLooseParser extends LooseParser {}
+(QuietLooseParser as unknown as { BaseParser: typeof Parser }).BaseParser = QuietParser;
+const parse = (input: string, options: Options): AcornNode => QuietParser.parse(input, options);
+const parseExpressionAt = (input: string, pos: number, options: Options): AcornNode => QuietParser.parseExpressionAt(input, pos, options);
+const parseLoose = (input: string, options: Options): AcornNode => QuietLooseParser.parse(input, options);
 
 /** Calls that read from the network (sample: `https.get(url, (res) => …)`). */
 const NETWORK = /^(fetch|http\.(get|request)|https\.(get|request)|http2\.connect|axios(\.(get|post|request))?|got(\.(get|post|stream))?|needle(\.get)?|request(\.get)?|node-fetch|undici\.(fetch|request)|net\.(connect|createConnection)|tls\.connect|XMLHttpRequest)$/;

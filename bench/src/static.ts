@@ -18,8 +18,9 @@
  * folds (packages alternately) and each fold is timed in a fresh child process warmed on the
  * other fold: every package is timed exactly once, by a process that never read it before. The
  * figure is all the code parsed over the two timed runs' time added. The first fold's warm-up,
- * a cold process, is printed too. `BENCH_STATIC_FOLDS=1` times the whole tree in one process
- * warmed on npm's own bundled packages only (the figure printed before December 2026).
+ * a cold process, is printed too, and so is the figure measured the earlier way (until
+ * 2026-12-05): the whole tree timed in one process warmed on npm's own bundled packages only
+ * (`BENCH_STATIC_FOLDS=1` prints only that one).
  * `VETBOX_STATIC_THREADS=1` (or `auto`) measures the pass with its pool threads (off by default,
  * in the worker too: see pool.ts). The load average is printed: two shared cores make wall time
  * noisy, CPU time less so.
@@ -142,5 +143,8 @@ if (process.env.BENCH_STATIC_FOLD !== undefined) {
     console.log(`fold ${fold + 1} of ${folds}: ${r.packages} packages, ${(r.bytes / 1e6).toFixed(1)} MB in ${r.seconds.toFixed(2)} s (${(r.bytes / 1e6 / r.seconds).toFixed(1)} MB/s), warmed on the other ${r.warm.packages}`);
     all.push(r);
   }
+  const earlier = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_STATIC_FOLDS: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const figure = /^static: (.*)$/m.exec(earlier.stdout)?.[1] ?? `failed (exit ${earlier.status})`;
+  console.log(`the earlier way (one process, warmed on npm's own tree only): ${figure}`);
   report(all, folds, loadBefore);
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QuietLooseParser, QuietParser, analyzeJavaScript, SPARSE_ABOVE, SPARSE_WINDOWS } from './javascript.js';
 import { staticPass } from './pass.js';
-import { DECLARATION_PREFIX, declarationOf } from './windows.js';
+import { DECLARATION_PREFIX, callSites, declarationOf, tokenOffsets } from './windows.js';
 import { SignalCollector, type Budget } from './source.js';
 
 /**
@@ -223,5 +223,24 @@ describe('failed parses in a large bundle', () => {
   it('still let the lenient parser recover from a broken token (it reads the message and positions)', () => {
     const ast = QuietLooseParser.parse(`var s = "unterminated\neval(atob("ZXZhbA=="));`, { ecmaVersion: 'latest' }) as unknown as { body: Array<{ type: string }> };
     expect(ast.body.map((n) => n.type)).toEqual(['VariableDeclaration', 'ExpressionStatement']);
+  });
+});
+
+describe('callSites', () => {
+  const text = `x.eQ.exec(1); eQ.exec(a); eQ .spawn (b); $eQ.exec(c); eQ.execSync(d);eQeQ.exec(e); eQ(f); eQ.fork(g) eQ.exec; $x($x(1)); a$x(2)`;
+  const reference = (name: string, methods: string[] | undefined, cap: number): number[] =>
+    tokenOffsets(text, new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}${methods ? `\\s*\\.\\s*(?:${methods.join('|')})` : ''}\\s*\\(`, 'g'), cap);
+
+  it('finds the offsets the call pattern finds run globally, found by the name first', () => {
+    for (const [name, methods] of [['eQ', ['exec', 'execSync', 'spawn', 'fork']], ['eQ', undefined], ['$x', undefined]] as const) {
+      const expected = reference(name, methods && [...methods], 40);
+      expect(expected.length, name).toBeGreaterThan(0);
+      expect(callSites(text, name, methods, 40), name).toEqual(expected);
+    }
+  });
+
+  it('stops one past the cap', () => {
+    expect(callSites(text, 'eQ', ['exec', 'execSync', 'spawn', 'fork'], 1)).toEqual(reference('eQ', ['exec', 'execSync', 'spawn', 'fork'], 1));
+    expect(callSites(text, 'eQ', ['exec', 'execSync', 'spawn', 'fork'], 1)).toHaveLength(2);
   });
 });

@@ -107,9 +107,22 @@ export function declarationOf(text: string, name: string, use: number, near = 64
 /** What precedes a name given a value: a declaration keyword, or a statement, block, list or call boundary. */
 export const DECLARATION_PREFIX = '(?:\\b(?:var|let|const)\\s+|[,;{}(\\n]\\s*)';
 
-/** Offsets of calls through a name (`name(`, or `name.method(` for the given methods), at most `cap` + 1. */
+/**
+ * Offsets of calls through a name (`name(`, or `name.method(` for the given methods), at most
+ * `cap` + 1: the offsets the pattern run globally finds. The name leads every match, so it is
+ * found with a plain string search and the pattern tried there (sticky): run globally, a pattern
+ * that opens with a lookbehind is tried at every position (3x slower on a 2.8 MB bundle with 9 aliases).
+ */
 export function callSites(text: string, name: string, methods: readonly string[] | undefined, cap: number): number[] {
   if (!/^[\w$]+$/.test(name)) return [];
   const member = methods ? `\\s*\\.\\s*(?:${methods.join('|')})` : '';
-  return tokenOffsets(text, new RegExp(`(?<![\\w$.])${escapeName(name)}${member}\\s*\\(`, 'g'), cap);
+  const call = new RegExp(`(?<![\\w$.])${escapeName(name)}${member}\\s*\\(`, 'y');
+  const out: number[] = [];
+  for (let at = text.indexOf(name); at !== -1 && out.length <= cap; ) {
+    call.lastIndex = at;
+    const m = call.exec(text);
+    if (m) out.push(at);
+    at = text.indexOf(name, m ? at + m[0].length : at + 1);
+  }
+  return out;
 }

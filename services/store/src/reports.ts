@@ -13,6 +13,12 @@ export interface CompleteInput {
   timings?: Record<string, number>;
 }
 
+/**
+ * Storing or rescoring a report writes it, its findings and (storing) the raw evidence in one
+ * transaction: Prisma's default 5 s expired for a large install's report on a loaded machine.
+ */
+const REPORT_TRANSACTION = { timeout: 60_000 };
+
 function findingRows(analysisId: string, findings: Finding[]): Prisma.FindingCreateManyInput[] {
   return findings.map((f) => ({
     analysisId,
@@ -74,7 +80,7 @@ export async function completeAnalysis(prisma: PrismaClient, analysisId: string,
       });
       return true;
     },
-    { timeout: 60_000 },
+    REPORT_TRANSACTION,
   );
 }
 
@@ -202,7 +208,7 @@ async function saveRescored(prisma: PrismaClient, analysisId: string, report: Re
       await tx.finding.deleteMany({ where: { analysisId } });
       if (updated.findings.length > 0) await tx.finding.createMany({ data: findingRows(analysisId, updated.findings) });
     },
-    { timeout: 60_000 },
+    REPORT_TRANSACTION,
   );
 }
 

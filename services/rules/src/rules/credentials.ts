@@ -70,11 +70,11 @@ export function credentialStoreRead(ctx: RuleContext): Draft[] {
     if ((f.op !== 'read' && f.op !== 'stat') || !ctx.isPackagePid(f.pid)) return;
     const shown = ctx.displayPath(f.path, f.pid);
     const environ = OTHER_ENVIRON.exec(shown);
-    if (environ && Number(environ[1]) !== f.pid && !listsProcesses(ctx, f.pid)) {
-      add(f.phase, ctx.fileEvidence(index, `${ctx.describeProcess(f.pid)} read ${shown} (another process's environment)`));
+    if (environ) {
+      // Its own environment, or one row of a process listing (ps), is no theft.
+      if (Number(environ[1]) !== f.pid && !listsProcesses(ctx, f.pid)) add(f.phase, ctx.fileEvidence(index, `${ctx.describeProcess(f.pid)} read ${shown} (another process's environment)`));
       return;
     }
-    if (environ) return;
     const store = classify(shown, CREDENTIAL_STORES);
     if (!store) return;
     const proc = ctx.process(f.pid);

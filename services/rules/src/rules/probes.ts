@@ -21,7 +21,9 @@ export function sandboxProbe(ctx: RuleContext): Draft[] {
     // is-docker and friends stat /.dockerenv rather than open it.
     if ((f.op !== 'read' && f.op !== 'stat') || !ctx.isPackagePid(f.pid)) return;
     const shown = ctx.displayPath(f.path, f.pid);
-    if (listed.has(`${f.pid}:${shown.replace(/^\/proc\/1\//, '')}`)) return;
+    // pid 1's file read as one row of a listing of processes (enumeratedProcFiles).
+    const pid1File = /^\/proc\/1\/([a-z_]+)$/.exec(shown)?.[1];
+    if (pid1File && listed.has(`${f.pid}:${pid1File}`)) return;
     const strong = classify(shown, STRONG_PROBES);
     const weak = strong ? undefined : classify(shown, WEAK_PROBES);
     const probe = strong ?? weak;

@@ -125,7 +125,9 @@ let shared: FilePool | undefined;
  * per core besides the pass's own). Off by default: on the 2-core machines shared with sandboxes
  * it was measured slower, not faster (bench:static at load ~7: 16.9 MB/s and 5.2 s of CPU with
  * one thread, 21.7 MB/s and 4.1 s without; the thread's own JIT warm-up and the copies cost more
- * than it gains when no core is idle). Undefined when off or broken: the pass then reads alone.
+ * than it gains when no core is idle), and still slower warm on a quiet machine (the two-fold
+ * bench, 2026-12-05: 29 MB/s with one thread, 39 without). Undefined when off or broken: the
+ * pass then reads alone.
  */
 export function sharedFilePool(): FilePool | undefined {
   if (shared?.broken) return undefined;

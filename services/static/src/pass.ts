@@ -308,11 +308,14 @@ class Pass {
     return { ...analysis, calls: out.calls };
   }
 
-  /** A file whose bytes went to a thread that then failed: read again from the directory and analyzed here. */
+  /**
+   * A file whose bytes (a copy) went to a thread that then failed: analyzed here from the
+   * archive's bytes, which the pass still holds, or read again from the directory.
+   */
   private analyzeMoved(file: string): FileOutcome | undefined {
-    let bytes: Buffer;
+    let bytes = this.pkg.sources.get(this.root + file);
     try {
-      bytes = readFileSync(path.join(this.input.packageDir!, this.root + file));
+      bytes ??= readFileSync(path.join(this.input.packageDir!, this.root + file));
     } catch {
       return undefined;
     }

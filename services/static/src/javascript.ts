@@ -133,7 +133,6 @@ function analyzeWhole(text: string, place: Place, out: SignalCollector, budget: 
   return { imports: a.imports, launches: a.launches, parsed: true };
 }
 
-
 /**
  * Files larger than this are read sparsely: only windows around their sink tokens are parsed.
  * Below it a file is parsed whole, so its recall is exactly the full walker's.

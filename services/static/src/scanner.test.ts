@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MultiScanner, TokenScanner, literalPrefixes } from './scanner.js';
+import { MultiScanner, literalPrefixes } from './scanner.js';
 import { tokenOffsets } from './windows.js';
 
 const TOKENS = /\beval\b|\bFunction\s*\(|runIn(This|New)?Context|\._compile\b|_0x[0-9a-f]{4}|child_process|\/bot\d|Login Data|key4\.db|\.ssh\b|User Data|(?:Chrome|Chromium|Brave-Browser)[\\/]+(?!\d)/g;
@@ -20,19 +20,31 @@ const SAMPLES = [
   ``,
 ];
 
-describe('TokenScanner', () => {
+/** One pattern's offsets through the scanner, at most `cap` + 1 (as tokenOffsets), and whether it matches at all. */
+function offsetsOf(scanner: MultiScanner, text: string, cap: number): number[] {
+  const out: number[] = [];
+  scanner.scan(text, (_, m) => (out.push(m.index) <= cap ? 'more' : 'end'));
+  return out;
+}
+function matches(scanner: MultiScanner, text: string): boolean {
+  let found = false;
+  scanner.scan(text, () => ((found = true), 'end'));
+  return found;
+}
+
+describe('MultiScanner, one pattern', () => {
   it('finds exactly the matches the pattern finds run globally', () => {
-    const scanner = new TokenScanner(TOKENS);
+    const scanner = new MultiScanner([TOKENS]);
     for (const text of [...SAMPLES, SAMPLES.join('\n'), SAMPLES.join('')]) {
-      expect(scanner.offsets(text, 1000), text).toEqual(tokenOffsets(text, TOKENS, 1000));
-      expect(scanner.test(text), text).toBe(new RegExp(TOKENS.source).test(text));
+      expect(offsetsOf(scanner, text, 1000), text).toEqual(tokenOffsets(text, TOKENS, 1000));
+      expect(matches(scanner, text), text).toBe(new RegExp(TOKENS.source).test(text));
     }
   });
 
   it('stops one past the cap, as tokenOffsets does', () => {
     const text = 'eval;'.repeat(50);
-    expect(new TokenScanner(TOKENS).offsets(text, 9)).toEqual(tokenOffsets(text, TOKENS, 9));
-    expect(new TokenScanner(TOKENS).offsets(text, 9)).toHaveLength(10);
+    expect(offsetsOf(new MultiScanner([TOKENS]), text, 9)).toEqual(tokenOffsets(text, TOKENS, 9));
+    expect(offsetsOf(new MultiScanner([TOKENS]), text, 9)).toHaveLength(10);
   });
 
   it('takes three literal leading characters from every alternative, groups expanded', () => {
@@ -40,8 +52,8 @@ describe('TokenScanner', () => {
   });
 
   it('refuses a pattern it could not search exactly', () => {
-    for (const bad of [/ab|abc/, /\w+eval/, /ev?al/, /(?:ab)?cde/, /.eval/, /[ab]cd/]) expect(() => new TokenScanner(bad), bad.source).toThrow(/literal/);
-    expect(() => new TokenScanner(/eval/i)).toThrow(/case-sensitive/);
+    for (const bad of [/ab|abc/, /\w+eval/, /ev?al/, /(?:ab)?cde/, /.eval/, /[ab]cd/]) expect(() => new MultiScanner([bad]), bad.source).toThrow(/literal/);
+    expect(() => new MultiScanner([/eval/i])).toThrow(/case-sensitive/);
   });
 });
 

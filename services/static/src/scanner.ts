@@ -6,34 +6,11 @@
  * three literal characters, so a position is tried with the pattern itself (sticky, at that
  * position) only when its three characters begin some alternative: the matches, their order and
  * their lengths are exactly those of the pattern run globally.
- */
-export class TokenScanner {
-  private readonly patterns: MultiScanner;
-
-  constructor(pattern: RegExp) {
-    this.patterns = new MultiScanner([pattern]);
-  }
-
-  /** Whether the pattern matches anywhere in `text` (as `pattern.test`). */
-  test(text: string): boolean {
-    let found = false;
-    this.patterns.scan(text, () => ((found = true), 'end'));
-    return found;
-  }
-
-  /** Offsets of the matches, as the pattern run globally finds them (at most `cap` + 1, like `tokenOffsets`). */
-  offsets(text: string, cap: number): number[] {
-    const out: number[] = [];
-    this.patterns.scan(text, (_, m) => (out.push(m.index) <= cap ? 'more' : 'end'));
-    return out;
-  }
-}
-
-/**
- * Several such patterns searched in one pass over a text: each pattern's matches are exactly
- * those it finds run globally (each resumes after its own last match), reported in text order.
- * A file is read for the modules it loads and for sink tokens: one loop instead of a scan plus a
- * regex run over every byte (the regex was a fifth of the scanning on the bench tree).
+ *
+ * Several such patterns are searched in one pass: each pattern's matches are exactly those it
+ * finds run globally (each resumes after its own last match), reported in text order. A file is
+ * read for the modules it loads and for sink tokens: one loop instead of a scan plus a regex run
+ * over every byte (the regex was about a quarter of the scanning on the bench tree).
  */
 export class MultiScanner {
   private readonly sticky: RegExp[];
@@ -46,10 +23,10 @@ export class MultiScanner {
     if (patterns.length > 8) throw new Error('MultiScanner: at most 8 patterns');
     this.thirds = new Uint32Array(patterns.length * 128 * 128 * 4);
     this.sticky = patterns.map((pattern, p) => {
-      if (/[iuv]/.test(pattern.flags)) throw new Error(`TokenScanner: case-sensitive, non-unicode patterns only: /${pattern.source}/${pattern.flags}`);
+      if (/[iuv]/.test(pattern.flags)) throw new Error(`MultiScanner: case-sensitive, non-unicode patterns only: /${pattern.source}/${pattern.flags}`);
       for (const prefix of literalPrefixes(pattern.source)) {
         const [c0, c1, c2] = [prefix.charCodeAt(0), prefix.charCodeAt(1), prefix.charCodeAt(2)];
-        if (c0 >= 128 || c1 >= 128 || c2 >= 128) throw new Error(`TokenScanner: ASCII prefixes only: ${prefix}`);
+        if (c0 >= 128 || c1 >= 128 || c2 >= 128) throw new Error(`MultiScanner: ASCII prefixes only: ${prefix}`);
         const pair = (c0 << 7) | c1;
         this.pairs[pair]! |= 1 << p;
         const word = (p * 128 * 128 + pair) * 4 + (c2 >> 5);

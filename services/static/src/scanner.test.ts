@@ -41,18 +41,34 @@ describe('MultiScanner, one pattern', () => {
     }
   });
 
+  it('finds them at every offset and next to each other: the scan skips ahead, never past a match', () => {
+    const scanner = new MultiScanner([TOKENS]);
+    // Fillers made of prefix characters (`eva`, `._c`, `Chr`) that shift the scan by less than a window.
+    for (const filler of ['x', 'ev', 'eva', '._', 'Chr', 'é', ' \n']) {
+      for (let k = 0; k < 9; k++) {
+        for (const text of [`${filler.repeat(k)}eval`, `${filler.repeat(k)}evaleval(_0x1a2b)${filler.repeat(k)}`, `${filler.repeat(k)}${SAMPLES.join(filler.repeat(k))}`]) {
+          expect(offsetsOf(scanner, text, 1000), text).toEqual(tokenOffsets(text, TOKENS, 1000));
+        }
+      }
+    }
+  });
+
   it('stops one past the cap, as tokenOffsets does', () => {
     const text = 'eval;'.repeat(50);
     expect(offsetsOf(new MultiScanner([TOKENS]), text, 9)).toEqual(tokenOffsets(text, TOKENS, 9));
     expect(offsetsOf(new MultiScanner([TOKENS]), text, 9)).toHaveLength(10);
   });
 
-  it('takes three literal leading characters from every alternative, groups expanded', () => {
-    expect(literalPrefixes(TOKENS.source)).toEqual(['eva', 'Fun', 'run', '._c', '_0x', 'chi', '/bo', 'Log', 'key', '.ss', 'Use', 'Chr', 'Chr', 'Bra']);
+  it('takes four leading characters from every alternative, groups and small classes expanded', () => {
+    const hex = [...'0123456789abcdef'].map((c) => `_0x${c}`);
+    expect(literalPrefixes(TOKENS.source)).toEqual(['eval', 'Func', 'runI', '._co', ...hex, 'chil', '/bot', 'Logi', 'key4', '.ssh', 'User', 'Chro', 'Chro', 'Brav']);
+    expect(literalPrefixes(/ab\dc|\/\.sh\b|x[a-c]yz|wxyz+/.source)).toEqual([...[...'0123456789'].map((d) => `ab${d}c`), '/.sh', 'xayz', 'xbyz', 'xcyz', 'wxyz']);
   });
 
   it('refuses a pattern it could not search exactly', () => {
-    for (const bad of [/ab|abc/, /\w+eval/, /ev?al/, /(?:ab)?cde/, /.eval/, /[ab]cd/]) expect(() => new MultiScanner([bad]), bad.source).toThrow(/literal/);
+    for (const bad of [/abc|abcd/, /\w+eval/, /ev?al/, /(?:ab)?cdef/, /.eval/, /[^a]bcde/, /abc[a-z]/, /abc{0,2}d/, /ab[a-c]+yz/, /wxy+z/, /[0-9a-f][0-9a-f][0-9a-f][0-9a-f]/]) {
+      expect(() => new MultiScanner([bad]), bad.source).toThrow(/literal|too many/);
+    }
     expect(() => new MultiScanner([/eval/i])).toThrow(/case-sensitive/);
   });
 });

@@ -4,7 +4,7 @@
  * on demand); the real pipeline through a worker is in pipeline-real.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '@vetbox/config';
+import { DependencyMonitor, createLogger } from '@vetbox/config';
 import type { Analyzer } from '@vetbox/contracts';
 import { getReport, listRawArtifacts, getRawArtifact, gunzipRaw, purgeExpiredRawArtifacts, rescoreAll } from '@vetbox/store';
 import { createAnalysisWorker, type AnalysisWorker } from '@vetbox/worker';
@@ -236,5 +236,67 @@ describe('pipeline: queue, worker, store', () => {
     expect(after).toMatchObject({ verdict: 'malicious', score: 95, summary: 'rescored' });
     expect(after?.findings.map((f) => [f.rule, f.severity])).toEqual([['credential-exfiltration', 'critical']]);
     expect((await getReport(h.prisma, analysis.id))?.verdict).toBe('malicious');
+  });
+});
+
+describe('pipeline: a worker paused by an outage always takes jobs again', () => {
+  /** A worker watching a Docker whose answer the test decides (PostgreSQL always answers). */
+  async function outageSetup(extra: { reconcileSandboxes?: (active: ReadonlySet<string>) => Promise<void>; reconcileTimeoutMs?: number; dependencyCheckMs?: number }) {
+    const docker = { up: true };
+    const monitor = new DependencyMonitor({
+      probes: [
+        {
+          name: 'docker',
+          check: async () => {
+            if (!docker.up) throw new Error('connect ENOENT docker.sock');
+          },
+        },
+        { name: 'postgres', check: async () => undefined },
+      ],
+      intervalMs: 50,
+      retryMinMs: 50,
+      retryMaxMs: 50,
+    });
+    await monitor.start();
+    cleanups.push(async () => monitor.stop());
+    const h = new PipelineHarness();
+    cleanups.push(() => h.close());
+    await h.progress.whenReady();
+    const worker = createAnalysisWorker({
+      queueName: h.queueName,
+      redisUrl: REDIS_URL,
+      prisma: h.prisma,
+      analyze: createFakeAnalyzer({ durationMs: 50, verdict: 'benign' }),
+      logger,
+      concurrency: 1,
+      retentionDays: 30,
+      attempts: 3,
+      reconcileIntervalMs: 0,
+      dependencies: monitor,
+      ...extra,
+    });
+    cleanups.push(() => worker.close());
+    await worker.ready();
+    return { h, worker, docker };
+  }
+
+  it('Docker back but its clean-up never answers: jobs are taken once the clean-up time bound passes', async () => {
+    const { h, worker, docker } = await outageSetup({ reconcileSandboxes: () => new Promise<void>(() => {}), reconcileTimeoutMs: 1_000 });
+    docker.up = false;
+    await waitFor(() => worker.worker.isPaused(), 'the worker to pause', 5_000);
+    const { analysis } = await h.submit(h.artifact());
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await h.waitForStatus(analysis.id, ['queued'])).status).toBe('queued');
+    docker.up = true;
+    // Without the bound the worker waits on the clean-up for ever, and the analysis stays queued.
+    expect((await h.waitForStatus(analysis.id, ['completed', 'failed'], 15_000)).status).toBe('completed');
+    expect(worker.worker.isPaused()).toBe(false);
+  });
+
+  it('paused with every dependency up (an event it never acted on): the periodic check resumes it', async () => {
+    const { h, worker } = await outageSetup({ dependencyCheckMs: 200 });
+    await worker.worker.pause(true);
+    const { analysis } = await h.submit(h.artifact());
+    expect((await h.waitForStatus(analysis.id, ['completed', 'failed'], 15_000)).status).toBe('completed');
   });
 });

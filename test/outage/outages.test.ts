@@ -7,7 +7,7 @@
  * (vitest.outage.config.ts), since outages make timing-sensitive neighbours flaky.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { WorkerProcess } from '../fixtures/pipeline/processes.js';
 import {
   ensurePrivateDocker,
   ensurePrivatePostgres,
+  OUTAGE_LOG_DIR,
   killPrivateDocker,
   privateDockerAnswers,
   privateDockerEnv,
@@ -72,12 +73,15 @@ function worker(h: PipelineHarness, env: Record<string, string> = {}): WorkerPro
     DATA_DIR: dataDir,
     LOCK_MS: '30000',
     STALLED_MS: '30000',
+    LOG_LEVEL: 'info',
     ...privateDockerEnv(),
     ...env,
   });
   cleanups.push(async () => {
-    // OUTAGE_DEBUG=<file>: what the worker logged (LOG_LEVEL=info), for a failure's post-mortem.
-    if (process.env.OUTAGE_DEBUG) appendFileSync(process.env.OUTAGE_DEBUG, w.events.map((e) => JSON.stringify(e)).join('\n') + '\n' + w.stderr);
+    // What the worker logged, kept beside the private dockerd's log: a rare failure (these tests
+    // race real outages against a real engine) is then read from the log, not guessed at.
+    mkdirSync(OUTAGE_LOG_DIR, { recursive: true });
+    writeFileSync(path.join(OUTAGE_LOG_DIR, `worker-${h.queueName}.log`), w.events.map((e) => JSON.stringify(e)).join('\n') + '\n' + w.stderr);
     await w.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });

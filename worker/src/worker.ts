@@ -56,6 +56,15 @@ export interface AnalysisWorkerOptions {
    * networks, work directories), before the worker takes jobs again.
    */
   reconcileSandboxes?: (active: ReadonlySet<string>) => Promise<void>;
+  /**
+   * How long that clean-up may hold the worker paused: an engine just back can leave a request
+   * unanswered (a container removal waiting on a shim of the engine that died), and the queue
+   * must not wait on it for ever. Past it the worker takes jobs again; what the clean-up did
+   * not remove is reaped by the next one, or by the orphan reaper before each analysis.
+   */
+  reconcileTimeoutMs?: number;
+  /** How often the worker republishes what it sees and checks that it is not paused with every dependency up. */
+  dependencyCheckMs?: number;
 }
 
 export interface AnalysisWorker {
@@ -158,6 +167,8 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
   function watchDependencies(monitor: DependencyMonitor): () => void {
     let dockerWasDown = false;
     let resuming: Promise<void> = Promise.resolve();
+    /** A resume is queued or under way: the periodic check does not queue another. */
+    let resumePending = false;
     const publish = () =>
       publishDependencyReport(publisher, opts.queueName, {
         workerId: id,
@@ -165,6 +176,26 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
         exceeded: ANALYSIS_NEEDS.filter((d) => monitor.exceeded(d)),
         at: Date.now(),
       }).catch(() => undefined);
+    const resume = () => {
+      if (resumePending) return;
+      resumePending = true;
+      resuming = resuming.then(async () => {
+        try {
+          if (dockerWasDown && opts.reconcileSandboxes) {
+            dockerWasDown = false;
+            await reconcileWithin(opts.reconcileSandboxes(active), opts.reconcileTimeoutMs ?? 60_000).catch((err: unknown) =>
+              log.warn({ err: (err as Error).message }, 'reconciling sandboxes after the outage failed: taking jobs anyway'),
+            );
+          }
+          if (monitor.isUp(...ANALYSIS_NEEDS) && !closing && worker.isPaused()) {
+            await worker.resume();
+            log.info('dependencies answer again: taking jobs');
+          }
+        } finally {
+          resumePending = false;
+        }
+      });
+    };
     const off = monitor.onChange((change) => {
       void publish();
       if (!ANALYSIS_NEEDS.includes(change.name)) return;
@@ -176,17 +207,7 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
         if (change.name === 'docker') worker.cancelAllJobs(ABORT_OUTAGE);
         return;
       }
-      if (!monitor.isUp(...ANALYSIS_NEEDS)) return;
-      resuming = resuming.then(async () => {
-        if (dockerWasDown && opts.reconcileSandboxes) {
-          dockerWasDown = false;
-          await opts.reconcileSandboxes(active).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'reconciling sandboxes after the outage failed'));
-        }
-        if (monitor.isUp(...ANALYSIS_NEEDS) && !closing) {
-          worker.resume();
-          log.info('dependencies answer again: taking jobs');
-        }
-      });
+      if (monitor.isUp(...ANALYSIS_NEEDS)) resume();
     });
     if (!monitor.isUp(...ANALYSIS_NEEDS)) {
       dockerWasDown = !monitor.isUp('docker');
@@ -194,7 +215,11 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
       log.warn({ waitingFor: monitor.down().map((d) => d.name) }, 'starting paused: a dependency is down');
     }
     void publish();
-    const timer = setInterval(publish, 10_000);
+    // Besides the events: a worker paused while everything answers (an event it never acted on) takes jobs again.
+    const timer = setInterval(() => {
+      void publish();
+      if (monitor.isUp(...ANALYSIS_NEEDS) && worker.isPaused() && !closing) resume();
+    }, opts.dependencyCheckMs ?? 10_000);
     timer.unref();
     return () => {
       off();
@@ -235,4 +260,13 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
     },
     close,
   };
+}
+
+/** The clean-up's promise, or a rejection once `ms` have passed without it settling. */
+function reconcileWithin(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

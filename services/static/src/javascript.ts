@@ -224,7 +224,8 @@ function declarationLookup(text: string, limits: string[]): (name: string, at: n
     let value: N | null = null;
     if (pos !== undefined) {
       try {
-        const e = parseExpressionAt(text, pos, { ...BASE_OPTIONS, sourceType: 'script' }) as N;
+        // A start location given: acorn otherwise looks back for the line start, through the whole of a minified one-line bundle per lookup.
+        const e = parseExpressionAt(text, pos, { ...BASE_OPTIONS, sourceType: 'script', startLocation: { line: 1, column: 0 } }) as N;
         const assignment = e.type === 'SequenceExpression' ? e.expressions[0] : e;
         if (assignment.type === 'AssignmentExpression' && assignment.left.type === 'Identifier' && assignment.left.name === name) value = assignment.right;
       } catch {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'bullmq';
 import type { Analyzer, AnalysisStatus } from '@vetbox/contracts';
-import { loadEnv, type DependencyMonitor, type Logger } from '@vetbox/config';
+import { loadEnv, within, type DependencyMonitor, type Logger } from '@vetbox/config';
 import type { PrismaClient } from '@vetbox/db';
 import { AnalysisQueue, CancelSubscriber, bullConnection, clearDependencyReport, createRedis, publishDependencyReport } from '@vetbox/queue';
 import { markFailed, purgeExpiredRawArtifacts } from '@vetbox/store';
@@ -183,7 +183,8 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
         try {
           if (dockerWasDown && opts.reconcileSandboxes) {
             dockerWasDown = false;
-            await reconcileWithin(opts.reconcileSandboxes(active), opts.reconcileTimeoutMs ?? 60_000).catch((err: unknown) =>
+            const bound = opts.reconcileTimeoutMs ?? 60_000;
+            await within(opts.reconcileSandboxes(active), bound, () => new Error(`no answer within ${bound} ms`)).catch((err: unknown) =>
               log.warn({ err: (err as Error).message }, 'reconciling sandboxes after the outage failed: taking jobs anyway'),
             );
           }
@@ -260,13 +261,4 @@ export function createAnalysisWorker(opts: AnalysisWorkerOptions): AnalysisWorke
     },
     close,
   };
-}
-
-/** The clean-up's promise, or a rejection once `ms` have passed without it settling. */
-function reconcileWithin(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DependencyMonitor, type DependencyChange, type ReadinessProbe } from './dependencies.js';
+import { DependencyMonitor, checkReadiness, within, type DependencyChange, type ReadinessProbe } from './dependencies.js';
 
 /** A probe the test switches on and off. */
 function switchable(name: ReadinessProbe['name']): ReadinessProbe & { up: boolean } {
@@ -99,5 +99,21 @@ describe('DependencyMonitor', () => {
     await waiting;
     expect(m.isUp('docker')).toBe(false);
     m.stop();
+  });
+});
+
+describe('within', () => {
+  it('passes the result or the failure through when it comes in time', async () => {
+    await expect(within(Promise.resolve(7), 1_000, () => new Error('late'))).resolves.toBe(7);
+    await expect(within(Promise.reject(new Error('refused')), 1_000, () => new Error('late'))).rejects.toThrow('refused');
+  });
+
+  it("rejects with the caller's error once the time passes; a probe that never answers is aborted and reported down", async () => {
+    await expect(within(new Promise(() => {}), 20, () => new Error('no answer within 20 ms'))).rejects.toThrow('no answer within 20 ms');
+    let aborted = false;
+    const silent: ReadinessProbe = { name: 'docker', check: (signal) => new Promise(() => signal.addEventListener('abort', () => (aborted = true))) };
+    const results = await checkReadiness([silent], 20);
+    expect(results.docker).toMatchObject({ ok: false, error: 'docker did not answer within 20 ms' });
+    expect(aborted).toBe(true);
   });
 });

@@ -16,24 +16,30 @@ export interface ProbeResult {
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 2_000;
 
+/**
+ * `op`, or a rejection with `timedOut()`'s error once `ms` pass without it settling. The operation
+ * itself may still settle later; nothing waits for it then.
+ */
+export function within<T>(op: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut()), ms);
+  });
+  return Promise.race([op, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function runProbe(probe: ReadinessProbe, timeoutMs: number): Promise<ProbeResult> {
   const started = performance.now();
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new Error(`${probe.name} did not answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
   try {
-    await Promise.race([probe.check(controller.signal), timeout]);
+    await within(probe.check(controller.signal), timeoutMs, () => {
+      controller.abort();
+      return new Error(`${probe.name} did not answer within ${timeoutMs} ms`);
+    });
     return { ok: true, ms: Math.round(performance.now() - started) };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, ms: Math.round(performance.now() - started), error: message || 'unreachable' };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

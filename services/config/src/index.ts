@@ -113,6 +113,7 @@ export {
   dockerProbe,
   postgresProbe,
   redisProbe,
+  within,
   DEFAULT_PROBE_TIMEOUT_MS,
   type DependencyChange,
   type DependencyMonitorOptions,
